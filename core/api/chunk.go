@@ -1,0 +1,124 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+)
+
+// Chunk is one part of a file, PUT to its presigned URL (c2c-api.md §3.4).
+type Chunk struct {
+	URL         string
+	File        io.ReaderAt
+	Path        string // the file's path, for messages
+	Offset      int64
+	Length      int64
+	ContentType string // the asset's filetype: part of the URL's signature
+	// Progress, when set, is told of every run of bytes the transport takes from the
+	// file for this attempt. The transport reads only as its socket accepts writes
+	// (through a 64 KiB buffer), so this is the bytes sent, not bytes buffered.
+	Progress func(n int64)
+	// Throttle, when set, is waited on before n bytes are handed to the transport: the
+	// bandwidth limit.
+	Throttle func(ctx context.Context, n int) error
+}
+
+// PutChunk sends one chunk, streamed from the file through an io.SectionReader with an
+// exact Content-Length: nothing is buffered whole, and a retry is a fresh reader from the
+// chunk's start. No API header and no bearer token go to S3.
+func (c *Client) PutChunk(ctx context.Context, ch Chunk) error {
+	err := c.putChunk(ctx, ch)
+	if c.observe != nil {
+		c.observe(EndpointChunk, err)
+	}
+	return err
+}
+
+func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
+	u, err := url.Parse(ch.URL)
+	if err != nil || u.Host == "" {
+		e := newError(EndpointChunk, InternalRule)
+		e.Detail = "the upload URL from the API is not a URL"
+		return e
+	}
+	if err := checkScheme(u); err != nil {
+		e := newError(EndpointChunk, InsecureURLRule)
+		e.Detail = err.Error()
+		return e
+	}
+	if c.online != nil {
+		if err := c.online.Wait(ctx); err != nil {
+			return Classify(ctx, EndpointChunk, err)
+		}
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, TimeoutChunk, errDeadline)
+	defer cancel()
+	newBody := func() io.ReadCloser {
+		if ch.Length == 0 {
+			return http.NoBody
+		}
+		return &chunkReader{
+			ctx: ctx, r: io.NewSectionReader(ch.File, ch.Offset, ch.Length), path: ch.Path,
+			progress: ch.Progress, throttle: ch.Throttle,
+		}
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, ch.URL, nil)
+	if err != nil {
+		return Classify(ctx, EndpointChunk, err)
+	}
+	req.Body = newBody()
+	req.GetBody = func() (io.ReadCloser, error) { return newBody(), nil }
+	req.ContentLength = ch.Length
+	req.Header.Set("Content-Type", ch.ContentType)
+	req.Header.Set("x-amz-acl", "private")
+	resp, err := c.s3.Do(req)
+	if err != nil {
+		return Classify(ctx, EndpointChunk, err)
+	}
+	if err := CheckResponse(EndpointChunk, resp, http.StatusOK, true); err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+	return resp.Body.Close()
+}
+
+// chunkReader reads one chunk from the file, counting progress, applying the bandwidth
+// limit and marking read errors as the local file's.
+type chunkReader struct {
+	ctx      context.Context
+	r        *io.SectionReader
+	path     string
+	progress func(int64)
+	throttle func(context.Context, int) error
+	read     int64
+}
+
+func (cr *chunkReader) Read(p []byte) (int, error) {
+	if cr.throttle != nil {
+		// Small slices keep the limiter smooth and its waits short.
+		if len(p) > 32<<10 {
+			p = p[:32<<10]
+		}
+		if err := cr.throttle(cr.ctx, len(p)); err != nil {
+			return 0, err
+		}
+	}
+	n, err := cr.r.Read(p)
+	cr.read += int64(n)
+	if n > 0 && cr.progress != nil {
+		cr.progress(int64(n))
+	}
+	switch {
+	case err == io.EOF && cr.read < cr.r.Size():
+		return n, &LocalFileError{Path: cr.path, Err: errFileShrank}
+	case err != nil && err != io.EOF:
+		return n, &LocalFileError{Path: cr.path, Err: err}
+	}
+	return n, err
+}
+
+var errFileShrank = errors.New("the file is shorter than when it was queued")
+
+func (cr *chunkReader) Close() error { return nil }
