@@ -1,0 +1,422 @@
+// Package auth pairs the app with a project (the device-code flow) and keeps it paired:
+// the token manager refreshes before the access token expires and whenever the API says
+// Not Authorized, one refresh at a time, writing new tokens to the keychain before it uses
+// them. While a refresh runs, and while the device needs reconnecting, every call that
+// needs a token waits at the auth gate (error-handling.md §8).
+package auth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/retry"
+)
+
+// TokenStore keeps the tokens where they survive a restart (the OS keychain). It is
+// implemented in store; tests use a map.
+type TokenStore interface {
+	// Load returns ErrNoTokens when nothing is stored.
+	Load(ctx context.Context) (api.Tokens, error)
+	Save(ctx context.Context, t api.Tokens) error
+	Delete(ctx context.Context) error
+}
+
+// ErrNoTokens means the store holds no pairing.
+var ErrNoTokens = errors.New("no tokens stored")
+
+// ErrNeedsReconnect is returned to a refresh that ended with the device needing to be
+// paired again.
+var ErrNeedsReconnect = errors.New("the device needs to be reconnected to its project")
+
+// State is the pairing state.
+type State string
+
+const (
+	Unpaired       State = "unpaired"
+	Paired         State = "paired"
+	Refreshing     State = "refreshing"
+	NeedsReconnect State = "needs-reconnect"
+)
+
+// Status is the pairing as published to the front ends.
+type Status struct {
+	State       State
+	ProjectName string // from GET /v2/devices/me
+	ProjectID   string
+	DeviceName  string
+	// Reason says in plain words why a reconnect is needed.
+	Reason string
+	// Cause is the error that led to NeedsReconnect (its kind picks the dialog).
+	Cause *api.Error
+	// StorageWarning is set while the tokens live only in memory (the keychain refused
+	// them): pairing will not survive a restart.
+	StorageWarning string
+	AccessExpires  time.Time
+}
+
+// API is what the token manager calls.
+type API interface {
+	RefreshTokens(ctx context.Context, cr api.Credentials, refreshToken string) (api.Tokens, error)
+	Me(ctx context.Context, accessToken string) (api.Device, error)
+	Revoke(ctx context.Context, cr api.Credentials, token string) error
+}
+
+// Config configures a Manager.
+type Config struct {
+	API         API
+	Credentials api.Credentials
+	Store       TokenStore
+	Policy      retry.Policy
+	// Online is the connectivity gate; refreshes wait at it like every call.
+	Online *retry.Gate
+	// OnChange is told of every new status. It must not block.
+	OnChange func(Status)
+	// RefreshAt is the fraction of an access token's lifetime after which it is renewed
+	// proactively; 0 means 0.8.
+	RefreshAt float64
+	Logger    *slog.Logger
+}
+
+// Manager owns the tokens and the auth gate.
+type Manager struct {
+	cfg   Config
+	clock retry.Clock
+	gate  *retry.Gate
+	wake  chan struct{}
+
+	mu     sync.Mutex
+	runCtx context.Context
+	tokens api.Tokens
+	status Status
+	flight *flight
+}
+
+// flight is one refresh under way; everyone who needs it waits on done.
+type flight struct {
+	done chan struct{}
+	err  error
+}
+
+// New makes a manager with no tokens: unpaired, the auth gate closed.
+func New(cfg Config) *Manager {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.RefreshAt <= 0 || cfg.RefreshAt >= 1 {
+		cfg.RefreshAt = 0.8
+	}
+	clock := cfg.Policy.Clock
+	if clock == nil {
+		clock = retry.RealClock()
+	}
+	return &Manager{
+		cfg:    cfg,
+		clock:  clock,
+		gate:   retry.NewGate("auth", false),
+		wake:   make(chan struct{}, 1),
+		status: Status{State: Unpaired},
+		runCtx: context.Background(),
+	}
+}
+
+// Gate is the auth gate: open while a usable access token is at hand.
+func (m *Manager) Gate() *retry.Gate { return m.gate }
+
+// Status is the current pairing status.
+func (m *Manager) Status() Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.status
+}
+
+func (m *Manager) update(f func(*Status)) {
+	m.mu.Lock()
+	f(&m.status)
+	st := m.status
+	m.mu.Unlock()
+	if m.cfg.OnChange != nil {
+		m.cfg.OnChange(st)
+	}
+}
+
+// Load takes up the tokens the store kept from an earlier run. ErrNoTokens means the app
+// is not paired; other errors are the keychain's (missing, locked) and leave it unpaired.
+func (m *Manager) Load(ctx context.Context) error {
+	t, err := m.cfg.Store.Load(ctx)
+	if err != nil {
+		return err
+	}
+	m.use(t, "")
+	go m.fetchDevice()
+	return nil
+}
+
+// Adopt takes up the tokens of a new pairing: written to the store first, then used.
+func (m *Manager) Adopt(ctx context.Context, t api.Tokens) error {
+	warning := m.save(ctx, t)
+	m.use(t, warning)
+	return m.fetchDeviceNow(ctx)
+}
+
+// save writes tokens to the store; on failure it returns the warning to show, since the
+// new tokens must be used anyway (the old refresh token is spent).
+func (m *Manager) save(ctx context.Context, t api.Tokens) string {
+	if err := m.cfg.Store.Save(ctx, t); err != nil {
+		m.cfg.Logger.Error("tokens could not be written to the keychain", "err", err)
+		return "The tokens could not be saved in the keychain (" + err.Error() + "); pairing will not survive a restart."
+	}
+	return ""
+}
+
+func (m *Manager) use(t api.Tokens, storageWarning string) {
+	// Wall clock only: a monotonic reading does not advance while a laptop sleeps.
+	t.ReceivedAt = t.ReceivedAt.Round(0)
+	m.mu.Lock()
+	m.tokens = t
+	m.mu.Unlock()
+	m.update(func(s *Status) {
+		s.State, s.Reason, s.Cause = Paired, "", nil
+		s.StorageWarning = storageWarning
+		s.AccessExpires = t.ExpiresAt()
+	})
+	m.gate.Open()
+	m.poke()
+}
+
+func (m *Manager) poke() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// fetchDevice asks which project the device is in, after every pairing and refresh, and
+// publishes its name (c2c-api.md §2.7).
+func (m *Manager) fetchDevice() {
+	ctx := m.context()
+	if err := m.fetchDeviceNow(ctx); err != nil && ctx.Err() == nil {
+		m.cfg.Logger.Warn("devices/me failed", "err", err)
+	}
+}
+
+func (m *Manager) fetchDeviceNow(ctx context.Context) error {
+	var d api.Device
+	err := m.Do(ctx, api.EndpointMe, func(ctx context.Context, token string) error {
+		var err error
+		d, err = m.cfg.API.Me(ctx, token)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = d.ProjectName, d.ProjectID, d.Name })
+	return nil
+}
+
+func (m *Manager) context() context.Context {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.runCtx
+}
+
+// Access returns the current access token, waiting at the auth gate while there is none
+// (unpaired, refreshing, needs reconnect), and starting a refresh if it has expired.
+func (m *Manager) Access(ctx context.Context) (string, error) {
+	for {
+		if err := m.gate.Wait(ctx); err != nil {
+			return "", err
+		}
+		m.mu.Lock()
+		t := m.tokens
+		m.mu.Unlock()
+		if t.AccessToken != "" && m.clock.Now().Before(t.ExpiresAt()) {
+			return t.AccessToken, nil
+		}
+		if t.AccessToken == "" {
+			continue // unpaired between Wait and now: wait again
+		}
+		if err := m.Refresh(ctx, t.AccessToken); err != nil && ctx.Err() != nil {
+			return "", err
+		}
+	}
+}
+
+// Do runs a call that needs the access token under the retry policy: it waits at both
+// gates, refreshes on Not Authorized and repeats. If the API still says Not Authorized
+// right after a fresh token, the device has lost access: it needs reconnecting, and the
+// call waits at the auth gate until it is paired again.
+func (m *Manager) Do(ctx context.Context, endpoint string, op func(ctx context.Context, token string) error) error {
+	for {
+		var used string
+		err := m.cfg.Policy.Do(ctx, retry.Call{
+			Endpoint: endpoint,
+			Gates:    []*retry.Gate{m.cfg.Online, m.gate},
+			Unauthorized: func(ctx context.Context, _ *api.Error) error {
+				if err := m.Refresh(ctx, used); err != nil && !errors.Is(err, ErrNeedsReconnect) {
+					return err
+				}
+				// A refresh that ended in needs-reconnect holds the call here until the
+				// device is paired again; then the call is repeated with the new token.
+				return m.gate.Wait(ctx)
+			},
+		}, func(ctx context.Context, _ int) error {
+			token, err := m.Access(ctx)
+			if err != nil {
+				return err
+			}
+			used = token
+			return op(ctx, token)
+		})
+		if api.KindOf(err) == api.KindUnauthorizedClient && ctx.Err() == nil {
+			e, _ := api.AsError(err)
+			m.requireReconnect(e, "The project no longer accepts this device (it may have been removed or its access revoked). Reconnect it to go on; the queue is kept.", used)
+			continue
+		}
+		return err
+	}
+}
+
+// Refresh renews the tokens unless the access token stale has already been replaced.
+// One refresh runs at a time; every caller waits for it (or for ctx). It returns nil when
+// fresh tokens are in use, ErrNeedsReconnect when the refresh token was refused.
+func (m *Manager) Refresh(ctx context.Context, stale string) error {
+	m.mu.Lock()
+	f := m.flight
+	if f == nil {
+		if m.tokens.AccessToken != stale || m.status.State == NeedsReconnect || m.tokens.RefreshToken == "" {
+			reconnect := m.status.State == NeedsReconnect || m.tokens.RefreshToken == ""
+			m.mu.Unlock()
+			if reconnect {
+				return ErrNeedsReconnect
+			}
+			return nil // already refreshed by someone else
+		}
+		f = &flight{done: make(chan struct{})}
+		m.flight = f
+		refreshToken := m.tokens.RefreshToken
+		runCtx := m.runCtx
+		m.mu.Unlock()
+		m.gate.Close("refreshing the access token")
+		m.update(func(s *Status) { s.State = Refreshing })
+		// The refresh runs under the app's context, not the caller's: a refresh token is
+		// single-use, so an answer abandoned halfway would cost a re-pairing.
+		go m.refresh(runCtx, f, refreshToken)
+	} else {
+		m.mu.Unlock()
+	}
+	select {
+	case <-f.done:
+		return f.err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// refresh retries a refresh until it succeeds or the API refuses the refresh token.
+func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string) {
+	defer func() {
+		m.mu.Lock()
+		m.flight = nil
+		m.mu.Unlock()
+		close(f.done)
+	}()
+	for attempt := 0; ; attempt++ {
+		t, err := retry.DoValue(ctx, m.cfg.Policy, retry.Call{
+			Endpoint: api.EndpointRefresh,
+			Gates:    []*retry.Gate{m.cfg.Online},
+		}, func(ctx context.Context, _ int) (api.Tokens, error) {
+			return m.cfg.API.RefreshTokens(ctx, m.cfg.Credentials, refreshToken)
+		})
+		if err == nil {
+			m.use(t, m.save(ctx, t))
+			m.cfg.Logger.Info("access token refreshed", "expires", t.ExpiresAt().Format(time.RFC3339))
+			go m.fetchDevice()
+			return
+		}
+		if ctx.Err() != nil {
+			f.err = ctx.Err()
+			return
+		}
+		if e, _ := api.AsError(err); e.Retry == api.RetryNo {
+			m.requireReconnect(e, "This device's access to the project ended and could not be renewed. Reconnect it to go on; the queue is kept.", "")
+			f.err = ErrNeedsReconnect
+			return
+		}
+		m.cfg.Logger.Warn("token refresh failed, trying again", "attempt", attempt+1, "err", err)
+		select {
+		case <-ctx.Done():
+			f.err = ctx.Err()
+			return
+		case <-m.clock.After(m.cfg.Policy.Backoff(attempt)):
+		}
+	}
+}
+
+// requireReconnect closes the auth gate until the device is paired again. stale, when
+// not empty, limits it to the tokens that failed (a newer pairing is left alone).
+func (m *Manager) requireReconnect(cause *api.Error, reason, stale string) {
+	m.mu.Lock()
+	if stale != "" && m.tokens.AccessToken != stale {
+		m.mu.Unlock()
+		return
+	}
+	m.mu.Unlock()
+	m.gate.Close("needs reconnect")
+	m.update(func(s *Status) { s.State, s.Reason, s.Cause = NeedsReconnect, reason, cause })
+	m.cfg.Logger.Warn("device needs reconnecting", "cause", cause)
+}
+
+// Run renews the access token before it expires, until ctx ends. It checks at least
+// every 30 s against the wall clock, so a laptop waking from sleep refreshes at once.
+func (m *Manager) Run(ctx context.Context) {
+	m.mu.Lock()
+	m.runCtx = ctx
+	m.mu.Unlock()
+	for {
+		m.mu.Lock()
+		t, state := m.tokens, m.status.State
+		m.mu.Unlock()
+		wait := 30 * time.Second
+		if state == Paired && t.AccessToken != "" {
+			due := t.ReceivedAt.Add(time.Duration(float64(t.ExpiresIn) * m.cfg.RefreshAt))
+			if left := due.Sub(m.clock.Now()); left <= 0 {
+				if err := m.Refresh(ctx, t.AccessToken); err != nil && ctx.Err() == nil {
+					m.cfg.Logger.Info("proactive refresh did not complete", "err", err)
+				}
+				continue
+			} else if left < wait {
+				wait = left
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-m.wake:
+		case <-m.clock.After(wait):
+		}
+	}
+}
+
+// Unpair revokes the pairing at the API (best effort: not when offline), deletes the
+// tokens from the store and closes the auth gate. The upload history is not touched.
+func (m *Manager) Unpair(ctx context.Context) error {
+	m.mu.Lock()
+	t := m.tokens
+	m.tokens = api.Tokens{}
+	m.mu.Unlock()
+	m.gate.Close("not paired")
+	if t.RefreshToken != "" && m.cfg.Online.IsOpen() {
+		rctx, cancel := context.WithTimeout(ctx, api.TimeoutDefault)
+		if err := m.cfg.API.Revoke(rctx, m.cfg.Credentials, t.RefreshToken); err != nil {
+			m.cfg.Logger.Warn("revoking the pairing failed; it ends at the API when the token expires", "err", err)
+		}
+		cancel()
+	}
+	err := m.cfg.Store.Delete(ctx)
+	m.update(func(s *Status) { *s = Status{State: Unpaired} })
+	return err
+}
