@@ -203,6 +203,9 @@ func (m *Manager) fetchDevice() {
 	}
 }
 
+// RefreshDevice asks the API which project the device is in now.
+func (m *Manager) RefreshDevice(ctx context.Context) error { return m.fetchDeviceNow(ctx) }
+
 func (m *Manager) fetchDeviceNow(ctx context.Context) error {
 	var d api.Device
 	err := m.Do(ctx, api.EndpointMe, func(ctx context.Context, token string) error {

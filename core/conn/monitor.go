@@ -79,6 +79,10 @@ func New(cfg Config) *Monitor {
 	}
 }
 
+// SetHealth sets the health checker when it could not be given to New (the API client
+// itself needs the monitor's gate). Call it before Run.
+func (m *Monitor) SetHealth(h HealthChecker) { m.cfg.Health = h }
+
 // Gate is the connectivity gate: open while online.
 func (m *Monitor) Gate() *retry.Gate { return m.gate }
 

@@ -1,0 +1,333 @@
+// Package core is the engine of the uploader, behind one facade: the Service takes
+// commands from a front end (pair, add, pause...) and tells every front end what changed
+// through one event stream. It never imports a UI, a SQL driver or a keychain library:
+// main wires the store's implementations in.
+package core
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/conn"
+	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// HeartbeatInterval is how often the device tells the project it is online (the API
+// marks it offline after 5 minutes of silence; its guide suggests 2 minutes).
+const HeartbeatInterval = 2 * time.Minute
+
+// Config wires a Service.
+type Config struct {
+	APIURL        string
+	ClientVersion string
+	Credentials   api.Credentials
+	Tokens        auth.TokenStore
+	Journal       upload.Journal
+	Settings      upload.Settings
+	Logger        *slog.Logger
+
+	// Knobs for tests and the field trial; zero values are the product's.
+	Policy    retry.Policy
+	Transport *http.Transport
+	Timeouts  api.Timeouts
+	Upload    UploadTuning
+	Heartbeat time.Duration
+}
+
+// UploadTuning passes engine timings through (zero: defaults).
+type UploadTuning struct {
+	StallTimeout, SettleTime, URLMaxAge, ProgressInterval time.Duration
+}
+
+// Service is the facade the front ends use.
+type Service struct {
+	cfg     Config
+	client  *api.Client
+	monitor *conn.Monitor
+	auth    *auth.Manager
+	engine  *upload.Engine
+	bus     bus
+
+	mu          sync.Mutex
+	sticky      []Alert // start-up problems, told to every new subscriber
+	pairCancel  context.CancelFunc
+	started     bool
+	lastPairing auth.Pairing
+}
+
+// New wires the client, the connection monitor, the token manager and the engine.
+func New(cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Heartbeat <= 0 {
+		cfg.Heartbeat = HeartbeatInterval
+	}
+	s := &Service{cfg: cfg}
+	s.monitor = conn.New(conn.Config{
+		Policy: cfg.Policy,
+		OnChange: func(st conn.Status) {
+			s.bus.publish(Event{Type: EventConnection, Connection: &st})
+		},
+		Logger: cfg.Logger,
+	})
+	client, err := api.New(api.Config{
+		BaseURL: cfg.APIURL, ClientVersion: cfg.ClientVersion,
+		Online: s.monitor.Gate(), Observe: s.monitor.Observe,
+		Transport: cfg.Transport, Timeouts: cfg.Timeouts,
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.client = client
+	s.monitor.SetHealth(client)
+	s.auth = auth.New(auth.Config{
+		API: client, Credentials: cfg.Credentials, Store: cfg.Tokens, Policy: cfg.Policy,
+		Online: s.monitor.Gate(), Logger: cfg.Logger,
+		OnChange: s.authChanged,
+	})
+	s.engine = upload.New(upload.Config{
+		Journal: cfg.Journal, Client: client, Auth: s.auth, Policy: cfg.Policy,
+		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings,
+		Logger: cfg.Logger, OnEvent: s.engineEvent,
+		StallTimeout: cfg.Upload.StallTimeout, SettleTime: cfg.Upload.SettleTime,
+		URLMaxAge: cfg.Upload.URLMaxAge, ProgressInterval: cfg.Upload.ProgressInterval,
+	})
+	return s, nil
+}
+
+// Subscribe opens an event stream. The first events describe the present: pairing,
+// connection, every file and the totals.
+func (s *Service) Subscribe() *Subscription {
+	sub := s.bus.subscribe()
+	st := s.auth.Status()
+	sub.push(coalesceKey(Event{Type: EventAuth}), Event{Type: EventAuth, Auth: &st})
+	cs := s.monitor.Status()
+	sub.push(coalesceKey(Event{Type: EventConnection}), Event{Type: EventConnection, Connection: &cs})
+	views, totals := s.engine.Snapshot()
+	for i := range views {
+		sub.push(fileKey(views[i].ID), Event{Type: EventFile, File: &views[i]})
+	}
+	sub.push(coalesceKey(Event{Type: EventTotals}), Event{Type: EventTotals, Totals: &totals})
+	s.mu.Lock()
+	for i := range s.sticky {
+		sub.push("", Event{Type: EventAlert, Alert: &s.sticky[i]})
+	}
+	s.mu.Unlock()
+	return sub
+}
+
+// Warn reports a start-up problem (a damaged journal moved aside, a missing keychain):
+// every front end that subscribes, now or later, is told.
+func (s *Service) Warn(a Alert) {
+	s.mu.Lock()
+	s.sticky = append(s.sticky, a)
+	s.mu.Unlock()
+	s.alert(a)
+}
+
+// Load reads the queue from the journal and the pairing from the keychain, without
+// starting anything. A keychain that cannot be read is reported as an alert (and
+// returned); the app then runs unpaired.
+func (s *Service) Load(ctx context.Context) (keychainErr error, err error) {
+	if err := s.engine.Open(ctx); err != nil {
+		return nil, err
+	}
+	if err := s.auth.Load(ctx); err != nil && !errors.Is(err, auth.ErrNoTokens) {
+		s.cfg.Logger.Warn("the pairing could not be read from the keychain", "err", err)
+		s.Warn(Alert{Kind: AlertKeychain, Message: err.Error()})
+		return err, nil
+	}
+	return nil, nil
+}
+
+// Run runs the loaded service until ctx ends: the connection monitor, token renewal,
+// the heartbeat and the upload engine.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.RunConnection(ctx); err != nil {
+		return err
+	}
+	go s.engine.Run(ctx)
+	return nil
+}
+
+// RunConnection runs all but the uploads: the connection monitor, token renewal and the
+// heartbeat (for `pair`, which must not start uploading the queue).
+func (s *Service) RunConnection(ctx context.Context) error {
+	s.mu.Lock()
+	if s.started {
+		s.mu.Unlock()
+		return errors.New("the service is already running")
+	}
+	s.started = true
+	s.mu.Unlock()
+	go s.monitor.Run(ctx)
+	go s.auth.Run(ctx)
+	go conn.Heartbeat(ctx, s.cfg.Policy.Clock, s.cfg.Heartbeat, s.heartbeat, s.cfg.Logger)
+	return nil
+}
+
+// Probe checks now whether the API answers and, when paired, which project the device
+// is in; for `status`, which must not start uploads.
+func (s *Service) Probe(ctx context.Context) (online bool, reason string, st auth.Status) {
+	if err := s.client.Health(ctx); err != nil {
+		e := api.Classify(ctx, api.EndpointHealth, err)
+		return false, e.UserMessage(), s.auth.Status()
+	}
+	if s.auth.Status().State == auth.Paired {
+		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		if err := s.auth.RefreshDevice(ctx); err != nil {
+			e := api.Classify(ctx, api.EndpointMe, err)
+			return true, e.UserMessage(), s.auth.Status()
+		}
+	}
+	return true, "", s.auth.Status()
+}
+
+func (s *Service) heartbeat(ctx context.Context) error {
+	return s.auth.Do(ctx, api.EndpointHeartbeat, func(ctx context.Context, token string) error {
+		return s.client.Heartbeat(ctx, token)
+	})
+}
+
+func (s *Service) alert(a Alert) { s.bus.publish(Event{Type: EventAlert, Alert: &a}) }
+
+func (s *Service) authChanged(st auth.Status) {
+	s.bus.publish(Event{Type: EventAuth, Auth: &st})
+	if st.State != auth.NeedsReconnect {
+		return
+	}
+	kind := AlertReconnect
+	if st.Cause != nil {
+		switch st.Cause.Kind {
+		case api.KindInvalidClient:
+			kind = AlertClientRejected
+		case api.KindInvalidClientVersion:
+			kind = AlertVersionRejected
+		}
+	}
+	s.alert(Alert{Kind: kind, Message: st.Reason})
+}
+
+func (s *Service) engineEvent(ev upload.Event) {
+	switch {
+	case ev.File != nil:
+		s.bus.publish(Event{Type: EventFile, File: ev.File})
+	case ev.Totals != nil:
+		s.bus.publish(Event{Type: EventTotals, Totals: ev.Totals})
+	case ev.Alert != nil:
+		s.alert(Alert{Kind: AlertKind(ev.Alert.Kind), Message: ev.Alert.Message, Files: ev.Alert.Files})
+	case ev.Finished != nil:
+		s.bus.publish(Event{Type: EventFinished, Finished: ev.Finished})
+	case ev.Removed != 0:
+		s.bus.publish(Event{Type: EventRemoved, Removed: ev.Removed})
+	}
+}
+
+// AuthStatus is the pairing now.
+func (s *Service) AuthStatus() auth.Status { return s.auth.Status() }
+
+// Connection is the connection now.
+func (s *Service) Connection() conn.Status { return s.monitor.Status() }
+
+// CheckConnectionNow skips the wait before the next health check.
+func (s *Service) CheckConnectionNow() { s.monitor.CheckNow() }
+
+// Pair runs the pairing flow until paired, declined, refused or cancelled (ctx, or
+// CancelPairing). Progress comes as pairing events.
+func (s *Service) Pair(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	s.mu.Lock()
+	if s.pairCancel != nil {
+		s.mu.Unlock()
+		cancel()
+		return errors.New("a pairing is already under way")
+	}
+	s.pairCancel = cancel
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		s.pairCancel = nil
+		s.mu.Unlock()
+		cancel()
+	}()
+	return s.auth.Pair(ctx, s.client, func(p auth.Pairing) {
+		s.mu.Lock()
+		s.lastPairing = p
+		s.mu.Unlock()
+		s.bus.publish(Event{Type: EventPairing, Pairing: &p})
+	})
+}
+
+// Pairing is the latest pairing progress.
+func (s *Service) Pairing() auth.Pairing {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lastPairing
+}
+
+// CancelPairing stops a pairing under way.
+func (s *Service) CancelPairing() {
+	s.mu.Lock()
+	cancel := s.pairCancel
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// Unpair revokes the pairing and deletes the tokens; the queue and its history stay.
+func (s *Service) Unpair(ctx context.Context) error { return s.auth.Unpair(ctx) }
+
+// Add queues files and folders.
+func (s *Service) Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error) {
+	return s.engine.Add(ctx, paths, force)
+}
+
+// Pause, Resume, Retry and Cancel act on one file or all (upload.All).
+func (s *Service) Pause(ctx context.Context, sel upload.Selector) error {
+	return s.engine.Pause(ctx, sel)
+}
+
+func (s *Service) Resume(ctx context.Context, sel upload.Selector) error {
+	return s.engine.Resume(ctx, sel)
+}
+
+func (s *Service) Retry(ctx context.Context, sel upload.Selector) error {
+	return s.engine.Retry(ctx, sel)
+}
+
+func (s *Service) Cancel(ctx context.Context, sel upload.Selector) error {
+	return s.engine.Cancel(ctx, sel)
+}
+
+// Remove takes a file off the list.
+func (s *Service) Remove(ctx context.Context, id upload.FileID) error {
+	return s.engine.Remove(ctx, id)
+}
+
+// ClearFinished removes the uploaded files from the list.
+func (s *Service) ClearFinished(ctx context.Context) error { return s.engine.ClearFinished(ctx) }
+
+// Settings are the upload settings in force.
+func (s *Service) Settings() upload.Settings { return s.engine.Settings() }
+
+// SetSettings changes the upload settings.
+func (s *Service) SetSettings(st upload.Settings) error {
+	if err := s.engine.SetSettings(st); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	return nil
+}
+
+// Snapshot is every file and the totals now.
+func (s *Service) Snapshot() ([]upload.FileView, upload.Totals) { return s.engine.Snapshot() }

@@ -1,0 +1,231 @@
+package upload
+
+import (
+	"context"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/retry"
+)
+
+// slowDownFor is how long S3's SlowDown halves the chunks in flight.
+const slowDownFor = time.Minute
+
+// uploadChunks sends every chunk not yet finished, ParallelChunks at a time, each read
+// straight from the file through a SectionReader. The first chunk that fails for good
+// stops the others; finished chunks stay finished.
+func (e *Engine) uploadChunks(ctx context.Context, ent *entry) error {
+	f := ent.file()
+	ent.mu.Lock()
+	var todo []int
+	for i, done := range ent.done {
+		if !done {
+			todo = append(todo, i)
+		}
+	}
+	ent.mu.Unlock()
+	if len(todo) == 0 {
+		return nil
+	}
+	if f.State != Uploading {
+		if err := e.transition(ctx, ent, func(f *File) { f.State = Uploading }); err != nil {
+			return err
+		}
+	}
+	file, err := os.Open(f.Path)
+	if err != nil {
+		return &api.LocalFileError{Path: f.Path, Err: err}
+	}
+	defer file.Close()
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	work := make(chan int, len(todo))
+	for _, i := range todo {
+		work <- i
+	}
+	close(work)
+	var (
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	workers := min(e.Settings().ParallelChunks, len(todo))
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				if !e.waitForSlot(ctx, w) {
+					return
+				}
+				if err := e.putChunk(ctx, ent, &f, file, i); err != nil {
+					once.Do(func() { firstErr = err })
+					cancel(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if firstErr != nil {
+		return firstErr
+	}
+	return context.Cause(ctx)
+}
+
+// waitForSlot holds worker w while fewer chunks are allowed in flight (after S3 asked to
+// slow down, or the setting was lowered). It returns false when ctx ends.
+func (e *Engine) waitForSlot(ctx context.Context, w int) bool {
+	for w >= e.chunkLimit() {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+	return ctx.Err() == nil
+}
+
+func (e *Engine) chunkLimit() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := e.settings.ParallelChunks
+	if time.Now().Before(e.slowUntil) {
+		n = max(1, n/2)
+	}
+	return n
+}
+
+func (e *Engine) slowDown() {
+	e.mu.Lock()
+	e.slowUntil = time.Now().Add(slowDownFor)
+	e.mu.Unlock()
+}
+
+// putChunk sends chunk i under the retry policy and journals it once S3 said 200.
+func (e *Engine) putChunk(ctx context.Context, ent *entry, f *File, file *os.File, i int) error {
+	off, n := f.ChunkRange(i)
+	err := e.cfg.Policy.Do(ctx, retry.Call{
+		Endpoint: api.EndpointChunk,
+		Gates:    []*retry.Gate{e.cfg.Online},
+	}, func(ctx context.Context, _ int) error {
+		actx, acancel := context.WithCancelCause(ctx)
+		defer acancel(nil)
+		w := e.watches.add(acancel)
+		defer e.watches.remove(w)
+		sent := &attemptBytes{ent: ent}
+		defer sent.close()
+		err := e.cfg.Client.PutChunk(actx, api.Chunk{
+			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
+			ContentType: f.Filetype, Throttle: e.throttle(),
+			Progress: func(k int64) { w.touch(); sent.add(k) },
+		})
+		if api.HasEffect(err, api.EffectLowerConcurrency) {
+			e.slowDown()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	// Written before it counts: a chunk acknowledged by S3 is never sent again.
+	if err := e.cfg.Journal.ChunkDone(context.WithoutCancel(ctx), f.ID, i); err != nil {
+		return err
+	}
+	ent.mu.Lock()
+	if i < len(ent.done) && !ent.done[i] {
+		ent.done[i] = true
+		ent.doneBytes += n
+	}
+	ent.mu.Unlock()
+	return nil
+}
+
+// attemptBytes counts the bytes one attempt has sent, so that a failed attempt takes
+// back exactly what it added to the file's progress, even if the transport reads a last
+// slice after the attempt returned.
+type attemptBytes struct {
+	ent    *entry
+	mu     sync.Mutex
+	n      int64
+	closed bool
+}
+
+func (a *attemptBytes) add(k int64) {
+	a.mu.Lock()
+	if !a.closed {
+		a.n += k
+		a.ent.inflight.Add(k)
+	}
+	a.mu.Unlock()
+}
+
+func (a *attemptBytes) close() {
+	a.mu.Lock()
+	a.closed = true
+	a.ent.inflight.Add(-a.n)
+	a.mu.Unlock()
+}
+
+// watchSet is the stall watchdog's list of chunk attempts in flight.
+type watchSet struct {
+	mu sync.Mutex
+	m  map[*watch]struct{}
+}
+
+type watch struct {
+	last   atomic.Int64 // unix nanoseconds of the last byte sent
+	cancel context.CancelCauseFunc
+}
+
+func (w *watch) touch() { w.last.Store(time.Now().UnixNano()) }
+
+func (s *watchSet) add(cancel context.CancelCauseFunc) *watch {
+	w := &watch{cancel: cancel}
+	w.touch()
+	s.mu.Lock()
+	if s.m == nil {
+		s.m = map[*watch]struct{}{}
+	}
+	s.m[w] = struct{}{}
+	s.mu.Unlock()
+	return w
+}
+
+func (s *watchSet) remove(w *watch) {
+	s.mu.Lock()
+	delete(s.m, w)
+	s.mu.Unlock()
+}
+
+// watchdog cancels a chunk attempt that has moved no byte for StallTimeout (the 5-minute
+// deadline alone would leave a dead connection hanging for minutes). Time spent waiting
+// for the connection to come back does not count.
+func (e *Engine) watchdog(ctx context.Context) {
+	tick := time.NewTicker(min(e.cfg.StallTimeout/4, 5*time.Second))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		offline := e.cfg.Online != nil && !e.cfg.Online.IsOpen()
+		limit := time.Now().Add(-e.cfg.StallTimeout).UnixNano()
+		e.watches.mu.Lock()
+		for w := range e.watches.m {
+			switch {
+			case offline:
+				w.touch()
+			case w.last.Load() < limit:
+				w.cancel(api.ErrStalled)
+				w.touch() // once is enough
+			}
+		}
+		e.watches.mu.Unlock()
+	}
+}

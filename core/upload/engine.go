@@ -1,0 +1,522 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/retry"
+)
+
+// Client is the part of the API client the engine uses.
+type Client interface {
+	CreateAsset(ctx context.Context, accessToken string, r api.AssetRequest) (api.Asset, error)
+	PutChunk(ctx context.Context, ch api.Chunk) error
+}
+
+// Authorizer runs calls that need the access token (auth.Manager).
+type Authorizer interface {
+	Do(ctx context.Context, endpoint string, op func(ctx context.Context, token string) error) error
+}
+
+// Config configures an Engine.
+type Config struct {
+	Journal  Journal
+	Client   Client
+	Auth     Authorizer
+	Policy   retry.Policy
+	Online   *retry.Gate // the connectivity gate
+	AuthGate *retry.Gate // the auth gate, to tell a waiting file what it waits for
+	Settings Settings
+	// OnEvent is told of every change. It must not block.
+	OnEvent func(Event)
+	Logger  *slog.Logger
+
+	StallTimeout     time.Duration // a chunk that moves no byte this long is retried; 0 = 60 s
+	SettleTime       time.Duration // a changed file must stay unchanged this long; 0 = 2 s
+	URLMaxAge        time.Duration // older upload URLs are replaced by a new asset; 0 = 23 h
+	ProgressInterval time.Duration // how often progress is published; 0 = 200 ms
+}
+
+func (c *Config) defaults() {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.OnEvent == nil {
+		c.OnEvent = func(Event) {}
+	}
+	if c.StallTimeout <= 0 {
+		c.StallTimeout = 60 * time.Second
+	}
+	if c.SettleTime <= 0 {
+		c.SettleTime = 2 * time.Second
+	}
+	if c.URLMaxAge <= 0 {
+		c.URLMaxAge = 23 * time.Hour
+	}
+	if c.ProgressInterval <= 0 {
+		c.ProgressInterval = 200 * time.Millisecond
+	}
+	if c.Settings == (Settings{}) {
+		c.Settings = DefaultSettings()
+	}
+}
+
+// Engine is the upload queue and its worker pool.
+type Engine struct {
+	cfg     Config
+	limiter *rate.Limiter
+	wake    chan struct{}
+	watches watchSet
+
+	mu        sync.Mutex
+	files     map[FileID]*entry
+	order     []FileID
+	settings  Settings
+	running   int
+	slowUntil time.Time // S3 asked to slow down: fewer chunks in flight until then
+	loaded    bool
+	dirty     bool // totals need publishing
+	busy      bool // something ran since the last Finished event
+}
+
+// entry is a file in memory. wmu serialises its transitions (each is written to the
+// journal before it is announced); mu guards the fields for quick reads.
+type entry struct {
+	wmu sync.Mutex
+
+	mu        sync.Mutex
+	f         File
+	done      []bool
+	doneBytes int64
+	detail    string
+	running   bool
+	cancel    context.CancelCauseFunc
+	stop      State // what a user command decided for this running file
+	remove    bool  // the user removed it while it ran
+	meter     meter
+
+	inflight atomic.Int64 // bytes of chunks being sent now
+}
+
+// ErrUnknownFile is returned by commands for an id that is not in the queue.
+var ErrUnknownFile = errors.New("no such file in the queue")
+
+// New makes an engine. Open must be called before it is used.
+func New(cfg Config) *Engine {
+	cfg.defaults()
+	e := &Engine{
+		cfg:      cfg,
+		wake:     make(chan struct{}, 1),
+		files:    map[FileID]*entry{},
+		settings: cfg.Settings,
+		limiter:  rate.NewLimiter(rate.Inf, 0),
+	}
+	e.applyBandwidth(cfg.Settings.BandwidthLimit)
+	return e
+}
+
+// Open reads the journal back. Files that were being uploaded when the app stopped are
+// queued again; they resume from their last finished chunk with the asset they had.
+func (e *Engine) Open(ctx context.Context) error {
+	recs, err := e.cfg.Journal.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("reading the upload journal: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for _, r := range recs {
+		ent := &entry{f: r.File}
+		ent.done = make([]bool, r.File.ChunkCount())
+		for _, i := range r.DoneChunks {
+			if i >= 0 && i < len(ent.done) {
+				ent.done[i] = true
+				_, n := r.File.ChunkRange(i)
+				ent.doneBytes += n
+			}
+		}
+		switch ent.f.State {
+		case Waiting, Creating, Uploading:
+			ent.f.State = Queued // in memory only: the next transition is written anyway
+		}
+		e.files[ent.f.ID] = ent
+		e.order = append(e.order, ent.f.ID)
+	}
+	e.loaded, e.dirty = true, true
+	return nil
+}
+
+// Settings are the settings in force.
+func (e *Engine) Settings() Settings {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.settings
+}
+
+// SetSettings changes the settings; parallel files apply at once, parallel chunks to the
+// next file (and at once when lowered), the bandwidth limit at once.
+func (e *Engine) SetSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.settings = s
+	e.mu.Unlock()
+	e.applyBandwidth(s.BandwidthLimit)
+	e.poke()
+	return nil
+}
+
+func (e *Engine) applyBandwidth(limit int64) {
+	if limit <= 0 {
+		e.limiter.SetLimit(rate.Inf)
+		return
+	}
+	e.limiter.SetBurst(int(max(limit/10, 64<<10)))
+	e.limiter.SetLimit(rate.Limit(limit))
+}
+
+// throttle is the chunk readers' hook for the bandwidth limit; nil when unlimited so the
+// fast path costs nothing.
+func (e *Engine) throttle() func(context.Context, int) error {
+	if e.limiter.Limit() == rate.Inf {
+		return nil
+	}
+	return func(ctx context.Context, n int) error { return e.limiter.WaitN(ctx, min(n, e.limiter.Burst())) }
+}
+
+func (e *Engine) poke() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run schedules uploads and publishes progress until ctx ends. Files in flight when it
+// ends keep their journal state and resume on the next run.
+func (e *Engine) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); e.publishLoop(ctx) }()
+	go func() { defer wg.Done(); e.watchdog(ctx) }()
+	defer wg.Wait()
+	var runners sync.WaitGroup
+	defer runners.Wait()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		next := e.schedule(ctx, &runners)
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(time.Until(next), time.Millisecond)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-e.wake:
+		case <-timer.C:
+		}
+	}
+}
+
+// schedule starts files while there is room, oldest first; it returns when the next
+// retrying file is due.
+func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next time.Time) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	now := time.Now()
+	for _, id := range e.order {
+		if e.running >= e.settings.ParallelFiles {
+			return next
+		}
+		ent := e.files[id]
+		ent.mu.Lock()
+		st, due, running := ent.f.State, ent.f.NextAttempt, ent.running
+		ent.mu.Unlock()
+		if running {
+			continue
+		}
+		if st == Retrying && due.After(now) {
+			if next.IsZero() || due.Before(next) {
+				next = due
+			}
+			continue
+		}
+		if st != Queued && st != Retrying {
+			continue
+		}
+		fctx, cancel := context.WithCancelCause(ctx)
+		ent.mu.Lock()
+		ent.running, ent.cancel, ent.stop, ent.remove = true, cancel, "", false
+		ent.mu.Unlock()
+		e.running++
+		e.busy = true
+		runners.Add(1)
+		go func() {
+			defer runners.Done()
+			e.runFile(fctx, ent)
+			cancel(nil)
+			e.mu.Lock()
+			e.running--
+			ent.mu.Lock()
+			ent.running, ent.cancel = false, nil
+			ent.mu.Unlock()
+			e.dirty = true
+			e.mu.Unlock()
+			e.poke()
+		}()
+	}
+	return next
+}
+
+func (e *Engine) lookup(id FileID) (*entry, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	ent := e.files[id]
+	if ent == nil {
+		return nil, ErrUnknownFile
+	}
+	return ent, nil
+}
+
+// IDs lists the queue, oldest first.
+func (e *Engine) IDs() []FileID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]FileID(nil), e.order...)
+}
+
+// Add queues files and folders (expanded). A file already in the queue with the same
+// path, size, mtime and fingerprint is refused unless force is set.
+func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
+	files, rejected := scanPaths(paths, time.Now())
+	e.mu.Lock()
+	known := make(map[string]*entry, len(e.files))
+	for _, ent := range e.files {
+		ent.mu.Lock()
+		known[identity(&ent.f)] = ent
+		ent.mu.Unlock()
+	}
+	e.mu.Unlock()
+	fresh := files[:0]
+	for _, f := range files {
+		if ent, dup := known[identity(&f)]; dup && !force {
+			ent.mu.Lock()
+			st, id := ent.f.State, ent.f.ID
+			ent.mu.Unlock()
+			why := "already in the queue (" + string(st) + ")"
+			if st == Done {
+				why = "already uploaded"
+			}
+			rejected = append(rejected, Rejection{Path: f.Path, Reason: why, Existing: id})
+			continue
+		}
+		fresh = append(fresh, f)
+	}
+	res := AddResult{Rejected: rejected}
+	if len(fresh) == 0 {
+		return res, nil
+	}
+	stored, err := e.cfg.Journal.Insert(ctx, fresh)
+	if err != nil {
+		return res, fmt.Errorf("queueing %d files: %w", len(fresh), err)
+	}
+	e.mu.Lock()
+	ents := make([]*entry, len(stored))
+	for i, f := range stored {
+		ents[i] = &entry{f: f}
+		e.files[f.ID] = ents[i]
+		e.order = append(e.order, f.ID)
+	}
+	e.dirty = true
+	e.mu.Unlock()
+	for _, ent := range ents {
+		v := e.view(ent)
+		res.Added = append(res.Added, v)
+		e.cfg.OnEvent(Event{File: &v})
+	}
+	e.poke()
+	return res, nil
+}
+
+func identity(f *File) string {
+	return fmt.Sprintf("%s\x00%d\x00%d\x00%s", f.Path, f.Size, f.ModTime.UnixNano(), f.Fingerprint)
+}
+
+// transition writes a change of a file to the journal, then applies and announces it.
+func (e *Engine) transition(ctx context.Context, ent *entry, change func(*File)) error {
+	ent.wmu.Lock()
+	defer ent.wmu.Unlock()
+	ent.mu.Lock()
+	f := ent.f
+	ent.mu.Unlock()
+	change(&f)
+	f.UpdatedAt = time.Now()
+	// The write outlives a cancelled caller: a state that was decided must be kept.
+	if err := e.cfg.Journal.Update(context.WithoutCancel(ctx), f); err != nil {
+		e.cfg.Logger.Error("journal write failed", "file", f.Name, "err", err)
+		return fmt.Errorf("writing the upload journal: %w", err)
+	}
+	ent.mu.Lock()
+	ent.f = f
+	ent.mu.Unlock()
+	e.changed(ent)
+	return nil
+}
+
+// changed announces a file and marks the totals for publishing.
+func (e *Engine) changed(ent *entry) {
+	v := e.view(ent)
+	e.mu.Lock()
+	e.dirty = true
+	e.mu.Unlock()
+	e.cfg.OnEvent(Event{File: &v})
+}
+
+// Selector picks the files a command applies to: one id, or All.
+type Selector struct {
+	ID  FileID
+	All bool
+}
+
+// One selects a single file.
+func One(id FileID) Selector { return Selector{ID: id} }
+
+// All selects every file.
+var All = Selector{All: true}
+
+func (e *Engine) selected(s Selector) ([]*entry, error) {
+	if !s.All {
+		ent, err := e.lookup(s.ID)
+		if err != nil {
+			return nil, err
+		}
+		return []*entry{ent}, nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := make([]*entry, 0, len(e.order))
+	for _, id := range e.order {
+		out = append(out, e.files[id])
+	}
+	return out, nil
+}
+
+// Pause stops files; their finished chunks are kept.
+func (e *Engine) Pause(ctx context.Context, s Selector) error {
+	return e.command(ctx, s, func(st State) bool { return !st.Finished() && st != Paused }, Paused)
+}
+
+// Resume queues paused files again.
+func (e *Engine) Resume(ctx context.Context, s Selector) error {
+	return e.command(ctx, s, func(st State) bool { return st == Paused }, Queued)
+}
+
+// Retry queues failed, skipped, cancelled and retrying files again at once.
+func (e *Engine) Retry(ctx context.Context, s Selector) error {
+	return e.command(ctx, s, func(st State) bool {
+		return st == Failed || st == Skipped || st == Cancelled || st == Retrying
+	}, Queued)
+}
+
+// Cancel stops files for good (Retry can still bring them back).
+func (e *Engine) Cancel(ctx context.Context, s Selector) error {
+	return e.command(ctx, s, func(st State) bool { return !st.Finished() }, Cancelled)
+}
+
+// command moves every selected file that applies to state to. A running file is stopped
+// first; it takes its new state when its goroutine returns.
+func (e *Engine) command(ctx context.Context, s Selector, applies func(State) bool, to State) error {
+	ents, err := e.selected(s)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, ent := range ents {
+		ent.mu.Lock()
+		st := ent.f.State
+		if !applies(st) {
+			ent.mu.Unlock()
+			continue
+		}
+		if ent.running {
+			ent.stop = to
+			cancel := ent.cancel
+			ent.mu.Unlock()
+			cancel(api.ErrUserCancelled)
+			continue
+		}
+		ent.mu.Unlock()
+		errs = append(errs, e.transition(ctx, ent, func(f *File) {
+			f.State = to
+			if to == Queued {
+				f.Attempts, f.NextAttempt = 0, time.Time{}
+				f.ErrorKind, f.ErrorMessage = "", ""
+			}
+		}))
+	}
+	e.poke()
+	return errors.Join(errs...)
+}
+
+// Remove takes a file out of the list (stopping it first); the file on disk is untouched.
+func (e *Engine) Remove(ctx context.Context, id FileID) error {
+	ent, err := e.lookup(id)
+	if err != nil {
+		return err
+	}
+	ent.mu.Lock()
+	if ent.running {
+		ent.remove = true
+		cancel := ent.cancel
+		ent.mu.Unlock()
+		cancel(api.ErrUserCancelled)
+		return nil
+	}
+	ent.mu.Unlock()
+	return e.forget(ctx, ent)
+}
+
+func (e *Engine) forget(ctx context.Context, ent *entry) error {
+	ent.mu.Lock()
+	id := ent.f.ID
+	ent.mu.Unlock()
+	if err := e.cfg.Journal.Remove(context.WithoutCancel(ctx), id); err != nil {
+		return fmt.Errorf("removing from the upload journal: %w", err)
+	}
+	e.mu.Lock()
+	delete(e.files, id)
+	for i, o := range e.order {
+		if o == id {
+			e.order = append(e.order[:i], e.order[i+1:]...)
+			break
+		}
+	}
+	e.dirty = true
+	e.mu.Unlock()
+	e.cfg.OnEvent(Event{Removed: id})
+	return nil
+}
+
+// ClearFinished removes every uploaded file from the list.
+func (e *Engine) ClearFinished(ctx context.Context) error {
+	ents, _ := e.selected(All)
+	var errs []error
+	for _, ent := range ents {
+		ent.mu.Lock()
+		done := ent.f.State == Done && !ent.running
+		ent.mu.Unlock()
+		if done {
+			errs = append(errs, e.forget(ctx, ent))
+		}
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,84 @@
+package upload
+
+import "time"
+
+// FileView is what front ends show of a file: its state and progress.
+type FileView struct {
+	ID        FileID
+	Name      string
+	Path      string
+	Size      int64
+	State     State
+	BytesDone int64
+	// Rate is the smoothed upload rate in bytes per second (0 when idle).
+	Rate float64
+	// ETA is the estimated time left at the current rate (0 when unknown).
+	ETA        time.Duration
+	ChunksDone int
+	Chunks     int
+	// Detail says what a waiting or retrying file waits for, in plain words.
+	Detail string
+	// ErrorKind and Error explain a failed, skipped or retrying file.
+	ErrorKind   string
+	Error       string
+	NextAttempt time.Time
+	AddedAt     time.Time
+	DoneAt      time.Time
+}
+
+// Totals sum the queue up.
+type Totals struct {
+	Files          int
+	FilesRemaining int // not finished
+	Active         int // uploading now
+	Done           int
+	Failed         int
+	Skipped        int
+	Cancelled      int
+	BytesTotal     int64 // of the files not cancelled
+	BytesRemaining int64
+	Rate           float64
+	ETA            time.Duration
+	Paused         bool // every unfinished file is paused
+}
+
+// Rejection is a path that was not queued, and why.
+type Rejection struct {
+	Path   string
+	Reason string
+	// Existing is the file already in the queue that this path duplicates (0 if none).
+	Existing FileID
+}
+
+// AddResult is what Add did with each path.
+type AddResult struct {
+	Added    []FileView
+	Rejected []Rejection
+}
+
+// AlertKind names the problems that need a person (error-handling.md §9).
+type AlertKind string
+
+const (
+	AlertChannelPaused   AlertKind = "channel-paused"
+	AlertPaymentRequired AlertKind = "payment-required"
+	AlertClientRejected  AlertKind = "client-rejected" // invalid client credentials
+	AlertVersionRejected AlertKind = "version-rejected"
+)
+
+// Event is one thing the engine tells the front ends. Exactly one field is set.
+type Event struct {
+	File    *FileView // a file changed state or made progress
+	Removed FileID    // a file left the list
+	Totals  *Totals
+	Alert   *Alert
+	// Finished is sent when the queue has nothing left to do (every file finished).
+	Finished *Totals
+}
+
+// Alert is a problem that needs a person, with the files it concerns.
+type Alert struct {
+	Kind    AlertKind
+	Message string
+	Files   []string
+}

@@ -1,0 +1,101 @@
+// Package upload is the upload engine: a persistent queue of files, a pool that uploads a
+// few files at once and a few chunks of each in parallel, streaming from disk, and the
+// bookkeeping that lets it resume after a crash without sending an acknowledged chunk or
+// creating an asset twice.
+package upload
+
+import (
+	"context"
+	"time"
+)
+
+// FileID identifies a file in the queue; the journal assigns it.
+type FileID int64
+
+// State is where a file is in its life (design.md "A file's life").
+type State string
+
+const (
+	Queued    State = "queued"
+	Waiting   State = "waiting" // for the connection, the pairing, or a growing file to settle
+	Creating  State = "creating"
+	Uploading State = "uploading"
+	Retrying  State = "retrying" // a non-fatal failure; tried again at NextAttempt
+	Paused    State = "paused"   // by the user
+	Done      State = "done"
+	Failed    State = "failed"  // fatal, with a reason; Retry is available
+	Skipped   State = "skipped" // Channel Paused: the project refuses media from that time
+	Cancelled State = "cancelled"
+)
+
+// Finished reports whether a file needs nothing more from the engine.
+func (s State) Finished() bool {
+	return s == Done || s == Failed || s == Skipped || s == Cancelled
+}
+
+// File is one file in the queue, as the journal keeps it.
+type File struct {
+	ID   FileID
+	Path string // absolute; raw bytes, not necessarily UTF-8
+	Name string // the asset name: the base name, NFC, valid UTF-8
+	Size int64
+	// ModTime and Fingerprint identify the content that was queued; a file whose size,
+	// mtime or fingerprint changed is not the file that was queued.
+	ModTime     time.Time
+	Fingerprint string
+	Filetype    string
+	// MediaCreated is the earlier of the file's birth time and its mtime: the capture
+	// time the server judges pause windows by (via the offset).
+	MediaCreated time.Time
+
+	State State
+	// Asset, once created.
+	AssetID       string
+	UploadURLs    []string
+	URLsFetchedAt time.Time
+	ChunkSize     int64
+
+	ErrorKind       string
+	ErrorMessage    string
+	RequestID       string // ours, of the last asset creation
+	ServerRequestID string
+
+	Attempts    int       // file-level tries that failed
+	NextAttempt time.Time // when a retrying file goes again
+	AddedAt     time.Time
+	UpdatedAt   time.Time
+	DoneAt      time.Time
+}
+
+// ChunkCount is the number of chunks of the current asset.
+func (f *File) ChunkCount() int { return len(f.UploadURLs) }
+
+// ChunkRange is the byte range of chunk i: [i*size, min((i+1)*size, filesize)).
+func (f *File) ChunkRange(i int) (offset, length int64) {
+	offset = int64(i) * f.ChunkSize
+	return offset, max(0, min(f.ChunkSize, f.Size-offset))
+}
+
+// Record is a file as read back from the journal, with its finished chunks.
+type Record struct {
+	File       File
+	DoneChunks []int
+}
+
+// Journal is what must survive a crash: every file and every finished chunk. Every state
+// change is written here before it is announced. store/journal implements it in SQLite.
+type Journal interface {
+	// Load returns every file in the queue, oldest first, with its finished chunks.
+	Load(ctx context.Context) ([]Record, error)
+	// Insert adds files and returns them with their ids.
+	Insert(ctx context.Context, files []File) ([]File, error)
+	// Update writes a file's row (not its chunks).
+	Update(ctx context.Context, f File) error
+	// StartAsset writes the file row with its new asset (id, URLs, chunk size, time) and
+	// replaces its chunks with len(f.UploadURLs) unfinished ones, in one transaction.
+	StartAsset(ctx context.Context, f File) error
+	// ChunkDone marks chunk index of the file's current asset finished.
+	ChunkDone(ctx context.Context, id FileID, index int) error
+	// Remove deletes a file and its chunks.
+	Remove(ctx context.Context, id FileID) error
+}

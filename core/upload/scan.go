@@ -1,0 +1,207 @@
+package upload
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// MaxFileSize is the largest object the storage takes (5 TiB).
+const MaxFileSize = 5497558138880
+
+// fingerprintSpan is how much of each end of a file the quick fingerprint reads.
+const fingerprintSpan = 16 << 10
+
+// litter are names that operating systems and cameras leave in folders; nobody means to
+// upload them.
+var litter = map[string]bool{
+	".ds_store": true, "thumbs.db": true, "desktop.ini": true, "ehthumbs.db": true,
+	"$recycle.bin": true, "system volume information": true, ".spotlight-v100": true,
+	".trashes": true, ".fseventsd": true, ".temporaryitems": true, ".documentrevisions-v100": true,
+}
+
+func isLitter(name string) bool {
+	lower := strings.ToLower(name)
+	return litter[lower] || strings.HasPrefix(name, "._") // AppleDouble resource forks
+}
+
+func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
+
+// scanner expands the paths given to Add into files that can be uploaded, and says why
+// the others cannot.
+type scanner struct {
+	now      time.Time
+	files    []File
+	rejected []Rejection
+	seen     map[string]bool
+}
+
+func scanPaths(paths []string, now time.Time) ([]File, []Rejection) {
+	s := &scanner{now: now, seen: map[string]bool{}}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			s.reject(p, "the path cannot be resolved: "+err.Error())
+			continue
+		}
+		s.visit(abs, true, nil)
+	}
+	return s.files, s.rejected
+}
+
+func (s *scanner) reject(path, reason string) {
+	s.rejected = append(s.rejected, Rejection{Path: path, Reason: reason})
+}
+
+// visit looks at one path: a file to queue, a folder to expand (ancestors guards against
+// symlink loops), or something to refuse. explicit paths were named by the user; paths
+// found inside folders skip hidden files and OS litter silently.
+func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
+	name := filepath.Base(path)
+	if !explicit && (isHidden(name) || isLitter(name)) {
+		return
+	}
+	if explicit && isLitter(name) {
+		s.reject(path, "a system file, not media: skipped")
+		return
+	}
+	lfi, err := os.Lstat(path)
+	if err != nil {
+		s.reject(path, describeStatError(err))
+		return
+	}
+	fi := lfi
+	if lfi.Mode()&fs.ModeSymlink != 0 {
+		if fi, err = os.Stat(path); err != nil {
+			s.reject(path, "a link to something that cannot be found: "+describeStatError(err))
+			return
+		}
+	}
+	switch {
+	case fi.IsDir():
+		for _, a := range ancestors {
+			if os.SameFile(a, fi) {
+				s.reject(path, "a link back into a folder above it (a loop): skipped")
+				return
+			}
+		}
+		entries, err := os.ReadDir(path)
+		if err != nil {
+			s.reject(path, "the folder cannot be read: "+describeStatError(err))
+			return
+		}
+		anc := append(ancestors[:len(ancestors):len(ancestors)], fi)
+		for _, e := range entries {
+			s.visit(filepath.Join(path, e.Name()), false, anc)
+		}
+	case fi.Mode().IsRegular():
+		if s.seen[path] {
+			return
+		}
+		s.seen[path] = true
+		f, reason := s.describe(path, fi)
+		if reason != "" {
+			s.reject(path, reason)
+			return
+		}
+		s.files = append(s.files, f)
+	default:
+		s.reject(path, "not a regular file (a device, pipe or socket): skipped")
+	}
+}
+
+// describe makes the queue record of a regular file, or says why it cannot be uploaded.
+func (s *scanner) describe(path string, fi os.FileInfo) (File, string) {
+	if fi.Size() > MaxFileSize {
+		return File{}, "larger than 5 TiB, the most the storage takes in one file"
+	}
+	fp, err := fingerprint(path, fi.Size())
+	if err != nil {
+		return File{}, "cannot be read: " + describeStatError(err)
+	}
+	mtime := fi.ModTime()
+	created := mtime
+	if bt := birthTime(path); !bt.IsZero() && bt.Before(mtime) {
+		created = bt
+	}
+	return File{
+		Path:         path,
+		Name:         AssetName(path),
+		Size:         fi.Size(),
+		ModTime:      mtime,
+		Fingerprint:  fp,
+		Filetype:     Filetype(path),
+		MediaCreated: created,
+		State:        Queued,
+		AddedAt:      s.now,
+		UpdatedAt:    s.now,
+	}, ""
+}
+
+// AssetName is the name the asset gets: the file's base name, as valid UTF-8 in NFC (a
+// Mac writes names decomposed; the web app shows them composed).
+func AssetName(path string) string {
+	return norm.NFC.String(strings.ToValidUTF8(filepath.Base(path), "\uFFFD"))
+}
+
+// fingerprint reads the first and last 16 KiB of a file: enough to tell a file that was
+// replaced by another of the same size and date, cheap enough for thousands of files.
+func fingerprint(path string, size int64) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	var sz [8]byte
+	binary.BigEndian.PutUint64(sz[:], uint64(size))
+	h.Write(sz[:])
+	if _, err := io.CopyN(h, f, min(size, fingerprintSpan)); err != nil {
+		return "", err
+	}
+	if size > 2*fingerprintSpan {
+		if _, err := io.Copy(h, io.NewSectionReader(f, size-fingerprintSpan, fingerprintSpan)); err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+func describeStatError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "not found (moved or deleted?)"
+	case errors.Is(err, fs.ErrPermission):
+		return "permission denied"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err.Error()
+	}
+	return err.Error()
+}
+
+// checkUnchanged compares a file on disk with its queue record.
+func checkUnchanged(f *File) (changed bool, reason string, err error) {
+	fi, err := os.Stat(f.Path)
+	if err != nil {
+		return false, "", err
+	}
+	if !fi.Mode().IsRegular() {
+		return false, "", fmt.Errorf("no longer a regular file")
+	}
+	if fi.Size() != f.Size || !fi.ModTime().Equal(f.ModTime) {
+		return true, fmt.Sprintf("the file changed since it was queued (%d → %d bytes)", f.Size, fi.Size()), nil
+	}
+	return false, "", nil
+}

@@ -1,0 +1,38 @@
+package upload
+
+import "fmt"
+
+// Settings are the user's choices for the engine; they can change while it runs.
+type Settings struct {
+	ParallelFiles  int   // files uploaded at once (default 2)
+	ParallelChunks int   // chunks in flight per file (default 4)
+	BandwidthLimit int64 // bytes per second over all uploads; 0 = unlimited
+	// OffsetFromNow sends offset 0 instead of the media's age, filing everything under
+	// today (and letting the server judge pause windows by the upload time).
+	OffsetFromNow bool
+}
+
+// DefaultSettings are the defaults of issue 6.
+func DefaultSettings() Settings { return Settings{ParallelFiles: 2, ParallelChunks: 4} }
+
+// Limits of the settings.
+const (
+	MaxParallelFiles  = 16
+	MaxParallelChunks = 32
+	minBandwidth      = 64 << 10 // below this, server timeouts would trip
+)
+
+// Validate explains what is wrong with s, in words for a settings form.
+func (s Settings) Validate() error {
+	switch {
+	case s.ParallelFiles < 1 || s.ParallelFiles > MaxParallelFiles:
+		return fmt.Errorf("parallel files must be between 1 and %d", MaxParallelFiles)
+	case s.ParallelChunks < 1 || s.ParallelChunks > MaxParallelChunks:
+		return fmt.Errorf("parallel chunks per file must be between 1 and %d", MaxParallelChunks)
+	case s.BandwidthLimit < 0:
+		return fmt.Errorf("the bandwidth limit cannot be negative")
+	case s.BandwidthLimit > 0 && s.BandwidthLimit < minBandwidth:
+		return fmt.Errorf("the bandwidth limit must be at least %d KiB/s (or 0 for none)", minBandwidth>>10)
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+// Package store keeps what must survive a restart: the tokens in the OS keychain, the
+// installation's identity, and (in store/journal) the upload journal.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/zalando/go-keyring"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+)
+
+// DefaultKeychainService names the app's keychain entries; demo mode and tests use
+// another so they never touch a real pairing.
+const DefaultKeychainService = "c2c-uploader"
+
+// One keychain entry per value: each stays far below the 2,560 bytes Windows allows
+// for one secret.
+const (
+	entryAccess  = "access_token"
+	entryRefresh = "refresh_token"
+	entryExpiry  = "token_expiry"
+)
+
+// keychainTimeout bounds every keychain call. A locked keyring may block behind the
+// desktop's unlock prompt; nothing in the app waits on it for ever.
+const keychainTimeout = 10 * time.Second
+
+// Keychain is the auth.TokenStore on the OS keychain (Secret Service on Linux, Keychain
+// on macOS, Credential Manager on Windows), through go-keyring.
+type Keychain struct {
+	service string
+	timeout time.Duration
+}
+
+var _ auth.TokenStore = (*Keychain)(nil)
+
+// NewKeychain uses entries under service ("" means DefaultKeychainService).
+func NewKeychain(service string) *Keychain {
+	if service == "" {
+		service = DefaultKeychainService
+	}
+	return &Keychain{service: service, timeout: keychainTimeout}
+}
+
+// Service is the keychain service name in use.
+func (k *Keychain) Service() string { return k.service }
+
+// KeychainProblem says what is wrong with the keychain.
+type KeychainProblem string
+
+const (
+	KeychainMissing KeychainProblem = "missing" // no Secret Service / no session bus
+	KeychainLocked  KeychainProblem = "locked"
+	KeychainTimeout KeychainProblem = "timeout" // no answer: probably an unlock prompt
+	KeychainTooBig  KeychainProblem = "too-big"
+	KeychainOther   KeychainProblem = "other"
+)
+
+// KeychainError is a keychain failure in words a person can act on.
+type KeychainError struct {
+	Op      string
+	Problem KeychainProblem
+	Err     error
+}
+
+func (e *KeychainError) Unwrap() error { return e.Err }
+
+func (e *KeychainError) Error() string { return e.Advice() + " (" + e.Err.Error() + ")" }
+
+// Advice is the error in words a person can act on, without the technical cause.
+func (e *KeychainError) Advice() string {
+	switch e.Problem {
+	case KeychainMissing:
+		return "No keychain is available (no Secret Service is running in this session). " +
+			"Install and start gnome-keyring (or another Secret Service such as KeePassXC) and log in to a desktop session; " +
+			"until then the pairing is kept in memory only and will not survive a restart."
+	case KeychainLocked:
+		return "The keychain is locked. Unlock your keyring, then press Retry."
+	case KeychainTimeout:
+		return "The keychain did not answer in time; it may be waiting for you to unlock it. Unlock your keyring, then press Retry."
+	case KeychainTooBig:
+		return "A token is too large for this system's keychain (Windows allows 2,560 bytes per secret)."
+	}
+	return fmt.Sprintf("The keychain failed to %s: %v", e.Op, e.Err)
+}
+
+// IsKeychainProblem reports whether err is a KeychainError with that problem.
+func IsKeychainProblem(err error, p KeychainProblem) bool {
+	var ke *KeychainError
+	return errors.As(err, &ke) && ke.Problem == p
+}
+
+type expiry struct {
+	ReceivedAt time.Time `json:"received_at"`
+	ExpiresIn  float64   `json:"expires_in_s"`
+}
+
+// Load reads the tokens; auth.ErrNoTokens when there are none.
+func (k *Keychain) Load(ctx context.Context) (api.Tokens, error) {
+	access, err := k.get(ctx, entryAccess)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return api.Tokens{}, auth.ErrNoTokens
+	}
+	if err != nil {
+		return api.Tokens{}, err
+	}
+	refresh, err := k.get(ctx, entryRefresh)
+	if errors.Is(err, keyring.ErrNotFound) {
+		return api.Tokens{}, auth.ErrNoTokens
+	}
+	if err != nil {
+		return api.Tokens{}, err
+	}
+	t := api.Tokens{AccessToken: access, RefreshToken: refresh}
+	// A missing or damaged expiry makes the access token look expired: the manager then
+	// refreshes, which is the safe way round.
+	if raw, err := k.get(ctx, entryExpiry); err == nil {
+		var e expiry
+		if json.Unmarshal([]byte(raw), &e) == nil {
+			t.ReceivedAt, t.ExpiresIn = e.ReceivedAt, time.Duration(e.ExpiresIn*float64(time.Second))
+		}
+	} else if !errors.Is(err, keyring.ErrNotFound) {
+		return api.Tokens{}, err
+	}
+	return t, nil
+}
+
+// Save writes the tokens. The refresh token goes first: if the app dies halfway, a new
+// refresh token beside an old access token still recovers (the next call refreshes),
+// while the other way round would strand a spent refresh token.
+func (k *Keychain) Save(ctx context.Context, t api.Tokens) error {
+	exp, err := json.Marshal(expiry{ReceivedAt: t.ReceivedAt.UTC(), ExpiresIn: t.ExpiresIn.Seconds()})
+	if err != nil {
+		return err
+	}
+	for _, e := range []struct{ name, value string }{
+		{entryRefresh, t.RefreshToken}, {entryExpiry, string(exp)}, {entryAccess, t.AccessToken},
+	} {
+		if err := k.set(ctx, e.name, e.value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Delete removes the tokens; missing entries are not an error.
+func (k *Keychain) Delete(ctx context.Context) error {
+	for _, name := range []string{entryAccess, entryExpiry, entryRefresh} {
+		err := k.run(ctx, "delete a token", func() error { return keyring.Delete(k.service, name) })
+		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
+}
+
+// Check tells whether the keychain works, without touching the tokens: it reads an
+// entry that need not exist.
+func (k *Keychain) Check(ctx context.Context) error {
+	_, err := k.get(ctx, "probe")
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (k *Keychain) get(ctx context.Context, name string) (string, error) {
+	var v string
+	err := k.run(ctx, "read a token", func() error {
+		var err error
+		v, err = keyring.Get(k.service, name)
+		return err
+	})
+	return v, err
+}
+
+func (k *Keychain) set(ctx context.Context, name, value string) error {
+	return k.run(ctx, "store a token", func() error { return keyring.Set(k.service, name, value) })
+}
+
+// run makes one keychain call on its own goroutine with a deadline. A call that does not
+// answer is abandoned (it may be blocked behind an unlock prompt) and reported.
+func (k *Keychain) run(ctx context.Context, op string, call func() error) error {
+	done := make(chan error, 1)
+	go func() { done <- call() }()
+	timer := time.NewTimer(k.timeout)
+	defer timer.Stop()
+	select {
+	case err := <-done:
+		return classifyKeyring(op, err)
+	case <-timer.C:
+		return &KeychainError{Op: op, Problem: KeychainTimeout, Err: context.DeadlineExceeded}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func classifyKeyring(op string, err error) error {
+	if err == nil || errors.Is(err, keyring.ErrNotFound) {
+		return err
+	}
+	if errors.Is(err, keyring.ErrSetDataTooBig) {
+		return &KeychainError{Op: op, Problem: KeychainTooBig, Err: err}
+	}
+	if errors.Is(err, keyring.ErrUnsupportedPlatform) {
+		return &KeychainError{Op: op, Problem: KeychainMissing, Err: err}
+	}
+	msg := strings.ToLower(err.Error())
+	switch {
+	case strings.Contains(msg, "unlock"), strings.Contains(msg, "locked"), strings.Contains(msg, "dismissed"):
+		return &KeychainError{Op: op, Problem: KeychainLocked, Err: err}
+	case strings.Contains(msg, "org.freedesktop.secrets"), strings.Contains(msg, "serviceunknown"),
+		strings.Contains(msg, "dbus-launch"), strings.Contains(msg, "autolaunch"), strings.Contains(msg, "$display"),
+		strings.Contains(msg, "dbus_session_bus_address"), strings.Contains(msg, "no such file or directory"),
+		strings.Contains(msg, "connection refused"), strings.Contains(msg, "not provided by any .service"):
+		return &KeychainError{Op: op, Problem: KeychainMissing, Err: err}
+	}
+	return &KeychainError{Op: op, Problem: KeychainOther, Err: err}
+}

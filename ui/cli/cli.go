@@ -1,0 +1,127 @@
+// Package cli is the headless front end: pair, upload, status and unpair, for automation
+// and machines without a display. It follows "The headless contract" of design.md: human
+// text on stderr, one JSON event per line on stdout with --json, and exit codes a script
+// can rely on.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+)
+
+// Exit codes of the headless contract.
+const (
+	ExitOK          = 0
+	ExitFailed      = 1
+	ExitUsage       = 2
+	ExitTimeout     = 124
+	ExitInterrupted = 130
+)
+
+// Options are the flags the commands share.
+type Options struct {
+	JSON    bool
+	Timeout time.Duration // pair: give up after this long (exit 124); 0 = never
+	Force   bool          // upload: queue files again even if already uploaded
+	Stdout  io.Writer
+	Stderr  io.Writer
+	// Terminal tells whether stderr is a terminal (live progress bars) or a log/pipe
+	// (one line per file).
+	Terminal bool
+	// AutoApprove is demo mode's stand-in for a person: it approves the code shown.
+	AutoApprove func(ctx context.Context, userCode string) error
+}
+
+func (o *Options) defaults() {
+	if o.Stdout == nil {
+		o.Stdout = os.Stdout
+	}
+	if o.Stderr == nil {
+		o.Stderr = os.Stderr
+	}
+}
+
+// interruptible returns a context that ends on Ctrl-C or SIGTERM, and tells afterwards
+// whether that happened.
+func interruptible(ctx context.Context) (context.Context, func() bool, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	interrupted := func() bool { return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) }
+	return ctx, interrupted, stop
+}
+
+// load reads the queue and the pairing; a keychain problem is told but not fatal.
+func load(ctx context.Context, svc *core.Service, o *Options) error {
+	keyErr, err := svc.Load(ctx)
+	if err != nil {
+		return err
+	}
+	if keyErr != nil && !o.JSON {
+		fmt.Fprintf(o.Stderr, "warning: %v\n", keyErr)
+	}
+	return nil
+}
+
+// drain prints the events a subscription holds, as JSON (--json) and/or through human.
+func drain(sub *core.Subscription, jw *jsonWriter, human func(core.Event)) {
+	for _, ev := range sub.Drain() {
+		if jw != nil {
+			jw.write(eventJSON(ev))
+		}
+		if human != nil {
+			human(ev)
+		}
+	}
+}
+
+// userText is an error in the words the app shows a person.
+func userText(err error) string {
+	if e, ok := api.AsError(err); ok {
+		return e.UserMessage()
+	}
+	return err.Error()
+}
+
+// Bytes formats a size the way editors read it (binary units).
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// Rate formats bytes per second.
+func Rate(r float64) string {
+	if r < 1 {
+		return "—"
+	}
+	return Bytes(int64(r)) + "/s"
+}
+
+// Duration formats an ETA: 45 s, 3 min 05 s, 2 h 10 min.
+func Duration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+}

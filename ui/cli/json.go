@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// jsonWriter prints one JSON object per line, each with a "type" field. It is the
+// contract scripts and the field trial read: field names change only with a note.
+type jsonWriter struct {
+	mu  sync.Mutex
+	enc *json.Encoder
+}
+
+func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{enc: json.NewEncoder(w)} }
+
+func (j *jsonWriter) write(v map[string]any) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	_ = j.enc.Encode(v)
+}
+
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+func seconds(d time.Duration) float64 { return d.Seconds() }
+
+// eventJSON turns a service event into its JSON object.
+func eventJSON(ev core.Event) map[string]any {
+	m := map[string]any{"type": string(ev.Type)}
+	switch ev.Type {
+	case core.EventPairing:
+		p := ev.Pairing
+		m["state"] = string(p.State)
+		m["user_code"] = p.UserCode
+		m["verification_uri"] = p.VerificationURI
+		m["verification_uri_complete"] = nilIfEmpty(p.VerificationURIComplete)
+		m["expires_at"] = ts(p.ExpiresAt)
+		m["interval_s"] = seconds(p.Interval)
+		m["codes"] = p.Codes
+		m["message"] = p.Message
+		if p.Err != nil {
+			m["error_kind"] = string(p.Err.Kind)
+		}
+	case core.EventAuth:
+		a := ev.Auth
+		m["state"] = string(a.State)
+		m["project"] = nilIfEmpty(a.ProjectName)
+		m["project_id"] = nilIfEmpty(a.ProjectID)
+		m["reason"] = nilIfEmpty(a.Reason)
+		m["storage_warning"] = nilIfEmpty(a.StorageWarning)
+	case core.EventConnection:
+		c := ev.Connection
+		m["state"] = string(c.State)
+		m["since"] = ts(c.Since)
+		m["next_check"] = ts(c.NextCheck)
+		m["reason"] = nilIfEmpty(c.Reason)
+		m["checks"] = c.Checks
+	case core.EventFile:
+		fileJSON(m, ev.File)
+	case core.EventRemoved:
+		m["id"] = int64(ev.Removed)
+	case core.EventTotals:
+		totalsJSON(m, ev.Totals)
+	case core.EventFinished:
+		totalsJSON(m, ev.Finished)
+	case core.EventAlert:
+		m["kind"] = string(ev.Alert.Kind)
+		m["message"] = ev.Alert.Message
+		m["files"] = nonNil(ev.Alert.Files)
+	}
+	return m
+}
+
+func fileJSON(m map[string]any, f *upload.FileView) {
+	m["id"] = int64(f.ID)
+	m["name"] = f.Name
+	m["path"] = f.Path
+	m["size"] = f.Size
+	m["state"] = string(f.State)
+	m["bytes_done"] = f.BytesDone
+	m["rate"] = f.Rate
+	m["eta_s"] = seconds(f.ETA)
+	m["chunks_done"] = f.ChunksDone
+	m["chunks"] = f.Chunks
+	m["detail"] = nilIfEmpty(f.Detail)
+	m["error_kind"] = nilIfEmpty(f.ErrorKind)
+	m["error"] = nilIfEmpty(f.Error)
+	m["next_attempt"] = ts(f.NextAttempt)
+}
+
+func totalsJSON(m map[string]any, t *upload.Totals) {
+	m["files"] = t.Files
+	m["files_remaining"] = t.FilesRemaining
+	m["active"] = t.Active
+	m["done"] = t.Done
+	m["failed"] = t.Failed
+	m["skipped"] = t.Skipped
+	m["cancelled"] = t.Cancelled
+	m["bytes_total"] = t.BytesTotal
+	m["bytes_remaining"] = t.BytesRemaining
+	m["rate"] = t.Rate
+	m["eta_s"] = seconds(t.ETA)
+	m["paused"] = t.Paused
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+)
+
+// Pair is `c2c-uploader pair`: it shows the pairing code and its URL, then waits until a
+// person enters it. Exit 0 once paired, 1 on a fatal answer (declined, credentials or
+// version refused), 130 on Ctrl-C, 124 after --timeout.
+func Pair(ctx context.Context, svc *core.Service, o Options) int {
+	o.defaults()
+	if err := load(ctx, svc, &o); err != nil {
+		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
+		return ExitFailed
+	}
+	if st := svc.AuthStatus(); st.State == auth.Paired {
+		fmt.Fprintf(o.Stderr, "Already paired%s. Run `c2c-uploader unpair` first to pair with another project.\n", projectSuffix(st))
+		if o.JSON {
+			newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
+		}
+		return ExitOK
+	}
+	ctx, interrupted, stop := interruptible(ctx)
+	defer stop()
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	if err := svc.RunConnection(runCtx); err != nil {
+		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
+		return ExitFailed
+	}
+	sub := svc.Subscribe()
+	defer sub.Close()
+	var jw *jsonWriter
+	if o.JSON {
+		jw = newJSONWriter(o.Stdout)
+	}
+	shown := ""
+	human := func(ev core.Event) {
+		if ev.Type != core.EventPairing {
+			return
+		}
+		p := ev.Pairing
+		if p.State == auth.PairPending && p.UserCode != shown {
+			shown = p.UserCode
+			printCode(o, p)
+			if o.AutoApprove != nil {
+				go func() {
+					if err := o.AutoApprove(ctx, p.UserCode); err != nil {
+						fmt.Fprintf(o.Stderr, "demo: approving the code failed: %v\n", err)
+					}
+				}()
+			}
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- svc.Pair(ctx) }()
+	var err error
+	for waiting := true; waiting; {
+		select {
+		case <-sub.Ready():
+			drain(sub, jw, human)
+		case err = <-done:
+			waiting = false
+		}
+	}
+	drain(sub, jw, human)
+	switch {
+	case err == nil:
+		st := svc.AuthStatus()
+		fmt.Fprintf(o.Stderr, "Paired%s.\n", projectSuffix(st))
+		if st.StorageWarning != "" {
+			fmt.Fprintf(o.Stderr, "warning: %s\n", st.StorageWarning)
+		}
+		return ExitOK
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		fmt.Fprintf(o.Stderr, "pair: no approval within %s; giving up.\n", o.Timeout)
+		return ExitTimeout
+	case interrupted():
+		fmt.Fprintln(o.Stderr, "pair: cancelled.")
+		return ExitInterrupted
+	case errors.Is(err, auth.ErrDeclined):
+		fmt.Fprintln(o.Stderr, "pair: the request was declined in the project. Run `c2c-uploader pair` again for a new code.")
+		return ExitFailed
+	default:
+		fmt.Fprintf(o.Stderr, "pair: %s\n", userText(err))
+		return ExitFailed
+	}
+}
+
+// printCode shows the code so it reads at a glance across a desk: spaced digits, the URL
+// on its own line.
+func printCode(o Options, p *auth.Pairing) {
+	code := p.UserCode
+	if len(code) == 6 {
+		code = code[:3] + " " + code[3:]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n  Pairing code:   %s\n\n", code)
+	fmt.Fprintf(&b, "  Enter it at:    %s\n", p.VerificationURI)
+	if p.VerificationURIComplete != "" {
+		fmt.Fprintf(&b, "  or open:        %s\n", p.VerificationURIComplete)
+	}
+	left := time.Until(p.ExpiresAt).Round(time.Second)
+	fmt.Fprintf(&b, "\n  The code is valid for %s; a new one comes by itself when it expires.\n  Waiting for approval… (Ctrl-C to cancel)\n\n", Duration(left))
+	fmt.Fprint(o.Stderr, b.String())
+}
+
+func projectSuffix(st auth.Status) string {
+	if st.ProjectName == "" {
+		return ""
+	}
+	return " with the project “" + st.ProjectName + "”"
+}

@@ -1,0 +1,165 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sync/atomic"
+	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// progressDisplay shows an upload run to a person.
+type progressDisplay interface {
+	file(v upload.FileView)
+	totals(t upload.Totals)
+	note(s string)
+	close()
+}
+
+type nopDisplay struct{}
+
+func (nopDisplay) file(upload.FileView) {}
+func (nopDisplay) totals(upload.Totals) {}
+func (nopDisplay) note(string)          {}
+func (nopDisplay) close()               {}
+
+// lineDisplay writes a line per change of state, for logs and pipes.
+type lineDisplay struct {
+	w    io.Writer
+	last map[upload.FileID]upload.State
+	at   time.Time
+}
+
+func (d *lineDisplay) file(v upload.FileView) {
+	if d.last == nil {
+		d.last = map[upload.FileID]upload.State{}
+	}
+	if d.last[v.ID] == v.State {
+		return
+	}
+	d.last[v.ID] = v.State
+	switch v.State {
+	case upload.Done:
+		fmt.Fprintf(d.w, "  done      %s (%s)\n", v.Name, Bytes(v.Size))
+	case upload.Failed, upload.Skipped, upload.Retrying:
+		fmt.Fprintf(d.w, "  %-9s %s: %s\n", v.State, v.Name, v.Error)
+	case upload.Waiting:
+		fmt.Fprintf(d.w, "  waiting   %s: %s\n", v.Name, v.Detail)
+	case upload.Uploading:
+		fmt.Fprintf(d.w, "  uploading %s (%s)\n", v.Name, Bytes(v.Size))
+	}
+}
+
+func (d *lineDisplay) totals(t upload.Totals) {
+	if time.Since(d.at) < 10*time.Second || t.Active == 0 {
+		return
+	}
+	d.at = time.Now()
+	fmt.Fprintf(d.w, "  %d files to go, %s left, %s, about %s\n",
+		t.FilesRemaining, Bytes(t.BytesRemaining), Rate(t.Rate), Duration(t.ETA))
+}
+
+func (d *lineDisplay) note(s string) { fmt.Fprintln(d.w, s) }
+func (d *lineDisplay) close()        {}
+
+// barDisplay draws live bars on a terminal: the total, and one per file in flight. The
+// decorators read their text from atomics: mpb renders on its own goroutine, and a lock
+// shared with the bar updates could deadlock against it.
+type barDisplay struct {
+	p     *mpb.Progress
+	total *mpb.Bar
+	tot   atomic.Pointer[upload.Totals]
+	bars  map[upload.FileID]*fileBar // owned by the caller's goroutine
+}
+
+type fileBar struct {
+	bar  *mpb.Bar
+	view atomic.Pointer[upload.FileView]
+}
+
+func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
+	d := &barDisplay{
+		p:    mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond)),
+		bars: map[upload.FileID]*fileBar{},
+	}
+	d.tot.Store(&upload.Totals{})
+	d.total = d.p.AddBar(1,
+		mpb.BarPriority(1<<30),
+		mpb.PrependDecorators(decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight})),
+		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+			t := d.tot.Load()
+			return fmt.Sprintf(" %d to go · %s left · %s · %s", t.FilesRemaining, Bytes(t.BytesRemaining), Rate(t.Rate), Duration(t.ETA))
+		})),
+	)
+	return d
+}
+
+func (d *barDisplay) file(v upload.FileView) {
+	fb := d.bars[v.ID]
+	active := v.State == upload.Uploading || v.State == upload.Creating || v.State == upload.Waiting
+	if fb == nil {
+		if !active {
+			if v.State.Finished() && v.State != upload.Done {
+				_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
+			}
+			return
+		}
+		fb = &fileBar{}
+		fb.view.Store(&v)
+		fb.bar = d.p.AddBar(max(v.Size, 1),
+			mpb.BarRemoveOnComplete(),
+			mpb.PrependDecorators(decor.Name(trimName(v.Name, 24), decor.WC{W: 24, C: decor.DindentRight})),
+			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
+				fv := fb.view.Load()
+				if fv.State == upload.Waiting {
+					return " waiting: " + fv.Detail
+				}
+				return fmt.Sprintf(" %s / %s · %s · %s", Bytes(fv.BytesDone), Bytes(fv.Size), Rate(fv.Rate), Duration(fv.ETA))
+			})),
+		)
+		d.bars[v.ID] = fb
+	}
+	fb.view.Store(&v)
+	fb.bar.SetCurrent(min(v.BytesDone, max(v.Size, 1)))
+	if v.State.Finished() || v.State == upload.Retrying || v.State == upload.Paused {
+		if v.State == upload.Done {
+			fb.bar.SetTotal(max(v.Size, 1), true)
+			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, Bytes(v.Size))
+		} else {
+			fb.bar.Abort(true)
+			_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
+		}
+		delete(d.bars, v.ID)
+	}
+}
+
+func (d *barDisplay) totals(t upload.Totals) {
+	d.tot.Store(&t)
+	d.total.SetTotal(max(t.BytesTotal, 1), false)
+	d.total.SetCurrent(t.BytesTotal - t.BytesRemaining)
+}
+
+func (d *barDisplay) note(s string) { _, _ = fmt.Fprintln(d.p, s) }
+
+func (d *barDisplay) close() {
+	for id, fb := range d.bars {
+		fb.bar.Abort(true)
+		delete(d.bars, id)
+	}
+	t := d.tot.Load()
+	d.total.SetTotal(max(t.BytesTotal, 1), true)
+	d.p.Wait()
+}
+
+func trimName(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,181 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// Upload is `c2c-uploader upload PATH...`: it adds the paths to the persistent queue and
+// runs the queue to its end. Exit 0 when every file arrived, 1 when some failed or were
+// skipped (each listed with its reason), 130 when interrupted (the queue resumes next
+// time).
+func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) int {
+	o.defaults()
+	if err := load(ctx, svc, &o); err != nil {
+		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+		return ExitFailed
+	}
+	ctx, interrupted, stop := interruptible(ctx)
+	defer stop()
+	var jw *jsonWriter
+	if o.JSON {
+		jw = newJSONWriter(o.Stdout)
+	}
+	sub := svc.Subscribe()
+	defer sub.Close()
+
+	res, err := svc.Add(ctx, paths, o.Force)
+	if err != nil {
+		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+		return ExitFailed
+	}
+	rejected := 0
+	for _, r := range res.Rejected {
+		if jw != nil {
+			jw.write(map[string]any{"type": "rejected", "path": r.Path, "reason": r.Reason, "existing": int64(r.Existing)})
+		}
+		if r.Existing != 0 {
+			// Named again on purpose: a file that failed or was cancelled is tried again;
+			// one that arrived already is fine as it is.
+			if err := svc.Retry(ctx, upload.One(r.Existing)); err != nil {
+				fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+			}
+			if !o.JSON && strings.HasPrefix(r.Reason, "already uploaded") {
+				fmt.Fprintf(o.Stderr, "  already uploaded: %s\n", r.Path)
+			}
+			continue
+		}
+		rejected++
+		if !o.JSON {
+			fmt.Fprintf(o.Stderr, "  not queued: %s: %s\n", r.Path, r.Reason)
+		}
+	}
+	_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
+
+	views, totals := svc.Snapshot()
+	watched := map[upload.FileID]bool{}
+	for _, v := range views {
+		if !v.State.Finished() {
+			watched[v.ID] = true
+		}
+	}
+	if len(watched) == 0 {
+		return summary(o, svc, nil, rejected)
+	}
+	if st := svc.AuthStatus(); st.State == auth.Unpaired {
+		fmt.Fprintf(o.Stderr, "upload: %d files are queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", len(watched))
+		return ExitFailed
+	}
+	if !o.JSON {
+		fmt.Fprintf(o.Stderr, "Uploading %d files (%s)…\n", len(watched), Bytes(totals.BytesRemaining))
+	}
+	if err := svc.Run(ctx); err != nil {
+		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+		return ExitFailed
+	}
+	var display progressDisplay = &lineDisplay{w: o.Stderr}
+	if o.JSON {
+		display = nopDisplay{}
+	} else if o.Terminal {
+		display = newBarDisplay(ctx, o.Stderr)
+	}
+	states := map[upload.FileID]upload.FileView{}
+	var stopReason string
+	handle := func(ev core.Event) {
+		switch ev.Type {
+		case core.EventFile:
+			if watched[ev.File.ID] {
+				states[ev.File.ID] = *ev.File
+				display.file(*ev.File)
+			}
+		case core.EventTotals:
+			display.totals(*ev.Totals)
+		case core.EventRemoved:
+			delete(watched, ev.Removed)
+		case core.EventAlert:
+			switch ev.Alert.Kind {
+			case core.AlertReconnect, core.AlertClientRejected, core.AlertVersionRejected:
+				stopReason = ev.Alert.Message
+			}
+			if !o.JSON {
+				display.note("! " + ev.Alert.Message)
+			}
+		}
+	}
+	for stopReason == "" && !allFinished(watched, states) {
+		select {
+		case <-ctx.Done():
+		case <-sub.Ready():
+			drain(sub, jw, handle)
+			continue
+		}
+		break
+	}
+	drain(sub, jw, handle)
+	display.close()
+	switch {
+	case interrupted():
+		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
+		return ExitInterrupted
+	case stopReason != "":
+		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
+		return ExitFailed
+	}
+	return summary(o, svc, watched, rejected)
+}
+
+func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
+	for id := range watched {
+		if v, ok := states[id]; !ok || !v.State.Finished() {
+			return false
+		}
+	}
+	return true
+}
+
+// summary lists the files of this run that did not arrive, with their reasons, and
+// picks the exit code.
+func summary(o Options, svc *core.Service, watched map[upload.FileID]bool, rejected int) int {
+	views, _ := svc.Snapshot()
+	var bad []upload.FileView
+	arrived := 0
+	for _, v := range views {
+		if !watched[v.ID] {
+			continue
+		}
+		if v.State == upload.Done {
+			arrived++
+		} else {
+			bad = append(bad, v)
+		}
+	}
+	sort.Slice(bad, func(i, j int) bool { return bad[i].ID < bad[j].ID })
+	if o.JSON {
+		newJSONWriter(o.Stdout).write(map[string]any{
+			"type": "result", "arrived": arrived, "not_arrived": len(bad), "rejected": rejected,
+		})
+	}
+	fmt.Fprintf(o.Stderr, "%d arrived", arrived)
+	if len(bad)+rejected == 0 {
+		fmt.Fprintln(o.Stderr, ".")
+		return ExitOK
+	}
+	fmt.Fprintf(o.Stderr, ", %d did not:\n", len(bad)+rejected)
+	for _, v := range bad {
+		reason := v.Error
+		if reason == "" {
+			reason = string(v.State)
+		}
+		fmt.Fprintf(o.Stderr, "  %s %s: %s\n", v.State, v.Path, reason)
+	}
+	if rejected > 0 {
+		fmt.Fprintf(o.Stderr, "  %d paths were not queued (see above)\n", rejected)
+	}
+	return ExitFailed
+}
