@@ -1,34 +1,78 @@
-// Command c2c-uploader uploads media to a project through the Camera to Cloud API.
+// Command c2c-uploader uploads media to a project through the Camera to Cloud API: a
+// desktop window, or headless commands for automation (see flags.go).
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 )
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, "c2c-uploader: the desktop window is not built yet; run `c2c-uploader --demo` or `c2c-uploader sim`.")
-		return 2
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "sim" {
+		return c2csim.RunCommand(args[1:], stdout, stderr)
 	}
-	switch args[0] {
-	case "sim":
-		return c2csim.RunCommand(args[1:], os.Stdout, os.Stderr)
-	case "--version", "-version", "version":
-		fmt.Println(appVersion())
-		return 0
-	case "--demo":
-		fmt.Fprintln(os.Stderr, "c2c-uploader: the desktop window is not built yet, so the demo starts the C2C simulator alone.\n"+
-			"Pair and upload against it with curl as the README shows; stop it with Ctrl-C.")
-		return c2csim.RunCommand(args[1:], os.Stdout, os.Stderr)
+	o, err := parseArgs(args, stderr)
+	if err != nil {
+		if err.Error() == "flag: help requested" {
+			return cli.ExitOK
+		}
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		return cli.ExitUsage
+	}
+	if o.version {
+		fmt.Fprintln(stdout, appVersion())
+		return cli.ExitOK
+	}
+	if o.command == "" {
+		return runWindow(ctx, o, stderr)
+	}
+	a, err := setup(ctx, o, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		return cli.ExitFailed
+	}
+	defer a.close()
+	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	if a.sim != nil {
+		co.AutoApprove = func(_ context.Context, code string) error {
+			fmt.Fprintln(stderr, "  (demo: approving the code in the built-in simulator)")
+			return a.sim.Approve(code, c2csim.Approval{ProjectName: "Demo Project"})
+		}
+	}
+	switch o.command {
+	case "pair":
+		return cli.Pair(ctx, a.svc, co)
+	case "upload":
+		if a.sim != nil {
+			// The demo's simulator lives only as long as this run: pair with it first.
+			if code := cli.Pair(ctx, a.svc, co); code != cli.ExitOK {
+				return code
+			}
+		}
+		return cli.Upload(ctx, a.svc, o.paths, co)
+	case "status":
+		return cli.Status(ctx, a.svc, co)
 	default:
-		fmt.Fprintf(os.Stderr, "c2c-uploader: unknown command %q (try sim, --demo or --version)\n", args[0])
-		return 2
+		return cli.Unpair(ctx, a.svc, co)
 	}
+}
+
+// isTerminal tells whether w is a character device (live progress bars) rather than a
+// file or a pipe (one line per event).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

@@ -233,7 +233,11 @@ func (s *Server) chooseParts(size, custom int64) (n int, chunk int64, ok bool) {
 	}
 	ps = max(ps, 1)
 	n = int(min(max(ceilDiv(size, ps), 1), MaxParts))
-	return n, ceilDiv(size, int64(n)), true
+	chunk = ceilDiv(size, int64(n))
+	// Capped at 10,000, n chunks of ceil(size/n) may cover the file with fewer parts
+	// (10,001 bytes: 5,001 chunks of 2); drop the URLs that would get no bytes.
+	n = int(max(ceilDiv(size, max(chunk, 1)), 1))
+	return n, chunk, true
 }
 
 func ceilDiv(a, b int64) int64 {

@@ -367,13 +367,13 @@ func (s *Server) revokeClientLocked(clientID string) {
 	}
 }
 
-type deviceKey struct{}
-
 // bearer checks the access token of the device endpoints and answers the detailed 401
 // when it is missing, unknown, expired, revoked or its device was removed.
 func (s *Server) bearer(next func(http.ResponseWriter, *http.Request, *device)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		value, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		// The scheme is case-insensitive (RFC 7235); the token is not.
+		scheme, value, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		ok = ok && strings.EqualFold(scheme, "Bearer")
 		now := s.now()
 		s.mu.Lock()
 		t := s.access[value]

@@ -166,7 +166,7 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 		s.resetConn(rec)
 	case f.Stall:
 		readUpTo(r.Body, f.StallAfter)
-		hold(ctx, time.Duration(f.StallFor))
+		hold(ctx, time.Duration(f.StallFor), s.done)
 		s.resetConn(rec)
 	case f.S3Code != "":
 		status := f.Status
@@ -179,6 +179,7 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 		rid := randomString(16)
 		body := S3ErrorXML(f.S3Code, f.Message, rid)
 		noteError(rec, f.S3Code)
+		rec.Header().Set("x-amz-request-id", rid)
 		writeFaultAnswer(rec, status, "application/xml", body, f.Headers)
 	case f.Status != 0:
 		ct := f.ContentType
@@ -197,7 +198,7 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 		rec.WriteHeader(buf.status())
 		_, _ = rec.Write(buf.body.Bytes()[:buf.body.Len()/2])
 		rec.Flush()
-		hold(ctx, time.Duration(f.StallFor))
+		hold(ctx, time.Duration(f.StallFor), s.done)
 		s.resetConn(rec)
 	case f.Bandwidth > 0:
 		r.Body = &throttledReader{r: r.Body, rate: f.Bandwidth, start: time.Now()}
@@ -226,8 +227,10 @@ func readUpTo(body io.Reader, n int64) {
 	}
 }
 
-// hold waits until the client goes away or d (at most 10 minutes) passes.
-func hold(ctx interface{ Done() <-chan struct{} }, d time.Duration) {
+// hold waits until the client goes away, d (at most 10 minutes) passes, or the simulator
+// closes. (A client that gives up in the middle of a body is not noticed while its body
+// is not read, so quit is what frees such a request at Close.)
+func hold(ctx interface{ Done() <-chan struct{} }, d time.Duration, quit <-chan struct{}) {
 	if d <= 0 || d > defaultStall {
 		d = defaultStall
 	}
@@ -236,6 +239,7 @@ func hold(ctx interface{ Done() <-chan struct{} }, d time.Duration) {
 	select {
 	case <-ctx.Done():
 	case <-t.C:
+	case <-quit:
 	}
 }
 

@@ -75,6 +75,13 @@ func (l *switchListener) Accept() (net.Conn, error) {
 
 // SetOnline opens or closes the socket. Going offline also cuts every open connection.
 func (l *switchListener) SetOnline(on bool) error {
+	var cut []net.Conn
+	// Connections are cut after the lock is released: closing one takes it again.
+	defer func() {
+		for _, c := range cut {
+			abort(c)
+		}
+	}()
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -94,7 +101,7 @@ func (l *switchListener) SetOnline(on bool) error {
 		l.inner = nil
 		l.online = make(chan struct{})
 		for c := range l.conns {
-			abort(c)
+			cut = append(cut, c)
 		}
 	}
 	return nil
@@ -148,6 +155,7 @@ func (c *trackedConn) Close() error {
 // dropped link or a crashed proxy looks to the client.
 func abort(c net.Conn) {
 	if tc, ok := c.(*trackedConn); ok {
+		tc.once.Do(func() { tc.l.forget(tc) })
 		c = tc.Conn
 	}
 	if tcp, ok := c.(*net.TCPConn); ok {

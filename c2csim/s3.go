@@ -113,9 +113,9 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	sum, file, err := s.receivePart(w, r, a.ID, number, expected)
+	sum, file, n, err := s.receivePart(w, r, a.ID, number, expected)
 	s.mu.Lock()
-	a.BytesReceived += entry.BytesIn
+	a.BytesReceived += n
 	s.mu.Unlock()
 	if err != nil {
 		var timeout interface{ Timeout() bool }
@@ -132,10 +132,19 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 	}
 
 	s.mu.Lock()
-	if p.file != "" && p.file != file {
-		_ = os.Remove(p.file)
+	switch {
+	case a.State == "assembling" || a.State == "complete":
+		// S3 would take the new bytes, but the file is already put together: keep what
+		// the assembler reads, and count the PUT.
+		if file != "" {
+			_ = os.Remove(file)
+		}
+	default:
+		if p.file != "" && p.file != file {
+			_ = os.Remove(p.file)
+		}
+		p.Received, p.SHA256, p.file = true, sum, file
 	}
-	p.Received, p.SHA256, p.file = true, sum, file
 	p.Puts++
 	s.maybeAssembleLocked(a)
 	s.mu.Unlock()
@@ -147,19 +156,20 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 var errShortBody = errors.New("body shorter than Content-Length")
 
 // receivePart streams the body to disk (or only through the hash in discard mode),
-// answering S3's RequestTimeout when the client sends nothing for IdleReadTimeout.
-func (s *Server) receivePart(w http.ResponseWriter, r *http.Request, assetID string, number int, size int64) (sum, file string, err error) {
+// answering S3's RequestTimeout when the client sends nothing for IdleReadTimeout. n is
+// the number of body bytes read, whether or not the part was stored.
+func (s *Server) receivePart(w http.ResponseWriter, r *http.Request, assetID string, number int, size int64) (sum, file string, n int64, err error) {
 	h := sha256.New()
 	var dst io.Writer = h
 	var f *os.File
 	if !s.opts.Discard {
 		dir := filepath.Join(s.dataDir, "parts", assetID)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return "", "", err
+			return "", "", 0, err
 		}
 		f, err = os.CreateTemp(dir, fmt.Sprintf("part-%05d-*.tmp", number))
 		if err != nil {
-			return "", "", err
+			return "", "", 0, err
 		}
 		defer func() {
 			if err != nil {
@@ -172,26 +182,28 @@ func (s *Server) receivePart(w http.ResponseWriter, r *http.Request, assetID str
 	rc := http.NewResponseController(w)
 	body := &idleReader{r: r.Body, rc: rc, idle: s.opts.IdleReadTimeout}
 	bufp := copyBuffers.Get().(*[]byte)
-	n, err := io.CopyBuffer(dst, io.LimitReader(body, size), *bufp)
+	n, err = io.CopyBuffer(dst, io.LimitReader(body, size), *bufp)
 	copyBuffers.Put(bufp)
-	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
-		return "", "", err
+		// The deadline stays: net/http then closes the connection after the answer instead
+		// of waiting, without a deadline, for the rest of a body that is not coming.
+		return "", "", n, err
 	}
+	_ = rc.SetReadDeadline(time.Time{})
 	if n != size {
-		return "", "", errShortBody
+		return "", "", n, errShortBody
 	}
 	if f == nil {
-		return hex.EncodeToString(h.Sum(nil)), "", nil
+		return hex.EncodeToString(h.Sum(nil)), "", n, nil
 	}
 	if err := f.Close(); err != nil {
-		return "", "", err
+		return "", "", n, err
 	}
 	final := filepath.Join(filepath.Dir(f.Name()), fmt.Sprintf("part-%05d-%s", number, randomString(6)))
 	if err := os.Rename(f.Name(), final); err != nil {
-		return "", "", err
+		return "", "", n, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), final, nil
+	return hex.EncodeToString(h.Sum(nil)), final, n, nil
 }
 
 // idleReader moves the read deadline forward before each read: a body may take as long

@@ -243,19 +243,28 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		}
 		rec := s.startEntry(w, r)
 		defer s.finishEntry(rec)
+		if isAPIPath(r.URL.Path) {
+			// The API names each answer so a client can quote it (error-handling.md §7).
+			w.Header().Set("x-request-id", "sim-"+randomString(20))
+		}
 		if r.Body != nil {
 			r.Body = &countingBody{ReadCloser: r.Body, n: &rec.bytesIn}
 		}
+		// The version check is part of handling, so faults that let the request through
+		// (delay, stall_response, bandwidth) keep it.
+		serve := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isAPIPath(r.URL.Path) && !s.checkClientVersion(w, r) {
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
 		if f := s.faults.match(r); f != nil {
 			rec.entry.Fault = f.ID
-			if handled := s.applyFault(rec, r, f, next); handled {
+			if handled := s.applyFault(rec, r, f, serve); handled {
 				return
 			}
 		}
-		if isAPIPath(r.URL.Path) && !s.checkClientVersion(rec, r) {
-			return
-		}
-		next.ServeHTTP(rec, r)
+		serve.ServeHTTP(rec, r)
 	})
 }
 

@@ -37,7 +37,21 @@ const keychainTimeout = 10 * time.Second
 type Keychain struct {
 	service string
 	timeout time.Duration
+	backend backend
 }
+
+// backend is go-keyring's API; tests put a blocking one in its place.
+type backend interface {
+	Get(service, user string) (string, error)
+	Set(service, user, password string) error
+	Delete(service, user string) error
+}
+
+type goKeyring struct{}
+
+func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
+func (goKeyring) Set(service, user, pw string) error       { return keyring.Set(service, user, pw) }
+func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
 var _ auth.TokenStore = (*Keychain)(nil)
 
@@ -46,7 +60,7 @@ func NewKeychain(service string) *Keychain {
 	if service == "" {
 		service = DefaultKeychainService
 	}
-	return &Keychain{service: service, timeout: keychainTimeout}
+	return &Keychain{service: service, timeout: keychainTimeout, backend: goKeyring{}}
 }
 
 // Service is the keychain service name in use.
@@ -153,7 +167,7 @@ func (k *Keychain) Save(ctx context.Context, t api.Tokens) error {
 // Delete removes the tokens; missing entries are not an error.
 func (k *Keychain) Delete(ctx context.Context) error {
 	for _, name := range []string{entryAccess, entryExpiry, entryRefresh} {
-		err := k.run(ctx, "delete a token", func() error { return keyring.Delete(k.service, name) })
+		err := k.run(ctx, "delete a token", func() error { return k.backend.Delete(k.service, name) })
 		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return err
 		}
@@ -175,14 +189,14 @@ func (k *Keychain) get(ctx context.Context, name string) (string, error) {
 	var v string
 	err := k.run(ctx, "read a token", func() error {
 		var err error
-		v, err = keyring.Get(k.service, name)
+		v, err = k.backend.Get(k.service, name)
 		return err
 	})
 	return v, err
 }
 
 func (k *Keychain) set(ctx context.Context, name, value string) error {
-	return k.run(ctx, "store a token", func() error { return keyring.Set(k.service, name, value) })
+	return k.run(ctx, "store a token", func() error { return k.backend.Set(k.service, name, value) })
 }
 
 // run makes one keychain call on its own goroutine with a deadline. A call that does not

@@ -53,7 +53,7 @@ func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
 			return Classify(ctx, EndpointChunk, err)
 		}
 	}
-	ctx, cancel := context.WithTimeoutCause(ctx, TimeoutChunk, errDeadline)
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout.Chunk, errDeadline)
 	defer cancel()
 	newBody := func() io.ReadCloser {
 		if ch.Length == 0 {

@@ -58,6 +58,26 @@ type Config struct {
 	// Transport is the base for the API's HTTP transports; nil means a tuned copy of
 	// http.DefaultTransport. Tests point it at a proxy.
 	Transport *http.Transport
+	// Timeouts overrides the per-request deadlines; zero fields keep the defaults.
+	Timeouts Timeouts
+}
+
+// Timeouts are the per-request deadlines.
+type Timeouts struct {
+	Default, Refresh, Chunk time.Duration
+}
+
+func (t Timeouts) withDefaults() Timeouts {
+	if t.Default <= 0 {
+		t.Default = TimeoutDefault
+	}
+	if t.Refresh <= 0 {
+		t.Refresh = TimeoutRefresh
+	}
+	if t.Chunk <= 0 {
+		t.Chunk = TimeoutChunk
+	}
+	return t
 }
 
 // Client is the C2C HTTP client: one method per endpoint, one attempt per call. Retries,
@@ -68,6 +88,7 @@ type Client struct {
 	version string
 	online  Gate
 	observe func(string, error)
+	timeout Timeouts
 	api     *http.Client
 	s3      *http.Client
 	newTr   func() *http.Transport
@@ -103,6 +124,7 @@ func New(cfg Config) (*Client, error) {
 		version: cfg.ClientVersion,
 		online:  cfg.Online,
 		observe: cfg.Observe,
+		timeout: cfg.Timeouts.withDefaults(),
 		api:     &http.Client{Transport: apiTr, CheckRedirect: noRedirects},
 		s3:      &http.Client{Transport: s3Tr},
 		newTr:   tmpl.Clone,

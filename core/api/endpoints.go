@@ -53,7 +53,7 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 	err := c.do(ctx, call{
 		endpoint: EndpointDeviceCode, method: http.MethodPost, path: "/v2/auth/device/code",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 		header: http.Header{"X-Client-Platypus-Enabled": {"true"}},
 		client: &http.Client{Transport: tr, CheckRedirect: noRedirects},
 	}, &out)
@@ -91,7 +91,7 @@ func (c *Client) PollToken(ctx context.Context, cr Credentials, deviceCode strin
 	err := c.do(ctx, call{
 		endpoint: EndpointToken, method: http.MethodPost, path: "/v2/auth/token",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 	}, &out)
 	if err != nil {
 		return Tokens{}, err
@@ -110,7 +110,7 @@ func (c *Client) RefreshTokens(ctx context.Context, cr Credentials, refreshToken
 	err := c.do(ctx, call{
 		endpoint: EndpointRefresh, method: http.MethodPost, path: "/v2/auth/token",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: TimeoutRefresh, waitOnline: true,
+		timeout: c.timeout.Refresh, waitOnline: true,
 	}, &out)
 	if err != nil {
 		return Tokens{}, err
@@ -124,7 +124,7 @@ func (c *Client) Revoke(ctx context.Context, cr Credentials, token string) error
 	return c.do(ctx, call{
 		endpoint: EndpointRevoke, method: http.MethodPost, path: "/v2/auth/revoke",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 	}, nil)
 }
 
@@ -133,7 +133,7 @@ func (c *Client) Me(ctx context.Context, accessToken string) (Device, error) {
 	var d Device
 	err := c.do(ctx, call{
 		endpoint: EndpointMe, method: http.MethodGet, path: "/v2/devices/me", bearer: accessToken,
-		expected: http.StatusOK, timeout: TimeoutDefault, waitOnline: true,
+		expected: http.StatusOK, timeout: c.timeout.Default, waitOnline: true,
 	}, &d)
 	d.ProjectName = d.Project.Name
 	return d, err
@@ -143,7 +143,7 @@ func (c *Client) Me(ctx context.Context, accessToken string) (Device, error) {
 func (c *Client) Heartbeat(ctx context.Context, accessToken string) error {
 	return c.do(ctx, call{
 		endpoint: EndpointHeartbeat, method: http.MethodPost, path: "/v2/devices/heartbeat",
-		bearer: accessToken, expected: http.StatusNoContent, timeout: TimeoutDefault, waitOnline: true,
+		bearer: accessToken, expected: http.StatusNoContent, timeout: c.timeout.Default, waitOnline: true,
 	}, nil)
 }
 
@@ -152,7 +152,7 @@ func (c *Client) Heartbeat(ctx context.Context, accessToken string) error {
 func (c *Client) Health(ctx context.Context) error {
 	return c.do(ctx, call{
 		endpoint: EndpointHealth, method: http.MethodGet, path: "/health",
-		expected: http.StatusOK, timeout: TimeoutDefault,
+		expected: http.StatusOK, timeout: c.timeout.Default,
 	}, nil)
 }
 
@@ -166,7 +166,7 @@ func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetReq
 	err = c.do(ctx, call{
 		endpoint: EndpointAssets, method: http.MethodPost, path: "/v2/devices/assets", bearer: accessToken,
 		contentType: "application/json", body: body, expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 	}, &a)
 	if err == nil && (a.ID == "" || len(a.UploadURLs) == 0) {
 		e := newError(EndpointAssets, UnexpectedBodyRule)
@@ -191,7 +191,7 @@ func (c *Client) CreateRealtimeAsset(ctx context.Context, accessToken string, r 
 	err = c.do(ctx, call{
 		endpoint: EndpointAssets, method: http.MethodPost, path: "/v2/devices/assets", bearer: accessToken,
 		contentType: "application/json", body: body, expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 	}, &a)
 	return a, err
 }
@@ -214,7 +214,7 @@ func (c *Client) RealtimeParts(ctx context.Context, accessToken, assetID string,
 		endpoint: EndpointParts, method: http.MethodPost,
 		path: "/v2/devices/assets/" + url.PathEscape(assetID) + "/realtime_upload/parts", bearer: accessToken,
 		contentType: "application/json", body: body, expected: http.StatusOK,
-		timeout: TimeoutDefault, waitOnline: true,
+		timeout: c.timeout.Default, waitOnline: true,
 	}, &out)
 	if err == nil && len(out.UploadURLs) != len(parts) {
 		e := newError(EndpointParts, UnexpectedBodyRule)

@@ -1,0 +1,282 @@
+// Package journal keeps the upload queue in SQLite so that it survives a crash, a kill or a
+// reboot: every file, its current asset and which of its chunks are finished. It implements
+// upload.Journal.
+//
+// Writes go through one goroutine that commits them in groups (writer.go): a write returns
+// only once its transaction is committed and synced to disk, so the engine may announce a
+// state change as soon as the call returns, and many small writes made at the same time
+// share one fsync. Reads use their own connections; WAL lets them run beside the writer.
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+var _ upload.Journal = (*Journal)(nil)
+
+var (
+	// ErrClosed is returned by every call made after Close.
+	ErrClosed = errors.New("journal: closed")
+	// ErrNotFound: no file with that id is in the journal.
+	ErrNotFound = errors.New("journal: no such file")
+	// ErrNoChunk: the file's current asset has no chunk with that index, typically because
+	// the asset was replaced (StartAsset) after the chunk was sent.
+	ErrNoChunk = errors.New("journal: no such chunk in the file's current asset")
+	// ErrNewerVersion: the database's schema is newer than this code knows. The file is
+	// left as it is.
+	ErrNewerVersion = errors.New("made by a newer version of C2C Uploader")
+)
+
+// Journal is the upload journal in one SQLite file. Its methods are safe for concurrent
+// use.
+type Journal struct {
+	path string
+	wdb  *sql.DB // one connection, used only by the writer goroutine once Open returns
+	rdb  *sql.DB // read-only connections for Load
+	st   *statements
+
+	// mu guards closed and sends on ops, so that Close can close ops while no one sends.
+	mu      sync.RWMutex
+	closed  bool
+	ops     chan *op
+	stopped chan struct{} // closed when the writer has answered its last operation
+
+	maxBatch  int
+	batchHook func(n int)
+	commits   atomic.Int64 // transactions the writer committed
+}
+
+// Path is the database file.
+func (j *Journal) Path() string { return j.path }
+
+// Close commits every write already handed to the writer, then closes the database.
+// Writes and loads that start after Close return ErrClosed. Closing twice is harmless.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	close(j.ops)
+	j.mu.Unlock()
+	<-j.stopped
+	return errors.Join(j.rdb.Close(), j.st.close(), j.wdb.Close())
+}
+
+// Load returns every file, oldest (lowest id) first, each with its finished chunks in
+// ascending order. It reads one consistent snapshot. Times come back in UTC.
+func (j *Journal) Load(ctx context.Context) ([]upload.Record, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("journal: load: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
+
+	rows, err := tx.QueryContext(ctx, selectFilesSQL)
+	if err != nil {
+		return nil, fmt.Errorf("journal: load files: %w", err)
+	}
+	var recs []upload.Record
+	index := make(map[upload.FileID]int)
+	for rows.Next() {
+		f, err := scanFile(rows)
+		if err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("journal: load files: %w", err)
+		}
+		index[f.ID] = len(recs)
+		recs = append(recs, upload.Record{File: f})
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return nil, fmt.Errorf("journal: load files: %w", err)
+	}
+
+	rows, err = tx.QueryContext(ctx, `SELECT file_id, idx FROM chunks WHERE done = 1 ORDER BY file_id, idx`)
+	if err != nil {
+		return nil, fmt.Errorf("journal: load chunks: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id upload.FileID
+		var idx int
+		if err := rows.Scan(&id, &idx); err != nil {
+			return nil, fmt.Errorf("journal: load chunks: %w", err)
+		}
+		if i, ok := index[id]; ok {
+			recs[i].DoneChunks = append(recs[i].DoneChunks, idx)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: load chunks: %w", err)
+	}
+	return recs, nil
+}
+
+// Insert adds files and returns copies with the ids the journal gave them, in the same
+// order. The files are added together or not at all. A file must not have an id yet.
+func (j *Journal) Insert(ctx context.Context, files []upload.File) ([]upload.File, error) {
+	if len(files) == 0 {
+		return nil, nil
+	}
+	args := make([][]any, len(files))
+	for i := range files {
+		f := &files[i]
+		if f.ID != 0 {
+			return nil, fmt.Errorf("journal: insert %q: it already has id %d", f.Path, f.ID)
+		}
+		if f.Path == "" {
+			return nil, errors.New("journal: insert: a file without a path")
+		}
+		a, err := fileArgs(f)
+		if err != nil {
+			return nil, fmt.Errorf("journal: insert %q: %w", f.Path, err)
+		}
+		args[i] = a
+	}
+	out := slices.Clone(files)
+	err := j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for i, a := range args {
+			res, err := execStmt(ctx, tx, j.st.insertFile, a...)
+			if err != nil {
+				return fmt.Errorf("journal: insert %q: %w", out[i].Path, err)
+			}
+			id, err := res.LastInsertId()
+			if err != nil {
+				return fmt.Errorf("journal: insert %q: %w", out[i].Path, err)
+			}
+			out[i].ID = upload.FileID(id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Update writes a file's row (every field but the id); its chunks are left as they are.
+// It returns an error wrapping ErrNotFound when the file is not in the journal.
+func (j *Journal) Update(ctx context.Context, f upload.File) error {
+	a, err := fileArgs(&f)
+	if err != nil {
+		return fmt.Errorf("journal: update file %d: %w", f.ID, err)
+	}
+	a = append(a, int64(f.ID))
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return j.updateFile(ctx, tx, f.ID, a)
+	})
+}
+
+// StartAsset writes the file's row with its new asset and replaces its chunks with
+// len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
+// must cover the whole file.
+func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
+	a, err := fileArgs(&f)
+	if err != nil {
+		return fmt.Errorf("journal: start asset of file %d: %w", f.ID, err)
+	}
+	a = append(a, int64(f.ID))
+	n := f.ChunkCount()
+	if !covers(n, f.ChunkSize, f.Size) {
+		return fmt.Errorf("journal: start asset of file %d: %d chunks of %d bytes do not cover its %d bytes",
+			f.ID, n, f.ChunkSize, f.Size)
+	}
+	sizes := make([]int64, n)
+	for i := range sizes {
+		_, sizes[i] = f.ChunkRange(i)
+	}
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if err := j.updateFile(ctx, tx, f.ID, a); err != nil {
+			return err
+		}
+		if _, err := execStmt(ctx, tx, j.st.deleteChunks, int64(f.ID)); err != nil {
+			return fmt.Errorf("journal: start asset of file %d: %w", f.ID, err)
+		}
+		stmt := tx.StmtContext(ctx, j.st.insertChunk)
+		for i, size := range sizes {
+			if _, err := stmt.ExecContext(ctx, int64(f.ID), i, size); err != nil {
+				return fmt.Errorf("journal: start asset of file %d: chunk %d: %w", f.ID, i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// ChunkDone marks chunk index of the file's current asset finished. Marking it twice is
+// harmless. It returns an error wrapping ErrNoChunk when the current asset has no such
+// chunk (or the file is gone).
+func (j *Journal) ChunkDone(ctx context.Context, id upload.FileID, index int) error {
+	if index < 0 {
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk)
+	}
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := execStmt(ctx, tx, j.st.doneChunk, int64(id), index)
+		if err != nil {
+			return fmt.Errorf("journal: file %d chunk %d: %w", id, index, err)
+		}
+		return affected(res, fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk))
+	})
+}
+
+// Remove deletes a file and its chunks. It returns an error wrapping ErrNotFound when the
+// file is not in the journal.
+func (j *Journal) Remove(ctx context.Context, id upload.FileID) error {
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := execStmt(ctx, tx, j.st.removeFile, int64(id))
+		if err != nil {
+			return fmt.Errorf("journal: remove file %d: %w", id, err)
+		}
+		return affected(res, fmt.Errorf("journal: remove file %d: %w", id, ErrNotFound))
+	})
+}
+
+// covers reports whether n chunks of size bytes (the last one shorter) hold total bytes.
+// An empty file's one chunk has size 0.
+func covers(n int, size, total int64) bool {
+	switch {
+	case size < 0:
+		return false
+	case total == 0:
+		return true
+	case size == 0:
+		return false
+	}
+	return (total-1)/size < int64(n)
+}
+
+func (j *Journal) updateFile(ctx context.Context, tx *sql.Tx, id upload.FileID, args []any) error {
+	res, err := execStmt(ctx, tx, j.st.updateFile, args...)
+	if err != nil {
+		return fmt.Errorf("journal: update file %d: %w", id, err)
+	}
+	return affected(res, fmt.Errorf("journal: update file %d: %w", id, ErrNotFound))
+}
+
+// affected returns notFound when the statement changed no row.
+func affected(res sql.Result, notFound error) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return notFound
+	}
+	return nil
+}
+
+// stats is what the tests and benchmarks read: transactions committed so far.
+func (j *Journal) stats() int64 { return j.commits.Load() }

@@ -1,0 +1,116 @@
+package journal
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// fileColumns are the columns of files but id, in the order fileArgs and scanFile use.
+var fileColumns = []string{
+	"path", "name", "size", "mtime_ns", "fingerprint", "filetype", "media_created_ns",
+	"state", "asset_id", "upload_urls", "urls_fetched_ns", "chunk_size",
+	"error_kind", "error_message", "request_id", "server_request_id",
+	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
+}
+
+var (
+	insertFileSQL = "INSERT INTO files (" + strings.Join(fileColumns, ", ") + ") VALUES (" +
+		strings.TrimSuffix(strings.Repeat("?, ", len(fileColumns)), ", ") + ")"
+	updateFileSQL  = "UPDATE files SET " + strings.Join(fileColumns, " = ?, ") + " = ? WHERE id = ?"
+	selectFilesSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files ORDER BY id"
+)
+
+// fileArgs are f's values for fileColumns.
+func fileArgs(f *upload.File) ([]any, error) {
+	urls := "[]"
+	if len(f.UploadURLs) > 0 {
+		b, err := json.Marshal(f.UploadURLs)
+		if err != nil {
+			return nil, err
+		}
+		urls = string(b)
+	}
+	var times [6]int64
+	for i, t := range []struct {
+		name string
+		t    time.Time
+	}{
+		{"mtime", f.ModTime}, {"media creation time", f.MediaCreated}, {"URLs' time", f.URLsFetchedAt},
+		{"next attempt", f.NextAttempt}, {"added time", f.AddedAt}, {"updated time", f.UpdatedAt},
+	} {
+		ns, err := toNS(t.t)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", t.name, err)
+		}
+		times[i] = ns
+	}
+	done, err := toNS(f.DoneAt)
+	if err != nil {
+		return nil, fmt.Errorf("done time: %w", err)
+	}
+	return []any{
+		[]byte(f.Path), f.Name, f.Size, times[0], f.Fingerprint, f.Filetype, times[1],
+		string(f.State), f.AssetID, urls, times[2], f.ChunkSize,
+		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
+		int64(f.Attempts), times[3], times[4], times[5], done,
+	}, nil
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+// scanFile reads a row of selectFilesSQL.
+func scanFile(r scanner) (upload.File, error) {
+	var (
+		f                                            upload.File
+		path                                         []byte
+		state, urls                                  string
+		mtime, media, fetched, next, added, upd, don int64
+	)
+	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &media,
+		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
+		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
+		&f.Attempts, &next, &added, &upd, &don)
+	if err != nil {
+		return f, err
+	}
+	f.Path, f.State = string(path), upload.State(state)
+	f.ModTime, f.MediaCreated, f.URLsFetchedAt = fromNS(mtime), fromNS(media), fromNS(fetched)
+	f.NextAttempt, f.AddedAt, f.UpdatedAt, f.DoneAt = fromNS(next), fromNS(added), fromNS(upd), fromNS(don)
+	if err := json.Unmarshal([]byte(urls), &f.UploadURLs); err != nil {
+		return f, fmt.Errorf("file %d: upload URLs: %w", f.ID, err)
+	}
+	if len(f.UploadURLs) == 0 {
+		f.UploadURLs = nil
+	}
+	return f, nil
+}
+
+// The journal keeps times as UTC nanoseconds since 1970, 0 meaning the zero time, so they
+// read back Equal to what was written (the monotonic reading is dropped). That covers the
+// years 1678 to 2262; 1970-01-01T00:00:00Z itself reads back as the zero time.
+var (
+	minTime = time.Unix(0, math.MinInt64)
+	maxTime = time.Unix(0, math.MaxInt64)
+)
+
+func toNS(t time.Time) (int64, error) {
+	if t.IsZero() {
+		return 0, nil
+	}
+	if t.Before(minTime) || t.After(maxTime) {
+		return 0, fmt.Errorf("%s is outside the years 1678-2262 the journal can keep", t.UTC().Format(time.RFC3339))
+	}
+	return t.UnixNano(), nil
+}
+
+func fromNS(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns).UTC()
+}

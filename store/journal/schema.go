@@ -1,0 +1,102 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are the schema, one entry per version: migrations[i] takes a database from
+// version i to i+1. The version is PRAGMA user_version. Append; never edit a step that
+// has shipped.
+var migrations = [][]string{
+	// 1: files and the chunks of each file's current asset. Times are UTC nanoseconds since
+	// 1970 (0 = none); path holds the exact bytes of the name, which need not be UTF-8;
+	// upload_urls is a JSON array. AUTOINCREMENT: an id is never given again, so a late
+	// ChunkDone for a removed file cannot mark a chunk of a newer one.
+	{
+		`CREATE TABLE files (
+			id                INTEGER PRIMARY KEY AUTOINCREMENT,
+			path              BLOB    NOT NULL,
+			name              TEXT    NOT NULL DEFAULT '',
+			size              INTEGER NOT NULL DEFAULT 0,
+			mtime_ns          INTEGER NOT NULL DEFAULT 0,
+			fingerprint       TEXT    NOT NULL DEFAULT '',
+			filetype          TEXT    NOT NULL DEFAULT '',
+			media_created_ns  INTEGER NOT NULL DEFAULT 0,
+			state             TEXT    NOT NULL DEFAULT '',
+			asset_id          TEXT    NOT NULL DEFAULT '',
+			upload_urls       TEXT    NOT NULL DEFAULT '[]',
+			urls_fetched_ns   INTEGER NOT NULL DEFAULT 0,
+			chunk_size        INTEGER NOT NULL DEFAULT 0,
+			error_kind        TEXT    NOT NULL DEFAULT '',
+			error_message     TEXT    NOT NULL DEFAULT '',
+			request_id        TEXT    NOT NULL DEFAULT '',
+			server_request_id TEXT    NOT NULL DEFAULT '',
+			attempts          INTEGER NOT NULL DEFAULT 0,
+			next_attempt_ns   INTEGER NOT NULL DEFAULT 0,
+			added_ns          INTEGER NOT NULL DEFAULT 0,
+			updated_ns        INTEGER NOT NULL DEFAULT 0,
+			done_ns           INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		// Clustered by (file_id, idx): a file's chunks sit together, which is how they
+		// are replaced, marked, loaded and cascaded away.
+		`CREATE TABLE chunks (
+			file_id INTEGER NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+			idx     INTEGER NOT NULL,
+			size    INTEGER NOT NULL,
+			done    INTEGER NOT NULL DEFAULT 0 CHECK (done IN (0, 1)),
+			PRIMARY KEY (file_id, idx)
+		) STRICT, WITHOUT ROWID`,
+	},
+}
+
+type newerVersionError struct {
+	path          string
+	version, know int
+}
+
+func newerVersion(path string, version, know int) error {
+	return &newerVersionError{path: path, version: version, know: know}
+}
+
+func (e *newerVersionError) Error() string {
+	return fmt.Sprintf("journal: the upload history %s was %s (schema version %d; this version reads up to %d); update the app",
+		e.path, ErrNewerVersion, e.version, e.know)
+}
+
+func (e *newerVersionError) Is(target error) bool { return target == ErrNewerVersion }
+
+// migrate brings the schema to len(steps) in one transaction: the database is either
+// fully migrated or left as it was.
+func migrate(ctx context.Context, db *sql.DB, path string, steps [][]string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+
+	// Read again inside the write transaction: another process may have migrated since.
+	var version int
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		return err
+	}
+	if version > len(steps) {
+		return newerVersion(path, version, len(steps))
+	}
+	if version == len(steps) {
+		return nil
+	}
+	for v := version; v < len(steps); v++ {
+		for _, s := range steps[v] {
+			if _, err := tx.ExecContext(ctx, s); err != nil {
+				return fmt.Errorf("to version %d: %w", v+1, err)
+			}
+		}
+	}
+	// PRAGMA takes no parameters; the value is our own integer.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", len(steps))); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

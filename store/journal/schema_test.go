@@ -1,0 +1,177 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// rawExec runs statements on the database file without the journal.
+func rawExec(t *testing.T, path string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+func userVersion(t *testing.T, j *Journal) int {
+	t.Helper()
+	var v int
+	if err := j.rdb.QueryRow("PRAGMA user_version").Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestMigrationFromEmpty(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	if v := userVersion(t, j); v != len(migrations) {
+		t.Errorf("user_version = %d, want %d", v, len(migrations))
+	}
+	var tables []string
+	rows, err := j.rdb.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if strings.Join(tables, ",") != "chunks,files" {
+		t.Errorf("tables = %v, want chunks, files", tables)
+	}
+	if recs := loadT(t, j); len(recs) != 0 {
+		t.Errorf("a new journal has %d files", len(recs))
+	}
+}
+
+func TestMigrationsApplyOnlyNewSteps(t *testing.T) {
+	path := tempJournal(t)
+	j := openT(t, path, options{})
+	f := insertT(t, j, queuedFile(1))[0]
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	v2 := append(append([][]string(nil), migrations...), []string{
+		`ALTER TABLE files ADD COLUMN note TEXT NOT NULL DEFAULT 'v2'`,
+		`CREATE INDEX files_state ON files (state)`,
+	})
+	j = openT(t, path, options{migrations: v2})
+	if v := userVersion(t, j); v != 2 {
+		t.Errorf("user_version = %d, want 2", v)
+	}
+	var note string
+	if err := j.rdb.QueryRow(`SELECT note FROM files WHERE id = ?`, int64(f.ID)).Scan(&note); err != nil || note != "v2" {
+		t.Errorf("migrated column = %q, %v", note, err)
+	}
+	sameFile(t, loadT(t, j)[0].File, f)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Opening again runs nothing twice (ADD COLUMN would fail).
+	j = openT(t, path, options{migrations: v2})
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// The version-1 code now meets a version-2 file.
+	_, err := Open(context.Background(), path)
+	if !errors.Is(err, ErrNewerVersion) {
+		t.Errorf("v1 code opening a v2 journal: %v, want ErrNewerVersion", err)
+	}
+}
+
+func TestMigrationThatFailsLeavesTheFileAsItWas(t *testing.T) {
+	path := tempJournal(t)
+	j := openT(t, path, options{})
+	insertT(t, j, queuedFile(1))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	bad := append(append([][]string(nil), migrations...), []string{
+		`ALTER TABLE files ADD COLUMN note TEXT`,
+		`THIS IS NOT SQL`,
+	})
+	if j, err := open(context.Background(), path, options{migrations: bad}); err == nil {
+		j.Close()
+		t.Fatal("a failing migration was accepted")
+	}
+	j = openT(t, path, options{})
+	if v := userVersion(t, j); v != 1 {
+		t.Errorf("user_version after a failed migration = %d, want 1", v)
+	}
+	if _, err := j.rdb.Exec(`SELECT note FROM files`); err == nil {
+		t.Error("half a migration was kept")
+	}
+}
+
+func TestNewerVersionIsRefusedAndLeftAlone(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "journal.db")
+	j := openT(t, path, options{})
+	insertT(t, j, queuedFile(1))
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rawExec(t, path, "PRAGMA user_version = 99")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	j, err = Open(context.Background(), path)
+	if j != nil {
+		j.Close()
+		t.Fatal("a journal from a newer version was opened")
+	}
+	if !errors.Is(err, ErrNewerVersion) {
+		t.Fatalf("err = %v, want ErrNewerVersion", err)
+	}
+	var moved *MovedAsideError
+	if errors.As(err, &moved) {
+		t.Fatalf("a newer journal was moved aside: %v", err)
+	}
+	for _, want := range []string{"made by a newer version of C2C Uploader", path, "99"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("message %q does not say %q", err, want)
+		}
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Error("the newer journal was changed")
+	}
+	assertNothingMovedAside(t, dir)
+}
+
+func assertNothingMovedAside(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".corrupt-") {
+			t.Errorf("%s was moved aside", e.Name())
+		}
+	}
+}

@@ -1,0 +1,190 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// defaultMaxBatch bounds how many operations share one transaction, so that one commit
+// (and the callers waiting on it) does not grow without limit under a flood of writes.
+const defaultMaxBatch = 256
+
+// An op is one caller's write. run may be called more than once (see commit), each time in
+// a fresh transaction after the previous one was rolled back, so it must not rely on
+// anything from an earlier run.
+type op struct {
+	run  func(ctx context.Context, tx *sql.Tx) error
+	done chan error // buffered: the writer never waits for a caller
+}
+
+// do hands run to the writer and waits until its transaction is committed (or failed).
+//
+// Cancellation: if ctx ends before the writer has accepted the operation, nothing is
+// written and ctx's error is returned. Once accepted, the operation belongs to its batch:
+// it is committed (or fails) whether or not the caller still waits, because aborting it
+// would abort the writes of every other caller in the batch. A caller whose ctx ends
+// while it waits gets an error wrapping ctx's error and cannot tell whether the write
+// happened; Load tells.
+func (j *Journal) do(ctx context.Context, run func(ctx context.Context, tx *sql.Tx) error) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	o := &op{run: run, done: make(chan error, 1)}
+	j.mu.RLock()
+	if j.closed {
+		j.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case j.ops <- o:
+		j.mu.RUnlock()
+	case <-ctx.Done():
+		j.mu.RUnlock()
+		return ctx.Err()
+	}
+	select {
+	case err := <-o.done:
+		return err
+	case <-ctx.Done():
+		return fmt.Errorf("journal: stopped waiting for a write already handed to the writer, which still applies it: %w", ctx.Err())
+	}
+}
+
+// writer is the one goroutine that writes. It takes every operation waiting (up to
+// maxBatch), runs them in one transaction, commits once, and answers each caller. While
+// it commits, new operations queue up in ops and form the next batch, so the number of
+// fsyncs follows the disk's speed, not the number of writes.
+func (j *Journal) writer() {
+	defer close(j.stopped)
+	batch := make([]*op, 0, j.maxBatch)
+	for o := range j.ops {
+		batch = append(batch[:0], o)
+	gather:
+		for len(batch) < j.maxBatch {
+			select {
+			case o, ok := <-j.ops:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, o)
+			default:
+				break gather
+			}
+		}
+		j.commit(batch)
+		clear(batch)
+	}
+}
+
+// commit runs batch and answers every caller; only the callers whose operation failed get
+// an error.
+//
+// The batch first runs as plain statements in one transaction. If an operation fails, that
+// transaction is rolled back (nothing was committed) and the batch runs again with each
+// operation inside its own SAVEPOINT, so the failing one is undone alone. If even that
+// transaction breaks (SQLite rolls a whole transaction back on a full disk or an I/O
+// error), each operation runs in a transaction of its own. An error at BEGIN or COMMIT
+// goes to every caller of the batch: none of its writes is known to be on disk.
+func (j *Journal) commit(batch []*op) {
+	if j.batchHook != nil {
+		j.batchHook(len(batch))
+	}
+	if len(batch) == 1 {
+		batch[0].done <- j.runAlone(batch[0])
+		return
+	}
+	errs, err := j.runBatch(batch, false)
+	var failed *opFailedError
+	if errors.As(err, &failed) {
+		errs, err = j.runBatch(batch, true)
+	}
+	var broken *brokenTxError
+	if errors.As(err, &broken) {
+		for _, o := range batch {
+			o.done <- j.runAlone(o)
+		}
+		return
+	}
+	for i, o := range batch {
+		if err != nil {
+			o.done <- err
+		} else {
+			o.done <- errs[i]
+		}
+	}
+}
+
+// The writer's statements do not use any caller's context: a caller that stops waiting
+// must not abort a batch others are in.
+
+// runAlone runs one operation in its own transaction.
+func (j *Journal) runAlone(o *op) error {
+	ctx := context.Background()
+	tx, err := j.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("journal: begin: %w", err)
+	}
+	if err := o.run(ctx, tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("journal: commit: %w", err)
+	}
+	j.commits.Add(1)
+	return nil
+}
+
+// opFailedError: an operation of a batch run without savepoints failed; nothing was
+// committed.
+type opFailedError struct{ err error }
+
+func (e *opFailedError) Error() string { return e.err.Error() }
+
+// brokenTxError: the savepoints of a batch stopped working; nothing was committed.
+type brokenTxError struct{ err error }
+
+func (e *brokenTxError) Error() string { return e.err.Error() }
+
+// runBatch runs batch in one transaction and returns each operation's error, or the error
+// that made the whole transaction fail. Without savepoints, the first failing operation
+// fails it with an *opFailedError; with them, each failure is undone alone and reported in
+// the slice, and a savepoint that cannot be undone fails it with a *brokenTxError.
+func (j *Journal) runBatch(batch []*op, savepoints bool) ([]error, error) {
+	ctx := context.Background()
+	tx, err := j.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("journal: begin: %w", err)
+	}
+	errs := make([]error, len(batch))
+	for i, o := range batch {
+		if !savepoints {
+			if err := o.run(ctx, tx); err != nil {
+				_ = tx.Rollback()
+				return nil, &opFailedError{err}
+			}
+			continue
+		}
+		if _, err := execStmt(ctx, tx, j.st.savepoint); err != nil {
+			_ = tx.Rollback()
+			return nil, &brokenTxError{fmt.Errorf("journal: savepoint: %w", err)}
+		}
+		if errs[i] = o.run(ctx, tx); errs[i] != nil {
+			if _, err := execStmt(ctx, tx, j.st.rollbackTo); err != nil {
+				_ = tx.Rollback()
+				return nil, &brokenTxError{fmt.Errorf("journal: rollback to savepoint: %w (after %w)", err, errs[i])}
+			}
+		}
+		if _, err := execStmt(ctx, tx, j.st.release); err != nil {
+			_ = tx.Rollback()
+			return nil, &brokenTxError{fmt.Errorf("journal: release savepoint: %w", err)}
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("journal: commit: %w", err)
+	}
+	j.commits.Add(1)
+	return errs, nil
+}
