@@ -33,6 +33,7 @@ type app struct {
 	journal *journal.Journal
 	logFile *os.File
 	dataDir string
+	apiURL  string
 	logger  *slog.Logger
 }
 
@@ -82,6 +83,7 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*app, error) {
 		a.close()
 		return nil, err
 	}
+	a.apiURL = apiURL
 	clientID, err := store.ClientID(a.dataDir)
 	if err != nil {
 		a.close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -201,6 +202,13 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 		hold(ctx, time.Duration(f.StallFor), s.done)
 		s.resetConn(rec)
 	case f.Bandwidth > 0:
+		// A slow link does not park megabytes in the receiver's kernel: keep the socket's
+		// receive buffer small so the client feels the limit as it would on a real link.
+		if tc, ok := connFrom(ctx).conn.(*trackedConn); ok {
+			if tcp, ok := tc.Conn.(*net.TCPConn); ok {
+				_ = tcp.SetReadBuffer(int(min(max(f.Bandwidth/4, 16<<10), 1<<20)))
+			}
+		}
 		r.Body = &throttledReader{r: r.Body, rate: f.Bandwidth, start: time.Now()}
 		next.ServeHTTP(&throttledWriter{recorder: rec, rate: f.Bandwidth, start: time.Now()}, r)
 	default:

@@ -42,4 +42,7 @@ for _ in $(seq 50); do
 done
 export DISPLAY="$display" C2C_REQUIRE_DISPLAY=1
 
-go test -race -count=1 -timeout 25m "$@" ./...
+# Arguments go to go test; without a package among them, every package is tested.
+pkgs=(./...)
+for a in "$@"; do [[ $a == ./* ]] && pkgs=(); done
+go test -race -count=1 -timeout 25m "$@" "${pkgs[@]}"

@@ -115,6 +115,9 @@ func New(cfg Config) (*Client, error) {
 	// the socket accepts it, so progress counted on reads is at most this far ahead.
 	s3Tr.MaxIdleConnsPerHost = 64
 	s3Tr.WriteBufferSize = 64 << 10
+	if cfg.Transport == nil {
+		s3Tr.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, Control: limitUnsent}).DialContext
+	}
 	// S3 speaks HTTP/1.1; one connection per chunk in flight also keeps a slow chunk from
 	// holding up the others behind one TCP window.
 	s3Tr.Protocols = new(http.Protocols)

@@ -91,8 +91,11 @@ type Manager struct {
 	mu     sync.Mutex
 	runCtx context.Context
 	tokens api.Tokens
-	status Status
-	flight *flight
+	// pairing counts pairings (Adopt) and unpairings: a refresh that started under an
+	// older one must not bring back tokens the user has since thrown away.
+	pairing int
+	status  Status
+	flight  *flight
 }
 
 // flight is one refresh under way; everyone who needs it waits on done.
@@ -157,6 +160,9 @@ func (m *Manager) Load(ctx context.Context) error {
 
 // Adopt takes up the tokens of a new pairing: written to the store first, then used.
 func (m *Manager) Adopt(ctx context.Context, t api.Tokens) error {
+	m.mu.Lock()
+	m.pairing++
+	m.mu.Unlock()
 	warning := m.save(ctx, t)
 	m.use(t, warning)
 	return m.fetchDeviceNow(ctx)
@@ -300,14 +306,14 @@ func (m *Manager) Refresh(ctx context.Context, stale string) error {
 		}
 		f = &flight{done: make(chan struct{})}
 		m.flight = f
-		refreshToken := m.tokens.RefreshToken
+		refreshToken, generation := m.tokens.RefreshToken, m.pairing
 		runCtx := m.runCtx
 		m.mu.Unlock()
 		m.gate.Close("refreshing the access token")
 		m.update(func(s *Status) { s.State = Refreshing })
 		// The refresh runs under the app's context, not the caller's: a refresh token is
 		// single-use, so an answer abandoned halfway would cost a re-pairing.
-		go m.refresh(runCtx, f, refreshToken)
+		go m.refresh(runCtx, f, refreshToken, generation)
 	} else {
 		m.mu.Unlock()
 	}
@@ -320,7 +326,7 @@ func (m *Manager) Refresh(ctx context.Context, stale string) error {
 }
 
 // refresh retries a refresh until it succeeds or the API refuses the refresh token.
-func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string) {
+func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string, generation int) {
 	defer func() {
 		m.mu.Lock()
 		m.flight = nil
@@ -335,6 +341,14 @@ func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string) {
 			return m.cfg.API.RefreshTokens(ctx, m.cfg.Credentials, refreshToken)
 		})
 		if err == nil {
+			m.mu.Lock()
+			stale := m.pairing != generation
+			m.mu.Unlock()
+			if stale {
+				// Unpaired (or paired anew) meanwhile: these tokens belong to nobody now.
+				f.err = ErrNeedsReconnect
+				return
+			}
 			m.use(t, m.save(ctx, t))
 			m.cfg.Logger.Info("access token refreshed", "expires", t.ExpiresAt().Format(time.RFC3339))
 			go m.fetchDevice()
@@ -410,9 +424,10 @@ func (m *Manager) Unpair(ctx context.Context) error {
 	m.mu.Lock()
 	t := m.tokens
 	m.tokens = api.Tokens{}
+	m.pairing++
 	m.mu.Unlock()
 	m.gate.Close("not paired")
-	if t.RefreshToken != "" && m.cfg.Online.IsOpen() {
+	if t.RefreshToken != "" && (m.cfg.Online == nil || m.cfg.Online.IsOpen()) {
 		rctx, cancel := context.WithTimeout(ctx, api.TimeoutDefault)
 		if err := m.cfg.API.Revoke(rctx, m.cfg.Credentials, t.RefreshToken); err != nil {
 			m.cfg.Logger.Warn("revoking the pairing failed; it ends at the API when the token expires", "err", err)

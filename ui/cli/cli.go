@@ -89,39 +89,3 @@ func userText(err error) string {
 	}
 	return err.Error()
 }
-
-// Bytes formats a size the way editors read it (binary units).
-func Bytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit && exp < 4; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
-}
-
-// Rate formats bytes per second.
-func Rate(r float64) string {
-	if r < 1 {
-		return "—"
-	}
-	return Bytes(int64(r)) + "/s"
-}
-
-// Duration formats an ETA: 45 s, 3 min 05 s, 2 h 10 min.
-func Duration(d time.Duration) string {
-	switch {
-	case d <= 0:
-		return "—"
-	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
-	case d < time.Hour:
-		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
-	default:
-		return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
-	}
-}

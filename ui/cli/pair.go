@@ -9,6 +9,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
 // Pair is `c2c-uploader pair`: it shows the pairing code and its URL, then waits until a
@@ -21,6 +22,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 		return ExitFailed
 	}
 	if st := svc.AuthStatus(); st.State == auth.Paired {
+		st = withProject(ctx, svc, st)
 		fmt.Fprintf(o.Stderr, "Already paired%s. Run `c2c-uploader unpair` first to pair with another project.\n", projectSuffix(st))
 		if o.JSON {
 			newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
@@ -113,8 +115,37 @@ func printCode(o Options, p *auth.Pairing) {
 		fmt.Fprintf(&b, "  or open:        %s\n", p.VerificationURIComplete)
 	}
 	left := time.Until(p.ExpiresAt).Round(time.Second)
-	fmt.Fprintf(&b, "\n  The code is valid for %s; a new one comes by itself when it expires.\n  Waiting for approval… (Ctrl-C to cancel)\n\n", Duration(left))
+	fmt.Fprintf(&b, "\n  The code is valid for %s; a new one comes by itself when it expires.\n  Waiting for approval… (Ctrl-C to cancel)\n\n", format.Duration(left))
 	fmt.Fprint(o.Stderr, b.String())
+}
+
+// projectWait is how long `pair` on a paired installation waits for the project's name.
+const projectWait = 5 * time.Second
+
+// withProject waits a moment for the project's name, which Load asks the API for in the
+// background, so that "Already paired" can say with which project; offline, the message
+// goes without it.
+func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.Status {
+	if st.ProjectName != "" {
+		return st
+	}
+	sub := svc.Subscribe()
+	defer sub.Close()
+	timer := time.NewTimer(projectWait)
+	defer timer.Stop()
+	for {
+		if st = svc.AuthStatus(); st.ProjectName != "" || st.State != auth.Paired {
+			return st
+		}
+		select {
+		case <-sub.Ready():
+			sub.Drain()
+		case <-timer.C:
+			return st
+		case <-ctx.Done():
+			return st
+		}
+	}
 }
 
 func projectSuffix(st auth.Status) string {

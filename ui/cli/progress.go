@@ -10,6 +10,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -45,13 +46,13 @@ func (d *lineDisplay) file(v upload.FileView) {
 	d.last[v.ID] = v.State
 	switch v.State {
 	case upload.Done:
-		fmt.Fprintf(d.w, "  done      %s (%s)\n", v.Name, Bytes(v.Size))
+		fmt.Fprintf(d.w, "  done      %s (%s)\n", v.Name, format.Bytes(v.Size))
 	case upload.Failed, upload.Skipped, upload.Retrying:
 		fmt.Fprintf(d.w, "  %-9s %s: %s\n", v.State, v.Name, v.Error)
 	case upload.Waiting:
 		fmt.Fprintf(d.w, "  waiting   %s: %s\n", v.Name, v.Detail)
 	case upload.Uploading:
-		fmt.Fprintf(d.w, "  uploading %s (%s)\n", v.Name, Bytes(v.Size))
+		fmt.Fprintf(d.w, "  uploading %s (%s)\n", v.Name, format.Bytes(v.Size))
 	}
 }
 
@@ -61,7 +62,7 @@ func (d *lineDisplay) totals(t upload.Totals) {
 	}
 	d.at = time.Now()
 	fmt.Fprintf(d.w, "  %d files to go, %s left, %s, about %s\n",
-		t.FilesRemaining, Bytes(t.BytesRemaining), Rate(t.Rate), Duration(t.ETA))
+		t.FilesRemaining, format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
 }
 
 func (d *lineDisplay) note(s string) { fmt.Fprintln(d.w, s) }
@@ -93,7 +94,7 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 		mpb.PrependDecorators(decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 			t := d.tot.Load()
-			return fmt.Sprintf(" %d to go · %s left · %s · %s", t.FilesRemaining, Bytes(t.BytesRemaining), Rate(t.Rate), Duration(t.ETA))
+			return fmt.Sprintf(" %d to go · %s left · %s · %s", t.FilesRemaining, format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
 		})),
 	)
 	return d
@@ -119,7 +120,7 @@ func (d *barDisplay) file(v upload.FileView) {
 				if fv.State == upload.Waiting {
 					return " waiting: " + fv.Detail
 				}
-				return fmt.Sprintf(" %s / %s · %s · %s", Bytes(fv.BytesDone), Bytes(fv.Size), Rate(fv.Rate), Duration(fv.ETA))
+				return fmt.Sprintf(" %s / %s · %s · %s", format.Bytes(fv.BytesDone), format.Bytes(fv.Size), format.Rate(fv.Rate), format.Duration(fv.ETA))
 			})),
 		)
 		d.bars[v.ID] = fb
@@ -129,7 +130,7 @@ func (d *barDisplay) file(v upload.FileView) {
 	if v.State.Finished() || v.State == upload.Retrying || v.State == upload.Paused {
 		if v.State == upload.Done {
 			fb.bar.SetTotal(max(v.Size, 1), true)
-			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, Bytes(v.Size))
+			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
 		} else {
 			fb.bar.Abort(true)
 			_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)

@@ -10,6 +10,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -58,7 +59,7 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		fmt.Fprintf(w, "Connection:  offline — %s\n", reason)
 	}
 	fmt.Fprintf(w, "Queue:       %d files, %d to go (%s), %d done, %d failed, %d skipped\n",
-		totals.Files, totals.FilesRemaining, Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)
+		totals.Files, totals.FilesRemaining, format.Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)
 	if len(views) == 0 {
 		return ExitOK
 	}
@@ -66,7 +67,7 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tPROGRESS\tSIZE\tFILE\tNOTE")
 	for _, v := range views {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, progress(v), Bytes(v.Size), v.Name, note(v))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, progress(v), format.Bytes(v.Size), v.Name, note(v))
 	}
 	_ = tw.Flush()
 	return ExitOK

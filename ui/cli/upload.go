@@ -8,6 +8,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -73,7 +74,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		return ExitFailed
 	}
 	if !o.JSON {
-		fmt.Fprintf(o.Stderr, "Uploading %d files (%s)…\n", len(watched), Bytes(totals.BytesRemaining))
+		fmt.Fprintf(o.Stderr, "Uploading %d files (%s)…\n", len(watched), format.Bytes(totals.BytesRemaining))
 	}
 	if err := svc.Run(ctx); err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)

@@ -1,0 +1,53 @@
+// Package format writes sizes, rates and durations the way the front ends show them, so
+// that the window and the command line say the same thing the same way.
+package format
+
+import (
+	"fmt"
+	"time"
+)
+
+// Bytes formats a size in binary units: 512 B, 3.4 MiB, 1.2 GiB.
+func Bytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit && exp < 4; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTP"[exp])
+}
+
+// Rate formats bytes per second; "—" when nothing moves.
+func Rate(r float64) string {
+	if r < 1 {
+		return "—"
+	}
+	return Bytes(int64(r)) + "/s"
+}
+
+// Duration formats a time left: 45 s, 3 min 05 s, 2 h 10 min; "—" when unknown.
+func Duration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
+	default:
+		return fmt.Sprintf("%d h %02d min", int(d.Hours()), int(d.Minutes())%60)
+	}
+}
+
+// Countdown formats a short wait as m:ss.
+func Countdown(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	s := int(d.Round(time.Second).Seconds())
+	return fmt.Sprintf("%d:%02d", s/60, s%60)
+}

@@ -1,0 +1,31 @@
+package format
+
+import (
+	"testing"
+	"time"
+)
+
+func TestBytes(t *testing.T) {
+	for n, want := range map[int64]string{
+		0: "0 B", 1023: "1023 B", 1024: "1.0 KiB", 1536: "1.5 KiB", 5 << 20: "5.0 MiB",
+		3 << 30: "3.0 GiB", 5 << 40: "5.0 TiB",
+	} {
+		if got := Bytes(n); got != want {
+			t.Errorf("Bytes(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestRateAndDurations(t *testing.T) {
+	cases := []struct{ got, want string }{
+		{Rate(0), "—"}, {Rate(2 << 20), "2.0 MiB/s"},
+		{Duration(0), "—"}, {Duration(44600 * time.Millisecond), "45 s"},
+		{Duration(185 * time.Second), "3 min 05 s"}, {Duration(130 * time.Minute), "2 h 10 min"},
+		{Countdown(119600 * time.Millisecond), "2:00"}, {Countdown(-time.Second), "0:00"}, {Countdown(65 * time.Second), "1:05"},
+	}
+	for _, c := range cases {
+		if c.got != c.want {
+			t.Errorf("got %q, want %q", c.got, c.want)
+		}
+	}
+}

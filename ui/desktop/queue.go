@@ -1,0 +1,285 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+	"image/color"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// queueView is the list of files (virtualised: rows are made once and reused), or the
+// drop zone while the list is empty.
+type queueView struct {
+	u     *UI
+	list  *widget.List
+	empty fyne.CanvasObject
+	stack *fyne.Container
+}
+
+func newQueueView(u *UI) *queueView {
+	q := &queueView{u: u}
+	q.list = widget.NewList(
+		func() int { return len(u.m.order) },
+		func() fyne.CanvasObject { return newQueueRow(u) },
+		func(i widget.ListItemID, o fyne.CanvasObject) {
+			if v := u.m.fileAt(i); v != nil {
+				o.(*queueRow).set(*v)
+			}
+		},
+	)
+	q.list.HideSeparators = false
+	q.empty = newDropZone(u)
+	q.stack = container.NewStack(q.empty, q.list)
+	q.list.Hide()
+	return q
+}
+
+func (q *queueView) object() fyne.CanvasObject { return q.stack }
+
+// refresh redraws after files came or went.
+func (q *queueView) refresh() {
+	if len(q.u.m.order) == 0 {
+		q.list.Hide()
+		q.empty.Show()
+	} else {
+		q.empty.Hide()
+		q.list.Show()
+	}
+	q.list.Refresh()
+}
+
+// refreshRow redraws one row (the list skips rows that are not visible).
+func (q *queueView) refreshRow(i int) {
+	if q.list.Visible() {
+		q.list.RefreshItem(i)
+	}
+}
+
+// newDropZone is what an empty queue shows: where to drop, and the buttons that do the
+// same from a file dialog.
+func newDropZone(u *UI) fyne.CanvasObject {
+	icon := widget.NewIcon(theme.UploadIcon())
+	iconBox := container.NewGridWrap(fyne.NewSize(72, 72), icon)
+	title := widget.NewLabelWithStyle("Drop camera media here", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	title.SizeName = theme.SizeNameSubHeadingText
+	hint := widget.NewLabelWithStyle("Files and whole folders — clips, sound, stills, LUTs. They upload in the background and resume after a crash or a lost connection.",
+		fyne.TextAlignCenter, fyne.TextStyle{})
+	hint.Wrapping = fyne.TextWrapWord
+	buttons := container.NewHBox(layout.NewSpacer(),
+		widget.NewButtonWithIcon("Add files…", theme.FileIcon(), u.chooseFile),
+		widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), u.chooseFolder),
+		layout.NewSpacer())
+	border := canvas.NewRectangle(color.Transparent)
+	border.StrokeColor = theme.Color(theme.ColorNameInputBorder)
+	border.StrokeWidth = 2
+	border.CornerRadius = 12
+	content := container.NewVBox(container.NewCenter(iconBox), title, container.NewGridWrap(fyne.NewSize(460, 60), hint), buttons)
+	return container.NewPadded(container.NewStack(border, container.NewCenter(content)))
+}
+
+// queueRow is one file: name, size, progress, rate and ETA, state, and its actions.
+type queueRow struct {
+	widget.BaseWidget
+	u *UI
+	v upload.FileView
+
+	icon     *widget.Icon
+	name     *widget.Label
+	detail   *widget.Label
+	state    *canvas.Text
+	progress *thinBar
+	pause    *widget.Button
+	retry    *widget.Button
+	cancel   *widget.Button
+	remove   *widget.Button
+	content  fyne.CanvasObject
+}
+
+func newQueueRow(u *UI) *queueRow {
+	r := &queueRow{u: u}
+	r.icon = widget.NewIcon(theme.FileVideoIcon())
+	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	r.name.Truncation = fyne.TextTruncateEllipsis
+	r.detail = widget.NewLabel("")
+	r.detail.Truncation = fyne.TextTruncateEllipsis
+	r.detail.SizeName = theme.SizeNameCaptionText
+	r.state = canvas.NewText("", theme.Color(theme.ColorNameForeground))
+	r.state.TextSize = theme.CaptionTextSize()
+	r.state.TextStyle = fyne.TextStyle{Bold: true}
+	r.progress = newThinBar(6)
+	r.pause = widget.NewButtonWithIcon("", theme.MediaPauseIcon(), r.togglePause)
+	r.retry = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { r.act("Retry failed", u.svc.Retry) })
+	r.cancel = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { r.act("Cancel failed", u.svc.Cancel) })
+	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), r.removeFile)
+	for _, b := range []*widget.Button{r.pause, r.retry, r.cancel, r.remove} {
+		b.Importance = widget.LowImportance
+	}
+	actions := container.NewHBox(r.pause, r.retry, r.cancel, r.remove)
+	progress := container.NewGridWrap(fyne.NewSize(180, 8), r.progress)
+	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.state), r.name)
+	bottom := container.NewBorder(nil, nil, nil, container.NewCenter(progress), r.detail)
+	r.content = container.NewBorder(nil, nil, container.NewCenter(r.icon), container.NewCenter(actions),
+		container.NewVBox(top, bottom))
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *queueRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }
+
+// set shows a file (rows are reused for other files as the list scrolls).
+func (r *queueRow) set(v upload.FileView) {
+	r.v = v
+	r.icon.SetResource(fileIcon(v.Name))
+	r.name.SetText(v.Name)
+	label, col := stateLabel(v)
+	r.state.Text, r.state.Color = label, col
+	r.state.Refresh()
+	r.detail.SetText(rowDetail(v))
+	if v.Size > 0 {
+		r.progress.SetValue(float64(v.BytesDone) / float64(v.Size))
+	} else if v.State == upload.Done {
+		r.progress.SetValue(1)
+	} else {
+		r.progress.SetValue(0)
+	}
+	r.progress.SetColor(barColor(v.State))
+	finished := v.State.Finished()
+	show(r.pause, !finished)
+	if v.State == upload.Paused {
+		r.pause.SetIcon(theme.MediaPlayIcon())
+	} else {
+		r.pause.SetIcon(theme.MediaPauseIcon())
+	}
+	show(r.retry, v.State == upload.Failed || v.State == upload.Skipped || v.State == upload.Cancelled || v.State == upload.Retrying)
+	show(r.cancel, !finished)
+	show(r.remove, finished)
+}
+
+func (r *queueRow) togglePause() {
+	if r.v.State == upload.Paused {
+		r.act("Resume failed", r.u.svc.Resume)
+	} else {
+		r.act("Pause failed", r.u.svc.Pause)
+	}
+}
+
+func (r *queueRow) act(failure string, f func(context.Context, upload.Selector) error) {
+	sel := upload.One(r.v.ID)
+	r.u.p.do(failure, func(ctx context.Context) error { return f(ctx, sel) })
+}
+
+func (r *queueRow) removeFile() {
+	id := r.v.ID
+	r.u.p.do("Removing failed", func(ctx context.Context) error { return r.u.svc.Remove(ctx, id) })
+}
+
+func show(o fyne.CanvasObject, visible bool) {
+	if visible {
+		o.Show()
+	} else {
+		o.Hide()
+	}
+}
+
+// barColor colours a row's progress by what happened to it.
+func barColor(s upload.State) fyne.ThemeColorName {
+	switch s {
+	case upload.Done:
+		return theme.ColorNameSuccess
+	case upload.Failed:
+		return theme.ColorNameError
+	case upload.Skipped, upload.Retrying, upload.Waiting:
+		return theme.ColorNameWarning
+	case upload.Paused, upload.Cancelled:
+		return theme.ColorNameDisabled
+	}
+	return theme.ColorNamePrimary
+}
+
+// stateLabel is a file's state in a word or two, in its colour.
+func stateLabel(v upload.FileView) (string, color.Color) {
+	switch v.State {
+	case upload.Done:
+		return "Done", theme.Color(theme.ColorNameSuccess)
+	case upload.Failed:
+		return "Failed", theme.Color(theme.ColorNameError)
+	case upload.Skipped:
+		return "Skipped: channel paused", theme.Color(theme.ColorNameWarning)
+	case upload.Cancelled:
+		return "Cancelled", theme.Color(theme.ColorNameDisabled)
+	case upload.Paused:
+		return "Paused", theme.Color(theme.ColorNameDisabled)
+	case upload.Retrying:
+		if left := time.Until(v.NextAttempt); left > 0 {
+			return "Retrying in " + format.Duration(left), theme.Color(theme.ColorNameWarning)
+		}
+		return "Retrying", theme.Color(theme.ColorNameWarning)
+	case upload.Waiting:
+		return "Waiting", theme.Color(theme.ColorNameWarning)
+	case upload.Creating:
+		return "Starting", theme.Color(theme.ColorNamePrimary)
+	case upload.Uploading:
+		return "Uploading", theme.Color(theme.ColorNamePrimary)
+	}
+	return "Queued", theme.Color(theme.ColorNamePlaceHolder)
+}
+
+// rowDetail is the line under the name: size and progress, or the reason.
+func rowDetail(v upload.FileView) string {
+	size := format.Bytes(v.Size)
+	switch v.State {
+	case upload.Uploading, upload.Creating:
+		pct := 100
+		if v.Size > 0 {
+			pct = int(v.BytesDone * 100 / v.Size)
+		}
+		return fmt.Sprintf("%s of %s · %d%% · %s · %s left", format.Bytes(v.BytesDone), size, pct, format.Rate(v.Rate), format.Duration(v.ETA))
+	case upload.Done:
+		return size + " · uploaded" + doneAt(v)
+	case upload.Waiting:
+		return size + " · " + v.Detail
+	case upload.Failed, upload.Skipped, upload.Retrying, upload.Cancelled:
+		if v.Error != "" {
+			return size + " · " + v.Error
+		}
+	case upload.Paused:
+		if v.BytesDone > 0 {
+			return fmt.Sprintf("%s of %s sent · paused", format.Bytes(v.BytesDone), size)
+		}
+	}
+	return size
+}
+
+func doneAt(v upload.FileView) string {
+	if v.DoneAt.IsZero() {
+		return ""
+	}
+	return " at " + v.DoneAt.Local().Format("15:04")
+}
+
+// fileIcon picks an icon by extension.
+func fileIcon(name string) fyne.Resource {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".mov", ".mp4", ".mxf", ".braw", ".r3d", ".arx", ".crm", ".mkv", ".avi", ".mts", ".m4v", ".webm", ".dv":
+		return theme.FileVideoIcon()
+	case ".wav", ".bwf", ".aif", ".aiff", ".mp3", ".m4a", ".aac", ".flac":
+		return theme.FileAudioIcon()
+	case ".jpg", ".jpeg", ".png", ".heic", ".heif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".tif", ".tiff", ".exr", ".dpx", ".ari", ".raf":
+		return theme.FileImageIcon()
+	case ".srt", ".vtt", ".xml", ".csv", ".txt", ".edl", ".ale", ".cube", ".pdf", ".json":
+		return theme.FileTextIcon()
+	}
+	return theme.FileIcon()
+}

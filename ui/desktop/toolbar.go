@@ -1,0 +1,63 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// toolbar holds what applies to the whole queue.
+func (u *UI) toolbar() fyne.CanvasObject {
+	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), u.chooseFile)
+	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), u.chooseFolder)
+	retry := widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), func() {
+		u.p.do("Retry failed", func(ctx context.Context) error { return u.svc.Retry(ctx, upload.All) })
+	})
+	clear := widget.NewButtonWithIcon("Clear finished", theme.DeleteIcon(), func() {
+		u.p.do("Clearing the list failed", u.svc.ClearFinished)
+	})
+	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), u.showSettings)
+	about := widget.NewButtonWithIcon("", theme.InfoIcon(), u.showAbout)
+	for _, b := range []*widget.Button{retry, clear, settings, about} {
+		b.Importance = widget.LowImportance
+	}
+	return container.NewPadded(container.NewHBox(addFiles, addFolder, layout.NewSpacer(), retry, clear, settings, about))
+}
+
+func (u *UI) chooseFile() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		path := r.URI().Path()
+		_ = r.Close()
+		u.add([]string{path})
+	}, u.win)
+	d.Resize(fyne.NewSize(760, 520))
+	d.Show()
+}
+
+func (u *UI) chooseFolder() {
+	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+		if err != nil || l == nil {
+			return
+		}
+		u.add([]string{l.Path()})
+	}, u.win)
+	d.Resize(fyne.NewSize(760, 520))
+	d.Show()
+}
+
+func (u *UI) showAbout() {
+	text := fmt.Sprintf("C2C Uploader %s\n\nUploads camera media to a project through the Camera to Cloud API.\nAPI: %s",
+		u.opts.Version, u.opts.APIURL)
+	dialog.ShowInformation("About C2C Uploader", text, u.win)
+}

@@ -1,0 +1,95 @@
+package desktop
+
+import (
+	"context"
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// totalsBar is the footer: files and bytes left, the overall rate and ETA, and pause all
+// / resume all.
+type totalsBar struct {
+	u        *UI
+	text     *widget.Label
+	progress *thinBar
+	pauseAll *widget.Button
+	root     fyne.CanvasObject
+}
+
+func newTotalsBar(u *UI) *totalsBar {
+	t := &totalsBar{u: u}
+	t.text = widget.NewLabel("")
+	t.text.Truncation = fyne.TextTruncateEllipsis
+	t.progress = newThinBar(8)
+	t.pauseAll = widget.NewButtonWithIcon("Pause all", theme.MediaPauseIcon(), t.togglePauseAll)
+	t.root = container.NewPadded(container.NewBorder(nil, nil, nil, container.NewCenter(t.pauseAll),
+		container.NewVBox(t.text, t.progress)))
+	t.update()
+	return t
+}
+
+func (t *totalsBar) object() fyne.CanvasObject { return t.root }
+
+func (t *totalsBar) update() {
+	tot := t.u.m.totals
+	t.text.SetText(totalsText(tot))
+	t.progress.SetColor(theme.ColorNamePrimary)
+	if tot.Files > 0 && tot.FilesRemaining == 0 {
+		t.progress.SetColor(theme.ColorNameSuccess)
+	}
+	if tot.BytesTotal > 0 {
+		t.progress.SetValue(float64(tot.BytesTotal-tot.BytesRemaining) / float64(tot.BytesTotal))
+	} else {
+		t.progress.SetValue(0)
+	}
+	if tot.Paused {
+		t.pauseAll.SetText("Resume all")
+		t.pauseAll.SetIcon(theme.MediaPlayIcon())
+	} else {
+		t.pauseAll.SetText("Pause all")
+		t.pauseAll.SetIcon(theme.MediaPauseIcon())
+	}
+	if tot.FilesRemaining == 0 {
+		t.pauseAll.Disable()
+	} else {
+		t.pauseAll.Enable()
+	}
+}
+
+func totalsText(t upload.Totals) string {
+	switch {
+	case t.Files == 0:
+		return "Nothing queued yet."
+	case t.FilesRemaining == 0:
+		s := fmt.Sprintf("All done: %d uploaded", t.Done)
+		if n := t.Failed + t.Skipped; n > 0 {
+			s += fmt.Sprintf(", %d need attention", n)
+		}
+		return s + "."
+	case t.Paused:
+		return fmt.Sprintf("Paused · %d files to go · %s left", t.FilesRemaining, format.Bytes(t.BytesRemaining))
+	}
+	s := fmt.Sprintf("%d files to go · %s left", t.FilesRemaining, format.Bytes(t.BytesRemaining))
+	if t.Rate >= 1 {
+		s += fmt.Sprintf(" · %s · about %s", format.Rate(t.Rate), format.Duration(t.ETA))
+	}
+	if n := t.Failed + t.Skipped; n > 0 {
+		s += fmt.Sprintf(" · %d need attention", n)
+	}
+	return s
+}
+
+func (t *totalsBar) togglePauseAll() {
+	if t.u.m.totals.Paused {
+		t.u.p.do("Resume failed", func(ctx context.Context) error { return t.u.svc.Resume(ctx, upload.All) })
+	} else {
+		t.u.p.do("Pause failed", func(ctx context.Context) error { return t.u.svc.Pause(ctx, upload.All) })
+	}
+}

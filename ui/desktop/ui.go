@@ -1,0 +1,315 @@
+package desktop
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// Options are what main tells the window.
+type Options struct {
+	Version string
+	// Paths given on the command line ("Open with"): queued like a drop.
+	Paths []string
+	// Demo adds an "Approve in simulator" button to the pairing view.
+	Demo        bool
+	ApproveDemo func(userCode string) error
+	// APIURL is the API in use, shown in the settings.
+	APIURL string
+	// OnQuit is called when the user quits (after a confirmation if uploads are running).
+	OnQuit func()
+}
+
+// UI is the window and everything in it.
+type UI struct {
+	app  fyne.App
+	win  fyne.Window
+	svc  Service
+	opts Options
+	p    *presenter
+	m    *model
+	ctx  context.Context
+
+	pairing  *pairingView
+	queue    *queueView
+	banner   *banner
+	totals   *totalsBar
+	alerts   *alertCenter
+	settings *settingsStore
+	tray     *tray
+
+	mainView       fyne.CanvasObject
+	showingPairing bool // true while the pairing view is up
+	userPaired     bool // the user asked to (re)pair: keep the pairing view until it ends
+	lastTitle      string
+}
+
+// New builds the window for svc. Start makes it live.
+func New(a fyne.App, svc Service, opts Options) *UI {
+	u := &UI{app: a, svc: svc, opts: opts, m: newModel(), p: newPresenter(svc)}
+	u.p.ui = u
+	u.p.apply = u.apply
+	u.p.tick = u.tick
+	u.settings = newSettingsStore(a.Preferences())
+	u.win = a.NewWindow("C2C Uploader")
+	u.win.Resize(fyne.NewSize(880, 620))
+	u.alerts = newAlertCenter(u)
+	u.banner = newBanner(u)
+	u.totals = newTotalsBar(u)
+	u.queue = newQueueView(u)
+	u.pairing = newPairingView(u)
+	u.mainView = container.NewBorder(
+		container.NewVBox(u.banner.object(), u.toolbar()),
+		u.totals.object(), nil, nil, u.queue.object())
+	u.win.SetContent(u.mainView)
+	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.addURIs(uris) })
+	u.win.SetCloseIntercept(u.requestQuit)
+	u.tray = newTray(u)
+	return u
+}
+
+// Window is the main window.
+func (u *UI) Window() fyne.Window { return u.win }
+
+// Start subscribes to the service and queues the command-line paths. Call it once,
+// before ShowAndRun or in a test.
+func (u *UI) Start(ctx context.Context) {
+	u.ctx = ctx
+	if err := u.svc.SetSettings(u.settings.upload(u.svc.Settings())); err != nil {
+		u.showError("The saved settings could not be applied", err)
+	}
+	u.p.start(ctx)
+	if len(u.opts.Paths) > 0 {
+		u.add(u.opts.Paths)
+	}
+}
+
+// apply takes a batch of events (on Fyne's goroutine).
+func (u *UI) apply(evs []core.Event) {
+	layoutDirty, listDirty := false, false
+	for _, ev := range evs {
+		switch ev.Type {
+		case core.EventAuth:
+			u.m.auth = *ev.Auth
+			layoutDirty = true
+		case core.EventConnection:
+			u.m.conn = *ev.Connection
+		case core.EventPairing:
+			u.m.pairing = *ev.Pairing
+			u.pairing.update(u.m.pairing)
+			layoutDirty = true
+		case core.EventFile:
+			if ev.File.State == upload.Uploading || ev.File.State == upload.Done {
+				u.m.channelPaused = false
+			}
+			if u.m.setFile(*ev.File) {
+				listDirty = true
+			} else if !listDirty {
+				u.queue.refreshRow(u.m.index[ev.File.ID])
+			}
+		case core.EventRemoved:
+			listDirty = u.m.removeFile(ev.Removed) || listDirty
+		case core.EventTotals:
+			u.m.totals = *ev.Totals
+		case core.EventFinished:
+			u.finished(*ev.Finished)
+		case core.EventAlert:
+			if ev.Alert.Kind == core.AlertChannelPaused {
+				u.m.channelPaused = true
+			}
+			u.alerts.raise(*ev.Alert)
+		}
+	}
+	if listDirty {
+		u.queue.refresh()
+	}
+	if layoutDirty {
+		u.layout()
+	}
+	u.banner.update()
+	u.totals.update()
+	u.tray.update()
+	u.updateTitle()
+}
+
+// tick moves the countdowns once a second.
+func (u *UI) tick() {
+	u.pairing.tick()
+	u.banner.update()
+}
+
+// layout shows the pairing view while the app is not paired (or the user asked to
+// reconnect), the queue otherwise.
+func (u *UI) layout() {
+	st := u.m.auth.State
+	pairing := st == auth.Unpaired || (u.userPaired && st != auth.Paired)
+	if u.userPaired && st == auth.Paired && u.m.pairing.State == auth.PairPaired {
+		u.userPaired = false
+		pairing = false
+	}
+	if pairing && !u.showingPairing {
+		u.showingPairing = true
+		u.win.SetContent(u.pairing.object())
+		if st == auth.Unpaired && !u.pairingRunning() {
+			u.startPairing()
+		}
+	} else if !pairing && u.showingPairing {
+		u.showingPairing = false
+		u.win.SetContent(u.mainView)
+	}
+}
+
+func (u *UI) pairingRunning() bool {
+	switch u.m.pairing.State {
+	case auth.PairRequesting, auth.PairPending, auth.PairApproved:
+		return true
+	}
+	return false
+}
+
+// startPairing asks for a code and shows the pairing view; used at first start and by
+// the Reconnect button (the queue is kept).
+func (u *UI) startPairing() {
+	u.userPaired = true
+	u.m.pairing = auth.Pairing{State: auth.PairRequesting, Message: "Asking the server for a pairing code…"}
+	u.pairing.update(u.m.pairing)
+	if !u.showingPairing {
+		u.showingPairing = true
+		u.win.SetContent(u.pairing.object())
+	}
+	u.p.background(u.ctx, func(ctx context.Context) {
+		err := u.svc.Pair(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			fyne.Do(func() { u.layout() })
+		}
+	})
+}
+
+// cancelPairing stops a pairing; back to the queue if the app is still paired.
+func (u *UI) cancelPairing() {
+	u.svc.CancelPairing()
+	u.userPaired = false
+	if u.m.auth.State != auth.Unpaired {
+		u.showingPairing = false
+		u.win.SetContent(u.mainView)
+	}
+}
+
+func (u *UI) addURIs(uris []fyne.URI) {
+	paths := make([]string, 0, len(uris))
+	for _, uri := range uris {
+		if uri.Scheme() == "file" {
+			paths = append(paths, uri.Path())
+		}
+	}
+	if len(paths) > 0 {
+		u.add(paths)
+	}
+}
+
+// add queues paths off Fyne's goroutine (a folder can hold thousands of files) and tells
+// what was not queued, and why.
+func (u *UI) add(paths []string) {
+	u.p.do("The files could not be queued", func(ctx context.Context) error {
+		res, err := u.svc.Add(ctx, paths, false)
+		if err != nil {
+			return err
+		}
+		if len(res.Rejected) > 0 {
+			fyne.Do(func() { u.showRejected(res.Rejected) })
+		}
+		return nil
+	})
+}
+
+func (u *UI) showRejected(rs []upload.Rejection) {
+	var b strings.Builder
+	for i, r := range rs {
+		if i == 12 {
+			fmt.Fprintf(&b, "…and %d more.\n", len(rs)-i)
+			break
+		}
+		fmt.Fprintf(&b, "• %s — %s\n", shortPath(r.Path), r.Reason)
+	}
+	title := fmt.Sprintf("%d items were not added", len(rs))
+	if len(rs) == 1 {
+		title = "1 item was not added"
+	}
+	u.alerts.info(title, strings.TrimSpace(b.String()))
+}
+
+// showError tells the user that something they asked for failed.
+func (u *UI) showError(what string, err error) {
+	text := err.Error()
+	if e, ok := api.AsError(err); ok {
+		text = e.UserMessage()
+	}
+	u.alerts.info(what, text)
+}
+
+func (u *UI) finished(t upload.Totals) {
+	if !u.settings.notifications() {
+		return
+	}
+	msg := fmt.Sprintf("%d of %d files uploaded.", t.Done, t.Files)
+	if t.Failed+t.Skipped > 0 {
+		msg += fmt.Sprintf(" %d need attention.", t.Failed+t.Skipped)
+	}
+	u.app.SendNotification(fyne.NewNotification("Uploads finished", msg))
+}
+
+func (u *UI) updateTitle() {
+	t := u.m.totals
+	title := "C2C Uploader"
+	if t.FilesRemaining > 0 && t.BytesTotal > 0 {
+		done := t.BytesTotal - t.BytesRemaining
+		title = fmt.Sprintf("C2C Uploader — %d%% · %d to go", done*100/t.BytesTotal, t.FilesRemaining)
+	}
+	if title != u.lastTitle {
+		u.lastTitle = title
+		u.win.SetTitle(title)
+	}
+}
+
+// requestQuit asks before quitting while files are uploading; they resume next time.
+func (u *UI) requestQuit() {
+	if u.m.totals.Active == 0 {
+		u.quit()
+		return
+	}
+	dialog.ShowConfirm("Quit while uploading?",
+		fmt.Sprintf("%d files are uploading (%s left). They resume where they stopped the next time the app starts.",
+			u.m.totals.FilesRemaining, format.Bytes(u.m.totals.BytesRemaining)),
+		func(ok bool) {
+			if ok {
+				u.quit()
+			}
+		}, u.win)
+}
+
+func (u *UI) quit() {
+	if u.opts.OnQuit != nil {
+		u.opts.OnQuit()
+	}
+	u.app.Quit()
+}
+
+func shortPath(p string) string {
+	const keep = 60
+	r := []rune(p)
+	if len(r) <= keep {
+		return p
+	}
+	return "…" + string(r[len(r)-keep+1:])
+}
