@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
@@ -152,6 +153,10 @@ func openLog(dataDir string, secrets *redact.Secrets, verbose bool, stderr io.Wr
 	if verbose {
 		w = io.MultiWriter(f, stderr)
 	}
-	h := redact.NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelInfo}), secrets)
+	level := slog.LevelInfo
+	if strings.EqualFold(os.Getenv("C2C_LOG_LEVEL"), "debug") {
+		level = slog.LevelDebug // one line per request attempt, for support and the field trial
+	}
+	h := redact.NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), secrets)
 	return slog.New(h), f, nil
 }

@@ -131,7 +131,7 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 
 	var complete any // null unless URL pairing was asked for
 	if strings.EqualFold(r.Header.Get("x-client-platypus-enabled"), "true") {
-		complete = s.baseURL + "/pair/" + p.UserCode
+		complete = s.publicURL + "/pair/" + p.UserCode
 	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"device_code":               p.DeviceCode,
@@ -139,7 +139,7 @@ func (s *Server) handleDeviceCode(w http.ResponseWriter, r *http.Request) {
 		"expires_in":                int(s.opts.DeviceCodeTTL / time.Second),
 		"interval":                  p.Interval.Seconds(),
 		"name":                      p.Name,
-		"verification_uri":          s.baseURL + "/pair",
+		"verification_uri":          s.publicURL + "/pair",
 		"verification_uri_complete": complete,
 	})
 }

@@ -28,6 +28,7 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 	autoApprove := fs.Bool("auto-approve", false, "approve every pairing code without asking")
 	project := fs.String("project", "Demo Project", "project name approvals connect to by default")
 	quiet := fs.Bool("quiet", false, "do not log every request")
+	public := fs.String("public-url", "", "base URL clients reach the simulator at, if not --addr (behind a proxy); upload URLs point there")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: c2c-uploader sim [flags]\n\nServes a simulator of the C2C API and its S3 chunk endpoint.\n\n")
 		fs.PrintDefaults()
@@ -47,7 +48,7 @@ func RunCommand(args []string, stdout, stderr io.Writer) int {
 		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	s, err := New(Options{
-		Addr: *addr, DataDir: *dataDir, Discard: *discard, PartSize: *partSize, VaryPartSize: *vary,
+		Addr: *addr, PublicURL: *public, DataDir: *dataDir, Discard: *discard, PartSize: *partSize, VaryPartSize: *vary,
 		PollInterval: *interval, AccessTokenTTL: *tokenTTL, AutoApprove: *autoApprove,
 		ProjectName: *project, Logger: logger,
 	})

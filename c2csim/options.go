@@ -30,6 +30,10 @@ const (
 type Options struct {
 	// Addr is the listening address; "" means 127.0.0.1:0 (a free port).
 	Addr string
+	// PublicURL is the base URL clients reach the simulator at, when that is not the
+	// listening address (behind a proxy or in another network namespace): the pairing
+	// page and the presigned upload URLs point there. "" means http://<Addr>.
+	PublicURL string
 	// DataDir holds received parts and assembled files; "" means a temporary folder that
 	// Close removes.
 	DataDir string

@@ -36,7 +36,7 @@ func (s *Server) signURL(a *asset, number, total int, issued time.Time) string {
 	q.Set("x-amz-meta-part_number", strconv.Itoa(number))
 	q.Set("x-amz-meta-total_parts", strconv.Itoa(total))
 	q.Set("X-Amz-Signature", s.signature(http.MethodPut, p, q, a.Filetype, "private"))
-	return s.baseURL + p + "?" + q.Encode()
+	return s.publicURL + p + "?" + q.Encode()
 }
 
 func (s *Server) signature(method, p string, q url.Values, contentType, acl string) string {

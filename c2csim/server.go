@@ -15,13 +15,14 @@ import (
 
 // Server is a running simulator.
 type Server struct {
-	opts    Options
-	baseURL string
-	ln      *switchListener
-	http    *http.Server
-	dataDir string
-	tempDir bool
-	signKey []byte
+	opts      Options
+	baseURL   string
+	publicURL string // what clients are told to use: baseURL unless behind a proxy
+	ln        *switchListener
+	http      *http.Server
+	dataDir   string
+	tempDir   bool
+	signKey   []byte
 
 	clockOffset atomic.Int64 // nanoseconds added to the wall clock (admin /_sim/clock)
 	connSeq     atomic.Int64
@@ -94,6 +95,10 @@ func New(opts Options) (*Server, error) {
 	}
 	s.ln = ln
 	s.baseURL = "http://" + ln.addr
+	s.publicURL = strings.TrimSuffix(opts.PublicURL, "/")
+	if s.publicURL == "" {
+		s.publicURL = s.baseURL
+	}
 	s.http = &http.Server{
 		Handler:           s.routes(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -82,7 +82,7 @@ func New(cfg Config) (*Service, error) {
 	client, err := api.New(api.Config{
 		BaseURL: cfg.APIURL, ClientVersion: cfg.ClientVersion,
 		Online: s.monitor.Gate(), Observe: s.monitor.Observe,
-		Transport: cfg.Transport, Timeouts: cfg.Timeouts,
+		Transport: cfg.Transport, Timeouts: cfg.Timeouts, Logger: cfg.Logger,
 	})
 	if err != nil {
 		return nil, err

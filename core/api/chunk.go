@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // Chunk is one part of a file, PUT to its presigned URL (c2c-api.md §3.4).
@@ -29,10 +30,13 @@ type Chunk struct {
 // exact Content-Length: nothing is buffered whole, and a retry is a fresh reader from the
 // chunk's start. No API header and no bearer token go to S3.
 func (c *Client) PutChunk(ctx context.Context, ch Chunk) error {
+	start := time.Now()
 	err := c.putChunk(ctx, ch)
-	if c.observe != nil {
-		c.observe(EndpointChunk, err)
+	path := ""
+	if u, perr := url.Parse(ch.URL); perr == nil {
+		path = u.Path // never the query: it holds the signature
 	}
+	c.finished(EndpointChunk, path, start, err)
 	return err
 }
 

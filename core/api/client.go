@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -60,6 +61,9 @@ type Config struct {
 	Transport *http.Transport
 	// Timeouts overrides the per-request deadlines; zero fields keep the defaults.
 	Timeouts Timeouts
+	// Logger, when set, gets one debug line per request attempt (endpoint, outcome,
+	// duration, request ids; never a token or a URL's query).
+	Logger *slog.Logger
 }
 
 // Timeouts are the per-request deadlines.
@@ -89,6 +93,7 @@ type Client struct {
 	online  Gate
 	observe func(string, error)
 	timeout Timeouts
+	logger  *slog.Logger
 	api     *http.Client
 	s3      *http.Client
 	newTr   func() *http.Transport
@@ -128,6 +133,7 @@ func New(cfg Config) (*Client, error) {
 		online:  cfg.Online,
 		observe: cfg.Observe,
 		timeout: cfg.Timeouts.withDefaults(),
+		logger:  cfg.Logger,
 		api:     &http.Client{Transport: apiTr, CheckRedirect: noRedirects},
 		s3:      &http.Client{Transport: s3Tr},
 		newTr:   tmpl.Clone,
@@ -219,11 +225,27 @@ type call struct {
 
 // do sends one API request and decodes a JSON answer into out (nil: body ignored).
 func (c *Client) do(ctx context.Context, k call, out any) error {
+	start := time.Now()
 	err := c.doOnce(ctx, k, out)
-	if c.observe != nil {
-		c.observe(k.endpoint, err)
-	}
+	c.finished(k.endpoint, k.path, start, err)
 	return err
+}
+
+// finished reports an attempt's outcome to the connection monitor and the debug log.
+func (c *Client) finished(endpoint, path string, start time.Time, err error) {
+	if c.observe != nil {
+		c.observe(endpoint, err)
+	}
+	if c.logger == nil || !c.logger.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []any{"endpoint", endpoint, "path", path, "ms", time.Since(start).Milliseconds()}
+	if e, ok := AsError(err); ok {
+		attrs = append(attrs, "kind", e.Kind, "status", e.Status, "request_id", e.RequestID, "server_request_id", e.ServerRequestID)
+	} else if err != nil {
+		attrs = append(attrs, "err", err)
+	}
+	c.logger.Debug("request", attrs...)
 }
 
 func (c *Client) doOnce(ctx context.Context, k call, out any) error {
