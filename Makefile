@@ -6,30 +6,40 @@ BIN        := bin/c2c-uploader
 GO         ?= go
 GOBIN      := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
-# Debian packages: C headers Fyne needs, then what the tests need (a virtual X server,
-# D-Bus and gnome-keyring for a real Secret Service, ImageMagick for screenshots).
-APT_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
-	libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth imagemagick dbus dbus-x11 \
-	gnome-keyring libsecret-tools curl jq
+# Debian packages: the C headers Fyne needs to build the window, then what the tests need
+# (a virtual X server, D-Bus and gnome-keyring for a real Secret Service, ImageMagick for
+# screenshots, curl and jq for the benchmark baseline).
+BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
+	libxinerama-dev libxi-dev libxxf86vm-dev
+TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build run demo sim test lint fmt clean
+.PHONY: all deps deps-build build run demo sim test lint clean
 
 all: build
 
-## deps: install the Debian packages, Go modules and tools that are missing
-deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+# apt-install installs the Debian packages given in $(1) that are missing.
+define apt-install
+	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:" $$missing; \
-		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+## deps-build: the Debian packages and Go modules needed to build the app
+deps-build:
+	$(call apt-install,$(BUILD_PACKAGES))
 	@$(GO) mod download
+
+## deps: everything the tests need too (packages, modules, staticcheck)
+deps: deps-build
+	$(call apt-install,$(TEST_PACKAGES))
 	@[ -x "$(GOBIN)/staticcheck" ] && "$(GOBIN)/staticcheck" -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 ## build: the c2c-uploader binary in bin/
-build:
+build: deps-build
 	$(GO) build -trimpath -o $(BIN) .
 
 ## run: the app
