@@ -83,39 +83,33 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 // PollToken asks once whether the user approved the code (c2c-api.md §2.4). Pending,
 // slow_down, expired and declined come back as *Error kinds for the pairing loop.
 func (c *Client) PollToken(ctx context.Context, cr Credentials, deviceCode string) (Tokens, error) {
-	form := url.Values{
+	return c.grant(ctx, EndpointToken, c.timeout.Default, cr, url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {deviceCode},
-		"client_id": {cr.ClientID}, "client_secret": {cr.ClientSecret},
-	}
-	var out tokenJSON
-	err := c.do(ctx, call{
-		endpoint: EndpointToken, method: http.MethodPost, path: "/v2/auth/token",
-		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: c.timeout.Default, waitOnline: true,
-	}, &out)
-	if err != nil {
-		return Tokens{}, err
-	}
-	return out.tokens(EndpointToken, time.Now())
+	})
 }
 
 // RefreshTokens trades a refresh token for a new pair (c2c-api.md §2.6). The refresh
 // token is single-use, so the answer must not be lost: this call gets two minutes.
 func (c *Client) RefreshTokens(ctx context.Context, cr Credentials, refreshToken string) (Tokens, error) {
-	form := url.Values{
+	return c.grant(ctx, EndpointRefresh, c.timeout.Refresh, cr, url.Values{
 		"grant_type": {"refresh_token"}, "refresh_token": {refreshToken},
-		"client_id": {cr.ClientID}, "client_secret": {cr.ClientSecret},
-	}
+	})
+}
+
+// grant posts a token request with the client's credentials added to form.
+func (c *Client) grant(ctx context.Context, endpoint string, timeout time.Duration, cr Credentials, form url.Values) (Tokens, error) {
+	form.Set("client_id", cr.ClientID)
+	form.Set("client_secret", cr.ClientSecret)
 	var out tokenJSON
 	err := c.do(ctx, call{
-		endpoint: EndpointRefresh, method: http.MethodPost, path: "/v2/auth/token",
+		endpoint: endpoint, method: http.MethodPost, path: "/v2/auth/token",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: c.timeout.Refresh, waitOnline: true,
+		timeout: timeout, waitOnline: true,
 	}, &out)
 	if err != nil {
 		return Tokens{}, err
 	}
-	return out.tokens(EndpointRefresh, time.Now())
+	return out.tokens(endpoint, time.Now())
 }
 
 // Revoke revokes a token, and with it the pairing (c2c-api.md §2.8).
