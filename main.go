@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale" // before Fyne reads the locale
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 )
 

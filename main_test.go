@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
+)
+
+var semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$`)
+
+// One version source: FyneApp.toml's Version is what --version prints, what the About box
+// shows and what x-client-version sends (all through appVersion).
+func TestVersionComesFromFyneAppTOML(t *testing.T) {
+	v := appVersion()
+	if !semver.MatchString(v) {
+		t.Fatalf("FyneApp.toml Version %q is not a semantic version (the API rejects it)", v)
+	}
+	if !strings.Contains(fyneAppTOML, `Version = "`+v+`"`) {
+		t.Fatalf("appVersion %q is not the Version line of FyneApp.toml", v)
+	}
+	var out bytes.Buffer
+	if code := run(context.Background(), []string{"--version"}, &out, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("--version exit %d", code)
+	}
+	if got := strings.TrimSpace(out.String()); got != v {
+		t.Fatalf("--version printed %q, want %q", got, v)
+	}
+}
+
+// A C.UTF-8 locale (servers, containers) must not make Fyne log an error at every start.
+func TestNoLocaleErrorAtStart(t *testing.T) {
+	bin := e2etest.Binary(t)
+	for _, env := range [][]string{{"LANG=C.UTF-8"}, {"LC_ALL=C.UTF-8"}, {"LANG=POSIX"}, {"LANG=de_DE.UTF-8"}} {
+		cmd := exec.CommandContext(t.Context(), bin, "--version")
+		cmd.Env = append(env, "PATH=/usr/bin:/bin")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%v: %v\n%s", env, err, out)
+		}
+		if strings.Contains(string(out), "locale") || strings.TrimSpace(string(out)) != appVersion() {
+			t.Fatalf("with %v the binary printed %q, want only the version", env, out)
+		}
+	}
+}
+
+func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
+	cases := []struct {
+		args    []string
+		command string
+		paths   []string
+		json    bool
+		err     bool
+	}{
+		{args: nil},
+		{args: []string{"a.mov", "b.wav"}, paths: []string{"a.mov", "b.wav"}},
+		{args: []string{"upload", "--json", "dir"}, command: "upload", paths: []string{"dir"}, json: true},
+		{args: []string{"--json", "upload", "dir", "--force"}, command: "upload", paths: []string{"dir"}, json: true},
+		{args: []string{"upload", "--", "-weird.mov"}, command: "upload", paths: []string{"-weird.mov"}},
+		{args: []string{"status", "--json"}, command: "status", json: true},
+		{args: []string{"upload"}, err: true},
+		{args: []string{"status", "extra"}, err: true},
+		{args: []string{"--nope"}, err: true},
+	}
+	for _, c := range cases {
+		o, err := parseArgs(c.args, &bytes.Buffer{})
+		if (err != nil) != c.err {
+			t.Errorf("%q: err = %v, want error %v", c.args, err, c.err)
+			continue
+		}
+		if c.err {
+			continue
+		}
+		if o.command != c.command || o.json != c.json || strings.Join(o.paths, "|") != strings.Join(c.paths, "|") {
+			t.Errorf("%q: got command %q paths %q json %v", c.args, o.command, o.paths, o.json)
+		}
+	}
+}
