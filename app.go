@@ -27,8 +27,9 @@ const DefaultAPIURL = "https://api.frame.io"
 // go build -ldflags "-X main.clientSecret=$C2C_CLIENT_SECRET". It never lives in the repo.
 var clientSecret string
 
-// app is everything one run wires together.
-type app struct {
+// wiring is everything one run wires together (not named app: `fyne package` adds a
+// file to package main that imports fyne.io/fyne/v2/app).
+type wiring struct {
 	svc     *core.Service
 	sim     *c2csim.Server // demo mode only
 	journal *journal.Journal
@@ -39,8 +40,8 @@ type app struct {
 }
 
 // setup wires store, core and (in demo mode) the simulator.
-func setup(ctx context.Context, o options, stderr io.Writer) (*app, error) {
-	a := &app{}
+func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
+	a := &wiring{}
 	var err error
 	a.dataDir = o.dataDir
 	if a.dataDir == "" {
@@ -113,7 +114,15 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*app, error) {
 	return a, nil
 }
 
-func (a *app) close() {
+func (a *wiring) close() {
+	if a.svc != nil {
+		// A token refresh in flight must land in the keychain before the process goes.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if err := a.svc.Shutdown(ctx); err != nil && a.logger != nil {
+			a.logger.Warn("a token refresh did not finish before exit", "err", err)
+		}
+		cancel()
+	}
 	if a.journal != nil {
 		_ = a.journal.Close()
 	}

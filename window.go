@@ -6,7 +6,7 @@ import (
 	"io"
 
 	"fyne.io/fyne/v2"
-	fyneapp "fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/app"
 
 	"github.com/c2c-uploader/c2c-uploader/assets"
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
@@ -20,7 +20,7 @@ const appID = "io.github.c2cuploader.C2CUploader"
 
 // runWindow opens the desktop window; the service runs until the window closes.
 func runWindow(ctx context.Context, o options, stderr io.Writer) int {
-	a := fyneapp.NewWithID(appID)
+	a := app.NewWithID(appID)
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG)
 	a.SetIcon(icon)
 	if o.apiURL == "" && !o.demo {

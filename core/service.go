@@ -233,6 +233,11 @@ func (s *Service) engineEvent(ev upload.Event) {
 	}
 }
 
+// Shutdown lets work that must not be cut finish before the process exits: a token
+// refresh under way (its answer carries the only valid tokens). Call it after the
+// context given to Run has ended, with a deadline.
+func (s *Service) Shutdown(ctx context.Context) error { return s.auth.Wait(ctx) }
+
 // AuthStatus is the pairing now.
 func (s *Service) AuthStatus() auth.Status { return s.auth.Status() }
 

@@ -11,9 +11,9 @@ if [ -z "${C2C_TEST_SESSION:-}" ]; then
 	exec dbus-run-session -- "$0" "$@"
 fi
 
-# Fyne complains about the "C" locale; give it a real one.
-export LANG=en_US.UTF-8
-unset LC_ALL LC_MESSAGES
+# Fyne logs an error for a C or POSIX locale (C.UTF-8 on most servers); LANGUAGE picks
+# only the translation, and needs no generated locale.
+export LANGUAGE=en
 
 # A login keyring (password c2c-test), unlocked, serving org.freedesktop.secrets on
 # this session's bus only. HOME is private so a developer's own keyring is never touched.
@@ -23,7 +23,12 @@ test_home=$(mktemp -d)
 xvfb_pid=""
 cleanup() {
 	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
-	pkill -u "$(id -u)" -f "gnome-keyring-daemon.*--components=secrets" 2>/dev/null || true
+	# Only this session's keyring daemon: it is the one whose HOME is ours.
+	for pid in $(pgrep -u "$(id -u)" gnome-keyring-d 2>/dev/null); do
+		if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "HOME=$test_home"; then
+			kill "$pid" 2>/dev/null || true
+		fi
+	done
 	rm -rf "$test_home"
 }
 trap cleanup EXIT

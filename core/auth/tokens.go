@@ -338,7 +338,12 @@ func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string, g
 			Endpoint: api.EndpointRefresh,
 			Gates:    []*retry.Gate{m.cfg.Online},
 		}, func(ctx context.Context, _ int) (api.Tokens, error) {
-			return m.cfg.API.RefreshTokens(ctx, m.cfg.Credentials, refreshToken)
+			// Once sent, a refresh is seen through even if the app is quitting: the
+			// server spends the old refresh token on receipt, so an abandoned answer
+			// would cost a re-pairing. Bounded, so quitting cannot hang on it.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), api.TimeoutRefresh+30*time.Second)
+			defer cancel()
+			return m.cfg.API.RefreshTokens(rctx, m.cfg.Credentials, refreshToken)
 		})
 		if err == nil {
 			m.mu.Lock()
@@ -349,7 +354,7 @@ func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string, g
 				f.err = ErrNeedsReconnect
 				return
 			}
-			m.use(t, m.save(ctx, t))
+			m.use(t, m.save(context.WithoutCancel(ctx), t))
 			m.cfg.Logger.Info("access token refreshed", "expires", t.ExpiresAt().Format(time.RFC3339))
 			go m.fetchDevice()
 			return
@@ -370,6 +375,23 @@ func (m *Manager) refresh(ctx context.Context, f *flight, refreshToken string, g
 			return
 		case <-m.clock.After(m.cfg.Policy.Backoff(attempt)):
 		}
+	}
+}
+
+// Wait returns once no refresh is under way (or ctx ends): a process about to exit calls
+// it so that new tokens the server already issued are not lost with it.
+func (m *Manager) Wait(ctx context.Context) error {
+	m.mu.Lock()
+	f := m.flight
+	m.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	select {
+	case <-f.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }
 

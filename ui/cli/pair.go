@@ -22,12 +22,16 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 		return ExitFailed
 	}
 	if st := svc.AuthStatus(); st.State == auth.Paired {
-		st = withProject(ctx, svc, st)
-		fmt.Fprintf(o.Stderr, "Already paired%s. Run `c2c-uploader unpair` first to pair with another project.\n", projectSuffix(st))
-		if o.JSON {
-			newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
+		// The tokens kept here may have died meanwhile (access revoked in the project):
+		// then this is no pairing, and a new one is what the caller asked for.
+		if st = withProject(ctx, svc, st); st.State != auth.NeedsReconnect {
+			fmt.Fprintf(o.Stderr, "Already paired%s. Run `c2c-uploader unpair` first to pair with another project.\n", projectSuffix(st))
+			if o.JSON {
+				newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
+			}
+			return ExitOK
 		}
-		return ExitOK
+		fmt.Fprintf(o.Stderr, "The pairing kept here no longer works: %s\nPairing again.\n", st.Reason)
 	}
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
@@ -123,8 +127,9 @@ func printCode(o Options, p *auth.Pairing) {
 const projectWait = 5 * time.Second
 
 // withProject waits a moment for the project's name, which Load asks the API for in the
-// background, so that "Already paired" can say with which project; offline, the message
-// goes without it.
+// background (refreshing the tokens if need be), so that "Already paired" can say with
+// which project, or that the tokens no longer work; offline, it gives up after
+// projectWait.
 func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.Status {
 	if st.ProjectName != "" {
 		return st
@@ -134,7 +139,8 @@ func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.St
 	timer := time.NewTimer(projectWait)
 	defer timer.Stop()
 	for {
-		if st = svc.AuthStatus(); st.ProjectName != "" || st.State != auth.Paired {
+		st = svc.AuthStatus()
+		if st.ProjectName != "" || (st.State != auth.Paired && st.State != auth.Refreshing) {
 			return st
 		}
 		select {
