@@ -88,13 +88,15 @@ func (m *Manager) Pair(ctx context.Context, p PairAPI, publish func(Pairing)) er
 		switch outcome {
 		case pollApproved:
 			emit(func(c *Pairing) { c.State, c.Message = PairApproved, "Approved. Looking up the project…" })
+			// Paired from here on, whatever happens to the project lookup: the tokens are
+			// in use, so saying "cancelled" or "failed" now would be untrue.
+			msg := "Connected."
 			if err := m.Adopt(ctx, tokens); err != nil {
-				return m.pairStopped(ctx, err, emit)
+				m.cfg.Logger.Warn("paired, but the project could not be looked up yet", "err", err)
+			} else if name := m.Status().ProjectName; name != "" {
+				msg = "Connected to " + name + "."
 			}
-			st := m.Status()
-			emit(func(c *Pairing) {
-				c.State, c.Message = PairPaired, "Connected to "+st.ProjectName+"."
-			})
+			emit(func(c *Pairing) { c.State, c.Message = PairPaired, msg })
 			return nil
 		case pollNewCode:
 			emit(func(c *Pairing) {
@@ -137,8 +139,10 @@ func (m *Manager) poll(ctx context.Context, p PairAPI, dc api.DeviceCode, expire
 		if !m.clock.Now().Before(expires) {
 			return api.Tokens{}, pollNewCode, nil
 		}
-		if err := m.cfg.Online.Wait(ctx); err != nil {
-			return api.Tokens{}, pollStopped, err
+		if m.cfg.Online != nil {
+			if err := m.cfg.Online.Wait(ctx); err != nil {
+				return api.Tokens{}, pollStopped, err
+			}
 		}
 		t, err := p.PollToken(ctx, m.cfg.Credentials, dc.DeviceCode)
 		if err == nil {

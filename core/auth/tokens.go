@@ -159,13 +159,21 @@ func (m *Manager) Load(ctx context.Context) error {
 }
 
 // Adopt takes up the tokens of a new pairing: written to the store first, then used.
+//
+// The tokens are in use once Adopt returns, whatever it returns: an error only says the
+// project's name could not be read yet (it is then fetched again in the background).
 func (m *Manager) Adopt(ctx context.Context, t api.Tokens) error {
 	m.mu.Lock()
 	m.pairing++
 	m.mu.Unlock()
-	warning := m.save(ctx, t)
+	// The approval is spent: the tokens are kept even if the caller is going away.
+	warning := m.save(context.WithoutCancel(ctx), t)
 	m.use(t, warning)
-	return m.fetchDeviceNow(ctx)
+	err := m.fetchDeviceNow(ctx)
+	if err != nil {
+		go m.fetchDevice()
+	}
+	return err
 }
 
 // save writes tokens to the store; on failure it returns the warning to show, since the
