@@ -8,10 +8,10 @@ GOBIN      := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 # Debian packages: the C headers Fyne needs to build the window, then what the tests need
 # (a virtual X server, D-Bus and gnome-keyring for a real Secret Service, ImageMagick for
-# screenshots, curl and jq for the benchmark baseline).
+# screenshots, curl and jq for the benchmark baseline, time for its peak RSS).
 BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq
+TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build run demo sim test lint clean
@@ -32,8 +32,8 @@ deps-build:
 	$(call apt-install,$(BUILD_PACKAGES))
 	@$(GO) mod download
 
-## deps: everything the tests need too (packages, modules, staticcheck)
-deps: deps-build
+## deps: everything the tests need too (packages, modules, staticcheck, the packaging tools)
+deps: deps-build deps-package
 	$(call apt-install,$(TEST_PACKAGES))
 	@[ -x "$(GOBIN)/staticcheck" ] && "$(GOBIN)/staticcheck" -version | grep -q "$(STATICCHECK_VERSION:v%=%)" || \
 		$(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -61,9 +61,15 @@ lint:
 	$(GO) vet ./...
 	"$(GOBIN)/staticcheck" ./...
 
-## test: everything CI checks, on a fresh machine too
+## test: everything CI checks, on a fresh machine too: lint, the test suite, the packages
 test: deps lint
 	./scripts/test.sh
+	./scripts/package-check.sh
+
+## bench: upload throughput next to a curl baseline on loopback, peak RSS, CPU per GB
+.PHONY: bench
+bench: deps build
+	BENCH_BIN=$(BIN) ./scripts/bench.sh
 
 clean:
 	rm -rf bin
