@@ -71,6 +71,12 @@ test: deps lint
 bench: deps build
 	BENCH_BIN=$(BIN) ./scripts/bench.sh
 
+## field: the full field trial, a shooting day on emulated bad networks (issue 9); it
+## rewrites the results in docs/field-trial.md. Network namespaces need root.
+.PHONY: field
+field: deps
+	./scripts/field.sh
+
 clean:
 	rm -rf bin
 
@@ -88,6 +94,15 @@ RELEASE_GOFLAGS = -ldflags=-X=main.clientSecret=$(C2C_CLIENT_SECRET)
 
 .PHONY: deps-package package package-linux package-windows build-release install uninstall
 
+# fyne-package runs `fyne package $(1)` with environment $(2). fyne bumps the Build number
+# in FyneApp.toml after every package; the file is put back as it was, so that packaging
+# never leaves the checkout modified (raise Build by hand for a release).
+define fyne-package
+	@cp FyneApp.toml $(DIST)/.FyneApp.toml.kept
+	GOFLAGS="$(RELEASE_GOFLAGS)" $(2) "$(FYNE)" package $(1); status=$$?; \
+		mv -f $(DIST)/.FyneApp.toml.kept FyneApp.toml; exit $$status
+endef
+
 ## deps-package: the fyne CLI and the Windows cross-compiler (about 540 MB)
 deps-package: deps-build
 	$(call apt-install,gcc-mingw-w64-x86-64 xz-utils)
@@ -100,15 +115,14 @@ package: package-linux package-windows
 ## package-linux: dist/c2c-uploader-VERSION-linux-amd64.tar.xz (binary, .desktop entry, icon)
 package-linux: deps-package
 	@mkdir -p $(DIST)
-	GOFLAGS="$(RELEASE_GOFLAGS)" "$(FYNE)" package --os linux --release
+	$(call fyne-package,--os linux --release)
 	mv "C2C Uploader.tar.xz" $(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
 	@echo "built $(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz"
 
 ## package-windows: dist/c2c-uploader-VERSION-windows-amd64.exe (GUI subsystem, icon embedded)
 package-windows: deps-package
 	@mkdir -p $(DIST)
-	GOFLAGS="$(RELEASE_GOFLAGS)" CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ GOARCH=amd64 \
-		"$(FYNE)" package --os windows --release
+	$(call fyne-package,--os windows --release,CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ GOARCH=amd64)
 	mv "C2C Uploader.exe" $(DIST)/c2c-uploader-$(VERSION)-windows-amd64.exe
 	@echo "built $(DIST)/c2c-uploader-$(VERSION)-windows-amd64.exe"
 
