@@ -58,8 +58,14 @@ func (e *Engine) uploadChunks(ctx context.Context, ent *entry) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range work {
-				if !e.waitForSlot(ctx, w) {
+			for {
+				// The slot first, then the chunk: a worker held back by a lower limit
+				// must not sit on a chunk the workers still allowed could send.
+				if !e.waitForSlot(ctx, w, work) {
+					return
+				}
+				i, ok := <-work
+				if !ok {
 					return
 				}
 				if err := e.putChunk(ctx, ent, &f, file, i); err != nil {
@@ -78,9 +84,13 @@ func (e *Engine) uploadChunks(ctx context.Context, ent *entry) error {
 }
 
 // waitForSlot holds worker w while fewer chunks are allowed in flight (after S3 asked to
-// slow down, or the setting was lowered). It returns false when ctx ends.
-func (e *Engine) waitForSlot(ctx context.Context, w int) bool {
+// slow down, or the setting was lowered). It returns false when ctx ends, or when every
+// chunk has been taken by the other workers (nothing is left for this one).
+func (e *Engine) waitForSlot(ctx context.Context, w int, work chan int) bool {
 	for w >= e.chunkLimit() {
+		if len(work) == 0 {
+			return false
+		}
 		select {
 		case <-ctx.Done():
 			return false

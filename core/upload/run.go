@@ -131,7 +131,12 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 		if err != nil {
 			return &api.LocalFileError{Path: f.Path, Err: err}
 		}
-		if changed && restart < maxRestarts {
+		if changed {
+			if restart >= maxRestarts {
+				// The server has an older content than the file: never call that done.
+				why := "it kept changing while it was being uploaded; Retry once it is complete (" + reason + ")"
+				return &api.LocalFileError{Path: f.Path, Err: errors.New(why)}
+			}
 			// The server has the old content; the new content gets an asset of its own.
 			if err := e.dropAsset(ctx, ent, reason+"; uploading it again."); err != nil {
 				return err

@@ -1,0 +1,307 @@
+package upload_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// batch writes n files of a few to a dozen parts each into the rig's folder.
+func (r *rig) batch(n int) []string {
+	var paths []string
+	for i := range n {
+		size := int64(3+3*i)*rigPartSize + int64(1000*i) + 17
+		paths = append(paths, writeFile(r.t, r.dir, fmt.Sprintf("clip-%02d.mov", i), size))
+	}
+	return paths
+}
+
+// slowChunks makes every chunk PUT wait d before the simulator handles it, so that an
+// upload is still under way when a test acts on it.
+func (r *rig) slowChunks(d time.Duration) c2csim.Fault {
+	return r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(d)})
+}
+
+// finishFaultTest is how every fault test ends: every file intact, the chunk requests
+// well formed, and the journal, read back from disk, telling the truth.
+func (r *rig) finishFaultTest(paths []string) {
+	r.t.Helper()
+	r.waitFinished()
+	r.checkIntact(paths...)
+	r.checkChunkHygiene()
+	r.noResendAfterJournal()
+	r.checkJournal(doneAll(paths...))
+}
+
+func TestFaultS3SlowDownBursts(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	first := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", S3Code: "SlowDown", Times: 12})
+	second := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", S3Code: "ServiceUnavailable", Skip: 25, Times: 8})
+	paths := r.batch(5)
+	r.add(paths...)
+	r.finishFaultTest(paths)
+	if h := r.faultHits(first.ID); h != 12 {
+		t.Errorf("the first SlowDown burst fired %d times, want 12", h)
+	}
+	if h := r.faultHits(second.ID); h != 8 {
+		t.Errorf("the second burst fired %d times, want 8", h)
+	}
+	// No r.noResend() here: a chunk that fails for good stops its file, and the file's
+	// other chunks in flight are abandoned; one of them may have been acknowledged to
+	// nobody, so it was not journaled and is sent again when the file resumes. The
+	// promise kept is noResendAfterJournal's (checked by finishFaultTest).
+	if n := len(r.sim.Assets()); n != len(paths) {
+		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+func TestFaultS3InternalError(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	s3 := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", S3Code: "InternalError", Times: 9})
+	// A 500 on the (non-idempotent) asset creation: retried once, as the policy says.
+	create := r.fault(c2csim.Fault{Method: "POST", Path: "/v2/devices/assets", Status: 500, Times: 1,
+		Body: `{"code":500,"errors":[{"code":500,"detail":"","status":500,"title":"Internal Server Error"}],"message":"Internal Server Error"}`})
+	paths := r.batch(5)
+	r.add(paths...)
+	r.finishFaultTest(paths)
+	if h := r.faultHits(s3.ID); h != 9 {
+		t.Errorf("InternalError fired %d times, want 9", h)
+	}
+	if h := r.faultHits(create.ID); h != 1 {
+		t.Errorf("the 500 on asset creation fired %d times, want 1", h)
+	}
+	// No r.noResend() here: a chunk that fails for good stops its file, and the file's
+	// other chunks in flight are abandoned; one of them may have been acknowledged to
+	// nobody, so it was not journaled and is sent again when the file resumes. The
+	// promise kept is noResendAfterJournal's (checked by finishFaultTest).
+	if n := len(r.sim.Assets()); n != len(paths) {
+		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+func TestFaultStallWatchdog(t *testing.T) {
+	// Without the watchdog a stalled chunk would hang until its 5-minute deadline, past
+	// this test's wait; with a 1 s stall timeout it is retried within seconds.
+	r := newRig(t, rigConfig{tuning: core.UploadTuning{StallTimeout: time.Second}})
+	stall := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Stall: true, StallAfter: 10000,
+		StallFor: c2csim.Duration(2 * time.Minute), Times: 3})
+	paths := r.batch(3)
+	r.add(paths...)
+	r.finishFaultTest(paths)
+	if h := r.faultHits(stall.ID); h != 3 {
+		t.Errorf("the stall fired %d times, want 3", h)
+	}
+	r.noResend()
+}
+
+func TestFaultConnectionResets(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	chunks := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Reset: true, ResetAfter: 20000, Times: 6})
+	create := r.fault(c2csim.Fault{Method: "POST", Path: "/v2/devices/assets", Reset: true, Skip: 1, Times: 1})
+	paths := r.batch(4)
+	r.add(paths...)
+	r.finishFaultTest(paths)
+	if h := r.faultHits(chunks.ID); h != 6 {
+		t.Errorf("chunk resets: %d, want 6", h)
+	}
+	if h := r.faultHits(create.ID); h != 1 {
+		t.Errorf("asset creation resets: %d, want 1", h)
+	}
+	if !r.sawConnection("offline") {
+		t.Errorf("a reset did not take the connection offline")
+	}
+	r.noResend()
+	if n := len(r.sim.Assets()); n != len(paths) {
+		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+func TestFaultOfflineForAWhile(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	r.slowChunks(40 * time.Millisecond)
+	paths := r.batch(5)
+	r.add(paths...)
+	r.waitChunks(paths[0], 3)
+	if err := r.sim.Admin.Offline(context.Background(), 1500*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	// The connection goes down and the files wait instead of failing.
+	r.waitFor("a file waiting for the connection", func(vs map[string]upload.FileView) bool {
+		for _, v := range vs {
+			if v.State == upload.Waiting {
+				return true
+			}
+		}
+		return false
+	})
+	r.finishFaultTest(paths)
+	if !r.sawConnection("offline") || !r.sawConnection("online") {
+		t.Errorf("the connection was not seen going offline and back")
+	}
+	// A chunk whose answer was cut with the connection may be sent again (its
+	// acknowledgement never arrived); noResendAfterJournal has checked the promise
+	// that matters. There is still one asset per file.
+	if n := len(r.sim.Assets()); n != len(paths) {
+		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+func TestFault401MidFile(t *testing.T) {
+	r := newRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 1, ParallelChunks: 4}})
+	r.slowChunks(30 * time.Millisecond)
+	paths := r.batch(5)
+	r.add(paths...)
+	r.waitChunks(paths[0], 2)
+	// The access token dies while the first file is being sent: its chunks go on (S3
+	// needs no token); the next asset creation is answered 401, the token is refreshed
+	// and the call repeated.
+	if err := r.sim.Admin.ExpireAccess(context.Background(), r.clientID); err != nil {
+		t.Fatal(err)
+	}
+	r.finishFaultTest(paths)
+	var unauthorized, refreshes int
+	for _, q := range r.sim.Requests(0) {
+		if q.Path == "/v2/devices/assets" && q.Status == 401 {
+			unauthorized++
+		}
+		if q.Grant == "refresh_token" && q.Status == 200 {
+			refreshes++
+		}
+	}
+	if unauthorized == 0 || refreshes != 1 {
+		t.Errorf("%d asset creations answered 401, %d refreshes; want some and exactly one", unauthorized, refreshes)
+	}
+	r.noResend()
+	if n := len(r.sim.Assets()); n != len(paths) {
+		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+func TestFaultChannelPausedOneOfFive(t *testing.T) {
+	r := newIdleRig(t, rigConfig{})
+	paths := r.batch(5)
+	// The third clip was shot three days ago, while the channel was paused.
+	shot := time.Now().Add(-72 * time.Hour).Truncate(time.Second)
+	if err := os.Chtimes(paths[2], shot, shot); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.sim.Admin.AddPauseWindow(context.Background(), 0, shot.Add(-time.Hour), shot.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.add(paths...)
+	r.run()
+	vs := r.waitFinished()
+	paused := vs[paths[2]]
+	if paused.State != upload.Skipped || paused.ErrorKind != string(api.KindChannelPaused) {
+		t.Errorf("the clip shot while paused is %s (%s), want skipped (ChannelPaused)", paused.State, paused.ErrorKind)
+	}
+	var others []string
+	for i, p := range paths {
+		if i != 2 {
+			others = append(others, p)
+		}
+	}
+	r.checkIntact(others...)
+	alerted := false
+	for _, a := range r.alerts() {
+		if a.Kind == "channel-paused" && slices.Contains(a.Files, paused.Name) {
+			alerted = true
+		}
+	}
+	if !alerted {
+		t.Errorf("no Channel Paused alert named %s: %+v", paused.Name, r.alerts())
+	}
+	if n := len(r.assetsByName()[paused.Name]); n != 0 {
+		t.Errorf("%d assets for the refused clip", n)
+	}
+	// Never retried: one creation request for it.
+	creations := 0
+	for _, q := range r.sim.Requests(0) {
+		if q.Path == "/v2/devices/assets" && q.Status == 409 {
+			creations++
+		}
+	}
+	if creations != 1 {
+		t.Errorf("%d creations answered 409, want 1 (Channel Paused is never retried)", creations)
+	}
+	r.checkChunkHygiene()
+	r.noResend()
+	want := doneAll(others...)
+	want[paths[2]] = journalWant{state: upload.Skipped, kind: api.KindChannelPaused}
+	r.checkJournal(want)
+}
+
+func TestFaultExpiredURLs(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	r.slowChunks(100 * time.Millisecond)
+	clip := writeFile(t, r.dir, "long-take.mov", 32*rigPartSize+99)
+	r.add(clip)
+	r.waitChunks(clip, 4)
+	// A day passes (a laptop asleep overnight): the presigned URLs have expired, and so
+	// has the access token. The file starts again with a new asset.
+	r.sim.AdvanceClock(25 * time.Hour)
+	r.waitFinished()
+	r.checkIntact(clip)
+	assets := r.assetsByName()["long-take.mov"]
+	if len(assets) != 2 {
+		t.Fatalf("%d assets, want 2 (the expired one and its replacement)", len(assets))
+	}
+	if assets[0].Complete || !assets[1].Complete {
+		t.Errorf("the expired asset is %s, its replacement %s", assets[0].State, assets[1].State)
+	}
+	expired := 0
+	for _, q := range r.sim.Requests(0) {
+		if q.Kind == "s3" && q.AssetID == assets[0].ID && q.Status == 403 {
+			expired++
+		}
+	}
+	if expired == 0 {
+		t.Errorf("no chunk was refused with an expired URL")
+	}
+	r.checkChunkHygiene()
+	r.noResend()
+	recs := r.checkJournal(doneAll(clip))
+	if len(recs) == 1 && recs[0].File.AssetID != assets[1].ID {
+		t.Errorf("the journal names asset %s, want the replacement %s", recs[0].File.AssetID, assets[1].ID)
+	}
+}
+
+// TestFaultURLsTooOldAfterRestart stops an upload half way and opens the app again when
+// its upload URLs are older than the engine trusts (23 h in production; a millisecond
+// here): the file starts again with a new asset instead of sending chunks to URLs that
+// may have expired, and the journal names the new asset.
+func TestFaultURLsTooOldAfterRestart(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	r.slowChunks(50 * time.Millisecond)
+	p := writeFile(t, r.dir, "overnight.mov", 24*rigPartSize)
+	id := r.add(p).Added[0].ID
+	r.waitChunks(p, 4)
+	if err := r.svc.Pause(context.Background(), upload.One(id)); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(p, upload.Paused)
+	r.stop()
+	r.cfg.tuning.URLMaxAge = time.Millisecond
+	r.restart()
+	if err := r.svc.Resume(context.Background(), upload.One(id)); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFinished()
+	a := r.checkIntact(p)[p]
+	assets := r.assetsByName()["overnight.mov"]
+	if len(assets) != 2 || assets[0].Complete || assets[1].ID != a.ID {
+		t.Errorf("want the old asset left unfinished and a new one complete; got %d assets", len(assets))
+	}
+	r.noResendAfterJournal()
+	if recs := r.checkJournal(doneAll(p)); len(recs) == 1 && recs[0].File.AssetID != a.ID {
+		t.Errorf("the journal names asset %s, want the new one %s", recs[0].File.AssetID, a.ID)
+	}
+}
