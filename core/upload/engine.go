@@ -99,8 +99,9 @@ type entry struct {
 	detail    string
 	running   bool
 	cancel    context.CancelCauseFunc
-	stop      State // what a user command decided for this running file
-	remove    bool  // the user removed it while it ran
+	release   func() // gives the file's place in the pool to the next file (once)
+	stop      State  // what a user command decided for this running file
+	remove    bool   // the user removed it while it ran
 	meter     meter
 
 	inflight atomic.Int64 // bytes of chunks being sent now
@@ -254,8 +255,14 @@ func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next ti
 			continue
 		}
 		fctx, cancel := context.WithCancelCause(ctx)
+		release := sync.OnceFunc(func() {
+			e.mu.Lock()
+			e.running--
+			e.mu.Unlock()
+			e.poke()
+		})
 		ent.mu.Lock()
-		ent.running, ent.cancel, ent.stop, ent.remove = true, cancel, "", false
+		ent.running, ent.cancel, ent.release, ent.stop, ent.remove = true, cancel, release, "", false
 		ent.mu.Unlock()
 		e.running++
 		e.busy = true
@@ -265,13 +272,12 @@ func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next ti
 			e.runFile(fctx, ent)
 			cancel(nil)
 			e.mu.Lock()
-			e.running--
 			ent.mu.Lock()
-			ent.running, ent.cancel = false, nil
+			ent.running, ent.cancel, ent.release = false, nil, nil
 			ent.mu.Unlock()
 			e.dirty = true
 			e.mu.Unlock()
-			e.poke()
+			release()
 		}()
 	}
 	return next
@@ -353,6 +359,12 @@ func identity(f *File) string {
 
 // transition writes a change of a file to the journal, then applies and announces it.
 func (e *Engine) transition(ctx context.Context, ent *entry, change func(*File)) error {
+	return e.transitionWithChunks(ctx, ent, nil, change)
+}
+
+// transitionWithChunks is transition that also records finished chunks in the same
+// journal commit.
+func (e *Engine) transitionWithChunks(ctx context.Context, ent *entry, doneChunks []int, change func(*File)) error {
 	ent.wmu.Lock()
 	defer ent.wmu.Unlock()
 	ent.mu.Lock()
@@ -361,15 +373,38 @@ func (e *Engine) transition(ctx context.Context, ent *entry, change func(*File))
 	change(&f)
 	f.UpdatedAt = time.Now()
 	// The write outlives a cancelled caller: a state that was decided must be kept.
-	if err := e.cfg.Journal.Update(context.WithoutCancel(ctx), f); err != nil {
+	if err := e.cfg.Journal.Update(context.WithoutCancel(ctx), f, doneChunks...); err != nil {
 		e.cfg.Logger.Error("journal write failed", "file", f.Name, "err", err)
 		return fmt.Errorf("writing the upload journal: %w", err)
 	}
 	ent.mu.Lock()
 	ent.f = f
+	for _, i := range doneChunks {
+		ent.markDone(i)
+	}
 	ent.mu.Unlock()
 	e.changed(ent)
 	return nil
+}
+
+// releaseSlot lets the scheduler start another file while this one finishes its last
+// bookkeeping; the file itself stays marked running until its goroutine ends.
+func (ent *entry) releaseSlot() {
+	ent.mu.Lock()
+	release := ent.release
+	ent.mu.Unlock()
+	if release != nil {
+		release()
+	}
+}
+
+// markDone records chunk i as finished in memory; ent.mu must be held.
+func (ent *entry) markDone(i int) {
+	if i >= 0 && i < len(ent.done) && !ent.done[i] {
+		ent.done[i] = true
+		_, n := ent.f.ChunkRange(i)
+		ent.doneBytes += n
+	}
 }
 
 // changed announces a file and marks the totals for publishing.

@@ -89,8 +89,9 @@ type Journal interface {
 	Load(ctx context.Context) ([]Record, error)
 	// Insert adds files and returns them with their ids.
 	Insert(ctx context.Context, files []File) ([]File, error)
-	// Update writes a file's row (not its chunks).
-	Update(ctx context.Context, f File) error
+	// Update writes a file's row, and marks doneChunks of its current asset finished, in
+	// one transaction (a file's last chunk and its Done state share one commit).
+	Update(ctx context.Context, f File, doneChunks ...int) error
 	// StartAsset writes the file row with its new asset (id, URLs, chunk size, time) and
 	// replaces its chunks with len(f.UploadURLs) unfinished ones, in one transaction.
 	StartAsset(ctx context.Context, f File) error

@@ -747,10 +747,13 @@ func (r *recJournal) Insert(ctx context.Context, files []upload.File) ([]upload.
 	return r.j.Insert(ctx, files)
 }
 
-func (r *recJournal) Update(ctx context.Context, f upload.File) error {
-	err := r.j.Update(ctx, f)
+func (r *recJournal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
+	err := r.j.Update(ctx, f, doneChunks...)
 	if err == nil {
 		r.st.noteAsset(f.ID, f.AssetID)
+		for _, i := range doneChunks {
+			r.st.noteChunk(f.ID, i, time.Now())
+		}
 	}
 	return err
 }

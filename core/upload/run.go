@@ -116,7 +116,7 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 				return err
 			}
 		}
-		err := e.uploadChunks(ctx, ent)
+		last, err := e.uploadChunks(ctx, ent)
 		if api.HasEffect(err, api.EffectNewAsset) && restart < maxRestarts {
 			e.cfg.Logger.Info("upload URLs expired; starting the file again with a new asset", "file", f.Name)
 			if err := e.dropAsset(ctx, ent, "The upload links expired; starting again with a new upload."); err != nil {
@@ -143,7 +143,14 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 			}
 			continue
 		}
-		return e.transition(ctx, ent, func(f *File) {
+		var lastChunk []int
+		if last >= 0 {
+			lastChunk = []int{last}
+		}
+		// The slot goes to the next file now: its first journal write can share this
+		// file's final commit.
+		ent.releaseSlot()
+		return e.transitionWithChunks(ctx, ent, lastChunk, func(f *File) {
 			f.State, f.DoneAt = Done, time.Now()
 			f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
 		})

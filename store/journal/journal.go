@@ -168,16 +168,26 @@ func (j *Journal) Insert(ctx context.Context, files []upload.File) ([]upload.Fil
 	return out, nil
 }
 
-// Update writes a file's row (every field but the id); its chunks are left as they are.
-// It returns an error wrapping ErrNotFound when the file is not in the journal.
-func (j *Journal) Update(ctx context.Context, f upload.File) error {
+// Update writes a file's row (every field but the id) and marks doneChunks of its current
+// asset finished, in one transaction; other chunks are left as they are. It returns an
+// error wrapping ErrNotFound when the file is not in the journal, and one wrapping
+// ErrNoChunk (writing nothing) when a chunk does not exist.
+func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
 	a, err := fileArgs(&f)
 	if err != nil {
 		return fmt.Errorf("journal: update file %d: %w", f.ID, err)
 	}
 	a = append(a, int64(f.ID))
 	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return j.updateFile(ctx, tx, f.ID, a)
+		if err := j.updateFile(ctx, tx, f.ID, a); err != nil {
+			return err
+		}
+		for _, index := range doneChunks {
+			if err := j.markChunk(ctx, tx, f.ID, index); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 
@@ -224,12 +234,19 @@ func (j *Journal) ChunkDone(ctx context.Context, id upload.FileID, index int) er
 		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk)
 	}
 	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := execStmt(ctx, tx, j.st.doneChunk, int64(id), index)
-		if err != nil {
-			return fmt.Errorf("journal: file %d chunk %d: %w", id, index, err)
-		}
-		return affected(res, fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk))
+		return j.markChunk(ctx, tx, id, index)
 	})
+}
+
+func (j *Journal) markChunk(ctx context.Context, tx *sql.Tx, id upload.FileID, index int) error {
+	if index < 0 {
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk)
+	}
+	res, err := execStmt(ctx, tx, j.st.doneChunk, int64(id), index)
+	if err != nil {
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, err)
+	}
+	return affected(res, fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk))
 }
 
 // Remove deletes a file and its chunks. It returns an error wrapping ErrNotFound when the
