@@ -322,3 +322,36 @@ func TestBadInputNonUTF8Names(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputDeletedWhileUploading deletes a file once its upload is under way. Every
+// chunk is read from the file opened at the start (checked unchanged then), so the
+// upload completes with the queued content and the file is done, not failed.
+func TestBadInputDeletedWhileUploading(t *testing.T) {
+	r := newRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 1, ParallelChunks: 2}})
+	r.slowChunks(20 * time.Millisecond)
+	p := writeFile(t, r.dir, "deleted-mid-way.mov", 6*rigPartSize)
+	want := fileSHA(t, p)
+	content, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.add(p)
+	r.waitChunks(p, 1)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	vs := r.waitFinished()
+	if v := vs[p]; v.State != upload.Done {
+		t.Fatalf("the file deleted mid-upload is %s (%s %q), want done", v.State, v.ErrorKind, v.Error)
+	}
+	assets := r.assetsByName()["deleted-mid-way.mov"]
+	if len(assets) != 1 || !assets[0].Complete || assets[0].SHA256 != want {
+		t.Fatalf("assets %+v, want one complete with the queued content %s", assets, want)
+	}
+	r.noResend()
+	// checkJournal compares the asset with the file on disk: put the content back.
+	if err := os.WriteFile(p, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.checkJournal(doneAll(p))
+}

@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"os"
 	"time"
 
@@ -128,7 +129,12 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 			return err
 		}
 		changed, reason, err := checkUnchanged(&f)
-		if err != nil {
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Deleted once every byte was read from the still-open file, checked unchanged
+			// at the start: what arrived is what was queued.
+			e.cfg.Logger.Warn("the file was deleted from disk as its upload finished", "file", f.Name)
+		case err != nil:
 			return &api.LocalFileError{Path: f.Path, Err: err}
 		}
 		if changed {
