@@ -24,6 +24,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 )
 
 // The error policy of error-handling.md proven row by row against the simulator: every
@@ -49,7 +50,7 @@ type rowEnv struct {
 	client *api.Client
 	obs    *observer
 	mon    *conn.Monitor
-	clock  *recClock // the retry loop's clock
+	clock  *retrytest.Clock // the retry loop's clock
 }
 
 // useClient replaces the client under test by one configured by mod.
@@ -156,7 +157,7 @@ func runRow(t *testing.T, row policyRow) {
 	e := &rowEnv{
 		t: t, ctx: t.Context(), sim: sim, creds: testCreds("device-" + uuid.NewString()),
 		setup: newTestClient(t, api.Config{BaseURL: sim.URL()}),
-		mon:   newMonitor(newRecClock()), clock: newRecClock(),
+		mon:   newMonitor(retrytest.NewClock(time.Now())), clock: retrytest.NewClock(time.Now()),
 	}
 	e.obs = &observer{next: e.mon.Observe}
 	e.useClient(nil)

@@ -26,38 +26,6 @@ func simOptions() c2csim.Options {
 	return c2csim.Options{PartSize: 64 << 10, PollInterval: 200 * time.Millisecond}
 }
 
-// recClock is a retry clock that records every wait and fires at once, so the delays of a
-// retry sequence are exact and cost no time.
-type recClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func newRecClock() *recClock { return &recClock{now: time.Now()} }
-
-func (c *recClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *recClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *recClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.waits)
-}
-
 func zeroJitter() float64 { return 0 }
 
 // secs turns seconds into durations, for expected waits.

@@ -16,6 +16,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 )
 
 // Pairing against the simulator through every branch of Manager.Pair (c2c-api.md
@@ -424,7 +425,7 @@ func TestPairApprovedPublishesEachStep(t *testing.T) {
 // its own wall clock, which this clock does not move.
 func TestPairSlowDownAddsFiveSeconds(t *testing.T) {
 	const interval = time.Second
-	clock := &instantClock{}
+	clock := &retrytest.Clock{}
 	r := newPairRig(t, pairRigConfig{sim: c2csim.Options{PollInterval: interval}, clock: clock})
 	slow := r.fault(pairAnswer("slow_down", 2))
 	pending := r.fault(pairAnswer("authorization_pending", 1))
@@ -433,9 +434,7 @@ func TestPairSlowDownAddsFiveSeconds(t *testing.T) {
 		t.Fatalf("Pair: %v", err)
 	}
 
-	clock.mu.Lock()
-	waits := slices.Clone(clock.waits)
-	clock.mu.Unlock()
+	waits := clock.Waits()
 	want := []time.Duration{interval, interval + 5*time.Second, interval + 10*time.Second, interval + 10*time.Second}
 	if !slices.Equal(waits, want) {
 		t.Errorf("waits %v, want %v", waits, want)

@@ -12,6 +12,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 )
 
 // The token manager against the simulator: single-flight refresh behind the auth gate,
@@ -89,29 +90,6 @@ type recordingAPI struct {
 func (a recordingAPI) Me(ctx context.Context, access string) (api.Device, error) {
 	a.ev.add("use", access)
 	return a.Client.Me(ctx, access)
-}
-
-// instantClock records every wait and fires at once.
-type instantClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *instantClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *instantClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
 }
 
 // settableClock moves only when the test sets it; a wait fires when the time it is due
@@ -213,7 +191,7 @@ func newAuthEnv(t *testing.T, clock retry.Clock) *authEnv {
 		ev:    ev, store: &orderedStore{ev: ev}, online: retry.NewGate("connectivity", true),
 	}
 	if clock == nil {
-		clock = &instantClock{}
+		clock = &retrytest.Clock{}
 	}
 	e.m = auth.New(auth.Config{
 		API: e.api, Credentials: e.creds, Store: e.store,

@@ -19,64 +19,32 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 )
-
-// recClock records every wait and fires at once.
-type recClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func (c *recClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *recClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *recClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.waits)
-}
 
 // scaledClock records every wait d but waits only d/100 for real: the health monitor's
 // backoff keeps its shape without the test taking minutes or hammering the simulator.
-type scaledClock struct{ recClock }
+type scaledClock struct{ retrytest.Clock }
 
 func (c *scaledClock) Now() time.Time { return time.Now() }
 
 func (c *scaledClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.mu.Unlock()
+	c.Record(d)
 	return time.After(d / 100)
 }
 
 // stuckClock never fires: only CheckNow or the context ends a wait.
-type stuckClock struct{ recClock }
+type stuckClock struct{ retrytest.Clock }
 
 func (c *stuckClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.waits = append(c.waits, d)
-	c.mu.Unlock()
+	c.Record(d)
 	return nil
 }
 
 // untilDone fires at once until its context ends, then never: a loop selecting on both
 // cannot pick one more tick after the end.
 type untilDone struct {
-	recClock
+	retrytest.Clock
 	ctx context.Context
 }
 
@@ -84,7 +52,7 @@ func (c *untilDone) After(d time.Duration) <-chan time.Time {
 	if c.ctx.Err() != nil {
 		return nil
 	}
-	return c.recClock.After(d)
+	return c.Clock.After(d)
 }
 
 func zeroJitter() float64 { return 0 }
@@ -208,7 +176,7 @@ func TestMonitorObserve(t *testing.T) {
 // 0.5, 1, 2, ... s, capped at 32 s, and the first success reopens the gate.
 func TestMonitorPollsWithBackoffForEver(t *testing.T) {
 	const failures = 10
-	clock := &recClock{now: time.Unix(1_000_000, 0)}
+	clock := retrytest.NewClock(time.Unix(1_000_000, 0))
 	health := &scriptedHealth{fail: failures}
 	var log statusLog
 	m := conn.New(conn.Config{Health: health, Policy: retry.Policy{Clock: clock, Rand: zeroJitter}, OnChange: log.add})
@@ -387,7 +355,7 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 	}
 	runMonitor(t, mon)
 
-	callClock := &recClock{}
+	callClock := &retrytest.Clock{}
 	policy := retry.Policy{Clock: callClock, Rand: zeroJitter}
 	type result struct {
 		name     string

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 )
 
 const ep = "POST /v2/devices/assets"
@@ -52,8 +53,8 @@ func repeat(err error, n int) []error {
 	return out
 }
 
-func newPolicy(r float64) (Policy, *fakeClock) {
-	c := &fakeClock{}
+func newPolicy(r float64) (Policy, *retrytest.Clock) {
+	c := &retrytest.Clock{}
 	return Policy{Clock: c, Rand: fixed(r)}, c
 }
 

@@ -138,7 +138,7 @@ func TestDoDisconnectWaitsAtGateInsteadOfBackoff(t *testing.T) {
 	conn := NewGate("connectivity", true)
 	var reopen sync.WaitGroup
 	defer reopen.Wait()
-	clock.onAfter = func(time.Duration) {
+	clock.OnAfter = func(time.Duration) {
 		// The delay is chosen by now; the health check succeeds a moment later.
 		reopen.Go(conn.Open)
 	}

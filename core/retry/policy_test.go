@@ -3,45 +3,11 @@ package retry
 import (
 	"net/http"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 )
-
-// fakeClock records every wait and lets it pass at once, so delays are asserted exactly.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waits   []time.Duration
-	onAfter func(time.Duration) // runs in the caller's goroutine, after the delay was chosen
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.waits = append(c.waits, d)
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	if c.onAfter != nil {
-		c.onAfter(d)
-	}
-	return ch
-}
-
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return slices.Clone(c.waits)
-}
 
 func fixed(r float64) func() float64 { return func() float64 { return r } }
 
