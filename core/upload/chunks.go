@@ -135,13 +135,13 @@ func (e *Engine) putChunk(ctx context.Context, ent *entry, f *File, file *os.Fil
 		defer acancel(nil)
 		w := e.watches.add(acancel)
 		defer e.watches.remove(w)
-		sent := &attemptBytes{ent: ent}
-		defer sent.close()
+		sent := &attemptBytes{ent: ent, chunk: i}
 		err := e.cfg.Client.PutChunk(actx, api.Chunk{
 			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
 			ContentType: f.Filetype, Throttle: e.throttle(),
 			Progress: func(k int64) { w.touch(); sent.add(k) },
 		})
+		sent.close(err == nil)
 		if api.HasEffect(err, api.EffectLowerConcurrency) {
 			e.slowDown()
 		}
@@ -174,9 +174,11 @@ func (e *Engine) putChunk(ctx context.Context, ent *entry, f *File, file *os.Fil
 
 // attemptBytes counts the bytes one attempt has sent, so that a failed attempt takes
 // back exactly what it added to the file's progress, even if the transport reads a last
-// slice after the attempt returned.
+// slice after the attempt returned. A successful attempt's bytes stay counted until the
+// chunk is journaled (markDone moves them to done): progress never steps back.
 type attemptBytes struct {
 	ent    *entry
+	chunk  int
 	mu     sync.Mutex
 	n      int64
 	closed bool
@@ -191,11 +193,20 @@ func (a *attemptBytes) add(k int64) {
 	a.mu.Unlock()
 }
 
-func (a *attemptBytes) close() {
+func (a *attemptBytes) close(ok bool) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
 	a.closed = true
-	a.ent.inflight.Add(-a.n)
-	a.mu.Unlock()
+	if !ok {
+		a.ent.inflight.Add(-a.n)
+		return
+	}
+	a.ent.mu.Lock()
+	if a.ent.sent == nil {
+		a.ent.sent = map[int]int64{}
+	}
+	a.ent.sent[a.chunk] += a.n
+	a.ent.mu.Unlock()
 }
 
 // watchSet is the stall watchdog's list of chunk attempts in flight.

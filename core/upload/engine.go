@@ -103,8 +103,9 @@ type entry struct {
 	stop      State  // what a user command decided for this running file
 	remove    bool   // the user removed it while it ran
 	meter     meter
+	sent      map[int]int64 // bytes of chunks S3 took, in inflight until journaled
 
-	inflight atomic.Int64 // bytes of chunks being sent now
+	inflight atomic.Int64 // bytes of chunks being sent now, or sent and not yet journaled
 }
 
 // ErrUnknownFile is returned by commands for an id that is not in the queue.
@@ -271,6 +272,7 @@ func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next ti
 			defer runners.Done()
 			e.runFile(fctx, ent)
 			cancel(nil)
+			ent.settleProgress()
 			e.mu.Lock()
 			ent.mu.Lock()
 			ent.running, ent.cancel, ent.release = false, nil, nil
@@ -398,13 +400,35 @@ func (ent *entry) releaseSlot() {
 	}
 }
 
-// markDone records chunk i as finished in memory; ent.mu must be held.
+// markDone records chunk i as finished in memory, moving its bytes from in flight to
+// done; ent.mu must be held.
 func (ent *entry) markDone(i int) {
+	if n, ok := ent.sent[i]; ok {
+		ent.inflight.Add(-n)
+		delete(ent.sent, i)
+	}
 	if i >= 0 && i < len(ent.done) && !ent.done[i] {
 		ent.done[i] = true
 		_, n := ent.f.ChunkRange(i)
 		ent.doneBytes += n
 	}
+}
+
+// settleProgress forgets bytes sent but never journaled once a file's run is over: those
+// chunks will be sent again.
+func (ent *entry) settleProgress() {
+	ent.mu.Lock()
+	ent.dropSentLocked()
+	ent.mu.Unlock()
+}
+
+// dropSentLocked takes back the bytes of chunks sent but not journaled (their asset is
+// being replaced, or the run is over); ent.mu must be held.
+func (ent *entry) dropSentLocked() {
+	for _, n := range ent.sent {
+		ent.inflight.Add(-n)
+	}
+	ent.sent = nil
 }
 
 // changed announces a file and marks the totals for publishing.

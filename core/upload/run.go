@@ -233,6 +233,7 @@ func (e *Engine) resetAsset(ctx context.Context, ent *entry, change func(*File))
 	if err == nil {
 		ent.mu.Lock()
 		ent.done, ent.doneBytes = nil, 0
+		ent.dropSentLocked()
 		ent.mu.Unlock()
 	}
 	return err
@@ -276,6 +277,7 @@ func (e *Engine) createAsset(ctx context.Context, ent *entry) error {
 		ent.mu.Lock()
 		ent.f = f
 		ent.done, ent.doneBytes = make([]bool, len(a.UploadURLs)), 0
+		ent.dropSentLocked()
 		ent.mu.Unlock()
 	}
 	ent.wmu.Unlock()

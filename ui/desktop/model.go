@@ -18,6 +18,9 @@ type model struct {
 	order []upload.FileID
 	index map[upload.FileID]int
 
+	// holes is set while removed files still hold their place in order (see compact).
+	holes bool
+
 	// channelPaused is set when files were refused for a channel pause, until a file is
 	// accepted again: the banner says the device is paused in the project.
 	channelPaused bool
@@ -40,18 +43,36 @@ func (m *model) setFile(v upload.FileView) (added bool) {
 	return true
 }
 
+// removeFile takes a file off the list; compact closes the gap. It reports whether the
+// file was listed.
 func (m *model) removeFile(id upload.FileID) bool {
-	i, ok := m.index[id]
-	if !ok {
+	if _, ok := m.files[id]; !ok {
 		return false
 	}
 	delete(m.files, id)
 	delete(m.index, id)
-	m.order = append(m.order[:i], m.order[i+1:]...)
-	for j := i; j < len(m.order); j++ {
-		m.index[m.order[j]] = j
-	}
+	m.holes = true
 	return true
+}
+
+// compact drops removed files from the order, in one pass for a whole batch (closing
+// each gap at once made "Clear finished" on 10,000 files quadratic: 0.4 s on the UI
+// goroutine, seconds under the race detector). A file listed again after its removal
+// keeps its last place.
+func (m *model) compact() {
+	if !m.holes {
+		return
+	}
+	m.holes = false
+	kept := m.order[:0]
+	for i, id := range m.order {
+		if j, ok := m.index[id]; ok && j == i {
+			m.index[id] = len(kept)
+			kept = append(kept, id)
+		}
+	}
+	clear(m.order[len(kept):])
+	m.order = kept
 }
 
 func (m *model) fileAt(i int) *upload.FileView {

@@ -49,6 +49,8 @@ type presenter struct {
 	mu      sync.Mutex
 	pending []command
 	wake    chan struct{}
+
+	wg sync.WaitGroup // the goroutines started here
 }
 
 type command struct {
@@ -63,8 +65,9 @@ func newPresenter(svc Service) *presenter {
 // start subscribes and runs the event and command loops until ctx ends.
 func (p *presenter) start(ctx context.Context) {
 	p.sub = p.svc.Subscribe()
-	go p.events(ctx)
-	go p.commands(ctx)
+	p.wg.Add(2)
+	go func() { defer p.wg.Done(); p.events(ctx) }()
+	go func() { defer p.wg.Done(); p.commands(ctx) }()
 }
 
 func (p *presenter) events(ctx context.Context) {
@@ -132,5 +135,6 @@ func (p *presenter) commands(ctx context.Context) {
 
 // background runs a long call (pairing) beside the command queue.
 func (p *presenter) background(ctx context.Context, run func(ctx context.Context)) {
-	go run(ctx)
+	p.wg.Add(1)
+	go func() { defer p.wg.Done(); run(ctx) }()
 }

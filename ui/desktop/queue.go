@@ -60,10 +60,18 @@ func (q *queueView) refresh() {
 	q.list.Refresh()
 }
 
-// refreshRow redraws one row (the list skips rows that are not visible).
-func (q *queueView) refreshRow(i int) {
-	if q.list.Visible() {
-		q.list.RefreshItem(i)
+// refreshRows redraws the rows of files that changed. One row is refreshed alone; for
+// more, the list is refreshed once: Fyne's List.RefreshItem (v2.7) refreshes the whole
+// list each time (a new template row, every visible row bound again), so a batch of a
+// few hundred finished files called it a few hundred times and held the UI goroutine
+// for seconds, while the template rows piled up in Fyne's renderer cache.
+func (q *queueView) refreshRows(rows []int) {
+	switch {
+	case !q.list.Visible() || len(rows) == 0:
+	case len(rows) == 1:
+		q.list.RefreshItem(rows[0])
+	default:
+		q.list.Refresh()
 	}
 }
 
@@ -155,6 +163,9 @@ func (r *queueRow) set(v upload.FileView) {
 		r.progress.SetValue(0)
 	}
 	r.progress.SetColor(barColor(v.State))
+	// A finished upload needs no bar: "Done" and the time say it, and a column of full
+	// bars would only shout.
+	show(r.progress, v.State != upload.Done)
 	finished := v.State.Finished()
 	show(r.pause, !finished)
 	if v.State == upload.Paused {

@@ -40,10 +40,6 @@ func (t *totalsBar) object() fyne.CanvasObject { return t.root }
 func (t *totalsBar) update() {
 	tot := t.u.m.totals
 	t.text.SetText(totalsText(tot))
-	t.progress.SetColor(theme.ColorNamePrimary)
-	if tot.Files > 0 && tot.FilesRemaining == 0 {
-		t.progress.SetColor(theme.ColorNameSuccess)
-	}
 	if tot.BytesTotal > 0 {
 		t.progress.SetValue(float64(tot.BytesTotal-tot.BytesRemaining) / float64(tot.BytesTotal))
 	} else {

@@ -95,9 +95,15 @@ func (u *UI) Start(ctx context.Context) {
 	}
 }
 
+// Wait returns once the goroutines that Start began (event loop, command queue, a
+// pairing under way) have ended, which they do when Start's context is cancelled. After
+// it, nothing of the service reaches the window any more.
+func (u *UI) Wait() { u.p.wg.Wait() }
+
 // apply takes a batch of events (on Fyne's goroutine).
 func (u *UI) apply(evs []core.Event) {
 	layoutDirty, listDirty := false, false
+	var changedRows []int // rows of files that changed (each file once: events coalesce)
 	for _, ev := range evs {
 		switch ev.Type {
 		case core.EventAuth:
@@ -115,8 +121,8 @@ func (u *UI) apply(evs []core.Event) {
 			}
 			if u.m.setFile(*ev.File) {
 				listDirty = true
-			} else if !listDirty {
-				u.queue.refreshRow(u.m.index[ev.File.ID])
+			} else {
+				changedRows = append(changedRows, u.m.index[ev.File.ID])
 			}
 		case core.EventRemoved:
 			listDirty = u.m.removeFile(ev.Removed) || listDirty
@@ -131,8 +137,11 @@ func (u *UI) apply(evs []core.Event) {
 			u.alerts.raise(*ev.Alert)
 		}
 	}
+	u.m.compact()
 	if listDirty {
 		u.queue.refresh()
+	} else {
+		u.queue.refreshRows(changedRows)
 	}
 	if layoutDirty {
 		u.layout()
@@ -153,7 +162,9 @@ func (u *UI) tick() {
 // reconnect), the queue otherwise.
 func (u *UI) layout() {
 	st := u.m.auth.State
-	pairing := st == auth.Unpaired || (u.userPaired && st != auth.Paired)
+	// A pairing the user asked for keeps its view while it runs, even if the app is
+	// (still, or again) paired: its code is being polled for.
+	pairing := st == auth.Unpaired || (u.userPaired && (st != auth.Paired || u.pairingRunning()))
 	if u.userPaired && st == auth.Paired && u.m.pairing.State == auth.PairPaired {
 		u.userPaired = false
 		pairing = false

@@ -1,0 +1,71 @@
+package desktop
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+func modelWith(ids ...upload.FileID) *model {
+	m := newModel()
+	for _, id := range ids {
+		m.setFile(upload.FileView{ID: id, Name: "f"})
+	}
+	return m
+}
+
+func checkModel(t *testing.T, m *model, want ...upload.FileID) {
+	t.Helper()
+	if !slices.Equal(m.order, want) {
+		t.Fatalf("order %v, want %v", m.order, want)
+	}
+	if len(m.files) != len(want) || len(m.index) != len(want) {
+		t.Errorf("%d files and %d index entries for %d rows", len(m.files), len(m.index), len(want))
+	}
+	for i, id := range want {
+		if m.index[id] != i || m.fileAt(i) == nil || m.fileAt(i).ID != id {
+			t.Errorf("row %d: index %d, fileAt %+v", i, m.index[id], m.fileAt(i))
+		}
+	}
+	if m.fileAt(len(want)) != nil || m.fileAt(-1) != nil {
+		t.Error("fileAt answers outside the list")
+	}
+}
+
+// Removals in a batch are closed up in one pass, with the order of what is left kept.
+func TestModelRemovalsCompactOnce(t *testing.T) {
+	m := modelWith(1, 2, 3, 4, 5)
+	if !m.removeFile(2) || !m.removeFile(4) || m.removeFile(9) || m.removeFile(2) {
+		t.Fatal("removeFile reports wrongly what was listed")
+	}
+	if m.setFile(upload.FileView{ID: 3, Name: "g"}) {
+		t.Error("an update of a listed file counts as new")
+	}
+	if !m.setFile(upload.FileView{ID: 6}) {
+		t.Error("a new file counts as known")
+	}
+	m.compact()
+	checkModel(t, m, 1, 3, 5, 6)
+	if m.fileAt(1).Name != "g" {
+		t.Error("the update was lost")
+	}
+	m.compact() // nothing to do
+	checkModel(t, m, 1, 3, 5, 6)
+}
+
+// A file listed again after its removal in the same batch takes the last place, once.
+func TestModelRemovedThenListedAgain(t *testing.T) {
+	m := modelWith(1, 2, 3)
+	m.removeFile(1)
+	if !m.setFile(upload.FileView{ID: 1}) {
+		t.Error("a file listed again after its removal does not count as new")
+	}
+	m.removeFile(3)
+	m.compact()
+	checkModel(t, m, 2, 1)
+	m.removeFile(2)
+	m.removeFile(1)
+	m.compact()
+	checkModel(t, m)
+}

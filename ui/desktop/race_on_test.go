@@ -1,0 +1,5 @@
+//go:build race
+
+package desktop
+
+const raceOn = true
