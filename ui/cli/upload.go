@@ -37,6 +37,17 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		return ExitFailed
 	}
 	rejected := 0
+	// Files the project refused (channel paused) stay skipped when named again, as a
+	// script re-running its command after a crash does: Channel Paused is never
+	// retried. They count as not arrived.
+	refused := map[upload.FileID]bool{}
+	skipped := map[upload.FileID]bool{}
+	if len(res.Rejected) > 0 {
+		views, _ := svc.Snapshot()
+		for _, v := range views {
+			skipped[v.ID] = v.State == upload.Skipped
+		}
+	}
 	for _, r := range res.Rejected {
 		if jw != nil {
 			jw.write(map[string]any{"type": "rejected", "path": r.Path, "reason": r.Reason, "existing": int64(r.Existing)})
@@ -44,6 +55,10 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		if r.Existing != 0 {
 			// Named again on purpose: a file that failed or was cancelled is tried again;
 			// one that arrived already is fine as it is.
+			if skipped[r.Existing] {
+				refused[r.Existing] = true
+				continue
+			}
 			if err := svc.Retry(ctx, upload.One(r.Existing)); err != nil {
 				fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 			}
@@ -67,7 +82,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		}
 	}
 	if len(watched) == 0 {
-		return summary(o, svc, nil, rejected)
+		return summary(o, svc, nil, refused, rejected)
 	}
 	if st := svc.AuthStatus(); st.State == auth.Unpaired {
 		fmt.Fprintf(o.Stderr, "upload: %d files are queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", len(watched))
@@ -128,7 +143,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
 		return ExitFailed
 	}
-	return summary(o, svc, watched, rejected)
+	return summary(o, svc, watched, refused, rejected)
 }
 
 func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
@@ -141,13 +156,13 @@ func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload
 }
 
 // summary lists the files of this run that did not arrive, with their reasons, and
-// picks the exit code.
-func summary(o Options, svc *core.Service, watched map[upload.FileID]bool, rejected int) int {
+// picks the exit code. refused are files named again that stay skipped.
+func summary(o Options, svc *core.Service, watched, refused map[upload.FileID]bool, rejected int) int {
 	views, _ := svc.Snapshot()
 	var bad []upload.FileView
 	arrived := 0
 	for _, v := range views {
-		if !watched[v.ID] {
+		if !watched[v.ID] && !(refused[v.ID] && v.State == upload.Skipped) {
 			continue
 		}
 		if v.State == upload.Done {

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# The field trial of issue 9 (make field): a shooting day of 200 files over emulated
+# office, hotel Wi-Fi and cellular links, with an outage, a laptop sleep, a channel
+# pause, a token revocation and two crashes, checked and measured. See
+# docs/field-trial.md.
+#
+#   scripts/field.sh                 the full trial; its tables replace those in
+#                                    docs/field-trial.md
+#   C2C_FIELD=ci scripts/field.sh    the CI-sized day (the one `make test` runs), report
+#                                    on stdout only
+#
+# Extra arguments go to go test (e.g. -race). Like scripts/test.sh it runs inside a
+# private D-Bus session with an unlocked gnome-keyring, so the pairing lives in a real
+# Secret Service from one command to the next. Network namespaces need root; without
+# them the trial falls back to the proxy alone on loopback and says so.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${C2C_FIELD_SESSION:-}" ]; then
+	export C2C_FIELD_SESSION=1
+	exec dbus-run-session -- "$0" "$@"
+fi
+
+size=${C2C_FIELD:-full}
+export C2C_FIELD=$size
+
+# A private HOME and login keyring (password c2c-test), serving org.freedesktop.secrets on
+# this session's bus only. Go's caches stay where they are.
+export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
+test_home=$(mktemp -d)
+report=$(mktemp)
+cleanup() {
+	# The keyring daemon ends with this session's bus; stop it now all the same, by the
+	# pid that owns the Secret Service name on this bus (never by a process name).
+	local pid
+	pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+		org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
+		awk '/uint32/ {print $2}') || true
+	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+	rm -rf "$test_home" "$report" "$report.section"
+}
+trap cleanup EXIT
+export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
+eval "$(printf 'c2c-test' | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+export C2C_REQUIRE_KEYRING=1
+
+cmd=(go test -count=1 -v -timeout 60m -run '^TestFieldTrial$' "$@" ./e2e/field)
+echo "+ C2C_FIELD=$size ${cmd[*]}"
+status=0
+C2C_FIELD_REPORT="$report" "${cmd[@]}" || status=$?
+
+if [ "$size" = full ] && [ -s "$report" ]; then
+	doc=docs/field-trial.md
+	begin='<!-- field-trial:results:begin -->'
+	end='<!-- field-trial:results:end -->'
+	{
+		echo "$begin"
+		echo
+		echo "Produced by \`make field\` (\`scripts/field.sh\`, i.e. \`C2C_FIELD=full ${cmd[*]}\`) on $(nproc) cores, Go $(go env GOVERSION), kernel $(uname -r), commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' with local changes'):"
+		echo
+		cat "$report"
+		echo
+		echo "$end"
+	} >"$report.section"
+	if [ -f "$doc" ] && grep -qF "$begin" "$doc"; then
+		awk -v b="$begin" -v e="$end" -v f="$report.section" '
+			$0 == b { while ((getline line < f) > 0) print line; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' "$doc" >"$doc.new" && mv "$doc.new" "$doc"
+	else
+		mkdir -p docs
+		cat "$report.section" >>"$doc"
+	fi
+	rm -f "$report.section"
+	echo "field: the tables in $doc are updated"
+fi
+exit $status
