@@ -88,7 +88,9 @@ func TestBadInputUnreadable(t *testing.T) {
 // TestBadInputDeletedAfterQueuing deletes a file that waits its turn behind another:
 // when its turn comes it fails with a clear reason and the next file goes on.
 func TestBadInputDeletedAfterQueuing(t *testing.T) {
-	r := newRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 1, ParallelChunks: 2}})
+	// One PUT at a time in all: nothing starts beside the first file (a budget of
+	// several PUTs would let small files go alongside it).
+	r := newRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 1, ParallelChunks: 1}})
 	r.slowChunks(20 * time.Millisecond)
 	paths := r.batch(3)
 	r.add(paths...)

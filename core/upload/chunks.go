@@ -72,7 +72,12 @@ func (e *Engine) uploadChunks(ctx context.Context, ent *entry) (last int, err er
 				if !ok {
 					return
 				}
-				if err := e.putChunk(ctx, ent, &f, file, i, &deferred); err != nil {
+				if !e.slots.acquire(ctx, e.putBudget) {
+					return
+				}
+				err := e.putChunk(ctx, ent, &f, file, i, &deferred)
+				e.slots.release()
+				if err != nil {
 					once.Do(func() { firstErr = err })
 					cancel(err)
 					return
@@ -121,6 +126,7 @@ func (e *Engine) slowDown() {
 	e.mu.Lock()
 	e.slowUntil = time.Now().Add(slowDownFor)
 	e.mu.Unlock()
+	e.slots.wake()
 }
 
 // putChunk sends chunk i under the retry policy and journals it once S3 said 200 — unless

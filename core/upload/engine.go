@@ -76,15 +76,19 @@ type Engine struct {
 	wake    chan struct{}
 	watches watchSet
 
-	mu        sync.Mutex
-	files     map[FileID]*entry
-	order     []FileID
-	settings  Settings
-	running   int
-	slowUntil time.Time // S3 asked to slow down: fewer chunks in flight until then
-	loaded    bool
-	dirty     bool // totals need publishing
-	busy      bool // something ran since the last Finished event
+	slots putSlots // chunk PUTs in flight over all files
+
+	mu            sync.Mutex
+	files         map[FileID]*entry
+	order         []FileID
+	settings      Settings
+	running       int
+	claimed       int       // PUT slots the running files want (their claims)
+	lastChunkSize int64     // the part size of the last asset created, to guess claims
+	slowUntil     time.Time // S3 asked to slow down: fewer chunks in flight until then
+	loaded        bool
+	dirty         bool // totals need publishing
+	busy          bool // something ran since the last Finished event
 }
 
 // entry is a file in memory. wmu serialises its transitions (each is written to the
@@ -100,6 +104,7 @@ type entry struct {
 	running   bool
 	cancel    context.CancelCauseFunc
 	release   func() // gives the file's place in the pool to the next file (once)
+	claim     int    // PUT slots this running file wants (see budget.go)
 	stop      State  // what a user command decided for this running file
 	remove    bool   // the user removed it while it ran
 	meter     meter
@@ -134,6 +139,7 @@ func (e *Engine) Open(ctx context.Context) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var newest time.Time // of the assets read back: the server's latest part size
 	for _, r := range recs {
 		ent := &entry{f: r.File}
 		ent.done = make([]bool, r.File.ChunkCount())
@@ -150,6 +156,9 @@ func (e *Engine) Open(ctx context.Context) error {
 		}
 		e.files[ent.f.ID] = ent
 		e.order = append(e.order, ent.f.ID)
+		if ent.f.ChunkSize > 0 && !ent.f.URLsFetchedAt.Before(newest) {
+			newest, e.lastChunkSize = ent.f.URLsFetchedAt, ent.f.ChunkSize
+		}
 	}
 	e.loaded, e.dirty = true, true
 	return nil
@@ -172,6 +181,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	e.settings = s
 	e.mu.Unlock()
 	e.applyBandwidth(s.BandwidthLimit)
+	e.slots.wake()
 	e.poke()
 	return nil
 }
@@ -229,14 +239,16 @@ func (e *Engine) Run(ctx context.Context) {
 	}
 }
 
-// schedule starts files while there is room, oldest first; it returns when the next
-// retrying file is due.
+// schedule starts files while there is room, oldest first: always ParallelFiles of
+// them, and more while the files running claim fewer chunk PUTs than the budget (small
+// files; see budget.go). It returns when the next retrying file is due.
 func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	now := time.Now()
+	budget := e.settings.ParallelFiles * e.settings.ParallelChunks
 	for _, id := range e.order {
-		if e.running >= e.settings.ParallelFiles {
+		if e.running >= budget {
 			return next
 		}
 		ent := e.files[id]
@@ -255,16 +267,26 @@ func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next ti
 		if st != Queued && st != Retrying {
 			continue
 		}
+		claim := e.claimOf(ent)
+		if e.running >= e.settings.ParallelFiles && e.claimed+claim > budget {
+			continue // a larger file waits for a place; a smaller one behind it may go
+		}
 		fctx, cancel := context.WithCancelCause(ctx)
 		release := sync.OnceFunc(func() {
 			e.mu.Lock()
 			e.running--
+			ent.mu.Lock()
+			e.claimed -= ent.claim
+			ent.claim = 0
+			ent.mu.Unlock()
 			e.mu.Unlock()
 			e.poke()
 		})
 		ent.mu.Lock()
 		ent.running, ent.cancel, ent.release, ent.stop, ent.remove = true, cancel, release, "", false
+		ent.claim = claim
 		ent.mu.Unlock()
+		e.claimed += claim
 		e.running++
 		e.busy = true
 		runners.Add(1)

@@ -284,6 +284,7 @@ func (e *Engine) createAsset(ctx context.Context, ent *entry) error {
 	if err != nil {
 		return err
 	}
+	e.setClaim(ent, chunk)
 	e.changed(ent)
 	return nil
 }

@@ -127,8 +127,8 @@ func (u *UI) newSettingsForm(onSave func(upload.Settings, bool, string)) *settin
 	f.apiURL.Validator = apiURLValidator
 	f.form = &widget.Form{
 		Items: []*widget.FormItem{
-			{Text: "Parallel files", Widget: f.files, HintText: "files uploaded at once (1–16)"},
-			{Text: "Parallel chunks", Widget: f.chunks, HintText: "parts of each file in flight (1–32)"},
+			{Text: "Parallel files", Widget: f.files, HintText: "large files uploaded at once (1–16); small files share their slots"},
+			{Text: "Parallel chunks", Widget: f.chunks, HintText: "parts of each file in flight (1–32); files × chunks is the most parts in flight"},
 			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "MiB/s for all uploads; 0 means no limit"},
 			{Text: "Date media by", Widget: f.offset},
 			{Text: "Notifications", Widget: f.notify},
