@@ -3,6 +3,7 @@ package c2csim_test
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -436,6 +437,10 @@ func TestS3ResentAfterAck(t *testing.T) {
 	info = e.asset(a.ID)
 	if p := info.Parts[1]; p.ResentAfterAck != 1 || p.Puts != 2 || !info.Complete || info.SHA256 != sha(data) {
 		t.Errorf("after a resend of a complete asset: %+v", info)
+	}
+	// The assembled object keeps the parts folder away: a late PUT stores nothing there.
+	if _, err := os.Stat(filepath.Join(e.sim.DataDir(), "parts", a.ID)); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("parts folder of a complete asset: %v", err)
 	}
 }
 
