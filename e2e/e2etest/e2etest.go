@@ -134,3 +134,22 @@ func RequireKeychain(t testing.TB) {
 		t.Skipf("no working keychain in this session (run through scripts/test.sh): %v", err)
 	}
 }
+
+// Buffer collects what a running command writes, and lets a test read it meanwhile.
+type Buffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *Buffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is everything written so far.
+func (s *Buffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

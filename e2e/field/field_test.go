@@ -184,7 +184,7 @@ func freePort(t *testing.T) string {
 // simProc is the simulator, a process of its own (in its namespace in netns mode).
 type simProc struct {
 	cmd    *exec.Cmd
-	out    syncBuffer
+	out    e2etest.Buffer
 	exited chan struct{}
 }
 

@@ -2,7 +2,6 @@ package field
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 )
 
 // installation is the uploader as a person or a script runs it: one data dir and one
@@ -47,24 +47,6 @@ func newInstallation(bin, apiURL, work string) (*installation, error) {
 	return in, nil
 }
 
-// syncBuffer collects a running command's output so the test can read it meanwhile.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is one run of the uploader.
 type proc struct {
 	Name   string
@@ -79,8 +61,8 @@ type proc struct {
 	Log    string // the archived log
 
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout e2etest.Buffer
+	stderr e2etest.Buffer
 	done   chan struct{}
 }
 

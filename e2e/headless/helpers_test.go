@@ -19,7 +19,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,31 +62,13 @@ func newEnv(t *testing.T, opts c2csim.Options) *e2etest.Env {
 	return e
 }
 
-// syncBuffer collects a running command's output so the test can read it meanwhile.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // proc is a command running in the background.
 type proc struct {
 	t      *testing.T
 	args   []string
 	cmd    *exec.Cmd
-	stdout syncBuffer
-	stderr syncBuffer
+	stdout e2etest.Buffer
+	stderr e2etest.Buffer
 	done   chan struct{}
 	res    e2etest.Result
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
@@ -50,7 +51,7 @@ const deskWaitLong = 20 * time.Second
 const threadErrorText = "Error in Fyne call thread"
 
 // fyneLog keeps what Fyne (and anything else) wrote through the log package.
-var fyneLog = &syncBuffer{}
+var fyneLog = &e2etest.Buffer{}
 
 // TestMain runs the tests with Fyne's thread checks on (no migrated_fynedo tag; the test
 // app declares no migration) and fails the run if Fyne complained about a thread.
@@ -65,23 +66,6 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // serialApp is Fyne's test app with a driver whose fyne.Do runs under one lock.
