@@ -81,7 +81,7 @@ func (m *Manager) Pair(ctx context.Context, p PairAPI, publish func(Pairing)) er
 				State: PairPending, UserCode: dc.UserCode, VerificationURI: dc.VerificationURI,
 				VerificationURIComplete: dc.VerificationURIComplete, DeviceName: dc.Name,
 				ExpiresAt: expires, Interval: interval, Codes: c.Codes + 1,
-				Message: "Enter this code in the project's web app to connect this computer.",
+				Message: "Waiting for the code to be entered in the project's web app…",
 			}
 		})
 		tokens, outcome, err := m.poll(ctx, p, dc, expires, &interval, emit)
