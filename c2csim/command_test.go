@@ -8,12 +8,12 @@ import (
 	"os/signal"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 )
 
 func TestRunCommandHelp(t *testing.T) {
@@ -68,23 +68,6 @@ func TestRunCommandAddressInUse(t *testing.T) {
 	}
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The command serves until SIGINT, then shuts down cleanly. Not parallel: it signals the
 // test process itself (the test holds the signal, so it never kills the process).
 func TestRunCommandServesUntilInterrupted(t *testing.T) {
@@ -93,7 +76,7 @@ func TestRunCommandServesUntilInterrupted(t *testing.T) {
 	defer signal.Stop(caught)
 
 	dir := t.TempDir()
-	var out, errb syncBuffer
+	var out, errb e2etest.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- c2csim.RunCommand([]string{"--addr", "127.0.0.1:0", "--data-dir", dir, "--part-size", "1000"}, &out, &errb)

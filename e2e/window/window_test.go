@@ -59,24 +59,6 @@ func requireDisplay(t *testing.T) {
 	t.Skipf("%s; run through scripts/test.sh (Xvfb)", missing)
 }
 
-// lockedBuffer collects a process's output while it runs.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // media is a file the test uploads.
 type media struct {
 	path, name, sha string
@@ -217,7 +199,7 @@ func differing(a, b image.Image) float64 {
 type runningApp struct {
 	cmd    *exec.Cmd
 	simURL string
-	stderr *lockedBuffer
+	stderr *e2etest.Buffer
 	exited chan error // receives once, when the app has exited
 	once   sync.Once
 }
@@ -226,7 +208,7 @@ type runningApp struct {
 // says where its simulator is.
 func startApp(ctx context.Context, t *testing.T, bin string, args, env []string) *runningApp {
 	t.Helper()
-	a := &runningApp{cmd: exec.Command(bin, args...), stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	a := &runningApp{cmd: exec.Command(bin, args...), stderr: &e2etest.Buffer{}, exited: make(chan error, 1)}
 	a.cmd.Env = env
 	pr, pw := io.Pipe()
 	a.cmd.Stdout, a.cmd.Stderr = a.stderr, pw
