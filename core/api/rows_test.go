@@ -25,6 +25,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
 // The error policy of error-handling.md proven row by row against the simulator: every
@@ -207,7 +208,7 @@ func runRow(t *testing.T, row policyRow) {
 func assertRequests(t *testing.T, sim *c2csim.Sim, since int64, method, path string, want int) {
 	t.Helper()
 	if want > 0 {
-		eventually(t, "the simulator's log", func() bool { return len(requestsTo(sim, since, method, path)) >= want })
+		waitfor.Condition(t, "the simulator's log", func() bool { return len(requestsTo(sim, since, method, path)) >= want })
 	}
 	if got := requestsTo(sim, since, method, path); len(got) != want {
 		t.Errorf("the simulator saw %d %s %s requests, want %d", len(got), method, path, want)
@@ -428,7 +429,7 @@ func notAuthorizedRow(e *rowEnv) {
 	// The manager also calls devices/me after every refresh, on its own: four requests in
 	// all, the first three in this order.
 	var log []c2csim.Request
-	eventually(t, "the devices/me that follows the refresh", func() bool {
+	waitfor.Condition(t, "the devices/me that follows the refresh", func() bool {
 		log = slices.DeleteFunc(e.sim.Requests(since), func(r c2csim.Request) bool { return r.Kind == "health" })
 		return len(log) >= 4
 	})
@@ -823,7 +824,7 @@ func networkRows() []policyRow {
 				var wg sync.WaitGroup
 				wg.Go(func() {
 					// Cancel once the request is being held by the simulator.
-					eventually(e.t, "the request to reach the simulator", func() bool {
+					waitfor.Condition(e.t, "the request to reach the simulator", func() bool {
 						faults, err := e.sim.Admin.Faults(context.Background())
 						return err == nil && len(faults) == 1 && faults[0].ID == f.ID && faults[0].Hits == 1
 					})
@@ -909,7 +910,7 @@ func TestHeaderHygiene(t *testing.T) {
 	}
 
 	var log []c2csim.Request
-	eventually(t, "the revoke in the simulator's log", func() bool {
+	waitfor.Condition(t, "the revoke in the simulator's log", func() bool {
 		log = sim.Requests(0)
 		return slices.ContainsFunc(log, func(r c2csim.Request) bool { return r.Path == "/v2/auth/revoke" })
 	})

@@ -145,19 +145,6 @@ func requestsTo(sim *c2csim.Sim, since int64, method, path string) []c2csim.Requ
 	return out
 }
 
-// eventually polls cond until it holds. It bounds nothing about the code under test: the
-// limit only keeps a broken test from hanging until the global deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	limit := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(limit) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // memStore is an in-memory TokenStore.
 type memStore struct {
 	mu     sync.Mutex

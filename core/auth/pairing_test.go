@@ -17,6 +17,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
 // Pairing against the simulator through every branch of Manager.Pair (c2c-api.md
@@ -345,7 +346,7 @@ func TestPairApprovedPublishesEachStep(t *testing.T) {
 	done := r.start(t.Context())
 
 	// Approve only after three polls were told to wait.
-	waitUntil(t, "three pending polls", func() bool { return len(pairPolls(r.log())) >= 3 })
+	waitfor.Condition(t, "three pending polls", func() bool { return len(pairPolls(r.log())) >= 3 })
 	pending, ok := r.pubs.firstPending(1)
 	if !ok {
 		t.Fatalf("no pending code published: %v", r.pubs.states())
@@ -692,7 +693,7 @@ func TestPairCancel(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		defer cancel()
 		done := r.start(ctx)
-		waitUntil(t, "the step to cancel at", ready)
+		waitfor.Condition(t, "the step to cancel at", ready)
 		cancelled := time.Now()
 		cancel()
 		err := r.await(done, 10*time.Second)
@@ -707,7 +708,7 @@ func TestPairCancel(t *testing.T) {
 			t.Errorf("last published %+v, want cancelled", last)
 		}
 		published := len(r.pubs.all())
-		waitUntil(t, "no pairing goroutine left", func() bool { return pairCoreGoroutines() <= baseline })
+		waitfor.Condition(t, "no pairing goroutine left", func() bool { return pairCoreGoroutines() <= baseline })
 		if n := len(r.pubs.all()); n != published {
 			t.Errorf("%d publications after Pair returned", n-published)
 		}
@@ -747,7 +748,7 @@ func TestPairCancelledAfterApprovalStaysPaired(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := r.start(ctx)
-	waitUntil(t, "the project lookup", func() bool { return r.pubs.last().State == auth.PairApproved && r.faultHits(id) == 1 })
+	waitfor.Condition(t, "the project lookup", func() bool { return r.pubs.last().State == auth.PairApproved && r.faultHits(id) == 1 })
 	cancelled := time.Now()
 	cancel()
 	if err := r.await(done, 10*time.Second); err != nil {
@@ -763,7 +764,7 @@ func TestPairCancelledAfterApprovalStaysPaired(t *testing.T) {
 	if st := r.m.Status(); st.State != auth.Paired {
 		t.Fatalf("status %+v, want paired", st)
 	}
-	waitUntil(t, "the project's name from the background lookup", func() bool { return r.m.Status().ProjectName != "" })
+	waitfor.Condition(t, "the project's name from the background lookup", func() bool { return r.m.Status().ProjectName != "" })
 }
 
 // TestPairOfflinePausesPolling: the API goes away while a code is pending. The failed
@@ -774,13 +775,13 @@ func TestPairOfflinePausesPolling(t *testing.T) {
 	const interval = 200 * time.Millisecond
 	r := newPairRig(t, pairRigConfig{sim: c2csim.Options{PollInterval: interval}, monitor: true})
 	done := r.start(t.Context())
-	waitUntil(t, "two pending polls", func() bool { return len(pairPolls(r.log())) >= 2 })
+	waitfor.Condition(t, "two pending polls", func() bool { return len(pairPolls(r.log())) >= 2 })
 
 	offAt := time.Now()
 	if err := r.sim.SetOnline(false); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the connectivity gate to close", func() bool { return !r.online.IsOpen() })
+	waitfor.Condition(t, "the connectivity gate to close", func() bool { return !r.online.IsOpen() })
 	time.Sleep(10 * interval) // an outage of ten intervals
 	if st := r.mon.Status(); st.State == conn.Online || st.Checks == 0 {
 		t.Errorf("monitor %+v during the outage, want offline with failed health checks", st)
@@ -809,7 +810,7 @@ func TestPairOfflinePausesPolling(t *testing.T) {
 		t.Errorf("published %v during the outage, want the pending code kept", got)
 	}
 
-	waitUntil(t, "polling to resume", func() bool {
+	waitfor.Condition(t, "polling to resume", func() bool {
 		for _, p := range r.spy.Polls() {
 			if p.start.After(onAt) && p.kind == api.KindAuthorizationPending {
 				return true

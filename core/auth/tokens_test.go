@@ -13,6 +13,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
 // The token manager against the simulator: single-flight refresh behind the auth gate,
@@ -150,17 +151,6 @@ func (c *settableClock) Waiting() (afters int, latestPending bool) {
 }
 
 func noJitter() float64 { return 0 }
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	limit := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(limit) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
 
 // authEnv is a simulator, a paired installation and its token manager.
 type authEnv struct {
@@ -313,7 +303,7 @@ func TestConcurrentCallsShareOneRefresh(t *testing.T) {
 	second := saved[1]
 	// devices/me follows every refresh: n calls plus the manager's own.
 	var log []c2csim.Request
-	waitUntil(t, "devices/me with the new token", func() bool {
+	waitfor.Condition(t, "devices/me with the new token", func() bool {
 		log = e.log(since)
 		return countMe(log, 200, second.AccessToken) >= n+1
 	})
@@ -344,9 +334,9 @@ func TestConcurrentCallsShareOneRefresh(t *testing.T) {
 	if err := <-e.callMe(1); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "the third pair in the store", func() bool { return len(e.store.Saved()) == 3 })
+	waitfor.Condition(t, "the third pair in the store", func() bool { return len(e.store.Saved()) == 3 })
 	third := e.store.Saved()[2]
-	waitUntil(t, "devices/me after the second refresh", func() bool {
+	waitfor.Condition(t, "devices/me after the second refresh", func() bool {
 		return countMe(e.log(since), 200, third.AccessToken) >= 2
 	})
 	log = e.log(since)
@@ -377,7 +367,7 @@ func TestFailedRefreshNeedsReconnect(t *testing.T) {
 	since := e.lastSeq()
 	results := e.callMe(n)
 
-	waitUntil(t, "needs-reconnect", func() bool { return e.m.Status().State == auth.NeedsReconnect })
+	waitfor.Condition(t, "needs-reconnect", func() bool { return e.m.Status().State == auth.NeedsReconnect })
 	st := e.m.Status()
 	if st.Reason == "" || st.Cause == nil || st.Cause.Kind != api.KindUnauthorizedClient || st.Cause.Endpoint != api.EndpointRefresh {
 		t.Errorf("needs-reconnect status %+v, want a reason and the refresh's Not Authorized as the cause", st)
@@ -406,7 +396,7 @@ func TestFailedRefreshNeedsReconnect(t *testing.T) {
 		t.Errorf("status after reconnecting %+v, want paired and clean", st)
 	}
 	var log []c2csim.Request
-	waitUntil(t, "the calls in the simulator's log", func() bool {
+	waitfor.Condition(t, "the calls in the simulator's log", func() bool {
 		log = e.log(since)
 		return countMe(log, 200, again.AccessToken) >= n+1
 	})
@@ -432,7 +422,7 @@ func TestProactiveRefresh(t *testing.T) {
 
 	waitingAgain := func(afters int) {
 		t.Helper()
-		waitUntil(t, "Run to wait again", func() bool {
+		waitfor.Condition(t, "Run to wait again", func() bool {
 			a, pending := clock.Waiting()
 			return a > afters && pending
 		})
@@ -450,9 +440,9 @@ func TestProactiveRefresh(t *testing.T) {
 
 	a, _ = clock.Waiting()
 	clock.Set(due)
-	waitUntil(t, "the proactive refresh", func() bool { return len(e.store.Saved()) == 2 })
+	waitfor.Condition(t, "the proactive refresh", func() bool { return len(e.store.Saved()) == 2 })
 	second := e.store.Saved()[1]
-	waitUntil(t, "devices/me after the refresh", func() bool { return countMe(e.log(since), 200, second.AccessToken) == 1 })
+	waitfor.Condition(t, "devices/me after the refresh", func() bool { return countMe(e.log(since), 200, second.AccessToken) == 1 })
 	waitingAgain(a)
 
 	log := e.log(since)

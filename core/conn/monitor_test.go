@@ -20,6 +20,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
 // scaledClock records every wait d but waits only d/100 for real: the health monitor's
@@ -64,17 +65,6 @@ func backoff(n int) []time.Duration {
 		out[i] = min(500*time.Millisecond<<min(i, 10), 32*time.Second)
 	}
 	return out
-}
-
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	limit := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(limit) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
 }
 
 // statusLog collects what the monitor publishes.
@@ -182,7 +172,7 @@ func TestMonitorPollsWithBackoffForEver(t *testing.T) {
 	m := conn.New(conn.Config{Health: health, Policy: retry.Policy{Clock: clock, Rand: zeroJitter}, OnChange: log.add})
 	m.Observe(api.EndpointMe, errRefused)
 	runMonitor(t, m)
-	eventually(t, "the connection to come back", m.Gate().IsOpen)
+	waitfor.Condition(t, "the connection to come back", m.Gate().IsOpen)
 
 	if got, want := clock.Waits(), backoff(failures+1); !slices.Equal(got, want) {
 		t.Errorf("waits %v, want %v", got, want)
@@ -222,14 +212,14 @@ func TestMonitorCheckNow(t *testing.T) {
 	m := conn.New(conn.Config{Health: health, Policy: retry.Policy{Clock: clock, Rand: zeroJitter}})
 	m.Observe(api.EndpointMe, errRefused)
 	runMonitor(t, m)
-	eventually(t, "the monitor to wait for its first check", func() bool {
+	waitfor.Condition(t, "the monitor to wait for its first check", func() bool {
 		return len(clock.Waits()) == 1 && !m.Status().NextCheck.IsZero()
 	})
 	if health.calls.Load() != 0 {
 		t.Fatal("checked before the wait")
 	}
 	m.CheckNow()
-	eventually(t, "the connection to come back", m.Gate().IsOpen)
+	waitfor.Condition(t, "the connection to come back", m.Gate().IsOpen)
 	if health.calls.Load() != 1 {
 		t.Errorf("%d checks, want 1", health.calls.Load())
 	}
@@ -396,7 +386,7 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 	start("heartbeat-1", api.EndpointHeartbeat, heartbeat)
 	start("heartbeat-2", api.EndpointHeartbeat, heartbeat)
 	start("chunk-1", api.EndpointChunk, put(0))
-	eventually(t, "three requests held by the simulator", func() bool {
+	waitfor.Condition(t, "three requests held by the simulator", func() bool {
 		faults, err := sim.Admin.Faults(ctx)
 		return err == nil && faults[0].Hits+faults[1].Hits == 3
 	})
@@ -405,7 +395,7 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 	if err := sim.SetOnline(false); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the calls in flight to fail and wait", func() bool {
+	waitfor.Condition(t, "the calls in flight to fail and wait", func() bool {
 		var failed int
 		for _, o := range obs.all() {
 			if o.phase == "offline" && o.endpoint != api.EndpointHealth {
@@ -414,11 +404,11 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 		}
 		return failed == 3 && len(callClock.Waits()) == 3
 	})
-	eventually(t, "the monitor to be offline with its next check due", func() bool {
+	waitfor.Condition(t, "the monitor to be offline with its next check due", func() bool {
 		st := mon.Status()
 		return st.State == conn.Offline && !st.NextCheck.IsZero() && st.Reason != ""
 	})
-	eventually(t, "the held requests in the simulator's log", func() bool {
+	waitfor.Condition(t, "the held requests in the simulator's log", func() bool {
 		n := 0
 		for _, r := range sim.Requests(0) {
 			if r.Aborted {
@@ -441,7 +431,7 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 	start("chunk-2", api.EndpointChunk, put(1))
 	start("heartbeat-3", api.EndpointHeartbeat, heartbeat)
 	checks := mon.Status().Checks
-	eventually(t, "more failed health checks", func() bool { return mon.Status().Checks >= checks+3 })
+	waitfor.Condition(t, "more failed health checks", func() bool { return mon.Status().Checks >= checks+3 })
 	if n := len(results); n != 0 {
 		t.Fatalf("%d calls returned while offline, want all of them waiting", n)
 	}
