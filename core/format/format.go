@@ -51,3 +51,12 @@ func Countdown(d time.Duration) string {
 	s := int(d.Round(time.Second).Seconds())
 	return fmt.Sprintf("%d:%02d", s/60, s%60)
 }
+
+// Count says how many of a thing there are: "1 file", "3 files". noun is the singular
+// and takes an "s" in the plural, which is all the words the front ends count need.
+func Count(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}

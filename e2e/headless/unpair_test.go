@@ -63,7 +63,7 @@ func TestUnpair(t *testing.T) {
 	expectCode(t, "status after unpair", st, 0)
 	expectContains(t, "status after unpair", st.Stdout,
 		"not paired (run `c2c-uploader pair`)",
-		"Queue:       1 files, 0 to go",
+		"Queue:       1 file, 0 to go",
 		"kept.mov")
 	if !strings.Contains(st.Stdout, "done") {
 		t.Errorf("status after unpair does not show the uploaded file as done:\n%s", st.Stdout)

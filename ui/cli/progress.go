@@ -61,8 +61,8 @@ func (d *lineDisplay) totals(t upload.Totals) {
 		return
 	}
 	d.at = time.Now()
-	fmt.Fprintf(d.w, "  %d files to go, %s left, %s, about %s\n",
-		t.FilesRemaining, format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
+	fmt.Fprintf(d.w, "  %s to go, %s left, %s, about %s\n",
+		format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
 }
 
 func (d *lineDisplay) note(s string) { fmt.Fprintln(d.w, s) }

@@ -58,8 +58,8 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	} else {
 		fmt.Fprintf(w, "Connection:  offline — %s\n", reason)
 	}
-	fmt.Fprintf(w, "Queue:       %d files, %d to go (%s), %d done, %d failed, %d skipped\n",
-		totals.Files, totals.FilesRemaining, format.Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)
+	fmt.Fprintf(w, "Queue:       %s, %d to go (%s), %d done, %d failed, %d skipped\n",
+		format.Count(totals.Files, "file"), totals.FilesRemaining, format.Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)
 	if len(views) == 0 {
 		return ExitOK
 	}

@@ -134,7 +134,11 @@ func (s *shownAlert) text() string {
 	b.WriteString(msg)
 	switch s.kind {
 	case core.AlertChannelPaused:
-		fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused and will not be uploaded (they stay on disk; Retry sends them if the project resumes and accepts them):\n", len(names))
+		if len(names) == 1 {
+			b.WriteString("\n\nThis file was recorded while the device was paused and will not be uploaded (it stays on disk; Retry sends it if the project resumes and accepts it):\n")
+		} else {
+			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused and will not be uploaded (they stay on disk; Retry sends them if the project resumes and accepts them):\n", len(names))
+		}
 	default:
 		fmt.Fprintf(&b, "\n\nFiles concerned (%d):\n", len(names))
 	}

@@ -135,7 +135,7 @@ func TestProgressMovesTheBar(t *testing.T) {
 		if len(seen) == 0 || val != seen[len(seen)-1] {
 			seen = append(seen, val)
 		}
-		if strings.Contains(totals, "2 files to go") || strings.Contains(totals, "1 files to go") {
+		if strings.Contains(totals, "2 files to go") || strings.Contains(totals, "1 file to go") {
 			sawToGo = true
 			if !strings.Contains(title, "to go") {
 				t.Errorf("while uploading the title is %q", title)

@@ -70,9 +70,9 @@ func totalsText(t upload.Totals) string {
 		}
 		return s + "."
 	case t.Paused:
-		return fmt.Sprintf("Paused · %d files to go · %s left", t.FilesRemaining, format.Bytes(t.BytesRemaining))
+		return fmt.Sprintf("Paused · %s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	}
-	s := fmt.Sprintf("%d files to go · %s left", t.FilesRemaining, format.Bytes(t.BytesRemaining))
+	s := fmt.Sprintf("%s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	if t.Rate >= 1 {
 		s += fmt.Sprintf(" · %s · about %s", format.Rate(t.Rate), format.Duration(t.ETA))
 	}

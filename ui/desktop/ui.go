@@ -273,7 +273,7 @@ func (u *UI) finished(t upload.Totals) {
 	if !u.settings.notifications() {
 		return
 	}
-	msg := fmt.Sprintf("%d of %d files uploaded.", t.Done, t.Files)
+	msg := fmt.Sprintf("%d of %s uploaded.", t.Done, format.Count(t.Files, "file"))
 	if t.Failed+t.Skipped > 0 {
 		msg += fmt.Sprintf(" %d need attention.", t.Failed+t.Skipped)
 	}
@@ -300,8 +300,8 @@ func (u *UI) requestQuit() {
 		return
 	}
 	dialog.ShowConfirm("Quit while uploading?",
-		fmt.Sprintf("%d files are uploading (%s left). They resume where they stopped the next time the app starts.",
-			u.m.totals.FilesRemaining, format.Bytes(u.m.totals.BytesRemaining)),
+		fmt.Sprintf("%s still to upload (%s left). They resume where they stopped the next time the app starts.",
+			format.Count(u.m.totals.FilesRemaining, "file"), format.Bytes(u.m.totals.BytesRemaining)),
 		func(ok bool) {
 			if ok {
 				u.quit()
