@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -182,6 +184,68 @@ func TestFault401MidFile(t *testing.T) {
 	r.noResend()
 	if n := len(r.sim.Assets()); n != len(paths) {
 		t.Errorf("%d assets for %d files", n, len(paths))
+	}
+}
+
+// The device is revoked while a long file is sending its chunks. The next API call
+// finds out and the device needs reconnecting: every call that needs a token waits, but
+// the chunks already on their way to presigned URLs are not thrown away. The long file
+// keeps uploading (and says so) and arrives; the file that needs an asset waits, says for
+// what, and is not created until the device is paired again.
+func TestFaultRevokedWhileSendingChunks(t *testing.T) {
+	r := newRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 2, ParallelChunks: 2}})
+	ctx := context.Background()
+	r.slowChunks(100 * time.Millisecond)
+	long := writeFile(t, r.dir, "long.mov", 80*rigPartSize)
+	short := writeFile(t, r.dir, "short.wav", rigPartSize/2)
+	r.add(long, short)
+	r.waitChunks(long, 1)
+	r.waitState(short, upload.Done)
+	if err := r.sim.Admin.Revoke(ctx, r.clientID); err != nil {
+		t.Fatal(err)
+	}
+	late := writeFile(t, r.dir, "late.wav", rigPartSize/2)
+	r.add(late)
+
+	r.waitFor("the late file to wait for access", func(vs map[string]upload.FileView) bool {
+		return vs[late].State == upload.Waiting && strings.Contains(vs[late].Detail, "access")
+	})
+	if st := r.svc.AuthStatus(); st.State != auth.NeedsReconnect {
+		t.Fatalf("after the revocation the device is %s, want %s", st.State, auth.NeedsReconnect)
+	}
+	if v, _ := r.view(long); v.State != upload.Uploading {
+		// 80 parts two at a time, each held 100 ms: seconds more to go, unless it stopped.
+		t.Errorf("while the device needs reconnecting the long file is %s (%q), want uploading", v.State, v.Detail)
+	}
+	r.waitState(long, upload.Done)
+	if st := r.svc.AuthStatus(); st.State != auth.NeedsReconnect {
+		t.Fatalf("the long file arrived and the device is %s, want still %s", st.State, auth.NeedsReconnect)
+	}
+	r.checkIntact(long, short)
+	if as := r.assetsByName()["late.wav"]; len(as) != 0 {
+		t.Errorf("an asset was created for the late file while the device needed reconnecting: %+v", as)
+	}
+	var reconnects int
+	for _, a := range r.alerts() {
+		if a.Kind == core.AlertReconnect {
+			reconnects++
+		}
+	}
+	if reconnects != 1 {
+		t.Errorf("%d reconnect alerts, want 1", reconnects)
+	}
+
+	r.pair()
+	r.finishFaultTest([]string{long, short, late})
+	r.noResend()
+	var refused int
+	for _, q := range r.sim.Requests(0) {
+		if q.Path == "/v2/devices/assets" && q.Status == 401 {
+			refused++
+		}
+	}
+	if refused != 1 {
+		t.Errorf("%d asset creations answered 401, want the 1 that found out", refused)
 	}
 }
 

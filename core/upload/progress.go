@@ -63,11 +63,14 @@ func (e *Engine) view(ent *entry) FileView {
 		v.BytesDone, v.Rate = v.Size, 0
 	}
 	v.BytesDone = min(v.BytesDone, v.Size)
+	// A closed gate holds what passes through it: every request while offline, but only the
+	// API calls while access is renewed or the device needs reconnecting; chunk PUTs go to
+	// presigned URLs and keep moving then.
 	if running && (v.State == Creating || v.State == Uploading) {
 		switch {
 		case e.cfg.Online != nil && !e.cfg.Online.IsOpen():
 			v.State, v.Detail = Waiting, "Offline: waiting for the connection to come back."
-		case e.cfg.AuthGate != nil && !e.cfg.AuthGate.IsOpen():
+		case v.State == Creating && e.cfg.AuthGate != nil && !e.cfg.AuthGate.IsOpen():
 			v.State, v.Detail = Waiting, "Waiting for access to the project ("+e.cfg.AuthGate.Reason()+")."
 		}
 	}

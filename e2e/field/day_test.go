@@ -397,9 +397,10 @@ func (d *day) play(ctx context.Context, i int, p *proc, name, dir string, ev eve
 		if err := d.admin.Revoke(ctx, d.clientID); err != nil {
 			return nil, err
 		}
-		// The uploader finds out at its next API call or refresh, then stops and says
-		// the device needs reconnecting.
-		wctx, cancel := context.WithTimeout(ctx, 2*d.cfg.Size.TokenTTL+time.Minute)
+		// The uploader finds out at its next API call or refresh, sees through the files
+		// already sending their chunks (presigned URLs need no token), then stops and
+		// says the device needs reconnecting.
+		wctx, cancel := context.WithTimeout(ctx, 2*d.cfg.Size.TokenTTL+4*time.Minute)
 		err := p.wait(wctx)
 		cancel()
 		if err != nil {

@@ -185,6 +185,59 @@ func TestUploadInterruptedResumes(t *testing.T) {
 	t.Logf("%d chunks were journaled as done at the interruption", len(journaled))
 }
 
+// TestUploadRevokedFinishesChunksUnderWay: the device is revoked while two long files are
+// sending their chunks. upload finds out at its next refresh; the chunks need no token, so
+// it sees those two files through, then stops with exit 1 and says why, leaving the third
+// file (which needs an asset) queued. After pairing again, upload sends just that one.
+func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
+	t.Parallel()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	opts := simOptions()
+	opts.AccessTokenTTL = 2 * time.Second // refreshed every 1.6 s: the revocation shows soon
+	e := newEnv(t, opts)
+	pair(ctx, t, e, "Revoked Project", nil)
+
+	dir := t.TempDir()
+	// 128 parts each, four at a time per file, each PUT held 150 ms: about 5 s per file,
+	// long enough for the refresh that finds the revocation to come first.
+	longA, sumA := writeFile(t, dir, "a-long.mov", 8<<20)
+	longB, sumB := writeFile(t, dir, "b-long.mov", 8<<20)
+	late, lateSum := writeFile(t, dir, "c-late.wav", 10<<10)
+	if _, err := e.Sim.Admin.AddFault(ctx, c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(150 * time.Millisecond)}); err != nil {
+		t.Fatal(err)
+	}
+	p := start(ctx, t, e, nil, "upload", longA, longB, late)
+	waitFor(ctx, t, "the first part of a-long.mov", func() (bool, error) {
+		for _, a := range assetsByName(ctx, t, e)["a-long.mov"] {
+			for _, pt := range a.Parts {
+				if pt.Received {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
+	if err := e.Sim.Admin.Revoke(ctx, clientID(t, e)); err != nil {
+		t.Fatal(err)
+	}
+	r := p.wait(ctx)
+	expectCode(t, "upload, revoked", r, 1)
+	expectContains(t, "upload's stderr", r.Stderr, "Finishing the uploads already sending chunks", "upload: stopped: ")
+	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB})
+	if as := assetsByName(ctx, t, e)["c-late.wav"]; len(as) != 0 {
+		t.Errorf("c-late.wav has assets although the device was revoked before it started: %+v", as)
+	}
+
+	if err := e.Sim.Admin.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	pair(ctx, t, e, "Revoked Project", nil)
+	r = run(ctx, t, e, nil, "upload", longA, longB, late)
+	expectCode(t, "upload after pairing again", r, 0)
+	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB, "c-late.wav": lateSum})
+}
+
 // journaledChunks reads the journal of a stopped installation: the finished chunks of
 // the file whose current asset is assetID (0-based indexes; part number = index + 1).
 func journaledChunks(ctx context.Context, t *testing.T, e *e2etest.Env, assetID string) map[int]bool {
@@ -229,7 +282,7 @@ func TestUploadNotPaired(t *testing.T) {
 	}
 	st := run(ctx, t, e, nil, "status")
 	expectCode(t, "status", st, 0)
-	expectContains(t, "status", st.Stdout, "not paired", "Queue:       1 files, 1 to go", "early.mov")
+	expectContains(t, "status", st.Stdout, "not paired", "Queue:       1 file, 1 to go", "early.mov")
 }
 
 // TestUploadMissingPath: a path that cannot be queued is listed with its reason and

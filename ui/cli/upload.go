@@ -85,11 +85,11 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		return summary(o, svc, nil, refused, rejected)
 	}
 	if st := svc.AuthStatus(); st.State == auth.Unpaired {
-		fmt.Fprintf(o.Stderr, "upload: %d files are queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", len(watched))
+		fmt.Fprintf(o.Stderr, "upload: %s queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", format.Count(len(watched), "file"))
 		return ExitFailed
 	}
 	if !o.JSON {
-		fmt.Fprintf(o.Stderr, "Uploading %d files (%s)…\n", len(watched), format.Bytes(totals.BytesRemaining))
+		fmt.Fprintf(o.Stderr, "Uploading %s (%s)…\n", format.Count(len(watched), "file"), format.Bytes(totals.BytesRemaining))
 	}
 	if err := svc.Run(ctx); err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
@@ -124,7 +124,21 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 			}
 		}
 	}
-	for stopReason == "" && !allFinished(watched, states) {
+	// A stop (the device needs reconnecting, say) holds every call that needs a token, but
+	// chunk PUTs go to presigned URLs: the files already sending their chunks are seen
+	// through rather than thrown away, and the run ends when none is left.
+	finishing := false
+	for !allFinished(watched, states) {
+		if stopReason != "" {
+			n := sending(watched, states)
+			if n == 0 {
+				break
+			}
+			if !finishing && !o.JSON {
+				display.note(fmt.Sprintf("Finishing the uploads already sending chunks (%s)…", format.Count(n, "file")))
+			}
+			finishing = true
+		}
 		select {
 		case <-ctx.Done():
 		case <-sub.Ready():
@@ -139,11 +153,25 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
 		return ExitInterrupted
-	case stopReason != "":
+	case stopReason != "" && !allFinished(watched, states):
 		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
 		return ExitFailed
+	case stopReason != "":
+		// Every file arrived, but the next run will need the device reconnected first.
+		fmt.Fprintf(o.Stderr, "upload: every file arrived, but: %s\n", stopReason)
 	}
 	return summary(o, svc, watched, refused, rejected)
+}
+
+// sending counts the watched files whose chunks are on their way to presigned URLs.
+func sending(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) int {
+	n := 0
+	for id := range watched {
+		if states[id].State == upload.Uploading {
+			n++
+		}
+	}
+	return n
 }
 
 func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
