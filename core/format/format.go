@@ -31,11 +31,14 @@ func Rate(r float64) string {
 
 // Duration formats a time left: 45 s, 3 min 05 s, 2 h 10 min; "—" when unknown.
 func Duration(d time.Duration) string {
-	switch {
-	case d <= 0:
+	if d <= 0 {
 		return "—"
+	}
+	// Rounded to the second shown, and never "0 s" for something still to do.
+	d = max(d.Round(time.Second), time.Second)
+	switch {
 	case d < time.Minute:
-		return fmt.Sprintf("%d s", int(d.Seconds()+0.5))
+		return fmt.Sprintf("%d s", int(d.Seconds()))
 	case d < time.Hour:
 		return fmt.Sprintf("%d min %02d s", int(d.Minutes()), int(d.Seconds())%60)
 	default:

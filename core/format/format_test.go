@@ -20,6 +20,7 @@ func TestRateAndDurations(t *testing.T) {
 	cases := []struct{ got, want string }{
 		{Rate(0), "—"}, {Rate(2 << 20), "2.0 MiB/s"},
 		{Duration(0), "—"}, {Duration(44600 * time.Millisecond), "45 s"},
+		{Duration(300 * time.Millisecond), "1 s"}, {Duration(59600 * time.Millisecond), "1 min 00 s"},
 		{Duration(185 * time.Second), "3 min 05 s"}, {Duration(130 * time.Minute), "2 h 10 min"},
 		{Countdown(119600 * time.Millisecond), "2:00"}, {Countdown(-time.Second), "0:00"}, {Countdown(65 * time.Second), "1:05"},
 	}
