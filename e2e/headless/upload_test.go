@@ -138,16 +138,7 @@ func TestUploadInterruptedResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := start(ctx, t, e, nil, "upload", path)
-	waitFor(ctx, t, "the first part to arrive", func() (bool, error) {
-		for _, a := range assetsByName(ctx, t, e)["long.mov"] {
-			for _, pt := range a.Parts {
-				if pt.Received {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	})
+	waitFirstPart(ctx, t, e, "long.mov")
 	p.interrupt()
 	r := p.wait(ctx)
 	expectCode(t, "upload, interrupted", r, 130)
@@ -208,16 +199,7 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := start(ctx, t, e, nil, "upload", longA, longB, late)
-	waitFor(ctx, t, "the first part of a-long.mov", func() (bool, error) {
-		for _, a := range assetsByName(ctx, t, e)["a-long.mov"] {
-			for _, pt := range a.Parts {
-				if pt.Received {
-					return true, nil
-				}
-			}
-		}
-		return false, nil
-	})
+	waitFirstPart(ctx, t, e, "a-long.mov")
 	if err := e.Sim.Admin.Revoke(ctx, clientID(t, e)); err != nil {
 		t.Fatal(err)
 	}
@@ -236,6 +218,21 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	r = run(ctx, t, e, nil, "upload", longA, longB, late)
 	expectCode(t, "upload after pairing again", r, 0)
 	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB, "c-late.wav": lateSum})
+}
+
+// waitFirstPart waits until the simulator has received a part of the file called name.
+func waitFirstPart(ctx context.Context, t *testing.T, e *e2etest.Env, name string) {
+	t.Helper()
+	waitFor(ctx, t, "the first part of "+name, func() (bool, error) {
+		for _, a := range assetsByName(ctx, t, e)[name] {
+			for _, pt := range a.Parts {
+				if pt.Received {
+					return true, nil
+				}
+			}
+		}
+		return false, nil
+	})
 }
 
 // journaledChunks reads the journal of a stopped installation: the finished chunks of
