@@ -51,9 +51,7 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 	e.dirty = true
 	e.mu.Unlock()
 	for _, ent := range ents {
-		v := e.view(ent)
-		res.Added = append(res.Added, v)
-		e.cfg.OnEvent(Event{File: &v})
+		res.Added = append(res.Added, e.publish(ent))
 	}
 	e.poke()
 	return res, nil

@@ -91,9 +91,11 @@ type Engine struct {
 }
 
 // entry is a file in memory. wmu serialises its transitions (each is written to the
-// journal before it is announced); mu guards the fields for quick reads.
+// journal before it is announced); pub serialises announcing it (see publish); mu guards
+// the fields for quick reads.
 type entry struct {
 	wmu sync.Mutex
+	pub sync.Mutex
 
 	mu        sync.Mutex
 	f         File

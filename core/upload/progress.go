@@ -169,8 +169,7 @@ func (e *Engine) publishProgress(now time.Time) {
 		ent.mu.Lock()
 		ent.meter.update(ent.doneBytes+ent.inflight.Load(), now)
 		ent.mu.Unlock()
-		v := e.view(ent)
-		e.cfg.OnEvent(Event{File: &v})
+		e.publish(ent)
 	}
 	if !dirty {
 		return

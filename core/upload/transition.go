@@ -80,9 +80,20 @@ func (ent *entry) dropSentLocked() {
 
 // changed announces a file and marks the totals for publishing.
 func (e *Engine) changed(ent *entry) {
-	v := e.view(ent)
 	e.mu.Lock()
 	e.dirty = true
 	e.mu.Unlock()
+	e.publish(ent)
+}
+
+// publish announces a file's view as it is now. A transition and the progress ticker both
+// announce files; taking the view and handing it on under one lock keeps a view taken
+// earlier (uploading, say) from reaching the front ends after a later one (done), which
+// would otherwise stay on screen: front ends keep only the newest event of a file.
+func (e *Engine) publish(ent *entry) FileView {
+	ent.pub.Lock()
+	defer ent.pub.Unlock()
+	v := e.view(ent)
 	e.cfg.OnEvent(Event{File: &v})
+	return v
 }
