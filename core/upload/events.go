@@ -18,6 +18,10 @@ type FileView struct {
 	Chunks     int
 	// Detail says what a waiting or retrying file waits for, in plain words.
 	Detail string
+	// Sending is true while the file runs with its asset: its chunks go to presigned URLs
+	// and need no token, so it goes on while the device needs reconnecting (and, while
+	// offline, as soon as the link is back) although State may say waiting.
+	Sending bool
 	// ErrorKind and Error explain a failed, skipped or retrying file.
 	ErrorKind   string
 	Error       string

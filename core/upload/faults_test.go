@@ -207,15 +207,18 @@ func TestFaultRevokedWhileSendingChunks(t *testing.T) {
 	late := writeFile(t, r.dir, "late.wav", rigPartSize/2)
 	r.add(late)
 
-	r.waitFor("the late file to wait for access", func(vs map[string]upload.FileView) bool {
-		return vs[late].State == upload.Waiting && strings.Contains(vs[late].Detail, "access")
+	// First the refresh that finds out is under way ("refreshing the access token"), then
+	// the device needs reconnecting.
+	r.waitFor("the device to need reconnecting, the late file waiting for it", func(vs map[string]upload.FileView) bool {
+		return r.svc.AuthStatus().State == auth.NeedsReconnect &&
+			vs[late].State == upload.Waiting && strings.Contains(vs[late].Detail, "needs reconnect")
 	})
-	if st := r.svc.AuthStatus(); st.State != auth.NeedsReconnect {
-		t.Fatalf("after the revocation the device is %s, want %s", st.State, auth.NeedsReconnect)
-	}
-	if v, _ := r.view(long); v.State != upload.Uploading {
+	if v, _ := r.view(long); v.State != upload.Uploading || !v.Sending {
 		// 80 parts two at a time, each held 100 ms: seconds more to go, unless it stopped.
-		t.Errorf("while the device needs reconnecting the long file is %s (%q), want uploading", v.State, v.Detail)
+		t.Errorf("while the device needs reconnecting the long file is %s (%q, sending %v), want uploading", v.State, v.Detail, v.Sending)
+	}
+	if v, _ := r.view(late); v.Sending {
+		t.Errorf("the late file, waiting for an asset, says it is sending: %+v", v)
 	}
 	r.waitState(long, upload.Done)
 	if st := r.svc.AuthStatus(); st.State != auth.NeedsReconnect {

@@ -59,6 +59,7 @@ func (e *Engine) view(ent *entry) FileView {
 	}
 	running := ent.running
 	ent.mu.Unlock()
+	v.Sending = running && v.State == Uploading
 	if v.State == Done {
 		v.BytesDone, v.Rate = v.Size, 0
 	}

@@ -178,8 +178,9 @@ func TestUploadInterruptedResumes(t *testing.T) {
 
 // TestUploadRevokedFinishesChunksUnderWay: the device is revoked while two long files are
 // sending their chunks. upload finds out at its next refresh; the chunks need no token, so
-// it sees those two files through, then stops with exit 1 and says why, leaving the third
-// file (which needs an asset) queued. After pairing again, upload sends just that one.
+// it sees those two files through (across a short outage too), then stops with exit 1 and
+// says why, leaving the third file (which needs an asset) queued. After pairing again,
+// upload sends just that one.
 func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	t.Parallel()
 	e2etest.RequireKeychain(t)
@@ -201,6 +202,14 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	p := start(ctx, t, e, nil, "upload", longA, longB, late)
 	waitFirstPart(ctx, t, e, "a-long.mov")
 	if err := e.Sim.Admin.Revoke(ctx, clientID(t, e)); err != nil {
+		t.Fatal(err)
+	}
+	// While it finishes, the link drops for 2 s: the two files wait for it (their chunks
+	// still need no token) instead of being given up.
+	waitFor(ctx, t, "upload to finish the files under way", func() (bool, error) {
+		return strings.Contains(p.stderr.String(), "Finishing the uploads already sending chunks"), nil
+	})
+	if err := e.Sim.Admin.Offline(ctx, 2*time.Second); err != nil {
 		t.Fatal(err)
 	}
 	r := p.wait(ctx)

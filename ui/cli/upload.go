@@ -153,8 +153,11 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
 		return ExitInterrupted
-	case stopReason != "" && !allFinished(watched, states):
+	case stopReason != "" && !allArrived(watched, states):
 		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
+		if allFinished(watched, states) {
+			break // the summary lists what did not arrive, and why
+		}
 		return ExitFailed
 	case stopReason != "":
 		// Every file arrived, but the next run will need the device reconnected first.
@@ -163,15 +166,26 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	return summary(o, svc, watched, refused, rejected)
 }
 
-// sending counts the watched files whose chunks are on their way to presigned URLs.
+// sending counts the watched files whose chunks are on their way to presigned URLs (or
+// wait for the link to come back to go on).
 func sending(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) int {
 	n := 0
 	for id := range watched {
-		if states[id].State == upload.Uploading {
+		if states[id].Sending {
 			n++
 		}
 	}
 	return n
+}
+
+// allArrived reports whether every watched file is done.
+func allArrived(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
+	for id := range watched {
+		if states[id].State != upload.Done {
+			return false
+		}
+	}
+	return true
 }
 
 func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
