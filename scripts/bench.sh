@@ -19,11 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # The uploader keeps its pairing in the keychain: give it a private D-Bus session with an
-# unlocked gnome-keyring, as scripts/test.sh does (the daemon ends with the session).
-if [ -z "${C2C_BENCH_SESSION:-}" ]; then
-	export C2C_BENCH_SESSION=1
-	exec dbus-run-session -- "$0" "$@"
-fi
+# unlocked gnome-keyring, as scripts/test.sh does.
+source scripts/lib/keyring.sh
+in_private_session C2C_BENCH_SESSION scripts/bench.sh "$@"
 repeat=${BENCH_REPEAT:-3}
 bin=${BENCH_BIN:-}
 if [ -z "$bin" ]; then
@@ -38,14 +36,11 @@ work=$(mktemp -d)
 sim_pid=""
 cleanup() {
 	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+	stop_private_keyring
 	rm -rf "$work"
 }
 trap cleanup EXIT
-export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
-export HOME="$work/home" XDG_DATA_HOME="$work/home/.local/share" XDG_CONFIG_HOME="$work/home/.config"
-mkdir -p "$HOME"
-eval "$(printf 'c2c-bench' | gnome-keyring-daemon --unlock --components=secrets 2>/dev/null)"
-export GNOME_KEYRING_CONTROL
+private_keyring c2c-bench 2>/dev/null
 
 # The simulator, on a free loopback port.
 "$bin" sim --addr 127.0.0.1:0 --discard --quiet --auto-approve --poll-interval 1s >"$work/sim.out" 2>"$work/sim.err" &

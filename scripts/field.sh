@@ -16,33 +16,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${C2C_FIELD_SESSION:-}" ]; then
-	export C2C_FIELD_SESSION=1
-	exec dbus-run-session -- "$0" "$@"
-fi
+source scripts/lib/keyring.sh
+in_private_session C2C_FIELD_SESSION scripts/field.sh "$@"
 
 size=${C2C_FIELD:-full}
 export C2C_FIELD=$size
 
-# A private HOME and login keyring (password c2c-test), serving org.freedesktop.secrets on
-# this session's bus only. Go's caches stay where they are.
-export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
-test_home=$(mktemp -d)
+# A login keyring (password c2c-test), unlocked, on this session's bus only.
 report=$(mktemp)
 cleanup() {
-	# The keyring daemon ends with this session's bus; stop it now all the same, by the
-	# pid that owns the Secret Service name on this bus (never by a process name).
-	local pid
-	pid=$(dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
-		org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets 2>/dev/null |
-		awk '/uint32/ {print $2}') || true
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-	rm -rf "$test_home" "$report" "$report.section"
+	stop_private_keyring
+	rm -rf "$report" "$report.section"
 }
 trap cleanup EXIT
-export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
-eval "$(printf 'c2c-test' | gnome-keyring-daemon --unlock --components=secrets)"
-export GNOME_KEYRING_CONTROL
+private_keyring c2c-test
 export C2C_REQUIRE_KEYRING=1
 
 cmd=(go test -count=1 -v -timeout 60m -run '^TestFieldTrial$' "$@" ./e2e/field)

@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The packaged binary reads its pairing from the keychain: a private D-Bus session and
+# keyring, so that nothing it starts outlives this script.
+source scripts/lib/keyring.sh
+in_private_session C2C_PACKAGE_SESSION scripts/package-check.sh "$@"
+
 version=$(sed -n 's/^Version = "\(.*\)"/\1/p' FyneApp.toml)
 # A stand-in secret: release builds take the real one from the environment.
 export C2C_CLIENT_SECRET="${C2C_CLIENT_SECRET:-package-check-not-a-real-secret}"
@@ -14,9 +19,11 @@ tmp=$(mktemp -d)
 sim_pid=""
 cleanup() {
 	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null || true
+	stop_private_keyring
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+private_keyring c2c-package-check
 
 echo "== Linux package"
 tar -xJf "dist/c2c-uploader-$version-linux-amd64.tar.xz" -C "$tmp"

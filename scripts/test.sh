@@ -6,35 +6,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${C2C_TEST_SESSION:-}" ]; then
-	export C2C_TEST_SESSION=1
-	exec dbus-run-session -- "$0" "$@"
-fi
+source scripts/lib/keyring.sh
+in_private_session C2C_TEST_SESSION scripts/test.sh "$@"
 
 # Fyne logs an error for a C or POSIX locale (C.UTF-8 on most servers); LANGUAGE picks
 # only the translation, and needs no generated locale.
 export LANGUAGE=en
 
-# A login keyring (password c2c-test), unlocked, serving org.freedesktop.secrets on
-# this session's bus only. HOME is private so a developer's own keyring is never touched.
-# Go's caches stay where they are (they default to paths under HOME).
-export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
-test_home=$(mktemp -d)
+# A login keyring (password c2c-test), unlocked, on this session's bus only.
 xvfb_pid=""
 cleanup() {
 	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
-	# Only this session's keyring daemon: it is the one whose HOME is ours.
-	for pid in $(pgrep -u "$(id -u)" gnome-keyring-d 2>/dev/null); do
-		if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "HOME=$test_home"; then
-			kill "$pid" 2>/dev/null || true
-		fi
-	done
-	rm -rf "$test_home"
+	stop_private_keyring
 }
 trap cleanup EXIT
-export HOME="$test_home" XDG_DATA_HOME="$test_home/.local/share" XDG_CONFIG_HOME="$test_home/.config"
-eval "$(printf 'c2c-test' | gnome-keyring-daemon --unlock --components=secrets)"
-export GNOME_KEYRING_CONTROL
+private_keyring c2c-test
 export C2C_REQUIRE_KEYRING=1
 
 # A virtual display for the window tests.
