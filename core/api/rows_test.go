@@ -22,6 +22,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
@@ -402,7 +403,7 @@ func notAuthorizedRow(e *rowEnv) {
 	t := e.t
 	tok := e.pair()
 	m := auth.New(auth.Config{
-		API: e.client, Credentials: e.creds, Store: &memStore{},
+		API: e.client, Credentials: e.creds, Store: &authtest.MemoryStore{},
 		Policy: retry.Policy{Clock: e.clock, Rand: zeroJitter}, Online: e.mon.Gate(),
 	})
 	if err := m.Adopt(e.ctx, tok); err != nil {

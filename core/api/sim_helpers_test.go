@@ -10,7 +10,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 )
@@ -143,37 +142,6 @@ func requestsTo(sim *c2csim.Sim, since int64, method, path string) []c2csim.Requ
 	}
 	slices.SortFunc(out, func(a, b c2csim.Request) int { return int(a.Seq - b.Seq) })
 	return out
-}
-
-// memStore is an in-memory TokenStore.
-type memStore struct {
-	mu     sync.Mutex
-	tokens api.Tokens
-	saved  []api.Tokens
-}
-
-func (s *memStore) Load(context.Context) (api.Tokens, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tokens.AccessToken == "" {
-		return api.Tokens{}, auth.ErrNoTokens
-	}
-	return s.tokens, nil
-}
-
-func (s *memStore) Save(_ context.Context, t api.Tokens) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens = t
-	s.saved = append(s.saved, t)
-	return nil
-}
-
-func (s *memStore) Delete(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens = api.Tokens{}
-	return nil
 }
 
 // newMonitor makes a connection monitor that is not run: it records going offline and

@@ -14,6 +14,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
@@ -154,7 +155,7 @@ type pairRig struct {
 	client *api.Client
 	spy    *pairSpy
 	m      *auth.Manager
-	store  *orderedStore
+	store  *authtest.MemoryStore
 	pubs   *pairPubs
 	online *retry.Gate
 	mon    *conn.Monitor
@@ -163,7 +164,7 @@ type pairRig struct {
 
 func newPairRig(t *testing.T, cfg pairRigConfig) *pairRig {
 	t.Helper()
-	r := &pairRig{t: t, sim: c2csim.Start(t, cfg.sim), pubs: &pairPubs{}, store: &orderedStore{ev: &orderLog{}}}
+	r := &pairRig{t: t, sim: c2csim.Start(t, cfg.sim), pubs: &pairPubs{}, store: &authtest.MemoryStore{}}
 	// Short backoffs: a transient failure or a health check comes back within 50 ms.
 	policy := retry.Policy{Clock: cfg.clock, Rand: noJitter, MaxDelay: 50 * time.Millisecond}
 	apiCfg := api.Config{BaseURL: r.sim.URL(), ClientVersion: "1.2.3"}

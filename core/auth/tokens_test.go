@@ -11,6 +11,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
@@ -38,48 +39,6 @@ func (e *orderLog) index(what, token string) int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return slices.Index(e.list, what+" "+c2csim.Fingerprint(token))
-}
-
-// orderedStore is an in-memory TokenStore that notes each save in the event order.
-type orderedStore struct {
-	ev *orderLog
-
-	mu      sync.Mutex
-	tokens  api.Tokens
-	saved   []api.Tokens
-	deleted int
-}
-
-func (s *orderedStore) Load(context.Context) (api.Tokens, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.tokens.AccessToken == "" {
-		return api.Tokens{}, auth.ErrNoTokens
-	}
-	return s.tokens, nil
-}
-
-func (s *orderedStore) Save(_ context.Context, t api.Tokens) error {
-	s.ev.add("save", t.AccessToken)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens = t
-	s.saved = append(s.saved, t)
-	return nil
-}
-
-func (s *orderedStore) Delete(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.tokens = api.Tokens{}
-	s.deleted++
-	return nil
-}
-
-func (s *orderedStore) Saved() []api.Tokens {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.saved)
 }
 
 // recordingAPI is the real client, noting every use of an access token in the event order.
@@ -161,7 +120,7 @@ type authEnv struct {
 	api    recordingAPI
 	creds  api.Credentials
 	ev     *orderLog
-	store  *orderedStore
+	store  *authtest.MemoryStore
 	online *retry.Gate
 	m      *auth.Manager
 	first  api.Tokens // from the pairing
@@ -178,7 +137,7 @@ func newAuthEnv(t *testing.T, clock retry.Clock) *authEnv {
 	e := &authEnv{
 		t: t, ctx: t.Context(), sim: sim, client: client, api: recordingAPI{client, ev},
 		creds: api.Credentials{ClientID: "auth-device", ClientSecret: c2csim.DemoClientSecret},
-		ev:    ev, store: &orderedStore{ev: ev}, online: retry.NewGate("connectivity", true),
+		ev:    ev, store: &authtest.MemoryStore{OnSave: func(t api.Tokens) { ev.add("save", t.AccessToken) }}, online: retry.NewGate("connectivity", true),
 	}
 	if clock == nil {
 		clock = &retrytest.Clock{}
@@ -502,7 +461,7 @@ func TestUnpairOfflineStillDeletes(t *testing.T) {
 	if log := e.log(since); len(log) != 0 {
 		t.Errorf("requests while offline: %+v", log)
 	}
-	if e.store.deleted != 1 || e.m.Status().State != auth.Unpaired {
-		t.Errorf("deleted %d times, state %s: want the tokens gone", e.store.deleted, e.m.Status().State)
+	if e.store.Deletes() != 1 || e.m.Status().State != auth.Unpaired {
+		t.Errorf("deleted %d times, state %s: want the tokens gone", e.store.Deletes(), e.m.Status().State)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
@@ -40,39 +41,6 @@ const rigPartSize = 64 << 10
 // waitLong is how long a test waits for something that should happen within seconds.
 // It is a deadline against a hang, never a performance bound.
 const waitLong = 3 * time.Minute
-
-// tokenMap is the tiny in-memory auth.TokenStore of these tests.
-type tokenMap struct {
-	mu sync.Mutex
-	m  map[string]api.Tokens
-}
-
-func (s *tokenMap) Load(context.Context) (api.Tokens, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	t, ok := s.m["tokens"]
-	if !ok {
-		return api.Tokens{}, auth.ErrNoTokens
-	}
-	return t, nil
-}
-
-func (s *tokenMap) Save(_ context.Context, t api.Tokens) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]api.Tokens{}
-	}
-	s.m["tokens"] = t
-	return nil
-}
-
-func (s *tokenMap) Delete(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.m, "tokens")
-	return nil
-}
 
 // fastClock is the real clock with every wait divided by factor: the retry, health and
 // refresh loops run through their backoffs quickly, in the same order as in production.
@@ -102,7 +70,7 @@ type rig struct {
 	sim      *c2csim.Sim
 	dir      string // the media
 	jpath    string
-	tokens   *tokenMap
+	tokens   *authtest.MemoryStore
 	clientID string
 	rec      *recState // what the journal recorded, over every run
 
@@ -144,7 +112,7 @@ func newIdleRig(t testing.TB, cfg rigConfig) *rig {
 		sim:      c2csim.Start(t, cfg.sim),
 		dir:      t.TempDir(),
 		jpath:    filepath.Join(t.TempDir(), "journal.db"),
-		tokens:   &tokenMap{},
+		tokens:   &authtest.MemoryStore{},
 		clientID: "upload-test-" + uuid.NewString(),
 	}
 	t.Cleanup(r.stop)

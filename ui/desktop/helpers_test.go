@@ -36,6 +36,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
@@ -130,35 +131,6 @@ func uiValue[T any](f func() T) T {
 	return v
 }
 
-// memTokens is the in-memory auth.TokenStore of these tests.
-type memTokens struct {
-	mu sync.Mutex
-	t  *api.Tokens
-}
-
-func (s *memTokens) Load(context.Context) (api.Tokens, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.t == nil {
-		return api.Tokens{}, auth.ErrNoTokens
-	}
-	return *s.t, nil
-}
-
-func (s *memTokens) Save(_ context.Context, t api.Tokens) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.t = &t
-	return nil
-}
-
-func (s *memTokens) Delete(context.Context) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.t = nil
-	return nil
-}
-
 // deskConfig is what a test chooses about its window.
 type deskConfig struct {
 	sim      c2csim.Options
@@ -208,7 +180,7 @@ func newDesk(t testing.TB, cfg deskConfig) *desk {
 		APIURL:        d.sim.URL(),
 		ClientVersion: "1.0.0-test",
 		Credentials:   api.Credentials{ClientID: fmt.Sprintf("desktop-test-%d", time.Now().UnixNano()), ClientSecret: c2csim.DemoClientSecret},
-		Tokens:        &memTokens{},
+		Tokens:        &authtest.MemoryStore{},
 		Journal:       j,
 		Settings:      cfg.settings,
 		// The real clock (the pairing poll keeps the simulator's pace), short backoffs.
