@@ -27,8 +27,8 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
+	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
@@ -194,32 +194,7 @@ func (r *rig) run() {
 // project's editor would.
 func (r *rig) pair() {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- r.svc.Pair(ctx) }()
-	for {
-		p := r.svc.Pairing()
-		if p.State == auth.PairPending && p.UserCode != "" {
-			if err := r.sim.Approve(p.UserCode, c2csim.Approval{ProjectName: "Upload Tests"}); err != nil {
-				r.t.Fatalf("approving %s: %v", p.UserCode, err)
-			}
-			break
-		}
-		select {
-		case err := <-errc:
-			r.t.Fatalf("pairing ended before a code was shown: %v", err)
-		case <-ctx.Done():
-			r.t.Fatalf("no pairing code was shown")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if err := <-errc; err != nil {
-		r.t.Fatalf("Pair: %v", err)
-	}
-	if st := r.svc.AuthStatus(); st.State != auth.Paired {
-		r.t.Fatalf("after pairing the state is %s", st.State)
-	}
+	coretest.Pair(r.t, r.svc, r.sim, "Upload Tests", waitLong)
 }
 
 // stop ends the current run and closes the journal. The engine's goroutines end on

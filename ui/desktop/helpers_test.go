@@ -35,8 +35,8 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
+	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
@@ -225,30 +225,7 @@ func newDesk(t testing.TB, cfg deskConfig) *desk {
 // pairService pairs the service the way the CLI would, before the window exists.
 func (d *desk) pairService() {
 	d.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), deskWaitLong)
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- d.svc.Pair(ctx) }()
-	approved := false
-	for !approved {
-		if p := d.svc.Pairing(); p.State == auth.PairPending && p.UserCode != "" {
-			if err := d.sim.Approve(p.UserCode, c2csim.Approval{ProjectName: "Desk Tests"}); err != nil {
-				d.t.Fatalf("approving %s: %v", p.UserCode, err)
-			}
-			approved = true
-			break
-		}
-		select {
-		case err := <-errc:
-			d.t.Fatalf("pairing ended before a code was shown: %v", err)
-		case <-ctx.Done():
-			d.t.Fatalf("no pairing code was shown")
-		case <-time.After(10 * time.Millisecond):
-		}
-	}
-	if err := <-errc; err != nil {
-		d.t.Fatalf("Pair: %v", err)
-	}
+	coretest.Pair(d.t, d.svc, d.sim, "Desk Tests", deskWaitLong)
 }
 
 // eventually polls cond on the window's goroutine until it holds.
