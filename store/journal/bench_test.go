@@ -28,10 +28,7 @@ func BenchmarkChunkDoneParallel(b *testing.B) {
 			for range (b.N + perFile - 1) / perFile {
 				f := queuedFile(len(ids))
 				f.Size = perFile
-				f = withAsset(insertT(b, j, f)[0], perFile)
-				if err := j.StartAsset(ctx, f); err != nil {
-					b.Fatal(err)
-				}
+				f = startAssetT(b, j, insertT(b, j, f)[0], perFile)
 				ids = append(ids, f.ID)
 			}
 			var next atomic.Int64

@@ -78,6 +78,16 @@ func insertT(t testing.TB, j *Journal, files ...upload.File) []upload.File {
 	return out
 }
 
+// startAssetT gives the stored file f an asset of n chunks (withAsset) and journals it.
+func startAssetT(t testing.TB, j *Journal, f upload.File, n int) upload.File {
+	t.Helper()
+	f = withAsset(f, n)
+	if err := j.StartAsset(context.Background(), f); err != nil {
+		t.Fatalf("start asset: %v", err)
+	}
+	return f
+}
+
 func loadT(t testing.TB, j *Journal) []upload.Record {
 	t.Helper()
 	recs, err := j.Load(context.Background())

@@ -180,10 +180,7 @@ func TestStartAssetReplacesTheChunks(t *testing.T) {
 	// An empty file: one URL, chunk size 0, one chunk of 0 bytes.
 	z := queuedFile(2)
 	z.Size = 0
-	z = withAsset(insertT(t, j, z)[0], 1)
-	if err := j.StartAsset(ctx, z); err != nil {
-		t.Fatal(err)
-	}
+	z = startAssetT(t, j, insertT(t, j, z)[0], 1)
 	if got := chunkRows(t, j, z.ID); !reflect.DeepEqual(got, map[int][2]int64{0: {0, 0}}) {
 		t.Errorf("chunks of an empty file = %v", got)
 	}
@@ -218,10 +215,7 @@ func TestStartAssetRefusesChunksThatDoNotCoverTheFile(t *testing.T) {
 func TestChunkDone(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, queuedFile(1))[0], 3)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
 	for _, i := range []int{2, 2, 0} { // twice is harmless
 		if err := j.ChunkDone(ctx, f.ID, i); err != nil {
 			t.Errorf("ChunkDone(%d): %v", i, err)
@@ -243,10 +237,7 @@ func TestChunkDone(t *testing.T) {
 func TestChunkDoneOfAReplacedAssetFails(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, queuedFile(1))[0], 4)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 4)
 	if err := j.StartAsset(ctx, withAsset(f, 2)); err != nil {
 		t.Fatal(err)
 	}
@@ -342,10 +333,7 @@ func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 	path := filepath.Join(dir, "journal.db")
 	j := openT(t, path, options{})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, manyFiles(0, 30)...)[7], 3)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, manyFiles(0, 30)...)[7], 3)
 	if err := j.ChunkDone(ctx, f.ID, 1); err != nil {
 		t.Fatal(err)
 	}

@@ -129,10 +129,7 @@ func TestGroupCommitPutsWaitingWritesInOneTransaction(t *testing.T) {
 	ctx := context.Background()
 	f := queuedFile(1)
 	f.Size = n
-	f = withAsset(insertT(t, j, f)[0], n)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f = startAssetT(t, j, insertT(t, j, f)[0], n)
 
 	g.armed.Store(true)
 	start := j.stats()
@@ -168,10 +165,7 @@ func TestBatchesAreBounded(t *testing.T) {
 	ctx := context.Background()
 	f := queuedFile(1)
 	f.Size = n
-	f = withAsset(insertT(t, j, f)[0], n)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f = startAssetT(t, j, insertT(t, j, f)[0], n)
 	g.armed.Store(true)
 	var wg sync.WaitGroup
 	wg.Go(func() { _ = j.ChunkDone(ctx, f.ID, 0) })
@@ -216,10 +210,7 @@ func TestAFailingWriteFailsOnlyItsCaller(t *testing.T) {
 	g := newGate()
 	j := openT(t, tempJournal(t), options{batchHook: g.hook})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, queuedFile(1))[0], 3)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
 	start := j.stats()
 	halfDone := errors.New("failed after writing")
 	var inserted []upload.File
@@ -266,10 +257,7 @@ func TestABrokenTransactionIsRetriedPerOperation(t *testing.T) {
 	g := newGate()
 	j := openT(t, tempJournal(t), options{batchHook: g.hook})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, queuedFile(1))[0], 3)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
 	start := j.stats()
 	broke := errors.New("disk I/O error")
 	var runs atomic.Int32
@@ -304,10 +292,7 @@ func TestACallerThatStopsWaitingDoesNotAbortItsBatch(t *testing.T) {
 	g := newGate()
 	j := openT(t, tempJournal(t), options{batchHook: g.hook})
 	ctx := context.Background()
-	f := withAsset(insertT(t, j, queuedFile(1))[0], 3)
-	if err := j.StartAsset(ctx, f); err != nil {
-		t.Fatal(err)
-	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
 
 	// Cancelled before the call: nothing is written.
 	cancelled, cancel := context.WithCancel(ctx)
