@@ -219,30 +219,32 @@ func barColor(s upload.State) fyne.ThemeColorName {
 	return theme.ColorNamePrimary
 }
 
-// stateLabel is a file's state in a word or two, in its colour.
+// stateLabel is a file's state in a word or two, in its bar's colour (a queued file's
+// in the placeholder colour: nothing has happened to it yet).
 func stateLabel(v upload.FileView) (string, color.Color) {
+	col := theme.Color(barColor(v.State))
 	switch v.State {
 	case upload.Done:
-		return "Done", theme.Color(theme.ColorNameSuccess)
+		return "Done", col
 	case upload.Failed:
-		return "Failed", theme.Color(theme.ColorNameError)
+		return "Failed", col
 	case upload.Skipped:
-		return "Skipped: channel paused", theme.Color(theme.ColorNameWarning)
+		return "Skipped: channel paused", col
 	case upload.Cancelled:
-		return "Cancelled", theme.Color(theme.ColorNameDisabled)
+		return "Cancelled", col
 	case upload.Paused:
-		return "Paused", theme.Color(theme.ColorNameDisabled)
+		return "Paused", col
 	case upload.Retrying:
 		if left := time.Until(v.NextAttempt); left > 0 {
-			return "Retrying in " + format.Duration(left), theme.Color(theme.ColorNameWarning)
+			return "Retrying in " + format.Duration(left), col
 		}
-		return "Retrying", theme.Color(theme.ColorNameWarning)
+		return "Retrying", col
 	case upload.Waiting:
-		return "Waiting", theme.Color(theme.ColorNameWarning)
+		return "Waiting", col
 	case upload.Creating:
-		return "Starting", theme.Color(theme.ColorNamePrimary)
+		return "Starting", col
 	case upload.Uploading:
-		return "Uploading", theme.Color(theme.ColorNamePrimary)
+		return "Uploading", col
 	}
 	return "Queued", theme.Color(theme.ColorNamePlaceHolder)
 }
