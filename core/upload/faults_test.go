@@ -50,19 +50,13 @@ func TestFaultS3SlowDownBursts(t *testing.T) {
 	paths := r.batch(5)
 	r.add(paths...)
 	r.finishFaultTest(paths)
-	if h := r.faultHits(first.ID); h != 12 {
-		t.Errorf("the first SlowDown burst fired %d times, want 12", h)
-	}
-	if h := r.faultHits(second.ID); h != 8 {
-		t.Errorf("the second burst fired %d times, want 8", h)
-	}
+	r.expectFired("the first SlowDown burst", first, 12)
+	r.expectFired("the second burst", second, 8)
 	// No r.noResend() here: a chunk that fails for good stops its file, and the file's
 	// other chunks in flight are abandoned; one of them may have been acknowledged to
 	// nobody, so it was not journaled and is sent again when the file resumes. The
 	// promise kept is noResendAfterJournal's (checked by finishFaultTest).
-	if n := len(r.sim.Assets()); n != len(paths) {
-		t.Errorf("%d assets for %d files", n, len(paths))
-	}
+	r.expectAssets(len(paths))
 }
 
 func TestFaultS3InternalError(t *testing.T) {
@@ -74,19 +68,13 @@ func TestFaultS3InternalError(t *testing.T) {
 	paths := r.batch(5)
 	r.add(paths...)
 	r.finishFaultTest(paths)
-	if h := r.faultHits(s3.ID); h != 9 {
-		t.Errorf("InternalError fired %d times, want 9", h)
-	}
-	if h := r.faultHits(create.ID); h != 1 {
-		t.Errorf("the 500 on asset creation fired %d times, want 1", h)
-	}
+	r.expectFired("InternalError", s3, 9)
+	r.expectFired("the 500 on asset creation", create, 1)
 	// No r.noResend() here: a chunk that fails for good stops its file, and the file's
 	// other chunks in flight are abandoned; one of them may have been acknowledged to
 	// nobody, so it was not journaled and is sent again when the file resumes. The
 	// promise kept is noResendAfterJournal's (checked by finishFaultTest).
-	if n := len(r.sim.Assets()); n != len(paths) {
-		t.Errorf("%d assets for %d files", n, len(paths))
-	}
+	r.expectAssets(len(paths))
 }
 
 func TestFaultStallWatchdog(t *testing.T) {
@@ -98,9 +86,7 @@ func TestFaultStallWatchdog(t *testing.T) {
 	paths := r.batch(3)
 	r.add(paths...)
 	r.finishFaultTest(paths)
-	if h := r.faultHits(stall.ID); h != 3 {
-		t.Errorf("the stall fired %d times, want 3", h)
-	}
+	r.expectFired("the stall", stall, 3)
 	r.noResend()
 }
 
@@ -111,19 +97,13 @@ func TestFaultConnectionResets(t *testing.T) {
 	paths := r.batch(4)
 	r.add(paths...)
 	r.finishFaultTest(paths)
-	if h := r.faultHits(chunks.ID); h != 6 {
-		t.Errorf("chunk resets: %d, want 6", h)
-	}
-	if h := r.faultHits(create.ID); h != 1 {
-		t.Errorf("asset creation resets: %d, want 1", h)
-	}
+	r.expectFired("chunk resets", chunks, 6)
+	r.expectFired("asset creation resets", create, 1)
 	if !r.sawConnection("offline") {
 		t.Errorf("a reset did not take the connection offline")
 	}
 	r.noResend()
-	if n := len(r.sim.Assets()); n != len(paths) {
-		t.Errorf("%d assets for %d files", n, len(paths))
-	}
+	r.expectAssets(len(paths))
 }
 
 func TestFaultOfflineForAWhile(t *testing.T) {
@@ -151,9 +131,7 @@ func TestFaultOfflineForAWhile(t *testing.T) {
 	// A chunk whose answer was cut with the connection may be sent again (its
 	// acknowledgement never arrived); noResendAfterJournal has checked the promise
 	// that matters. There is still one asset per file.
-	if n := len(r.sim.Assets()); n != len(paths) {
-		t.Errorf("%d assets for %d files", n, len(paths))
-	}
+	r.expectAssets(len(paths))
 }
 
 func TestFault401MidFile(t *testing.T) {
@@ -182,9 +160,7 @@ func TestFault401MidFile(t *testing.T) {
 		t.Errorf("%d asset creations answered 401, %d refreshes; want some and exactly one", unauthorized, refreshes)
 	}
 	r.noResend()
-	if n := len(r.sim.Assets()); n != len(paths) {
-		t.Errorf("%d assets for %d files", n, len(paths))
-	}
+	r.expectAssets(len(paths))
 }
 
 // The device is revoked while a long file is sending its chunks. The next API call

@@ -373,6 +373,22 @@ func (r *rig) faultHits(id int) int {
 	return 0
 }
 
+// expectFired checks that the scripted fault f fired exactly want times.
+func (r *rig) expectFired(what string, f c2csim.Fault, want int) {
+	r.t.Helper()
+	if h := r.faultHits(f.ID); h != want {
+		r.t.Errorf("%s fired %d times, want %d", what, h, want)
+	}
+}
+
+// expectAssets checks that the simulator holds n assets: one per file, none orphaned.
+func (r *rig) expectAssets(n int) {
+	r.t.Helper()
+	if got := len(r.sim.Assets()); got != n {
+		r.t.Errorf("%d assets for %d files", got, n)
+	}
+}
+
 // assetsByName groups the simulator's assets by name, in creation order.
 func (r *rig) assetsByName() map[string][]c2csim.AssetInfo {
 	out := map[string][]c2csim.AssetInfo{}
