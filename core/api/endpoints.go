@@ -152,16 +152,7 @@ func (c *Client) Health(ctx context.Context) error {
 
 // CreateAsset creates an asset and returns its upload URLs (c2c-api.md §3.1).
 func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetRequest) (Asset, error) {
-	body, err := json.Marshal(r)
-	if err != nil {
-		return Asset{}, Classify(ctx, EndpointAssets, err)
-	}
-	var a Asset
-	err = c.do(ctx, call{
-		endpoint: EndpointAssets, method: http.MethodPost, path: "/v2/devices/assets", bearer: accessToken,
-		contentType: "application/json", body: body, expected: http.StatusOK,
-		timeout: c.timeout.Default, waitOnline: true,
-	}, &a)
+	a, err := c.postAsset(ctx, accessToken, r)
 	if err == nil && (a.ID == "" || len(a.UploadURLs) == 0) {
 		e := newError(EndpointAssets, UnexpectedBodyRule)
 		e.Status = http.StatusOK
@@ -174,10 +165,15 @@ func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetReq
 // CreateRealtimeAsset creates an asset for a file that is still growing; its parts are
 // registered later with RealtimeParts (c2c-api.md §3.6).
 func (c *Client) CreateRealtimeAsset(ctx context.Context, accessToken string, r RealtimeAssetRequest) (Asset, error) {
-	body, err := json.Marshal(struct {
+	return c.postAsset(ctx, accessToken, struct {
 		RealtimeAssetRequest
 		Realtime bool `json:"is_realtime_upload"`
 	}{r, true})
+}
+
+// postAsset is the one asset-creating request of both kinds, with payload as its JSON body.
+func (c *Client) postAsset(ctx context.Context, accessToken string, payload any) (Asset, error) {
+	body, err := json.Marshal(payload)
 	if err != nil {
 		return Asset{}, Classify(ctx, EndpointAssets, err)
 	}
