@@ -11,13 +11,17 @@ import (
 	"strings"
 	"time"
 
+	"gopkg.in/natefinch/lumberjack.v2"
+
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/redact"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
+	"github.com/c2c-uploader/c2c-uploader/store/lock"
 )
 
 // DefaultAPIURL is the real service.
@@ -33,29 +37,57 @@ type wiring struct {
 	svc     *core.Service
 	sim     *c2csim.Server // demo mode only
 	journal *journal.Journal
-	logFile *os.File
+	lock    *lock.Lock // nil when another process holds the data folder (readOnly)
+	log     io.Closer
 	dataDir string
 	apiURL  string
 	logger  *slog.Logger
+	// readOnly is set when another process holds the data folder and this command only
+	// reads (status): holder says who.
+	readOnly bool
+	holder   lock.Holder
+	// pairing is the data folder's record of its pairing (paired: ok).
+	pairing   store.PairingRecord
+	paired    bool
+	otherAPI  string // the API this run asked for, when the folder is paired with another
+	damages   []journal.Damage
+	tokenKind string // store.TokenStoreKeychain or store.TokenStoreFile
+	tokens    auth.TokenStore
 }
 
-// setup wires store, core and (in demo mode) the simulator.
+// readOnlyCommands may run while another process holds the data folder: they read it and
+// write nothing (no journal write, no token use).
+var readOnlyCommands = map[string]bool{"status": true}
+
+// setup wires store, core and (in demo mode) the simulator. A *lock.HeldError means
+// another process holds the data folder.
 func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 	a := &wiring{}
 	var err error
-	a.dataDir = o.dataDir
-	if a.dataDir == "" {
-		if a.dataDir, err = store.DefaultDataDir(o.demo); err != nil {
-			return nil, err
-		}
-	}
-	if err := os.MkdirAll(a.dataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("creating the data folder: %w", err)
-	}
-	secrets := &redact.Secrets{}
-	if a.logger, a.logFile, err = openLog(a.dataDir, secrets, o.verbose, stderr); err != nil {
+	if a.dataDir, err = dataDir(o); err != nil {
 		return nil, err
 	}
+	command := o.command
+	if command == "" {
+		command = "window"
+	}
+	if a.lock, err = lock.Acquire(a.dataDir, lock.Holder{Command: command}); err != nil {
+		held, ok := lock.IsHeld(err)
+		if !ok || !readOnlyCommands[o.command] {
+			return nil, err
+		}
+		a.readOnly, a.holder = true, held.Holder
+	}
+	secrets := &redact.Secrets{}
+	if a.logger, a.log, err = openLog(a.dataDir, secrets, o.verbose, a.readOnly, stderr); err != nil {
+		a.close()
+		return nil, err
+	}
+	// Nothing the app starts may inherit the secrets (and nothing should: no child
+	// process is meant to be started, but D-Bus and libraries have tried).
+	passphrase := os.Getenv(store.PassphraseEnv)
+	secrets.Add(passphrase)
+	_ = os.Unsetenv(store.PassphraseEnv)
 	keyringService := o.keyringService
 	apiURL := o.apiURL
 	var secret string
@@ -63,27 +95,46 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		if keyringService == "" {
 			keyringService = store.DefaultKeychainService + "-demo"
 		}
+		// The simulator starts empty each run: so do the demo's queue and pairing.
+		for _, name := range []string{"journal.db", "journal.db-wal", "journal.db-shm", journal.LedgerName, "pairing.json", store.TokenFileName} {
+			_ = os.Remove(filepath.Join(a.dataDir, name))
+		}
+		_ = store.NewKeychain(keyringService, "").DeleteAll(ctx)
 		if a.sim, err = startDemoSimulator(a.dataDir, a.logger); err != nil {
 			a.close()
 			return nil, err
 		}
 		apiURL, secret = a.sim.URL(), c2csim.DemoClientSecret
-		// The simulator starts empty each run: so do the demo's queue and pairing.
-		_ = os.Remove(filepath.Join(a.dataDir, "journal.db"))
-		_ = store.NewKeychain(keyringService).Delete(ctx)
-	} else {
-		if secret, err = store.ClientSecret(a.dataDir, clientSecret); err != nil {
-			a.close()
-			return nil, err
-		}
+	} else if secret, err = store.ClientSecret(a.dataDir, clientSecret); err != nil {
+		a.close()
+		return nil, err
 	}
+	_ = os.Unsetenv("C2C_CLIENT_SECRET")
 	secrets.Add(secret)
+	if a.pairing, a.paired, err = store.LoadPairing(a.dataDir); err != nil {
+		a.close()
+		return nil, err
+	}
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
-	if _, err := api.ValidateBaseURL(apiURL); err != nil {
+	origin, err := api.Origin(apiURL)
+	if err != nil {
 		a.close()
 		return nil, err
+	}
+	if a.paired && a.pairing.APIOrigin != origin {
+		// The tokens of this folder belong to the API it was paired with, and go nowhere
+		// else: unpair talks to that API; status says so; everything else stops.
+		switch o.command {
+		case "unpair":
+			apiURL, origin = a.pairing.APIURL, a.pairing.APIOrigin
+		case "status":
+			a.otherAPI = apiURL
+		default:
+			a.close()
+			return nil, &otherAPIError{paired: a.pairing.APIURL, asked: apiURL}
+		}
 	}
 	a.apiURL = apiURL
 	clientID, err := store.ClientID(a.dataDir)
@@ -91,28 +142,138 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		a.close()
 		return nil, err
 	}
-	var moved *journal.MovedAsideError
-	a.journal, err = journal.Open(ctx, filepath.Join(a.dataDir, "journal.db"))
-	if err != nil && !errors.As(err, &moved) {
+	if err := a.openTokens(o, keyringService, store.Account(clientID, origin), passphrase, secrets); err != nil {
 		a.close()
 		return nil, err
 	}
-	a.svc, err = core.New(core.Config{
+	if err := a.openJournal(ctx); err != nil {
+		a.close()
+		return nil, err
+	}
+	cfg := core.Config{
 		APIURL: apiURL, ClientVersion: appVersion(),
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: secret},
-		Tokens:      store.RegisteringStore{TokenStore: store.NewKeychain(keyringService), Secrets: secrets},
+		Tokens:      a.tokens,
 		Journal:     a.journal, Settings: upload.DefaultSettings(), Logger: a.logger,
-	})
-	if err != nil {
+	}
+	if !a.readOnly {
+		cfg.Revocations = store.RegisteringStore{TokenStore: subStore(a.tokens, "revoke"), Secrets: secrets}
+		cfg.Pairings = store.PairingBook{Dir: a.dataDir, APIURL: apiURL, APIOrigin: origin, TokenStore: a.tokenKind}
+	}
+	if a.svc, err = core.New(cfg); err != nil {
 		a.close()
 		return nil, err
 	}
-	if moved != nil {
-		a.svc.Warn(core.Alert{Kind: core.AlertJournalMovedAway, Message: moved.Error()})
+	if !a.readOnly {
+		a.logger.Info("started", "version", appVersion(), "command", command, "api", apiURL, "data_dir", a.dataDir,
+			"demo", o.demo, "token_store", a.tokenKind)
 	}
-	a.logger.Info("started", "version", appVersion(), "api", apiURL, "data_dir", a.dataDir, "demo", o.demo)
 	return a, nil
 }
+
+// dataDir is the data folder of this run, made if missing.
+func dataDir(o options) (string, error) {
+	dir := o.dataDir
+	if dir == "" {
+		var err error
+		if dir, err = store.DefaultDataDir(o.demo); err != nil {
+			return "", err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("creating the data folder: %w", err)
+	}
+	return filepath.Abs(dir)
+}
+
+// otherAPIError: the data folder is paired with one API and this run asked for another.
+type otherAPIError struct{ paired, asked string }
+
+func (e *otherAPIError) Error() string {
+	return fmt.Sprintf("this data folder is paired with %s, not %s; run `c2c-uploader unpair` (it ends that pairing), then pair again with --api %s",
+		e.paired, e.asked, e.asked)
+}
+
+// openTokens picks where the tokens live: where the folder's pairing put them, else
+// where --token-store says (the keychain by default). In read-only mode no token is read:
+// the process holding the folder owns them, and a refresh here would spend its refresh
+// token.
+func (a *wiring) openTokens(o options, service, account, passphrase string, secrets *redact.Secrets) error {
+	kind := o.tokenStore
+	if a.paired && a.pairing.TokenStore != "" {
+		if kind != "" && kind != a.pairing.TokenStore {
+			return fmt.Errorf("this data folder keeps its pairing in the %s; run `c2c-uploader unpair` first to keep it in the %s",
+				tokenStoreWords(a.pairing.TokenStore), tokenStoreWords(kind))
+		}
+		kind = a.pairing.TokenStore
+	}
+	if kind == "" {
+		kind = store.TokenStoreKeychain
+	}
+	a.tokenKind = kind
+	var ts auth.TokenStore
+	switch {
+	case a.readOnly || a.otherAPI != "":
+		ts = store.NoTokens{}
+	case kind == store.TokenStoreFile:
+		f, err := store.OpenTokenFile(filepath.Join(a.dataDir, store.TokenFileName), passphrase, account)
+		if err != nil {
+			return err
+		}
+		ts = f
+	default:
+		ts = store.NewKeychain(service, account)
+	}
+	a.tokens = store.RegisteringStore{TokenStore: ts, Secrets: secrets}
+	return nil
+}
+
+func tokenStoreWords(kind string) string {
+	if kind == store.TokenStoreFile {
+		return "encrypted token file"
+	}
+	return "keychain"
+}
+
+// subStore is the store's slot for a pairing waiting to be revoked.
+func subStore(ts auth.TokenStore, name string) auth.TokenStore {
+	if rs, ok := ts.(store.RegisteringStore); ok {
+		ts = rs.TokenStore
+	}
+	switch s := ts.(type) {
+	case *store.Keychain:
+		return s.Sub(name)
+	case *store.TokenFile:
+		return s.Sub(name)
+	}
+	return store.NoTokens{}
+}
+
+// openJournal opens the upload journal: for reading only when another process holds the
+// folder; otherwise for writing, moving a damaged one aside (its notice stays until the
+// person acknowledges it).
+func (a *wiring) openJournal(ctx context.Context) error {
+	path := filepath.Join(a.dataDir, "journal.db")
+	var err error
+	if a.readOnly {
+		a.journal, err = journal.OpenReadOnly(ctx, path)
+	} else {
+		var moved *journal.MovedAsideError
+		a.journal, err = journal.Open(ctx, path)
+		if errors.As(err, &moved) {
+			a.logger.Error("the upload journal was damaged and moved aside", "err", moved)
+			err = nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	a.damages, err = journal.Damages(path)
+	return err
+}
+
+// journalPath is the upload journal of the data folder.
+func (a *wiring) journalPath() string { return filepath.Join(a.dataDir, "journal.db") }
 
 func (a *wiring) close() {
 	if a.svc != nil {
@@ -129,8 +290,11 @@ func (a *wiring) close() {
 	if a.sim != nil {
 		_ = a.sim.Close()
 	}
-	if a.logFile != nil {
-		_ = a.logFile.Close()
+	if a.log != nil {
+		_ = a.log.Close()
+	}
+	if a.lock != nil {
+		_ = a.lock.Release()
 	}
 }
 
@@ -145,27 +309,38 @@ func startDemoSimulator(dataDir string, logger *slog.Logger) (*c2csim.Server, er
 	})
 }
 
-// openLog writes the log to <data-dir>/logs/c2c-uploader.log (the previous run's log is
-// kept as .1), through the redactor, and to stderr too with --verbose.
-func openLog(dataDir string, secrets *redact.Secrets, verbose bool, stderr io.Writer) (*slog.Logger, *os.File, error) {
-	dir := filepath.Join(dataDir, "logs")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, nil, fmt.Errorf("creating the log folder: %w", err)
+// Log files: rotated by size, a few kept, appended to by every run (lumberjack).
+const (
+	logMaxMB    = 10
+	logBackups  = 5
+	logFileName = "c2c-uploader.log"
+)
+
+// openLog writes the log to <data-dir>/logs/c2c-uploader.log, appending, rotated by size
+// (gopkg.in/natefinch/lumberjack.v2), through the redactor, and to stderr too with
+// --verbose. A read-only run writes no log file: the process that holds the folder owns
+// it. The logger is also slog's default, so that nothing logs around the redactor.
+func openLog(dataDir string, secrets *redact.Secrets, verbose, readOnly bool, stderr io.Writer) (*slog.Logger, io.Closer, error) {
+	var (
+		w      io.Writer = io.Discard
+		closer io.Closer = io.NopCloser(nil)
+	)
+	if !readOnly {
+		dir := filepath.Join(dataDir, "logs")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, nil, fmt.Errorf("creating the log folder: %w", err)
+		}
+		lj := &lumberjack.Logger{Filename: filepath.Join(dir, logFileName), MaxSize: logMaxMB, MaxBackups: logBackups}
+		w, closer = lj, lj
 	}
-	path := filepath.Join(dir, "c2c-uploader.log")
-	_ = os.Rename(path, path+".1")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("opening the log: %w", err)
-	}
-	var w io.Writer = f
 	if verbose {
-		w = io.MultiWriter(f, stderr)
+		w = io.MultiWriter(w, stderr)
 	}
 	level := slog.LevelInfo
 	if strings.EqualFold(os.Getenv("C2C_LOG_LEVEL"), "debug") {
 		level = slog.LevelDebug // one line per request attempt, for support and the field trial
 	}
-	h := redact.NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), secrets)
-	return slog.New(h), f, nil
+	logger := slog.New(redact.NewTextHandler(w, level, secrets))
+	slog.SetDefault(logger)
+	return logger, closer, nil
 }

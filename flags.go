@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/store"
 )
 
 // commands are the headless sub-commands; with none, the window opens (with any file
@@ -25,6 +27,9 @@ type options struct {
 	json           bool
 	timeout        time.Duration
 	force          bool
+	toCurrent      bool
+	acknowledge    bool
+	tokenStore     string
 	verbose        bool
 	version        bool
 }
@@ -40,6 +45,9 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON event per line on stdout (human text stays on stderr)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "pair: give up after this long (exit 124)")
 	fs.BoolVar(&o.force, "force", false, "upload: queue files again even if they were uploaded already")
+	fs.BoolVar(&o.toCurrent, "to-current-project", false, "upload: send files queued for another project to the one this computer is paired with now")
+	fs.BoolVar(&o.acknowledge, "acknowledge", false, "status: the warnings shown (a damaged upload history) have been read; stop showing them")
+	fs.StringVar(&o.tokenStore, "token-store", os.Getenv("C2C_TOKEN_STORE"), "pair: where to keep the tokens: keychain (default), or file (encrypted in the data folder with the passphrase in "+store.PassphraseEnv+") [C2C_TOKEN_STORE]")
 	fs.BoolVar(&o.verbose, "verbose", false, "also write the log to stderr")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Usage = func() {
@@ -78,6 +86,18 @@ Flags:
 		o.command, positional = positional[0], positional[1:]
 	}
 	o.paths = positional
+	if o.command == "" && len(o.paths) > 0 {
+		// A word that is neither a command nor an existing path is a typo, not a file
+		// to open (the headless contract in design.md).
+		if _, err := os.Lstat(o.paths[0]); err != nil {
+			return o, fmt.Errorf("unknown command %q: not a command (pair, upload, status, unpair, sim) nor a file or folder (see -h)", o.paths[0])
+		}
+	}
+	switch o.tokenStore {
+	case "", store.TokenStoreKeychain, store.TokenStoreFile:
+	default:
+		return o, fmt.Errorf("--token-store is %q: use keychain or file", o.tokenStore)
+	}
 	switch {
 	case o.command == "upload" && len(o.paths) == 0:
 		return o, errors.New("upload needs at least one file or folder")

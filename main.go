@@ -9,7 +9,11 @@ import (
 	"os"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
-	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale" // before Fyne reads the locale
+	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale"  // before Fyne reads the locale
+	_ "github.com/c2c-uploader/c2c-uploader/internal/nodbuslaunch" // before anything talks to D-Bus
+	"github.com/c2c-uploader/c2c-uploader/store"
+	"github.com/c2c-uploader/c2c-uploader/store/journal"
+	"github.com/c2c-uploader/c2c-uploader/store/lock"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 )
 
@@ -38,11 +42,31 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	a, err := setup(ctx, o, stderr)
 	if err != nil {
+		if held, ok := lock.IsHeld(err); ok {
+			fmt.Fprintf(stderr, "c2c-uploader: %v; try again once it has finished%s.\n", held, closeHint(held))
+			return cli.ExitFailed
+		}
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
 		return cli.ExitFailed
 	}
 	defer a.close()
-	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
+		ToCurrentProject: o.toCurrent, AcknowledgeAsked: o.acknowledge,
+		APIURL: a.apiURL, DataDir: a.dataDir, TokenStore: a.tokenKind,
+		CheckTokens:    a.tokens.(store.RegisteringStore).Check,
+		Acknowledge:    func() error { return journal.AcknowledgeDamage(a.journalPath()) },
+		RecordedPaired: a.paired, RecordedProject: a.pairing.ProjectName, RecordedAPI: a.pairing.APIURL,
+		OtherAPI: a.otherAPI,
+	}
+	for _, d := range a.damages {
+		co.Notices = append(co.Notices, d.Message())
+	}
+	if a.readOnly {
+		co.HeldBy = a.holder.String()
+		if a.holder.PID == 0 {
+			co.HeldBy = "another C2C Uploader"
+		}
+	}
 	if a.sim != nil {
 		co.AutoApprove = func(_ context.Context, code string) error {
 			fmt.Fprintln(stderr, "  (demo: approving the code in the built-in simulator)")
@@ -65,6 +89,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		return cli.Unpair(ctx, a.svc, co)
 	}
+}
+
+// closeHint tells how to end what holds the folder, when it is the window.
+func closeHint(held *lock.HeldError) string {
+	if held.Known && held.Holder.Command == "window" {
+		return " (or quit the window)"
+	}
+	return ""
 }
 
 // isTerminal tells whether w is a character device (live progress bars) rather than a

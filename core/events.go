@@ -44,6 +44,8 @@ const (
 	AlertPaymentRequired  AlertKind = AlertKind(upload.AlertPaymentRequired)
 	AlertClientRejected   AlertKind = AlertKind(upload.AlertClientRejected)
 	AlertVersionRejected  AlertKind = AlertKind(upload.AlertVersionRejected)
+	AlertOtherProject     AlertKind = AlertKind(upload.AlertOtherProject)
+	AlertDiskFull         AlertKind = AlertKind(upload.AlertDiskFull)
 	AlertReconnect        AlertKind = "reconnect"
 	AlertKeychain         AlertKind = "keychain"
 	AlertJournalMovedAway AlertKind = "journal-moved-aside"

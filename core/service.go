@@ -30,9 +30,15 @@ type Config struct {
 	ClientVersion string
 	Credentials   api.Credentials
 	Tokens        auth.TokenStore
-	Journal       upload.Journal
-	Settings      upload.Settings
-	Logger        *slog.Logger
+	// Revocations keeps a pairing an unpair could not revoke (offline) until the API is
+	// reached; nil: such a pairing is dropped.
+	Revocations auth.TokenStore
+	// Pairings remembers which project the installation is paired with (the data
+	// folder's record); nil: not remembered.
+	Pairings auth.Recorder
+	Journal  upload.Journal
+	Settings upload.Settings
+	Logger   *slog.Logger
 
 	// Knobs for tests and the field trial; zero values are the product's.
 	Policy    retry.Policy
@@ -91,11 +97,12 @@ func New(cfg Config) (*Service, error) {
 	s.monitor.SetHealth(client)
 	s.auth = auth.New(auth.Config{
 		API: client, Credentials: cfg.Credentials, Store: cfg.Tokens, Policy: cfg.Policy,
+		Revocations: cfg.Revocations, Record: cfg.Pairings,
 		Online: s.monitor.Gate(), Logger: cfg.Logger,
 		OnChange: s.authChanged,
 	})
 	s.engine = upload.New(upload.Config{
-		Journal: cfg.Journal, Client: client, Auth: s.auth, Policy: cfg.Policy,
+		Journal: cfg.Journal, Client: client, Auth: authorizer{s.auth}, Policy: cfg.Policy,
 		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings,
 		Logger: cfg.Logger, OnEvent: s.engineEvent,
 		StallTimeout: cfg.Upload.StallTimeout, SettleTime: cfg.Upload.SettleTime,
@@ -201,7 +208,20 @@ func (s *Service) heartbeat(ctx context.Context) error {
 
 func (s *Service) alert(a Alert) { s.bus.publish(Event{Type: EventAlert, Alert: &a}) }
 
+// authorizer is the token manager as the engine sees it.
+type authorizer struct{ *auth.Manager }
+
+func (a authorizer) ProjectOf(ctx context.Context, token string) (upload.Project, error) {
+	p, err := a.Manager.ProjectOf(ctx, token)
+	return upload.Project{ID: p.ID, Name: p.Name}, err
+}
+
 func (s *Service) authChanged(st auth.Status) {
+	if st.ProjectID != "" {
+		// Files queued from now on are meant for this project; files meant for another
+		// are held (upload.Engine.SetProject).
+		s.engine.SetProject(upload.Project{ID: st.ProjectID, Name: st.ProjectName})
+	}
 	s.bus.publish(Event{Type: EventAuth, Auth: &st})
 	if st.State != auth.NeedsReconnect {
 		return
@@ -291,7 +311,10 @@ func (s *Service) CancelPairing() {
 }
 
 // Unpair revokes the pairing and deletes the tokens; the queue and its history stay.
-func (s *Service) Unpair(ctx context.Context) error { return s.auth.Unpair(ctx) }
+// When the API cannot be reached, the revocation is kept and sent at a later start.
+func (s *Service) Unpair(ctx context.Context) (auth.UnpairResult, error) {
+	return s.auth.Unpair(ctx)
+}
 
 // Add queues files and folders.
 func (s *Service) Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error) {
@@ -313,6 +336,12 @@ func (s *Service) Retry(ctx context.Context, sel upload.Selector) error {
 
 func (s *Service) Cancel(ctx context.Context, sel upload.Selector) error {
 	return s.engine.Cancel(ctx, sel)
+}
+
+// Redirect sends held files (meant for another project) to the project the device is
+// paired with now.
+func (s *Service) Redirect(ctx context.Context, sel upload.Selector) error {
+	return s.engine.Redirect(ctx, sel)
 }
 
 // Remove takes a file off the list.

@@ -33,18 +33,30 @@ const (
 const keychainTimeout = 10 * time.Second
 
 // Keychain is the auth.TokenStore on the OS keychain (Secret Service on Linux, Keychain
-// on macOS, Credential Manager on Windows), through go-keyring.
+// on macOS, Credential Manager on Windows), through go-keyring. Its entries belong to
+// one installation and one API: their names hold the data folder's client id and the
+// API's origin (see Account), so a new data folder starts unpaired and tokens are never
+// read for another API.
 type Keychain struct {
 	service string
+	account string
 	timeout time.Duration
 	backend backend
+	// check runs before every call: on Linux, that a Secret Service runs (nothing is
+	// started to provide one).
+	check func(context.Context) error
 }
+
+// Account names the keychain entries of one installation (its client id) talking to one
+// API (its origin).
+func Account(clientID, origin string) string { return origin + " " + clientID }
 
 // backend is go-keyring's API; tests put a blocking one in its place.
 type backend interface {
 	Get(service, user string) (string, error)
 	Set(service, user, password string) error
 	Delete(service, user string) error
+	DeleteAll(service string) error
 }
 
 type goKeyring struct{}
@@ -52,15 +64,33 @@ type goKeyring struct{}
 func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
 func (goKeyring) Set(service, user, pw string) error       { return keyring.Set(service, user, pw) }
 func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
+func (goKeyring) DeleteAll(service string) error           { return keyring.DeleteAll(service) }
 
 var _ auth.TokenStore = (*Keychain)(nil)
 
-// NewKeychain uses entries under service ("" means DefaultKeychainService).
-func NewKeychain(service string) *Keychain {
+// NewKeychain uses the entries of account (see Account) under service ("" means
+// DefaultKeychainService).
+func NewKeychain(service, account string) *Keychain {
 	if service == "" {
 		service = DefaultKeychainService
 	}
-	return &Keychain{service: service, timeout: keychainTimeout, backend: goKeyring{}}
+	return &Keychain{service: service, account: account, timeout: keychainTimeout, backend: goKeyring{}, check: checkSecretService}
+}
+
+// Sub is the keychain entries of the same account kept apart under another name: the
+// pairing an unpair could not revoke yet lives beside the current one.
+func (k *Keychain) Sub(name string) *Keychain {
+	c := *k
+	c.account = k.account + " " + name
+	return &c
+}
+
+// entry is the keychain's user name for one value of this account.
+func (k *Keychain) entry(name string) string {
+	if k.account == "" {
+		return name
+	}
+	return name + " " + k.account
 }
 
 // Service is the keychain service name in use.
@@ -92,13 +122,12 @@ func (e *KeychainError) Error() string { return e.Advice() + " (" + e.Err.Error(
 func (e *KeychainError) Advice() string {
 	switch e.Problem {
 	case KeychainMissing:
-		return "No keychain is available (no Secret Service is running in this session). " +
-			"Install and start gnome-keyring (or another Secret Service such as KeePassXC) and log in to a desktop session; " +
-			"until then the pairing is kept in memory only and will not survive a restart."
+		return "No keychain is available: no Secret Service (gnome-keyring, KeePassXC) runs in this session. " +
+			"Install gnome-keyring (or turn on KeePassXC's Secret Service) and log in to a desktop session where it runs."
 	case KeychainLocked:
-		return "The keychain is locked. Unlock your keyring, then press Retry."
+		return "The keychain is locked. Unlock your keyring (log in to the desktop, or open Passwords and Keys), then try again."
 	case KeychainTimeout:
-		return "The keychain did not answer in time; it may be waiting for you to unlock it. Unlock your keyring, then press Retry."
+		return "The keychain did not answer in time; it may be waiting for you to unlock it. Unlock your keyring, then try again."
 	case KeychainTooBig:
 		return "A token is too large for this system's keychain (Windows allows 2,560 bytes per secret)."
 	}
@@ -167,12 +196,22 @@ func (k *Keychain) Save(ctx context.Context, t api.Tokens) error {
 // Delete removes the tokens; missing entries are not an error.
 func (k *Keychain) Delete(ctx context.Context) error {
 	for _, name := range []string{entryAccess, entryExpiry, entryRefresh} {
-		err := k.run(ctx, "delete a token", func() error { return k.backend.Delete(k.service, name) })
+		err := k.run(ctx, "delete a token", func() error { return k.backend.Delete(k.service, k.entry(name)) })
 		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return err
 		}
 	}
 	return nil
+}
+
+// DeleteAll removes every entry of the service, of every installation and API: for a
+// demo starting afresh and for tests cleaning up.
+func (k *Keychain) DeleteAll(ctx context.Context) error {
+	err := k.run(ctx, "delete the tokens", func() error { return k.backend.DeleteAll(k.service) })
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return err
 }
 
 // Check tells whether the keychain works, without touching the tokens: it reads an
@@ -189,25 +228,37 @@ func (k *Keychain) get(ctx context.Context, name string) (string, error) {
 	var v string
 	err := k.run(ctx, "read a token", func() error {
 		var err error
-		v, err = k.backend.Get(k.service, name)
+		v, err = k.backend.Get(k.service, k.entry(name))
 		return err
 	})
 	return v, err
 }
 
 func (k *Keychain) set(ctx context.Context, name, value string) error {
-	return k.run(ctx, "store a token", func() error { return k.backend.Set(k.service, name, value) })
+	return k.run(ctx, "store a token", func() error { return k.backend.Set(k.service, k.entry(name), value) })
 }
 
 // run makes one keychain call on its own goroutine with a deadline. A call that does not
 // answer is abandoned (it may be blocked behind an unlock prompt) and reported.
 func (k *Keychain) run(ctx context.Context, op string, call func() error) error {
 	done := make(chan error, 1)
-	go func() { done <- call() }()
+	go func() {
+		if k.check != nil {
+			if err := k.check(ctx); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- call()
+	}()
 	timer := time.NewTimer(k.timeout)
 	defer timer.Stop()
 	select {
 	case err := <-done:
+		var ke *KeychainError
+		if errors.As(err, &ke) {
+			return err
+		}
 		return classifyKeyring(op, err)
 	case <-timer.C:
 		return &KeychainError{Op: op, Problem: KeychainTimeout, Err: context.DeadlineExceeded}

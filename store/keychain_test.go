@@ -61,7 +61,7 @@ func roundTrip(t *testing.T, k *Keychain) {
 // Service: gnome-keyring under dbus-run-session, which scripts/test.sh starts and unlocks
 // (and then sets C2C_REQUIRE_KEYRING=1, so this test cannot be skipped in CI).
 func TestKeychainRealSecretService(t *testing.T) {
-	k := NewKeychain("c2c-uploader-test-" + uuid.NewString()[:8])
+	k := NewKeychain("c2c-uploader-test-"+uuid.NewString()[:8], Account(uuid.NewString(), "https://api.example.test"))
 	if err := k.Check(t.Context()); err != nil {
 		if os.Getenv("C2C_REQUIRE_KEYRING") == "1" {
 			t.Fatalf("a Secret Service is required here but does not work: %v", err)
@@ -76,7 +76,7 @@ func TestKeychainRealSecretService(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer k.Delete(context.Background())
-		out, err := exec.Command("secret-tool", "lookup", "service", k.Service(), "username", entryRefresh).Output()
+		out, err := exec.Command("secret-tool", "lookup", "service", k.Service(), "username", k.entry(entryRefresh)).Output()
 		if err != nil {
 			t.Fatalf("secret-tool lookup: %v", err)
 		}
@@ -134,6 +134,20 @@ func (b *mapBackend) Delete(service, user string) error {
 	return nil
 }
 
+func (b *mapBackend) DeleteAll(service string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.err != nil {
+		return b.err
+	}
+	for k := range b.m {
+		if strings.HasPrefix(k, service+"/") {
+			delete(b.m, k)
+		}
+	}
+	return nil
+}
+
 func testKeychain(b backend) *Keychain {
 	return &Keychain{service: "c2c-mock", timeout: keychainTimeout, backend: b}
 }
@@ -186,8 +200,8 @@ func TestKeychainErrorsAreClassified(t *testing.T) {
 		advice  string
 	}{
 		{errors.New("The name org.freedesktop.secrets was not provided by any .service files"), KeychainMissing, "No keychain is available"},
-		{errors.New("exec: \"dbus-launch\": executable file not found in $PATH"), KeychainMissing, "install and start gnome-keyring"},
-		{fmt.Errorf("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), KeychainLocked, "Unlock your keyring, then press Retry"},
+		{errors.New("exec: \"dbus-launch\": executable file not found in $PATH"), KeychainMissing, "Install gnome-keyring"},
+		{fmt.Errorf("failed to unlock correct collection '/org/freedesktop/secrets/aliases/default'"), KeychainLocked, "Unlock your keyring (log in to the desktop, or open Passwords and Keys), then try again"},
 		{keyring.ErrSetDataTooBig, KeychainTooBig, "2,560 bytes"},
 		{errors.New("something else"), KeychainOther, "The keychain failed"},
 	}
@@ -213,6 +227,7 @@ func (b blockingBackend) Get(string, string) (string, error) {
 }
 func (b blockingBackend) Set(string, string, string) error { <-b.release; return nil }
 func (b blockingBackend) Delete(string, string) error      { <-b.release; return nil }
+func (b blockingBackend) DeleteAll(string) error           { <-b.release; return nil }
 
 func TestKeychainThatDoesNotAnswerTimesOut(t *testing.T) {
 	b := blockingBackend{release: make(chan struct{})}
@@ -251,7 +266,7 @@ func TestKeychainCallHonoursCancellation(t *testing.T) {
 // for the life of a process, so each case needs a process of its own.
 func TestKeychainMissingSecretServiceForReal(t *testing.T) {
 	if os.Getenv("C2C_KEYCHAIN_CHILD") == "missing" {
-		fmt.Println("RESULT", problemOf(NewKeychain("c2c-child").Check(context.Background())))
+		fmt.Println("RESULT", problemOf(NewKeychain("c2c-child", "").Check(context.Background())))
 		return
 	}
 	out := runChild(t, "TestKeychainMissingSecretServiceForReal", "missing",
@@ -263,7 +278,7 @@ func TestKeychainMissingSecretServiceForReal(t *testing.T) {
 
 func TestKeychainLockedForReal(t *testing.T) {
 	if os.Getenv("C2C_KEYCHAIN_CHILD") == "locked" {
-		fmt.Println("RESULT", problemOf(NewKeychain("c2c-child").Check(context.Background())))
+		fmt.Println("RESULT", problemOf(NewKeychain("c2c-child", "").Check(context.Background())))
 		return
 	}
 	for _, tool := range []string{"dbus-run-session", "gnome-keyring-daemon"} {
@@ -276,7 +291,16 @@ func TestKeychainLockedForReal(t *testing.T) {
 	}
 	// A private session bus with a keyring daemon that nobody unlocked, and no display
 	// to ask on: the state of a login keyring after an automatic login.
-	script := `gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1; exec "$0" -test.run='^TestKeychainLockedForReal$' -test.v`
+	// The app asks only a Secret Service that runs (it starts none): wait until the
+	// daemon owns its name on the bus.
+	// (GNOME_KEYRING_CONTROL is dropped: it names the test session's own daemon, which
+	// --start would reuse instead of starting one on this bus.)
+	script := `env -u GNOME_KEYRING_CONTROL gnome-keyring-daemon --start --components=secrets >/dev/null 2>&1
+for i in $(seq 100); do
+	dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null | grep -q 'boolean true' && break
+	sleep 0.05
+done
+exec "$0" -test.run='^TestKeychainLockedForReal$' -test.v`
 	cmd := exec.CommandContext(t.Context(), "dbus-run-session", "--", "sh", "-c", script, os.Args[0])
 	cmd.Env = append(os.Environ(), "C2C_KEYCHAIN_CHILD=locked", "DISPLAY=", "HOME="+t.TempDir())
 	out, _ := cmd.CombinedOutput()

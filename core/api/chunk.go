@@ -24,7 +24,15 @@ type Chunk struct {
 	// Throttle, when set, is waited on before n bytes are handed to the transport: the
 	// bandwidth limit.
 	Throttle func(ctx context.Context, n int) error
+	// Unchanged, when set, is asked before the request and again before the chunk's
+	// last bytes are handed to the transport; an error (ErrFileChanged) stops the PUT
+	// short of its Content-Length, so S3 never stores the part. The part that completes
+	// an asset is thus never sent from a file that changed while it was read.
+	Unchanged func() error
 }
+
+// ErrFileChanged: the file changed on disk while its upload was under way.
+var ErrFileChanged = errors.New("the file changed while it was being uploaded")
 
 // PutChunk sends one chunk, streamed from the file through an io.SectionReader with an
 // exact Content-Length: nothing is buffered whole, and a retry is a fresh reader from the
@@ -57,6 +65,11 @@ func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
 			return Classify(ctx, EndpointChunk, err)
 		}
 	}
+	if ch.Unchanged != nil {
+		if err := ch.Unchanged(); err != nil {
+			return Classify(ctx, EndpointChunk, &LocalFileError{Path: ch.Path, Err: err})
+		}
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout.Chunk, errDeadline)
 	defer cancel()
 	newBody := func() io.ReadCloser {
@@ -65,7 +78,7 @@ func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
 		}
 		return &chunkReader{
 			ctx: ctx, r: io.NewSectionReader(ch.File, ch.Offset, ch.Length), path: ch.Path,
-			progress: ch.Progress, throttle: ch.Throttle,
+			progress: ch.Progress, throttle: ch.Throttle, unchanged: ch.Unchanged,
 		}
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, ch.URL, nil)
@@ -91,12 +104,13 @@ func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
 // chunkReader reads one chunk from the file, counting progress, applying the bandwidth
 // limit and marking read errors as the local file's.
 type chunkReader struct {
-	ctx      context.Context
-	r        *io.SectionReader
-	path     string
-	progress func(int64)
-	throttle func(context.Context, int) error
-	read     int64
+	ctx       context.Context
+	r         *io.SectionReader
+	path      string
+	progress  func(int64)
+	throttle  func(context.Context, int) error
+	unchanged func() error
+	read      int64
 }
 
 func (cr *chunkReader) Read(p []byte) (int, error) {
@@ -110,6 +124,13 @@ func (cr *chunkReader) Read(p []byte) (int, error) {
 		}
 	}
 	n, err := cr.r.Read(p)
+	if cr.unchanged != nil && n > 0 && cr.read+int64(n) >= cr.r.Size() {
+		// The last bytes wait until the file is known not to have changed while its
+		// earlier bytes were read; without them the PUT is incomplete and S3 drops it.
+		if cerr := cr.unchanged(); cerr != nil {
+			return 0, &LocalFileError{Path: cr.path, Err: cerr}
+		}
+	}
 	cr.read += int64(n)
 	if n > 0 && cr.progress != nil {
 		cr.progress(int64(n))

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,9 +163,39 @@ func ValidateBaseURL(raw string) (*url.URL, error) {
 	if err := checkScheme(u); err != nil {
 		return nil, err
 	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return nil, fmt.Errorf("the API URL %q has no valid port (%q is not between 1 and 65535)", raw, p)
+		}
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("the API URL %q holds a user name or password; leave them out", u.Redacted())
+	}
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
 	return u, nil
+}
+
+// Origin is the scheme, host and port of an API URL, as tokens are bound to it:
+// "https://api.frame.io" for "https://API.frame.io:443/v2/". A data folder's tokens are
+// only ever sent to the origin it was paired with.
+func Origin(raw string) (string, error) {
+	u, err := ValidateBaseURL(raw)
+	if err != nil {
+		return "", err
+	}
+	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	port := u.Port()
+	if (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		port = ""
+	}
+	if port != "" {
+		host += ":" + port
+	}
+	return u.Scheme + "://" + host, nil
 }
 
 func checkScheme(u *url.URL) error {

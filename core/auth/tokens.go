@@ -28,6 +28,21 @@ type TokenStore interface {
 // ErrNoTokens means the store holds no pairing.
 var ErrNoTokens = errors.New("no tokens stored")
 
+// Recorder remembers, beside the tokens, with which project the installation is paired
+// (store keeps it in the data folder). Paired is told after every answer of
+// GET /v2/devices/me; Unpaired once the pairing is given up.
+type Recorder interface {
+	Paired(p Project) error
+	Unpaired() error
+}
+
+// Project is the project a pairing uploads to.
+type Project struct {
+	ID         string
+	Name       string
+	DeviceName string
+}
+
 // ErrNeedsReconnect is returned to a refresh that ended with the device needing to be
 // paired again.
 var ErrNeedsReconnect = errors.New("the device needs to be reconnected to its project")
@@ -70,6 +85,11 @@ type Config struct {
 	API         API
 	Credentials api.Credentials
 	Store       TokenStore
+	// Revocations keeps the tokens of a pairing that Unpair could not revoke (the API
+	// was out of reach) until Run reaches the API; nil: such tokens are dropped.
+	Revocations TokenStore
+	// Record, when set, is told of the project after every lookup, and of unpairing.
+	Record Recorder
 	Policy      retry.Policy
 	// Online is the connectivity gate; refreshes wait at it like every call.
 	Online *retry.Gate
@@ -96,6 +116,8 @@ type Manager struct {
 	pairing int
 	status  Status
 	flight  *flight
+	// project is the current pairing's project, once GET /v2/devices/me told it.
+	project Project
 }
 
 // flight is one refresh under way; everyone who needs it waits on done.
@@ -165,7 +187,10 @@ func (m *Manager) Load(ctx context.Context) error {
 func (m *Manager) Adopt(ctx context.Context, t api.Tokens) error {
 	m.mu.Lock()
 	m.pairing++
+	m.project = Project{}
 	m.mu.Unlock()
+	// Until the new pairing's project is known, the old one's name must not show.
+	m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = "", "", "" })
 	// The approval is spent: the tokens are kept even if the caller is going away.
 	warning := m.save(context.WithoutCancel(ctx), t)
 	m.use(t, warning)
@@ -221,17 +246,62 @@ func (m *Manager) fetchDevice() {
 func (m *Manager) RefreshDevice(ctx context.Context) error { return m.fetchDeviceNow(ctx) }
 
 func (m *Manager) fetchDeviceNow(ctx context.Context) error {
-	var d api.Device
-	err := m.Do(ctx, api.EndpointMe, func(ctx context.Context, token string) error {
-		var err error
-		d, err = m.cfg.API.Me(ctx, token)
+	return m.Do(ctx, api.EndpointMe, func(ctx context.Context, token string) error {
+		_, err := m.lookUpProject(ctx, token)
 		return err
 	})
-	if err != nil {
-		return err
+}
+
+// ProjectOf is the project that token uploads to: the project of the current pairing
+// when token is its access token and the project is known, else what
+// GET /v2/devices/me says for token (one attempt, for the caller's retry loop). A file
+// meant for one project checks this inside the very call that creates its asset, so a
+// re-pairing between the check and the creation cannot send it elsewhere.
+func (m *Manager) ProjectOf(ctx context.Context, token string) (Project, error) {
+	m.mu.Lock()
+	if token != "" && token == m.tokens.AccessToken && m.project.ID != "" {
+		p := m.project
+		m.mu.Unlock()
+		return p, nil
 	}
-	m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = d.ProjectName, d.ProjectID, d.Name })
-	return nil
+	m.mu.Unlock()
+	return m.lookUpProject(ctx, token)
+}
+
+// lookUpProject asks GET /v2/devices/me with token and, when token still belongs to the
+// current pairing, takes the answer as its project.
+func (m *Manager) lookUpProject(ctx context.Context, token string) (Project, error) {
+	m.mu.Lock()
+	generation := m.pairing
+	m.mu.Unlock()
+	d, err := m.cfg.API.Me(ctx, token)
+	if err != nil {
+		return Project{}, err
+	}
+	p := Project{ID: d.ProjectID, Name: d.ProjectName, DeviceName: d.Name}
+	m.mu.Lock()
+	current := m.pairing == generation && m.status.State != Unpaired
+	if current {
+		m.project = p
+	}
+	m.mu.Unlock()
+	if !current {
+		return p, nil
+	}
+	m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = p.Name, p.ID, p.DeviceName })
+	if m.cfg.Record != nil && p.ID != "" {
+		if err := m.cfg.Record.Paired(p); err != nil {
+			m.cfg.Logger.Warn("the pairing could not be recorded in the data folder", "err", err)
+		}
+	}
+	return p, nil
+}
+
+// Project is the current pairing's project, if known.
+func (m *Manager) Project() (Project, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.project, m.project.ID != ""
 }
 
 func (m *Manager) context() context.Context {
@@ -418,11 +488,13 @@ func (m *Manager) requireReconnect(cause *api.Error, reason, stale string) {
 }
 
 // Run renews the access token before it expires, until ctx ends. It checks at least
-// every 30 s against the wall clock, so a laptop waking from sleep refreshes at once.
+// every 30 s against the wall clock, so a laptop waking from sleep refreshes at once. It
+// first sends the revocation an earlier Unpair could not.
 func (m *Manager) Run(ctx context.Context) {
 	m.mu.Lock()
 	m.runCtx = ctx
 	m.mu.Unlock()
+	go m.revokePending(ctx)
 	for {
 		m.mu.Lock()
 		t, state := m.tokens, m.status.State
@@ -448,23 +520,96 @@ func (m *Manager) Run(ctx context.Context) {
 	}
 }
 
-// Unpair revokes the pairing at the API (best effort: not when offline), deletes the
-// tokens from the store and closes the auth gate. The upload history is not touched.
-func (m *Manager) Unpair(ctx context.Context) error {
+// UnpairResult is how an Unpair ended.
+type UnpairResult struct {
+	// Revoked: the API ended the pairing (or it had already ended there).
+	Revoked bool
+	// Pending: the API could not be reached; the revocation is kept and sent when the
+	// app next reaches it (Run).
+	Pending bool
+	// Reason says why the revocation is pending.
+	Reason string
+}
+
+// Unpair revokes the pairing at the API, deletes the tokens from the store and closes
+// the auth gate. When the API cannot be reached the tokens are kept aside (Revocations)
+// and revoked later: a pairing must not stay live on the server because the app was
+// offline when the user ended it. The upload history is not touched.
+func (m *Manager) Unpair(ctx context.Context) (UnpairResult, error) {
 	m.mu.Lock()
 	t := m.tokens
 	m.tokens = api.Tokens{}
+	m.project = Project{}
 	m.pairing++
 	m.mu.Unlock()
 	m.gate.Close("not paired")
-	if t.RefreshToken != "" && (m.cfg.Online == nil || m.cfg.Online.IsOpen()) {
+	var res UnpairResult
+	if t.RefreshToken == "" {
+		res.Revoked = true
+	} else if m.cfg.Online != nil && !m.cfg.Online.IsOpen() {
+		res.Reason = "the API cannot be reached"
+	} else {
 		rctx, cancel := context.WithTimeout(ctx, api.TimeoutDefault)
-		if err := m.cfg.API.Revoke(rctx, m.cfg.Credentials, t.RefreshToken); err != nil {
-			m.cfg.Logger.Warn("revoking the pairing failed; it ends at the API when the token expires", "err", err)
-		}
+		err := m.cfg.API.Revoke(rctx, m.cfg.Credentials, t.RefreshToken)
 		cancel()
+		switch e := api.Classify(rctx, api.EndpointRevoke, err); {
+		case err == nil:
+			res.Revoked = true
+		case e.Retry == api.RetryNo && e.Kind != api.KindCancelled:
+			// The API refused the token: it is dead there already.
+			m.cfg.Logger.Info("the API refused the revocation; the pairing had already ended there", "err", err)
+			res.Revoked = true
+		default:
+			res.Reason = e.UserMessage()
+		}
 	}
-	err := m.cfg.Store.Delete(ctx)
+	var errs []error
+	if !res.Revoked {
+		if m.cfg.Revocations != nil {
+			if err := m.cfg.Revocations.Save(context.WithoutCancel(ctx), t); err != nil {
+				errs = append(errs, err)
+			} else {
+				res.Pending = true
+			}
+		}
+		m.cfg.Logger.Warn("the pairing could not be revoked at the API", "reason", res.Reason, "kept_for_later", res.Pending)
+	}
+	errs = append(errs, m.cfg.Store.Delete(ctx))
+	if m.cfg.Record != nil {
+		errs = append(errs, m.cfg.Record.Unpaired())
+	}
 	m.update(func(s *Status) { *s = Status{State: Unpaired} })
-	return err
+	return res, errors.Join(errs...)
+}
+
+// revokePending sends the revocation an earlier Unpair kept, once the API answers; it
+// tries again with the backoff until it gets an answer or ctx ends.
+func (m *Manager) revokePending(ctx context.Context) {
+	if m.cfg.Revocations == nil {
+		return
+	}
+	t, err := m.cfg.Revocations.Load(ctx)
+	if err != nil {
+		if !errors.Is(err, ErrNoTokens) {
+			m.cfg.Logger.Warn("reading the pairing to revoke failed", "err", err)
+		}
+		return
+	}
+	err = m.cfg.Policy.Do(ctx, retry.Call{Endpoint: api.EndpointRevoke, Gates: []*retry.Gate{m.cfg.Online}},
+		func(ctx context.Context, _ int) error {
+			return m.cfg.API.Revoke(ctx, m.cfg.Credentials, t.RefreshToken)
+		})
+	if e, ok := api.AsError(err); ok && (e.Kind == api.KindCancelled || e.Retry != api.RetryNo) {
+		// No answer from the API: kept for the next run.
+		m.cfg.Logger.Info("the revocation kept from an earlier unpair could not be sent yet", "err", err)
+		return
+	}
+	if err != nil {
+		m.cfg.Logger.Info("the API refused the revocation kept from an earlier unpair; the pairing had ended there", "err", err)
+	} else {
+		m.cfg.Logger.Info("revoked the pairing an earlier unpair could not reach the API for")
+	}
+	if err := m.cfg.Revocations.Delete(context.WithoutCancel(ctx)); err != nil {
+		m.cfg.Logger.Warn("forgetting the revoked pairing failed", "err", err)
+	}
 }

@@ -427,7 +427,7 @@ func TestProactiveRefresh(t *testing.T) {
 func TestUnpairRevokesAndDeletes(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	since := e.lastSeq()
-	if err := e.m.Unpair(e.ctx); err != nil {
+	if _, err := e.m.Unpair(e.ctx); err != nil {
 		t.Fatalf("Unpair: %v", err)
 	}
 	log := e.log(since)
@@ -455,7 +455,7 @@ func TestUnpairOfflineStillDeletes(t *testing.T) {
 	e := newAuthEnv(t, nil)
 	since := e.lastSeq()
 	e.online.Close("offline")
-	if err := e.m.Unpair(e.ctx); err != nil {
+	if _, err := e.m.Unpair(e.ctx); err != nil {
 		t.Fatalf("Unpair: %v", err)
 	}
 	if log := e.log(since); len(log) != 0 {

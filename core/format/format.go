@@ -56,10 +56,15 @@ func Countdown(d time.Duration) string {
 }
 
 // Count says how many of a thing there are: "1 file", "3 files". noun is the singular
-// and takes an "s" in the plural, which is all the words the front ends count need.
+// and takes an "s" in the plural.
 func Count(n int, noun string) string {
+	return Counted(n, noun, noun+"s")
+}
+
+// Counted is Count with the plural given: "1 file was", "3 files were".
+func Counted(n int, singular, plural string) string {
 	if n == 1 {
-		return "1 " + noun
+		return "1 " + singular
 	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return fmt.Sprintf("%d %s", n, plural)
 }

@@ -3,6 +3,7 @@ package redact
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"reflect"
 	"slices"
@@ -23,6 +24,19 @@ type handler struct {
 // without risk (structs, slices, errors, Stringers) reach next as scrubbed strings.
 func NewHandler(next slog.Handler, s *Secrets) slog.Handler {
 	return &handler{next: next, secrets: s}
+}
+
+// NewTextHandler is the app's log handler: slog's text format on w, at level, through
+// the redactor. It is the only place a handler that writes is made (see
+// TestNoLogHandlerBypassesTheRedactor), so nothing reaches a log unscrubbed.
+func NewTextHandler(w io.Writer, level slog.Leveler, s *Secrets) slog.Handler {
+	return NewHandler(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}), s)
+}
+
+// IsRedacting reports whether h scrubs what it is given (it was made here).
+func IsRedacting(h slog.Handler) bool {
+	_, ok := h.(*handler)
+	return ok
 }
 
 func (h *handler) Enabled(ctx context.Context, level slog.Level) bool {

@@ -6,11 +6,15 @@ import (
 	"time"
 )
 
-// Add queues files and folders (expanded). A file already in the queue with the same
-// path, size, mtime and fingerprint is refused unless force is set.
+// Add queues files and folders (expanded), each meant for the project the device is
+// paired with now (SetProject), if it is known. A file already in the queue with the same
+// path, size, mtime and fingerprint is refused unless force is set, and so is one that
+// was uploaded to that project before, even if it was cleared from the list since: the
+// journal keeps the record.
 func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
 	files, rejected := scanPaths(paths, time.Now())
 	e.mu.Lock()
+	project := e.project
 	known := make(map[string]*entry, len(e.files))
 	for _, ent := range e.files {
 		ent.mu.Lock()
@@ -22,20 +26,37 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 	for _, f := range files {
 		if ent, dup := known[identity(&f)]; dup && !force {
 			ent.mu.Lock()
-			st, id := ent.f.State, ent.f.ID
+			old := ent.f
 			ent.mu.Unlock()
-			why := "already in the queue (" + string(st) + ")"
-			if st == Done {
-				why = "already uploaded"
+			if old.State != Done || sameProject(old.ProjectID, project.ID) {
+				rejected = append(rejected, duplicate(f.Path, &old, old.ID))
+				continue
 			}
-			rejected = append(rejected, Rejection{Path: f.Path, Reason: why, Existing: id})
-			continue
 		}
 		fresh = append(fresh, f)
+	}
+	if !force && len(fresh) > 0 {
+		// Uploaded before, and cleared from the list since.
+		uploaded, err := e.cfg.Journal.Uploaded(ctx, fresh)
+		if err != nil {
+			return AddResult{Rejected: rejected}, fmt.Errorf("looking up earlier uploads: %w", err)
+		}
+		kept := fresh[:0]
+		for i, f := range fresh {
+			if u := uploaded[i]; u.ID != 0 && sameProject(u.ProjectID, project.ID) {
+				rejected = append(rejected, duplicate(f.Path, &u, 0))
+				continue
+			}
+			kept = append(kept, f)
+		}
+		fresh = kept
 	}
 	res := AddResult{Rejected: rejected}
 	if len(fresh) == 0 {
 		return res, nil
+	}
+	for i := range fresh {
+		fresh[i].ProjectID, fresh[i].ProjectName = project.ID, project.Name
 	}
 	stored, err := e.cfg.Journal.Insert(ctx, fresh)
 	if err != nil {
@@ -55,6 +76,29 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 	}
 	e.poke()
 	return res, nil
+}
+
+// sameProject tells whether an earlier upload to project a counts as one to project b: an
+// unknown project on either side counts as the same (nothing says it is another).
+func sameProject(a, b string) bool { return a == "" || b == "" || a == b }
+
+// duplicate says why path is not queued again: old is the queued or uploaded file with
+// the same content (existing, when it is still in the queue).
+func duplicate(path string, old *File, existing FileID) Rejection {
+	r := Rejection{Path: path, Existing: existing}
+	if old.State != Done {
+		r.Reason = "already in the queue (" + string(old.State) + ")"
+		return r
+	}
+	r.UploadedTo, r.UploadedAt = old.ProjectName, old.DoneAt
+	r.Reason = "already uploaded"
+	if old.ProjectName != "" {
+		r.Reason = "already in “" + old.ProjectName + "”"
+	}
+	if !old.DoneAt.IsZero() {
+		r.Reason += ", uploaded " + old.DoneAt.Local().Format("2 Jan 2006 15:04")
+	}
+	return r
 }
 
 func identity(f *File) string {

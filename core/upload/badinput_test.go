@@ -278,8 +278,9 @@ func TestBadInputDuplicateDrops(t *testing.T) {
 	r.run()
 	r.waitFinished()
 	res = r.add(p)
-	if len(res.Added) != 0 || len(res.Rejected) != 1 || res.Rejected[0].Reason != "already uploaded" {
-		t.Fatalf("dropping it once it arrived: added %d, rejected %+v; want \"already uploaded\"", len(res.Added), res.Rejected)
+	if len(res.Added) != 0 || len(res.Rejected) != 1 || !res.Rejected[0].AlreadyUploaded() ||
+		!strings.HasPrefix(res.Rejected[0].Reason, "already in “"+r.project+"”, uploaded ") {
+		t.Fatalf("dropping it once it arrived: added %d, rejected %+v; want \"already in “%s”, uploaded …\"", len(res.Added), res.Rejected, r.project)
 	}
 	r.checkIntact(p)
 	if n := len(r.sim.Assets()); n != 1 {

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -145,7 +146,8 @@ func (e *Engine) putChunk(ctx context.Context, ent *entry, f *File, file *os.Fil
 		err := e.cfg.Client.PutChunk(actx, api.Chunk{
 			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
 			ContentType: f.Filetype, Throttle: e.throttle(),
-			Progress: func(k int64) { w.touch(); sent.add(k) },
+			Progress:  func(k int64) { w.touch(); sent.add(k) },
+			Unchanged: func() error { return unchangedSinceQueued(file, f) },
 		})
 		sent.close(err == nil)
 		if api.HasEffect(err, api.EffectLowerConcurrency) {
@@ -169,7 +171,9 @@ func (e *Engine) putChunk(ctx context.Context, ent *entry, f *File, file *os.Fil
 		return nil
 	}
 	// Written before it counts: a chunk acknowledged by S3 is never sent again.
-	if err := e.cfg.Journal.ChunkDone(context.WithoutCancel(ctx), f.ID, i); err != nil {
+	if err := e.write(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		return e.cfg.Journal.ChunkDone(ctx, f.ID, i)
+	}); err != nil {
 		return err
 	}
 	ent.mu.Lock()
@@ -272,4 +276,19 @@ func (e *Engine) watchdog(ctx context.Context) {
 		}
 		e.watches.mu.Unlock()
 	}
+}
+
+// unchangedSinceQueued checks the open file (not its path: a file replaced by another
+// under the same name is still read from the one that was queued) against the size and
+// mtime it was queued with; every chunk asks before it starts and before its last bytes
+// go (api.Chunk.Unchanged).
+func unchangedSinceQueued(file *os.File, f *File) error {
+	fi, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if fi.Size() != f.Size || !fi.ModTime().Equal(f.ModTime) {
+		return fmt.Errorf("%w (%d → %d bytes)", api.ErrFileChanged, f.Size, fi.Size())
+	}
+	return nil
 }

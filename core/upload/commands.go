@@ -113,11 +113,20 @@ func (e *Engine) Remove(ctx context.Context, id FileID) error {
 	return e.forget(ctx, ent)
 }
 
+// forget takes a file off the list. An uploaded file's row is kept, hidden: it is the
+// record that decides "already uploaded" when the same file is added again. Any other
+// file is deleted from the journal.
 func (e *Engine) forget(ctx context.Context, ent *entry) error {
 	ent.mu.Lock()
-	id := ent.f.ID
+	id, done := ent.f.ID, ent.f.State == Done
 	ent.mu.Unlock()
-	if err := e.cfg.Journal.Remove(context.WithoutCancel(ctx), id); err != nil {
+	err := e.write(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		if done {
+			return e.cfg.Journal.Hide(ctx, id)
+		}
+		return e.cfg.Journal.Remove(ctx, id)
+	})
+	if err != nil {
 		return fmt.Errorf("removing from the upload journal: %w", err)
 	}
 	e.mu.Lock()

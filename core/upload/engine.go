@@ -24,6 +24,14 @@ type Client interface {
 // Authorizer runs calls that need the access token (auth.Manager).
 type Authorizer interface {
 	Do(ctx context.Context, endpoint string, op func(ctx context.Context, token string) error) error
+	// ProjectOf is the project an access token uploads to.
+	ProjectOf(ctx context.Context, token string) (Project, error)
+}
+
+// Project is where files go: the project the device is paired with.
+type Project struct {
+	ID   string
+	Name string
 }
 
 // Config configures an Engine.
@@ -88,6 +96,13 @@ type Engine struct {
 	slowUntil     time.Time // S3 asked to slow down: fewer chunks in flight until then
 	dirty         bool      // totals need publishing
 	busy          bool      // something ran since the last Finished event
+	// project is the project the device is paired with now ("" ID: not known yet);
+	// reassign is set when it changed and the queue must be looked over (holdOthers).
+	project  Project
+	reassign bool
+	// diskFull is set while the journal's disk is full: no file starts.
+	diskFull bool
+	runCtx   context.Context // Run's context (nil before Run): waits for disk space end with it
 }
 
 // entry is a file in memory. wmu serialises its transitions (each is written to the
@@ -215,6 +230,9 @@ func (e *Engine) poke() {
 // Run schedules uploads and publishes progress until ctx ends. Files in flight when it
 // ends keep their journal state and resume on the next run.
 func (e *Engine) Run(ctx context.Context) {
+	e.mu.Lock()
+	e.runCtx = ctx
+	e.mu.Unlock()
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() { defer wg.Done(); e.publishLoop(ctx) }()
@@ -244,8 +262,12 @@ func (e *Engine) Run(ctx context.Context) {
 // them, and more while the files running claim fewer chunk PUTs than the budget (small
 // files; see budget.go). It returns when the next retrying file is due.
 func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next time.Time) {
+	e.holdOthers(ctx)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	if e.diskFull {
+		return next // nothing starts that could not be written down
+	}
 	now := time.Now()
 	budget := e.settings.ParallelFiles * e.settings.ParallelChunks
 	for _, id := range e.order {

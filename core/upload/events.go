@@ -28,6 +28,10 @@ type FileView struct {
 	NextAttempt time.Time
 	AddedAt     time.Time
 	DoneAt      time.Time
+	// Project is the name of the project the file is meant for (where a done file went);
+	// "" until known. AssetID is its asset there.
+	Project string
+	AssetID string
 }
 
 // Totals sum the queue up.
@@ -39,20 +43,30 @@ type Totals struct {
 	Failed         int
 	Skipped        int
 	Cancelled      int
+	Held           int   // meant for another project; waiting for the person
 	BytesTotal     int64 // of the files not cancelled
 	BytesRemaining int64
 	Rate           float64
 	ETA            time.Duration
 	Paused         bool // every unfinished file is paused
+	// DiskFull: the disk holding the journal is full; nothing starts until it has room.
+	DiskFull bool
 }
 
 // Rejection is a path that was not queued, and why.
 type Rejection struct {
 	Path   string
 	Reason string
-	// Existing is the file already in the queue that this path duplicates (0 if none).
+	// Existing is the file still in the queue that this path duplicates (0 if none).
 	Existing FileID
+	// UploadedAt is set when the same content was uploaded already (to the project
+	// UploadedTo, when known); Add with force sends it again.
+	UploadedAt time.Time
+	UploadedTo string
 }
+
+// AlreadyUploaded tells whether the path was refused because its content was uploaded.
+func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
 
 // AddResult is what Add did with each path.
 type AddResult struct {
@@ -68,6 +82,11 @@ const (
 	AlertPaymentRequired AlertKind = "payment-required"
 	AlertClientRejected  AlertKind = "client-rejected" // invalid client credentials
 	AlertVersionRejected AlertKind = "version-rejected"
+	// AlertOtherProject: files meant for another project are held (Redirect sends them
+	// to the current one).
+	AlertOtherProject AlertKind = "other-project"
+	// AlertDiskFull: the journal's disk is full; uploads wait for room.
+	AlertDiskFull AlertKind = "disk-full"
 )
 
 // Event is one thing the engine tells the front ends. Exactly one field is set.

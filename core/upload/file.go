@@ -6,6 +6,7 @@ package upload
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -26,6 +27,10 @@ const (
 	Failed    State = "failed"  // fatal, with a reason; Retry is available
 	Skipped   State = "skipped" // Channel Paused: the project refuses media from that time
 	Cancelled State = "cancelled"
+	// Held: meant for another project than the one the device is paired with now; it
+	// waits for the person to send it to this project (Redirect) or to pair with its
+	// own again.
+	Held State = "held"
 )
 
 // Finished reports whether a file needs nothing more from the engine.
@@ -47,6 +52,11 @@ type File struct {
 	// MediaCreated is the earlier of the file's birth time and its mtime: the capture
 	// time the server judges pause windows by (via the offset).
 	MediaCreated time.Time
+	// ProjectID and ProjectName are where the file is meant to go: the project paired
+	// when it was queued, or, when none was, the project its first asset was made in. A
+	// file is never sent to another project unless the person says so (Redirect).
+	ProjectID   string
+	ProjectName string
 
 	State State
 	// Asset, once created.
@@ -82,11 +92,26 @@ type Record struct {
 	DoneChunks []int
 }
 
+// ErrDiskFull is what a journal write fails with when the disk holding the journal is
+// full (the error says which disk and how much is free). Nothing was written.
+var ErrDiskFull = errors.New("the disk holding the upload journal is full")
+
 // Journal is what must survive a crash: every file and every finished chunk. Every state
 // change is written here before it is announced. store/journal implements it in SQLite.
 type Journal interface {
 	// Load returns every file in the queue, oldest first, with its finished chunks.
+	// Hidden files are not in the queue.
 	Load(ctx context.Context) ([]Record, error)
+	// Hide takes a file out of the queue but keeps its record: a file cleared from the
+	// list is still known to be uploaded.
+	Hide(ctx context.Context, id FileID) error
+	// Uploaded returns, for each of files, the newest finished upload of the same content
+	// (path, size, mtime and fingerprint), hidden ones included; a File with ID 0 where
+	// there is none.
+	Uploaded(ctx context.Context, files []File) ([]File, error)
+	// WaitForSpace returns once the disk holding the journal has room again after a
+	// write failed with ErrDiskFull, or when ctx ends.
+	WaitForSpace(ctx context.Context) error
 	// Insert adds files and returns them with their ids.
 	Insert(ctx context.Context, files []File) ([]File, error)
 	// Update writes a file's row, and marks doneChunks of its current asset finished, in

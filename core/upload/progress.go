@@ -44,6 +44,7 @@ func eta(remaining int64, rate float64) time.Duration {
 
 // view is the FileView of an entry now.
 func (e *Engine) view(ent *entry) FileView {
+	diskFull := e.DiskFull()
 	ent.mu.Lock()
 	f := ent.f
 	v := FileView{
@@ -51,6 +52,7 @@ func (e *Engine) view(ent *entry) FileView {
 		BytesDone: ent.doneBytes + ent.inflight.Load(), Rate: ent.meter.rate,
 		Chunks: len(ent.done), Detail: ent.detail, ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
+		Project: f.ProjectName, AssetID: f.AssetID,
 	}
 	for _, d := range ent.done {
 		if d {
@@ -77,6 +79,9 @@ func (e *Engine) view(ent *entry) FileView {
 	}
 	if !running {
 		v.Rate = 0
+		if diskFull && (v.State == Queued || v.State == Retrying) {
+			v.Detail = "Waiting for room on the disk that holds the upload journal."
+		}
 	}
 	v.ETA = eta(v.Size-v.BytesDone, v.Rate)
 	return v
@@ -91,7 +96,9 @@ func (e *Engine) Snapshot() ([]FileView, Totals) {
 			views = append(views, e.view(ent))
 		}
 	}
-	return views, totalsOf(views)
+	t := totalsOf(views)
+	t.DiskFull = e.DiskFull()
+	return views, t
 }
 
 // Totals sums the queue up now.
@@ -114,11 +121,14 @@ func totalsOf(views []FileView) Totals {
 			t.Skipped++
 		case Cancelled:
 			t.Cancelled++
+		case Held:
+			t.Held++
 		}
 		if v.State != Cancelled {
 			t.BytesTotal += v.Size
 		}
-		if !v.State.Finished() {
+		// A held file waits for a person, not for the engine.
+		if !v.State.Finished() && v.State != Held {
 			t.FilesRemaining++
 			t.BytesRemaining += v.Size - v.BytesDone
 			t.Rate += v.Rate

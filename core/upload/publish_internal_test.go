@@ -16,6 +16,11 @@ func (nopJournal) Update(context.Context, File, ...int) error          { return 
 func (nopJournal) StartAsset(context.Context, File) error              { return nil }
 func (nopJournal) ChunkDone(context.Context, FileID, int) error        { return nil }
 func (nopJournal) Remove(context.Context, FileID) error                { return nil }
+func (nopJournal) Hide(context.Context, FileID) error                  { return nil }
+func (nopJournal) WaitForSpace(context.Context) error                  { return nil }
+func (nopJournal) Uploaded(_ context.Context, fs []File) ([]File, error) {
+	return make([]File, len(fs)), nil
+}
 
 // A progress view taken while a file was uploading must not reach the front ends after
 // the transition that made it done: they keep only the newest event of a file, so the

@@ -72,6 +72,7 @@ type rig struct {
 	jpath    string
 	tokens   *authtest.MemoryStore
 	clientID string
+	project  string    // the name of the project it is paired with
 	rec      *recState // what the journal recorded, over every run
 
 	// The current run.
@@ -114,6 +115,7 @@ func newIdleRig(t testing.TB, cfg rigConfig) *rig {
 		jpath:    filepath.Join(t.TempDir(), "journal.db"),
 		tokens:   &authtest.MemoryStore{},
 		clientID: "upload-test-" + uuid.NewString(),
+		project:  "Upload Tests",
 	}
 	t.Cleanup(r.stop)
 	r.open()
@@ -194,7 +196,7 @@ func (r *rig) run() {
 // project's editor would.
 func (r *rig) pair() {
 	r.t.Helper()
-	coretest.Pair(r.t, r.svc, r.sim, "Upload Tests", waitLong)
+	coretest.Pair(r.t, r.svc, r.sim, r.project, waitLong)
 }
 
 // stop ends the current run and closes the journal. The engine's goroutines end on
@@ -735,6 +737,18 @@ func (r *recJournal) ChunkDone(ctx context.Context, id upload.FileID, index int)
 
 func (r *recJournal) Remove(ctx context.Context, id upload.FileID) error {
 	return r.j.Remove(ctx, id)
+}
+
+func (r *recJournal) Hide(ctx context.Context, id upload.FileID) error {
+	return r.j.Hide(ctx, id)
+}
+
+func (r *recJournal) Uploaded(ctx context.Context, files []upload.File) ([]upload.File, error) {
+	return r.j.Uploaded(ctx, files)
+}
+
+func (r *recJournal) WaitForSpace(ctx context.Context) error {
+	return r.j.WaitForSpace(ctx)
 }
 
 // noResendAfterJournal asserts that no chunk PUT reached the simulator after the journal

@@ -44,6 +44,16 @@ func (e *Engine) runFile(ctx context.Context, ent *entry) {
 
 // fail settles a file whose upload ended with err (error-handling.md §2-§6).
 func (e *Engine) fail(ctx context.Context, ent *entry, err error) {
+	var other *otherProjectError
+	if errors.As(err, &other) {
+		e.hold(ctx, ent, other)
+		return
+	}
+	if errors.Is(err, ErrDiskFull) {
+		// The journal could not record the file's progress, and the engine stopped
+		// (it waits for room only while it runs): the journal keeps the file as it was.
+		return
+	}
 	ae := api.Classify(ctx, "", err)
 	var alert *Alert
 	_ = e.transition(ctx, ent, func(f *File) {
@@ -118,6 +128,18 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 			}
 		}
 		last, err := e.uploadChunks(ctx, ent)
+		if errors.Is(err, api.ErrFileChanged) {
+			// The asset never completes: the part that would complete it was stopped
+			// short. The file waits until it stops changing, then gets a new asset.
+			e.cfg.Logger.Warn("the file changed during its upload; its asset is abandoned", "file", f.Name, "asset", f.AssetID, "err", err)
+			if restart >= maxRestarts {
+				return keptChanging(&f, err.Error())
+			}
+			if err := e.dropAsset(ctx, ent, "The file changed while it was being uploaded; it starts again once it stops changing."); err != nil {
+				return err
+			}
+			continue
+		}
 		if api.HasEffect(err, api.EffectNewAsset) && restart < maxRestarts {
 			e.cfg.Logger.Info("upload URLs expired; starting the file again with a new asset", "file", f.Name)
 			if err := e.dropAsset(ctx, ent, "The upload links expired; starting again with a new upload."); err != nil {
@@ -140,8 +162,7 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 		if changed {
 			if restart >= maxRestarts {
 				// The server has an older content than the file: never call that done.
-				why := "it kept changing while it was being uploaded; Retry once it is complete (" + reason + ")"
-				return &api.LocalFileError{Path: f.Path, Err: errors.New(why)}
+				return keptChanging(&f, reason)
 			}
 			// The server has the old content; the new content gets an asset of its own.
 			if err := e.dropAsset(ctx, ent, reason+"; uploading it again."); err != nil {
@@ -161,6 +182,12 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 			f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
 		})
 	}
+}
+
+// keptChanging gives up on a file that changed under every try (maxRestarts).
+func keptChanging(f *File, reason string) error {
+	why := "it kept changing while it was being uploaded; Retry once it is complete (" + reason + ")"
+	return &api.LocalFileError{Path: f.Path, Err: errors.New(why)}
 }
 
 // ensureUnchanged makes sure the file on disk is the one that was queued. A file that
@@ -255,10 +282,22 @@ func (e *Engine) createAsset(ctx context.Context, ent *entry) error {
 		offset = max(0, int64(time.Since(f.MediaCreated)/time.Second))
 	}
 	req := api.AssetRequest{Name: f.Name, Filetype: f.Filetype, Filesize: f.Size, Offset: offset}
-	var a api.Asset
+	var (
+		a    api.Asset
+		dest Project
+	)
 	err := e.cfg.Auth.Do(api.WithRequestID(ctx, rid), api.EndpointAssets, func(ctx context.Context, token string) error {
-		var err error
+		// The project is checked with the very token that creates the asset: a device
+		// re-paired to another project meanwhile cannot take the file there.
+		p, err := e.cfg.Auth.ProjectOf(ctx, token)
+		if err != nil {
+			return err
+		}
+		if f.ProjectID != "" && p.ID != f.ProjectID {
+			return &otherProjectError{meant: Project{f.ProjectID, f.ProjectName}, paired: p}
+		}
 		a, err = e.cfg.Client.CreateAsset(ctx, token, req)
+		dest = p
 		return err
 	})
 	if err != nil {
@@ -271,8 +310,11 @@ func (e *Engine) createAsset(ctx context.Context, ent *entry) error {
 	}
 	f.State, f.AssetID, f.UploadURLs, f.ChunkSize = Uploading, a.ID, a.UploadURLs, chunk
 	f.URLsFetchedAt, f.UpdatedAt = time.Now(), time.Now()
+	if f.ProjectID == "" || f.ProjectName == "" && f.ProjectID == dest.ID {
+		f.ProjectID, f.ProjectName = dest.ID, dest.Name
+	}
 	ent.wmu.Lock()
-	err = e.cfg.Journal.StartAsset(context.WithoutCancel(ctx), f)
+	err = e.write(context.WithoutCancel(ctx), func(ctx context.Context) error { return e.cfg.Journal.StartAsset(ctx, f) })
 	if err == nil {
 		ent.mu.Lock()
 		ent.f = f

@@ -91,8 +91,8 @@ func TestUploadSizes(t *testing.T) {
 		t.Fatalf("adding the folder again: %v, added %d, rejected %d", err, len(res.Added), len(res.Rejected))
 	}
 	for _, rej := range res.Rejected {
-		if rej.Reason != "already uploaded" || rej.Existing == 0 {
-			t.Errorf("%s rejected with %q (existing %d), want \"already uploaded\"", rej.Path, rej.Reason, rej.Existing)
+		if !rej.AlreadyUploaded() || rej.UploadedTo != r.project || rej.Existing == 0 {
+			t.Errorf("%s rejected with %q (existing %d, uploaded to %q at %s), want already uploaded to %q", rej.Path, rej.Reason, rej.Existing, rej.UploadedTo, rej.UploadedAt, r.project)
 		}
 	}
 	time.Sleep(300 * time.Millisecond) // room for a wrong request to be made

@@ -22,7 +22,9 @@ func (e *Engine) transitionWithChunks(ctx context.Context, ent *entry, doneChunk
 	change(&f)
 	f.UpdatedAt = time.Now()
 	// The write outlives a cancelled caller: a state that was decided must be kept.
-	if err := e.cfg.Journal.Update(context.WithoutCancel(ctx), f, doneChunks...); err != nil {
+	if err := e.write(context.WithoutCancel(ctx), func(ctx context.Context) error {
+		return e.cfg.Journal.Update(ctx, f, doneChunks...)
+	}); err != nil {
 		e.cfg.Logger.Error("journal write failed", "file", f.Name, "err", err)
 		return fmt.Errorf("writing the upload journal: %w", err)
 	}

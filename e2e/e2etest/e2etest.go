@@ -127,7 +127,7 @@ func RequireKeychain(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := store.NewKeychain("c2c-e2e-probe").Check(ctx); err != nil {
+	if err := store.NewKeychain("c2c-e2e-probe", "").Check(ctx); err != nil {
 		if os.Getenv("C2C_REQUIRE_KEYRING") == "1" {
 			t.Fatalf("a working keychain is required here: %v", err)
 		}

@@ -262,7 +262,7 @@ func runDay(t *testing.T, cfg dayConfig) {
 		t.Cleanup(func() {
 			kctx, kcancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer kcancel()
-			_ = store.NewKeychain(d.inst.keyring).Delete(kctx)
+			_ = store.NewKeychain(d.inst.keyring, "").DeleteAll(kctx)
 		})
 	}
 	if err != nil {

@@ -57,7 +57,7 @@ func newEnv(t *testing.T, opts c2csim.Options) *e2etest.Env {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_ = store.NewKeychain(e.Keyring).Delete(ctx)
+		_ = store.NewKeychain(e.Keyring, "").DeleteAll(ctx)
 	})
 	return e
 }

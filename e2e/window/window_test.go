@@ -341,7 +341,7 @@ func TestDemoWindowPairsAndUploads(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_ = store.NewKeychain(keyring).Delete(ctx)
+		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
 	})
 	files := []media{
 		writeMedia(t, dir, "A001_C001_0101AB.mov", 9<<20+12345), // several parts of the demo's ~4 MiB
@@ -497,7 +497,7 @@ func TestWindowTenThousandFiles(t *testing.T) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		defer cancel()
-		_ = store.NewKeychain(keyring).Delete(ctx)
+		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
 	})
 	folder := filepath.Join(dir, "DCIM")
 	for i := range files {

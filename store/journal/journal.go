@@ -33,6 +33,8 @@ var (
 	// ErrNewerVersion: the database's schema is newer than this code knows. The file is
 	// left as it is.
 	ErrNewerVersion = errors.New("made by a newer version of C2C Uploader")
+	// ErrReadOnly: a write to a journal opened with OpenReadOnly.
+	ErrReadOnly = errors.New("journal: opened for reading only (another process owns it)")
 )
 
 // Journal is the upload journal in one SQLite file. Its methods are safe for concurrent
@@ -52,6 +54,10 @@ type Journal struct {
 	maxBatch  int
 	batchHook func(n int)
 	commits   atomic.Int64 // transactions the writer committed
+
+	ledger   *ledger // the record of finished uploads; used by the writer only
+	fresh    bool    // the file was made (or was empty) when it was opened
+	readOnly bool    // OpenReadOnly: no writer
 }
 
 // Path is the database file.
@@ -66,10 +72,14 @@ func (j *Journal) Close() error {
 		return nil
 	}
 	j.closed = true
+	if j.readOnly {
+		j.mu.Unlock()
+		return j.rdb.Close()
+	}
 	close(j.ops)
 	j.mu.Unlock()
 	<-j.stopped
-	return errors.Join(j.rdb.Close(), j.st.close(), j.wdb.Close())
+	return errors.Join(j.rdb.Close(), j.st.close(), j.wdb.Close(), j.ledger.close())
 }
 
 // Load returns every file, oldest (lowest id) first, each with its finished chunks in
@@ -178,7 +188,13 @@ func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) 
 		return fmt.Errorf("journal: update file %d: %w", f.ID, err)
 	}
 	a = append(a, int64(f.ID))
-	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	var line []byte
+	if f.State == upload.Done {
+		if line, err = ledgerEntry(&f); err != nil {
+			return fmt.Errorf("journal: update file %d: %w", f.ID, err)
+		}
+	}
+	return j.doLogged(ctx, line, func(ctx context.Context, tx *sql.Tx) error {
 		if err := j.updateFile(ctx, tx, f.ID, a); err != nil {
 			return err
 		}
@@ -259,6 +275,64 @@ func (j *Journal) Remove(ctx context.Context, id upload.FileID) error {
 		}
 		return affected(res, fmt.Errorf("journal: remove file %d: %w", id, ErrNotFound))
 	})
+}
+
+// Hide takes a file out of the queue (Load no longer returns it) and drops its chunks,
+// but keeps its row: for a finished file, the record that it was uploaded. It returns an
+// error wrapping ErrNotFound when the file is not in the journal.
+func (j *Journal) Hide(ctx context.Context, id upload.FileID) error {
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := execStmt(ctx, tx, j.st.hideFile, int64(id))
+		if err != nil {
+			return fmt.Errorf("journal: hide file %d: %w", id, err)
+		}
+		if err := affected(res, fmt.Errorf("journal: hide file %d: %w", id, ErrNotFound)); err != nil {
+			return err
+		}
+		if _, err := execStmt(ctx, tx, j.st.deleteChunks, int64(id)); err != nil {
+			return fmt.Errorf("journal: hide file %d: %w", id, err)
+		}
+		return nil
+	})
+}
+
+// Uploaded returns, for each file, the newest finished upload with the same path, size,
+// mtime and fingerprint (hidden or not), or a File with ID 0.
+func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.File, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	out := make([]upload.File, len(files))
+	if len(files) == 0 {
+		return out, nil
+	}
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("journal: uploaded: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
+	stmt, err := tx.PrepareContext(ctx, uploadedSQL)
+	if err != nil {
+		return nil, fmt.Errorf("journal: uploaded: %w", err)
+	}
+	defer stmt.Close()
+	for i := range files {
+		mtime, err := toNS(files[i].ModTime)
+		if err != nil {
+			continue // a time the journal cannot hold was never stored either
+		}
+		f, err := scanFile(stmt.QueryRowContext(ctx, []byte(files[i].Path), files[i].Size, mtime, files[i].Fingerprint))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, fmt.Errorf("journal: uploaded %q: %w", files[i].Path, err)
+		default:
+			out[i] = f
+		}
+	}
+	return out, nil
 }
 
 // covers reports whether n chunks of size bytes (the last one shorter) hold total bytes.

@@ -26,11 +26,14 @@ type MovedAsideError struct {
 	Path    string // the journal
 	MovedTo string // where the damaged file is now
 	Cause   error  // what was wrong with it
+	// Recovered is how many finished uploads the record of uploads (LedgerName) brought
+	// into the new journal.
+	Recovered int
 }
 
 func (e *MovedAsideError) Error() string {
-	return fmt.Sprintf("journal: the upload history %s was damaged (%v); it was moved to %s and the queue starts empty",
-		e.Path, e.Cause, e.MovedTo)
+	return fmt.Sprintf("journal: the upload history %s was damaged (%v); it was moved to %s and the queue starts empty (%d finished uploads recovered from the record of uploads)",
+		e.Path, e.Cause, e.MovedTo, e.Recovered)
 }
 
 func (e *MovedAsideError) Unwrap() error { return e.Cause }
@@ -81,9 +84,23 @@ func open(ctx context.Context, path string, opts options) (*Journal, error) {
 	j, err := openFile(ctx, abs, opts)
 	var damaged *damagedError
 	if !errors.As(err, &damaged) {
-		return j, err
+		if err != nil {
+			return nil, err
+		}
+		if j.fresh {
+			// A journal made anew beside a record of uploads: the old one was deleted.
+			if _, err := j.importLedger(ctx); err != nil {
+				_ = j.Close()
+				return nil, err
+			}
+		} else if err := j.seedLedger(ctx); err != nil {
+			_ = j.Close()
+			return nil, err
+		}
+		return j, nil
 	}
-	movedTo, mvErr := moveAside(abs, time.Now())
+	now := time.Now()
+	movedTo, mvErr := moveAside(abs, now)
 	if mvErr != nil {
 		return nil, fmt.Errorf("journal: the upload history %s is damaged (%v) and could not be moved aside: %w",
 			abs, damaged.err, mvErr)
@@ -93,7 +110,17 @@ func open(ctx context.Context, path string, opts options) (*Journal, error) {
 		return nil, fmt.Errorf("journal: the upload history %s was damaged and was moved to %s, but a new one could not be made: %w",
 			abs, movedTo, err)
 	}
-	return j, &MovedAsideError{Path: abs, MovedTo: movedTo, Cause: damaged.err}
+	recovered, err := j.importLedger(ctx)
+	if err != nil {
+		_ = j.Close()
+		return nil, fmt.Errorf("journal: the upload history %s was damaged and was moved to %s, but the record of uploads could not be read back: %w",
+			abs, movedTo, err)
+	}
+	if err := addDamage(abs, Damage{At: now, MovedTo: movedTo, Cause: damaged.err.Error(), Recovered: recovered}); err != nil {
+		_ = j.Close()
+		return nil, fmt.Errorf("journal: writing the notice of the damaged upload history: %w", err)
+	}
+	return j, &MovedAsideError{Path: abs, MovedTo: movedTo, Cause: damaged.err, Recovered: recovered}
 }
 
 // openFile opens path; an error is a *damagedError when the file should be moved aside.
@@ -104,6 +131,8 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 	// Made here rather than by SQLite so that it (and the -wal and -shm files SQLite makes
 	// with the same mode) is private: it lists the user's file names. Opening it for
 	// writing first also tells a file we may not touch from a damaged one.
+	fi, statErr := os.Stat(path)
+	fresh := errors.Is(statErr, fs.ErrNotExist) || (statErr == nil && fi.Size() == 0)
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("journal: cannot open the upload history %s (left as it is): %w", path, pathErr(err))
@@ -163,7 +192,14 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 	}
 	rdb.SetMaxOpenConns(4)
 
+	led, err := openLedger(filepath.Dir(path))
+	if err != nil {
+		_ = errors.Join(st.close(), wdb.Close(), rdb.Close())
+		return nil, err
+	}
 	j := &Journal{
+		ledger:    led,
+		fresh:     fresh,
 		path:      path,
 		wdb:       wdb,
 		rdb:       rdb,
@@ -174,6 +210,43 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 		batchHook: opts.batchHook,
 	}
 	go j.writer()
+	return j, nil
+}
+
+// OpenReadOnly opens the journal at path for reading only, while another process owns
+// it (its lock is held): Load and Uploaded work, every write returns ErrReadOnly. Nothing
+// is checked, migrated or moved aside; a journal this version cannot read (damaged,
+// newer) is an error.
+func OpenReadOnly(ctx context.Context, path string) (*Journal, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %s: %w", path, err)
+	}
+	if _, err := os.Stat(abs); err != nil {
+		return nil, fmt.Errorf("journal: cannot open the upload history %s: %w", abs, pathErr(err))
+	}
+	rdb, err := sql.Open("sqlite", dsn(abs, url.Values{
+		"mode":    {"ro"},
+		"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "query_only(1)"},
+	}))
+	if err != nil {
+		return nil, fmt.Errorf("journal: %s: %w", abs, err)
+	}
+	rdb.SetMaxOpenConns(2)
+	var version int
+	if err := rdb.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("journal: the upload history %s cannot be read: %w", abs, err)
+	}
+	if version != len(migrations) {
+		_ = rdb.Close()
+		if version > len(migrations) {
+			return nil, newerVersion(abs, version, len(migrations))
+		}
+		return nil, fmt.Errorf("journal: the upload history %s is from an older version (schema %d); the running app updates it", abs, version)
+	}
+	j := &Journal{path: abs, rdb: rdb, readOnly: true, stopped: make(chan struct{})}
+	close(j.stopped)
 	return j, nil
 }
 
@@ -236,6 +309,9 @@ func prepare(ctx context.Context, db *sql.DB, path string, steps [][]string) err
 		var newer *newerVersionError
 		if errors.As(err, &newer) {
 			return err
+		}
+		if full := diskFull(filepath.Dir(path), err); full != err {
+			return fmt.Errorf("journal: the upload history %s cannot be updated (left as it is): %w", path, full)
 		}
 		return classify(path, "schema migration", err)
 	}

@@ -61,8 +61,8 @@ func TestPermissionDeniedIsNotMovedAside(t *testing.T) {
 	}
 	assertFile(t, path, before)
 	assertNothingMovedAside(t, dir)
-	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
-		t.Errorf("%d files in the folder, want only the journal", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 2 {
+		t.Errorf("%d files in the folder, want only the journal and the record of uploads", len(entries))
 	}
 }
 

@@ -16,13 +16,18 @@ var fileColumns = []string{
 	"state", "asset_id", "upload_urls", "urls_fetched_ns", "chunk_size",
 	"error_kind", "error_message", "request_id", "server_request_id",
 	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
+	"project_id", "project_name",
 }
 
 var (
 	insertFileSQL = "INSERT INTO files (" + strings.Join(fileColumns, ", ") + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(fileColumns)), ", ") + ")"
 	updateFileSQL  = "UPDATE files SET " + strings.Join(fileColumns, " = ?, ") + " = ? WHERE id = ?"
-	selectFilesSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files ORDER BY id"
+	selectFilesSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files WHERE hidden = 0 ORDER BY id"
+	// uploadedSQL is the newest finished upload of a content (files_uploaded).
+	uploadedSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files" +
+		" WHERE state = 'done' AND path = ? AND size = ? AND mtime_ns = ? AND fingerprint = ?" +
+		" ORDER BY done_ns DESC, id DESC LIMIT 1"
 )
 
 // fileArgs are f's values for fileColumns.
@@ -58,6 +63,7 @@ func fileArgs(f *upload.File) ([]any, error) {
 		string(f.State), f.AssetID, urls, times[2], f.ChunkSize,
 		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
 		int64(f.Attempts), times[3], times[4], times[5], done,
+		f.ProjectID, f.ProjectName,
 	}, nil
 }
 
@@ -74,7 +80,7 @@ func scanFile(r scanner) (upload.File, error) {
 	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &media,
 		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
-		&f.Attempts, &next, &added, &upd, &don)
+		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName)
 	if err != nil {
 		return f, err
 	}

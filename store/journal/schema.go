@@ -49,6 +49,15 @@ var migrations = [][]string{
 			PRIMARY KEY (file_id, idx)
 		) STRICT, WITHOUT ROWID`,
 	},
+	// 2: a file's destination (the project it is meant for), and hidden: cleared from the
+	// list but kept, because its row is the record that it was uploaded. The index finds
+	// a finished upload of the same content when a file is queued again.
+	{
+		`ALTER TABLE files ADD COLUMN project_id TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN project_name TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1))`,
+		`CREATE INDEX files_uploaded ON files (path, size, mtime_ns) WHERE state = 'done'`,
+	},
 }
 
 type newerVersionError struct {

@@ -74,8 +74,8 @@ func TestMigrationsApplyOnlyNewSteps(t *testing.T) {
 		`CREATE INDEX files_state ON files (state)`,
 	})
 	j = openT(t, path, options{migrations: v2})
-	if v := userVersion(t, j); v != 2 {
-		t.Errorf("user_version = %d, want 2", v)
+	if v := userVersion(t, j); v != len(v2) {
+		t.Errorf("user_version = %d, want %d", v, len(v2))
 	}
 	var note string
 	if err := j.rdb.QueryRow(`SELECT note FROM files WHERE id = ?`, int64(f.ID)).Scan(&note); err != nil || note != "v2" {
@@ -91,7 +91,7 @@ func TestMigrationsApplyOnlyNewSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The version-1 code now meets a version-2 file.
+	// This version's code now meets a file of the next version.
 	_, err := Open(context.Background(), path)
 	if !errors.Is(err, ErrNewerVersion) {
 		t.Errorf("v1 code opening a v2 journal: %v, want ErrNewerVersion", err)
@@ -114,8 +114,8 @@ func TestMigrationThatFailsLeavesTheFileAsItWas(t *testing.T) {
 		t.Fatal("a failing migration was accepted")
 	}
 	j = openT(t, path, options{})
-	if v := userVersion(t, j); v != 1 {
-		t.Errorf("user_version after a failed migration = %d, want 1", v)
+	if v := userVersion(t, j); v != len(migrations) {
+		t.Errorf("user_version after a failed migration = %d, want %d", v, len(migrations))
 	}
 	if _, err := j.rdb.Exec(`SELECT note FROM files`); err == nil {
 		t.Error("half a migration was kept")

@@ -17,6 +17,8 @@ const defaultMaxBatch = 256
 type op struct {
 	run  func(ctx context.Context, tx *sql.Tx) error
 	done chan error // buffered: the writer never waits for a caller
+	// ledger, when set, is appended to the record of uploads before the transaction.
+	ledger []byte
 }
 
 // do hands run to the writer and waits until its transaction is committed (or failed).
@@ -28,14 +30,28 @@ type op struct {
 // while it waits gets an error wrapping ctx's error and cannot tell whether the write
 // happened; Load tells.
 func (j *Journal) do(ctx context.Context, run func(ctx context.Context, tx *sql.Tx) error) error {
+	return j.doLogged(ctx, nil, run)
+}
+
+// doLogged is do with a line for the record of uploads, written (and synced) before the
+// transaction: a file is never done in the journal without being in the record. A write
+// that fails because the disk is full returns a *DiskFullError.
+func (j *Journal) doLogged(ctx context.Context, ledger []byte, run func(ctx context.Context, tx *sql.Tx) error) error {
+	return diskFull(j.dir(), j.hand(ctx, &op{run: run, ledger: ledger, done: make(chan error, 1)}))
+}
+
+func (j *Journal) hand(ctx context.Context, o *op) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	o := &op{run: run, done: make(chan error, 1)}
 	j.mu.RLock()
 	if j.closed {
 		j.mu.RUnlock()
 		return ErrClosed
+	}
+	if j.readOnly {
+		j.mu.RUnlock()
+		return ErrReadOnly
 	}
 	select {
 	case j.ops <- o:
@@ -90,6 +106,9 @@ func (j *Journal) writer() {
 func (j *Journal) commit(batch []*op) {
 	if j.batchHook != nil {
 		j.batchHook(len(batch))
+	}
+	if batch = j.writeLedger(batch); len(batch) == 0 {
+		return
 	}
 	if len(batch) == 1 {
 		batch[0].done <- j.runAlone(batch[0])
@@ -187,4 +206,30 @@ func (j *Journal) runBatch(batch []*op, savepoints bool) ([]error, error) {
 	}
 	j.commits.Add(1)
 	return errs, nil
+}
+
+// writeLedger appends the batch's lines to the record of uploads in one write and one
+// fsync. If that fails, the operations that carried a line fail with it (and are not
+// run); the others are returned to run.
+func (j *Journal) writeLedger(batch []*op) []*op {
+	var lines []byte
+	for _, o := range batch {
+		lines = append(lines, o.ledger...)
+	}
+	if len(lines) == 0 {
+		return batch
+	}
+	err := j.ledger.append(lines)
+	if err == nil {
+		return batch
+	}
+	rest := batch[:0:0]
+	for _, o := range batch {
+		if o.ledger != nil {
+			o.done <- err
+		} else {
+			rest = append(rest, o)
+		}
+	}
+	return rest
 }

@@ -39,6 +39,32 @@ type Options struct {
 	Terminal bool
 	// AutoApprove is demo mode's stand-in for a person: it approves the code shown.
 	AutoApprove func(ctx context.Context, userCode string) error
+
+	// ToCurrentProject (upload): files queued for another project go to the one the
+	// device is paired with now.
+	ToCurrentProject bool
+	// Notices are warnings every command shows first, until the person acknowledges them
+	// (a damaged upload history); Acknowledge marks them read (status --acknowledge).
+	Notices     []string
+	Acknowledge func() error
+	// AcknowledgeAsked: status was run with --acknowledge.
+	AcknowledgeAsked bool
+	// CheckTokens tells whether the token store can keep a pairing (pair asks before it
+	// shows a code); TokenStore names it ("keychain" or "file").
+	CheckTokens func(ctx context.Context) error
+	TokenStore  string
+	// APIURL is the API in use; DataDir the data folder.
+	APIURL, DataDir string
+
+	// Read-only status, while another process holds the data folder: HeldBy names it,
+	// and the pairing comes from the folder's record (the tokens are that process's).
+	HeldBy                string
+	RecordedProject       string
+	RecordedAPI           string
+	RecordedPaired        bool
+	// OtherAPI is the API this run asked for when the folder is paired with another
+	// (RecordedAPI): status says so and uses no token.
+	OtherAPI string
 }
 
 func (o *Options) defaults() {
@@ -56,6 +82,19 @@ func interruptible(ctx context.Context) (context.Context, func() bool, context.C
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	interrupted := func() bool { return ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) }
 	return ctx, interrupted, stop
+}
+
+// showNotices prints the notices the person has not acknowledged, first thing.
+func showNotices(o *Options) {
+	for _, n := range o.Notices {
+		fmt.Fprintf(o.Stderr, "warning: %s\n         (run `c2c-uploader status --acknowledge` once you have read this)\n", n)
+	}
+	if o.JSON {
+		jw := newJSONWriter(o.Stdout)
+		for _, n := range o.Notices {
+			jw.write(map[string]any{"type": "alert", "kind": string(core.AlertJournalMovedAway), "message": n, "files": []string{}})
+		}
+	}
 }
 
 // load reads the queue and the pairing; a keychain problem is told but not fatal.

@@ -1,10 +1,12 @@
 package cli
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
@@ -81,10 +83,23 @@ func eventJSON(ev core.Event) map[string]any {
 	return m
 }
 
+// pathJSON sets "path", and "path_b64" (the exact bytes, standard base64) when the path
+// is not valid UTF-8: JSON strings hold text, and encoding/json replaces invalid bytes,
+// so a script could not find such a file again from "path" alone.
+func pathJSON(m map[string]any, path string) {
+	m["path"] = path
+	if !utf8.ValidString(path) {
+		m["path_b64"] = base64.StdEncoding.EncodeToString([]byte(path))
+	}
+}
+
 func fileJSON(m map[string]any, f *upload.FileView) {
 	m["id"] = int64(f.ID)
 	m["name"] = f.Name
-	m["path"] = f.Path
+	pathJSON(m, f.Path)
+	m["project"] = nilIfEmpty(f.Project)
+	m["asset_id"] = nilIfEmpty(f.AssetID)
+	m["done_at"] = ts(f.DoneAt)
 	m["size"] = f.Size
 	m["state"] = string(f.State)
 	m["bytes_done"] = f.BytesDone
@@ -106,6 +121,8 @@ func totalsJSON(m map[string]any, t *upload.Totals) {
 	m["failed"] = t.Failed
 	m["skipped"] = t.Skipped
 	m["cancelled"] = t.Cancelled
+	m["held"] = t.Held
+	m["disk_full"] = t.DiskFull
 	m["bytes_total"] = t.BytesTotal
 	m["bytes_remaining"] = t.BytesRemaining
 	m["rate"] = t.Rate

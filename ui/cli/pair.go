@@ -9,6 +9,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
@@ -17,6 +18,7 @@ import (
 // version refused), 130 on Ctrl-C, 124 after --timeout.
 func Pair(ctx context.Context, svc *core.Service, o Options) int {
 	o.defaults()
+	showNotices(&o)
 	if err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
 		return ExitFailed
@@ -32,6 +34,17 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 			return ExitOK
 		}
 		fmt.Fprintf(o.Stderr, "The pairing kept here no longer works: %s\nPairing again.\n", st.Reason)
+	}
+	if o.CheckTokens != nil {
+		// Before a code is shown: a pairing the app cannot keep would be approved in the
+		// project and lost with this process.
+		if err := o.CheckTokens(ctx); err != nil {
+			fmt.Fprintf(o.Stderr, "pair: the pairing could not be kept: %s\n", userText(err))
+			if o.TokenStore != "file" {
+				fmt.Fprintf(o.Stderr, "  To keep it in an encrypted file in the data folder instead, set a passphrase in C2C_TOKEN_PASSPHRASE and run `c2c-uploader pair --token-store file`.\n")
+			}
+			return ExitFailed
+		}
 	}
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
@@ -52,8 +65,28 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 	if o.JSON {
 		jw = newJSONWriter(o.Stdout)
 	}
-	shown := ""
+	shown, unreachable := "", ""
 	human := func(ev core.Event) {
+		if ev.Type == core.EventConnection {
+			c := ev.Connection
+			switch {
+			case c.State == conn.Offline && c.Reason != "":
+				unreachable = c.Reason
+				if !o.JSON {
+					next := ""
+					if !c.NextCheck.IsZero() {
+						next = "; trying again in " + format.Duration(time.Until(c.NextCheck).Round(time.Second))
+					}
+					fmt.Fprintf(o.Stderr, "Cannot reach %s: %s%s.\n", o.APIURL, strings.TrimSuffix(c.Reason, "."), next)
+				}
+			case c.State == conn.Online && unreachable != "":
+				unreachable = ""
+				if !o.JSON {
+					fmt.Fprintf(o.Stderr, "Reached %s.\n", o.APIURL)
+				}
+			}
+			return
+		}
 		if ev.Type != core.EventPairing {
 			return
 		}
@@ -90,8 +123,16 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 			fmt.Fprintf(o.Stderr, "warning: %s\n", st.StorageWarning)
 		}
 		return ExitOK
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) && shown == "":
+		why := unreachable
+		if why == "" {
+			why = "no pairing code came back"
+		}
+		fmt.Fprintf(o.Stderr, "pair: could not get a pairing code from %s within %s (%s); check the address and the network.\n",
+			o.APIURL, o.Timeout, strings.TrimSuffix(why, "."))
+		return ExitTimeout
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		fmt.Fprintf(o.Stderr, "pair: no approval within %s; giving up.\n", o.Timeout)
+		fmt.Fprintf(o.Stderr, "pair: the code was not approved within %s; giving up.\n", o.Timeout)
 		return ExitTimeout
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "pair: cancelled.")

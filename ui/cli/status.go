@@ -15,17 +15,45 @@ import (
 )
 
 // Status is `c2c-uploader status`: the pairing (paired or not, the project, the
-// connection) and the queue (each file's state, progress and reason). It starts no
-// upload. With --json it prints the same as events.
+// connection) and the queue (each file's state, progress, where it went and why). It
+// starts no upload. With --json it prints the same as events. While another process holds
+// the data folder it reads the queue as last written and uses no token.
 func Status(ctx context.Context, svc *core.Service, o Options) int {
 	o.defaults()
+	showNotices(&o)
+	if o.AcknowledgeAsked {
+		switch {
+		case o.HeldBy != "":
+			fmt.Fprintf(o.Stderr, "status: cannot mark the warnings read while %s uses the data folder; run it again when it has finished.\n", o.HeldBy)
+			return ExitFailed
+		case len(o.Notices) == 0:
+			fmt.Fprintln(o.Stderr, "No warning to mark as read.")
+		default:
+			if err := o.Acknowledge(); err != nil {
+				fmt.Fprintf(o.Stderr, "status: %v\n", err)
+				return ExitFailed
+			}
+			fmt.Fprintln(o.Stderr, "Marked as read; the warning is not shown again.")
+		}
+	}
 	if err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "status: %v\n", err)
 		return ExitFailed
 	}
+	if o.HeldBy != "" {
+		fmt.Fprintf(o.Stderr, "%s is using this data folder: the queue below is as it last recorded it.\n", upperFirst(o.HeldBy))
+	}
+	if o.OtherAPI != "" {
+		fmt.Fprintf(o.Stderr, "This data folder is paired with %s, not %s: its pairing is not used with another API.\n", o.RecordedAPI, o.OtherAPI)
+	}
 	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	online, reason, st := svc.Probe(pctx)
 	cancel()
+	if o.RecordedPaired && (o.HeldBy != "" || o.OtherAPI != "") {
+		// The pairing as the folder records it: its tokens belong to the process that
+		// holds the folder, or to another API.
+		st = auth.Status{State: auth.Paired, ProjectName: o.RecordedProject}
+	}
 	cs := conn.Status{State: conn.Online, Since: time.Now()}
 	if !online {
 		cs = conn.Status{State: conn.Offline, Since: time.Now(), Reason: reason}
@@ -58,19 +86,36 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	} else {
 		fmt.Fprintf(w, "Connection:  offline — %s\n", reason)
 	}
-	fmt.Fprintf(w, "Queue:       %s, %d to go (%s), %d done, %d failed, %d skipped\n",
+	fmt.Fprintf(w, "Queue:       %s, %d to go (%s), %d done, %d failed, %d skipped",
 		format.Count(totals.Files, "file"), totals.FilesRemaining, format.Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)
+	if totals.Held > 0 {
+		fmt.Fprintf(w, ", %d held for another project", totals.Held)
+	}
+	fmt.Fprintln(w)
+	if totals.DiskFull {
+		fmt.Fprintln(w, "             stopped: the disk holding the upload journal is full")
+	}
 	if len(views) == 0 {
 		return ExitOK
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tPROGRESS\tSIZE\tFILE\tNOTE")
+	fmt.Fprintln(tw, "ID\tSTATE\tPROGRESS\tSIZE\tFILE\tPROJECT\tNOTE")
 	for _, v := range views {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, progress(v), format.Bytes(v.Size), v.Name, note(v))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, progress(v), format.Bytes(v.Size), oneLine(v.Name), oneLine(v.Project), oneLine(note(v)))
 	}
 	_ = tw.Flush()
+	if totals.Skipped > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, skippedAdvice(totals.Skipped))
+	}
 	return ExitOK
+}
+
+// skippedAdvice says what can be done with files the project refused for a channel pause.
+func skippedAdvice(n int) string {
+	return fmt.Sprintf("%s recorded while the device was paused in the project: the project refuses media from that time, even after it resumes. "+
+		"They stay on disk; to send them anyway, add them in the project's web app.", format.Counted(n, "file was", "files were"))
 }
 
 func progress(v upload.FileView) string {
@@ -86,6 +131,9 @@ func progress(v upload.FileView) string {
 // note is the reason a file is where it is, on one line.
 func note(v upload.FileView) string {
 	var parts []string
+	if v.State == upload.Done && !v.DoneAt.IsZero() {
+		parts = append(parts, "uploaded "+v.DoneAt.Local().Format("2 Jan 2006 15:04"))
+	}
 	if v.Error != "" && v.State != upload.Done {
 		parts = append(parts, v.Error)
 	}
@@ -96,4 +144,16 @@ func note(v upload.FileView) string {
 		parts = append(parts, "next try "+v.NextAttempt.Local().Format("15:04:05"))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// oneLine keeps a name with a line break or a tab on its row of the table.
+func oneLine(s string) string {
+	return strings.NewReplacer("\n", `\n`, "\r", `\r`, "\t", `\t`).Replace(s)
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

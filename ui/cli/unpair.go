@@ -17,18 +17,30 @@ func Unpair(ctx context.Context, svc *core.Service, o Options) int {
 		return ExitFailed
 	}
 	st := svc.AuthStatus()
-	if err := svc.Unpair(ctx); err != nil {
+	res, err := svc.Unpair(ctx)
+	if err != nil {
 		fmt.Fprintf(o.Stderr, "unpair: %s\n", userText(err))
 		return ExitFailed
 	}
 	after := svc.AuthStatus()
 	if o.JSON {
-		newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &after}))
+		m := eventJSON(core.Event{Type: core.EventAuth, Auth: &after})
+		m["revoked"] = res.Revoked
+		m["revocation_pending"] = res.Pending
+		newJSONWriter(o.Stdout).write(m)
 	}
-	if st.State == auth.Unpaired {
+	switch {
+	case st.State == auth.Unpaired:
 		fmt.Fprintln(o.Stderr, "Not paired; nothing to do.")
-	} else {
-		fmt.Fprintln(o.Stderr, "Unpaired. The upload history is kept; run `c2c-uploader pair` to connect again.")
+	case res.Revoked:
+		fmt.Fprintln(o.Stderr, "Unpaired: the project no longer accepts this computer. The upload history is kept; run `c2c-uploader pair` to connect again.")
+	case res.Pending:
+		fmt.Fprintf(o.Stderr, "Unpaired here, but %s could not be reached (%s), so the project still lists this computer. "+
+			"The revocation is kept and sent the next time the app reaches %s; you can also remove the device in the project's C2C Connections.\n",
+			o.APIURL, res.Reason, o.APIURL)
+	default:
+		fmt.Fprintf(o.Stderr, "Unpaired here, but %s could not be reached (%s) and the revocation could not be kept: "+
+			"remove this device in the project's C2C Connections to end the pairing there.\n", o.APIURL, res.Reason)
 	}
 	return ExitOK
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
@@ -18,6 +17,7 @@ import (
 // time).
 func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) int {
 	o.defaults()
+	showNotices(&o)
 	if err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
@@ -50,20 +50,27 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	}
 	for _, r := range res.Rejected {
 		if jw != nil {
-			jw.write(map[string]any{"type": "rejected", "path": r.Path, "reason": r.Reason, "existing": int64(r.Existing)})
+			m := map[string]any{"type": "rejected", "reason": r.Reason, "existing": int64(r.Existing),
+				"uploaded_at": ts(r.UploadedAt), "uploaded_to": nilIfEmpty(r.UploadedTo)}
+			pathJSON(m, r.Path)
+			jw.write(m)
+		}
+		if r.AlreadyUploaded() {
+			// Named again, as a script re-running its command does, or a card put back
+			// after more shooting: what arrived is fine as it is.
+			if !o.JSON {
+				fmt.Fprintf(o.Stderr, "  %s: %s (--force sends it again)\n", r.Reason, r.Path)
+			}
+			continue
 		}
 		if r.Existing != 0 {
-			// Named again on purpose: a file that failed or was cancelled is tried again;
-			// one that arrived already is fine as it is.
+			// Named again on purpose: a file that failed or was cancelled is tried again.
 			if skipped[r.Existing] {
 				refused[r.Existing] = true
 				continue
 			}
 			if err := svc.Retry(ctx, upload.One(r.Existing)); err != nil {
 				fmt.Fprintf(o.Stderr, "upload: %v\n", err)
-			}
-			if !o.JSON && strings.HasPrefix(r.Reason, "already uploaded") {
-				fmt.Fprintf(o.Stderr, "  already uploaded: %s\n", r.Path)
 			}
 			continue
 		}
@@ -73,6 +80,11 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		}
 	}
 	_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
+	if o.ToCurrentProject {
+		// Held files go to the project paired now; files held later (once the project
+		// is known) are sent there as they are held.
+		_ = svc.Redirect(ctx, upload.All)
+	}
 
 	views, totals := svc.Snapshot()
 	watched := map[upload.FileID]bool{}
@@ -102,13 +114,18 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		display = newBarDisplay(ctx, o.Stderr)
 	}
 	states := map[upload.FileID]upload.FileView{}
-	var stopReason string
+	var stopReason, diskFull string
 	handle := func(ev core.Event) {
 		switch ev.Type {
 		case core.EventFile:
 			if watched[ev.File.ID] {
 				states[ev.File.ID] = *ev.File
 				display.file(*ev.File)
+				if ev.File.State == upload.Held && o.ToCurrentProject {
+					if err := svc.Redirect(ctx, upload.One(ev.File.ID)); err != nil {
+						display.note("! " + err.Error())
+					}
+				}
 			}
 		case core.EventTotals:
 			display.totals(*ev.Totals)
@@ -118,6 +135,12 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 			switch ev.Alert.Kind {
 			case core.AlertReconnect, core.AlertClientRejected, core.AlertVersionRejected:
 				stopReason = ev.Alert.Message
+			case core.AlertDiskFull:
+				diskFull = ev.Alert.Message
+			case core.AlertOtherProject:
+				if o.ToCurrentProject {
+					return // sent to the current project as they are held
+				}
 			}
 			if !o.JSON {
 				display.note("! " + ev.Alert.Message)
@@ -128,7 +151,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	// chunk PUTs go to presigned URLs: the files already sending their chunks are seen
 	// through rather than thrown away, and the run ends when none is left.
 	finishing := false
-	for !allFinished(watched, states) {
+	for !allFinished(watched, states) && diskFull == "" {
 		if stopReason != "" {
 			n := sending(watched, states)
 			if n == 0 {
@@ -153,6 +176,11 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
 		return ExitInterrupted
+	case diskFull != "":
+		// Nothing more can be recorded, so nothing more is sent: what was journalled
+		// resumes, not re-sent, on the next run.
+		fmt.Fprintf(o.Stderr, "upload: stopped: %s; free some space and run it again (the queue resumes where it stopped).\n", diskFull)
+		return ExitFailed
 	case stopReason != "" && !allArrived(watched, states):
 		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
 		if allFinished(watched, states) {
@@ -188,9 +216,11 @@ func allArrived(watched map[upload.FileID]bool, states map[upload.FileID]upload.
 	return true
 }
 
+// allFinished reports whether no watched file has anything left this run: finished, or
+// held for another project (a person decides: --to-current-project, or pairing with it).
 func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
 	for id := range watched {
-		if v, ok := states[id]; !ok || !v.State.Finished() {
+		if v, ok := states[id]; !ok || !(v.State.Finished() || v.State == upload.Held) {
 			return false
 		}
 	}
@@ -203,37 +233,64 @@ func summary(o Options, svc *core.Service, watched, refused map[upload.FileID]bo
 	views, _ := svc.Snapshot()
 	var bad []upload.FileView
 	arrived := 0
+	projects := map[string]bool{}
 	for _, v := range views {
 		if !watched[v.ID] && !(refused[v.ID] && v.State == upload.Skipped) {
 			continue
 		}
 		if v.State == upload.Done {
 			arrived++
+			projects[v.Project] = true
 		} else {
 			bad = append(bad, v)
 		}
 	}
 	sort.Slice(bad, func(i, j int) bool { return bad[i].ID < bad[j].ID })
+	project := ""
+	if len(projects) == 1 {
+		for p := range projects {
+			project = p // several: each file's own is in status
+		}
+	}
 	if o.JSON {
 		newJSONWriter(o.Stdout).write(map[string]any{
 			"type": "result", "arrived": arrived, "not_arrived": len(bad), "rejected": rejected,
+			"project": nilIfEmpty(project),
 		})
 	}
 	fmt.Fprintf(o.Stderr, "%d arrived", arrived)
+	if project != "" && arrived > 0 {
+		fmt.Fprintf(o.Stderr, " in “%s”", project)
+	}
 	if len(bad)+rejected == 0 {
 		fmt.Fprintln(o.Stderr, ".")
 		return ExitOK
 	}
 	fmt.Fprintf(o.Stderr, ", %d did not:\n", len(bad)+rejected)
+	held, skipped := 0, 0
 	for _, v := range bad {
 		reason := v.Error
 		if reason == "" {
 			reason = string(v.State)
 		}
-		fmt.Fprintf(o.Stderr, "  %s %s: %s\n", v.State, v.Path, reason)
+		fmt.Fprintf(o.Stderr, "  %s %s: %s\n", v.State, oneLine(v.Path), reason)
+		switch v.State {
+		case upload.Held:
+			held++
+		case upload.Skipped:
+			skipped++
+		}
 	}
 	if rejected > 0 {
-		fmt.Fprintf(o.Stderr, "  %d paths were not queued (see above)\n", rejected)
+		fmt.Fprintf(o.Stderr, "  %s not queued (see above)\n", format.Counted(rejected, "path was", "paths were"))
+	}
+	if skipped > 0 {
+		fmt.Fprintln(o.Stderr, skippedAdvice(skipped))
+	}
+	if held > 0 {
+		fmt.Fprintf(o.Stderr, "%s for another project than the one this computer is paired with now: "+
+			"run `c2c-uploader upload --to-current-project PATH...` to send them here, or pair with their project again.\n",
+			format.Counted(held, "file is held", "files are held"))
 	}
 	return ExitFailed
 }

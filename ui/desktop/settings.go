@@ -178,7 +178,17 @@ func (u *UI) showSettings() {
 			". The queue and its history are kept; pair again to go on.", func(ok bool) {
 			if ok {
 				d.Hide()
-				u.p.do("Unpairing failed", func(ctx context.Context) error { return u.svc.Unpair(ctx) })
+				u.p.do("Unpairing failed", func(ctx context.Context) error {
+					res, err := u.svc.Unpair(ctx)
+					if err == nil && !res.Revoked {
+						fyne.Do(func() {
+							u.alerts.info("Unpaired on this computer only",
+								"The API could not be reached ("+res.Reason+"), so the project still lists this computer. "+
+									"The revocation is sent the next time the app reaches it; you can also remove the device in the project's C2C Connections.")
+						})
+					}
+					return err
+				})
 			}
 		}, u.win)
 	})
