@@ -154,7 +154,7 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		APIURL: apiURL, ClientVersion: appVersion(),
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: secret},
 		Tokens:      a.tokens,
-		Journal:     a.journal, Settings: upload.DefaultSettings(), Logger: a.logger,
+		Journal:     a.journal, ReadOnly: a.readOnly, Settings: upload.DefaultSettings(), Logger: a.logger,
 	}
 	if !a.readOnly {
 		cfg.Revocations = store.RegisteringStore{TokenStore: subStore(a.tokens, "revoke"), Secrets: secrets}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale"  // before Fyne reads the locale
@@ -15,6 +16,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
+	"github.com/c2c-uploader/c2c-uploader/ui/control"
 )
 
 func main() {
@@ -43,6 +45,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	a, err := setup(ctx, o, stderr)
 	if err != nil {
 		if held, ok := lock.IsHeld(err); ok {
+			if o.command == "upload" && held.Holder.Control != "" {
+				return uploadThroughHolder(ctx, o, held, stdout, stderr)
+			}
 			fmt.Fprintf(stderr, "c2c-uploader: %v; try again once it has finished%s.\n", held, closeHint(held))
 			return cli.ExitFailed
 		}
@@ -89,6 +94,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	default:
 		return cli.Unpair(ctx, a.svc, co)
 	}
+}
+
+// uploadThroughHolder hands an upload to the window that holds the data folder, and
+// follows it.
+func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+		return cli.ExitFailed
+	}
+	defer c.Close()
+	paths := make([]string, len(o.paths))
+	for i, p := range o.paths {
+		// The window runs in another folder: it is given absolute paths.
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		paths[i] = p
+	}
+	co := cli.Options{JSON: o.json, Force: o.force, ToCurrentProject: o.toCurrent, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)
 }
 
 // closeHint tells how to end what holds the folder, when it is the window.

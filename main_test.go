@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -49,6 +51,13 @@ func TestNoLocaleErrorAtStart(t *testing.T) {
 }
 
 func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.mov"), filepath.Join(dir, "b.wav")
+	for _, p := range []string{a, b} {
+		if err := os.WriteFile(p, []byte("x"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	cases := []struct {
 		args    []string
 		command string
@@ -57,7 +66,12 @@ func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
 		err     bool
 	}{
 		{args: nil},
-		{args: []string{"a.mov", "b.wav"}, paths: []string{"a.mov", "b.wav"}},
+		{args: []string{a, b}, paths: []string{a, b}},
+		// A word that is neither a command nor an existing path is a typo, not a file.
+		{args: []string{"uplaod", dir}, err: true},
+		{args: []string{filepath.Join(dir, "gone.mov")}, err: true},
+		{args: []string{"pair", "--token-store", "vault"}, err: true},
+		{args: []string{"pair", "--token-store", "file"}, command: "pair"},
 		{args: []string{"upload", "--json", "dir"}, command: "upload", paths: []string{"dir"}, json: true},
 		{args: []string{"--json", "upload", "dir", "--force"}, command: "upload", paths: []string{"dir"}, json: true},
 		{args: []string{"upload", "--", "-weird.mov"}, command: "upload", paths: []string{"-weird.mov"}},

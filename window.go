@@ -4,13 +4,22 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/assets"
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/store"
+	"github.com/c2c-uploader/c2c-uploader/store/journal"
+	"github.com/c2c-uploader/c2c-uploader/store/lock"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
+	"github.com/c2c-uploader/c2c-uploader/ui/control"
 	"github.com/c2c-uploader/c2c-uploader/ui/desktop"
 )
 
@@ -18,23 +27,49 @@ import (
 // FyneApp.toml.
 const appID = "io.github.c2cuploader.C2CUploader"
 
-// runWindow opens the desktop window; the service runs until the window closes.
+// runWindow opens the desktop window; the service runs until the window closes. When the
+// window is open already (it holds the data folder), the files given are handed to it
+// and it comes to the front.
 func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	a := app.NewWithID(appID)
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG)
 	a.SetIcon(icon)
+	var notices []string
 	if o.apiURL == "" && !o.demo {
 		o.apiURL = desktop.SavedAPIURL(a.Preferences())
+		if dir, err := dataDir(o); err == nil {
+			// A URL saved in the settings gives way to the pairing of the data folder:
+			// its tokens go to no other API. Unpairing first makes the new URL take.
+			if rec, ok, _ := store.LoadPairing(dir); ok && o.apiURL != "" && !sameOrigin(rec.APIOrigin, o.apiURL) {
+				notices = append(notices, fmt.Sprintf("The settings ask for the API %s, but this computer is paired with %s, so the app goes on with %s. "+
+					"To use %s, unpair (Settings → Unpair this computer) and start the app again.", o.apiURL, rec.APIURL, rec.APIURL, o.apiURL))
+				o.apiURL = rec.APIURL
+			}
+		}
 	}
 	ap, err := setup(ctx, o, stderr)
 	if err != nil {
+		if held, ok := lock.IsHeld(err); ok && held.Holder.Control != "" {
+			return showInHolder(ctx, held, o.paths, stderr)
+		}
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		text := capitalized(err.Error()) + "."
+		if held, ok := lock.IsHeld(err); ok {
+			text = fmt.Sprintf("%s. The window can open once it has finished.", capitalized(held.Error()))
+		}
+		showStartupError(a, text)
 		return cli.ExitFailed
 	}
 	defer ap.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel}
+	for _, d := range ap.damages {
+		notices = append(notices, d.Message())
+	}
+	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel,
+		Notices: notices, TokenStore: ap.tokenKind,
+		AcknowledgeNotices: func() error { return journal.AcknowledgeDamage(ap.journalPath()) },
+	}
 	if ap.sim != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: demo mode; the built-in simulator is at %s (admin API %s)\n", ap.sim.URL(), ap.sim.AdminURL())
 		opts.Demo = true
@@ -44,6 +79,7 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	}
 	if _, err := ap.svc.Load(ctx); err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		showStartupError(a, capitalized(err.Error())+".")
 		return cli.ExitFailed
 	}
 	ui := desktop.New(a, ap.svc, opts)
@@ -52,6 +88,71 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
 		return cli.ExitFailed
 	}
+	serveControl(ctx, ap, ui)
 	ui.Window().ShowAndRun()
 	return cli.ExitOK
+}
+
+// serveControl lets `upload` and a second start of the app reach this window (ui/control).
+// Without the socket the window works alone: another process is then told it is busy.
+func serveControl(ctx context.Context, ap *wiring, ui *desktop.UI) {
+	addr, err := control.Address(ap.dataDir)
+	if err == nil {
+		ln, lerr := control.Listen(addr)
+		if err = lerr; err == nil {
+			go control.Serve(ctx, ln, ap.svc, control.ServerOptions{Version: appVersion(), Open: ui.Open, Logger: ap.logger})
+			err = ap.lock.SetControl(addr)
+		}
+	}
+	if err != nil {
+		ap.logger.Warn("other processes cannot hand files to this window", "err", err)
+	}
+}
+
+// showInHolder brings the running window to the front with the files given.
+func showInHolder(ctx context.Context, held *lock.HeldError, paths []string, stderr io.Writer) int {
+	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v\n", held, err)
+		return cli.ExitFailed
+	}
+	defer c.Close()
+	abs := make([]string, 0, len(paths))
+	for _, p := range paths {
+		if a, err := filepath.Abs(p); err == nil {
+			p = a
+		}
+		abs = append(abs, p)
+	}
+	if err := c.Open(ctx, abs); err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: the open window did not take the files: %v\n", err)
+		return cli.ExitFailed
+	}
+	fmt.Fprintln(stderr, "c2c-uploader: the app is open already; its window was brought to the front.")
+	return cli.ExitOK
+}
+
+// showStartupError tells a person who started the app from the desktop (no terminal to
+// read) why the window cannot open.
+func showStartupError(a fyne.App, text string) {
+	w := a.NewWindow("C2C Uploader")
+	msg := widget.NewLabel(text)
+	msg.Wrapping = fyne.TextWrapWord
+	w.SetContent(container.NewBorder(nil, container.NewHBox(widget.NewButton("Quit", a.Quit)), nil, nil, msg))
+	w.Resize(fyne.NewSize(520, 180))
+	w.SetOnClosed(a.Quit)
+	w.ShowAndRun()
+}
+
+func sameOrigin(origin, url string) bool {
+	o, err := api.Origin(url)
+	return err == nil && o == origin
+}
+
+// capitalized starts a message with a capital for a dialog.
+func capitalized(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

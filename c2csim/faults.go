@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,7 +24,9 @@ import (
 //   - Stall: read StallAfter bytes of the body, then stop reading and hold the request until
 //     the client gives up (or StallFor passes), then reset;
 //   - S3Code: answer S3's XML error with that code (Status overrides S3's status);
-//   - Status: answer that status with Body, ContentType and Headers;
+//   - Status: answer that status with Body, ContentType and Headers; in Body, {bearer}
+//     stands for the request's bearer token and {form:NAME} for a form field it sent,
+//     as a server that echoes what it was sent in its errors (the redaction tests);
 //   - StallResponse: handle the request, then send only half of the response body and hold;
 //   - Bandwidth: handle the request with its body and response throttled to that rate;
 //   - Delay alone: wait, then handle the request normally. Delay also precedes the others.
@@ -188,7 +191,7 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 			ct = "application/json"
 		}
 		noteError(rec, fmt.Sprintf("fault %d", f.Status))
-		writeFaultAnswer(rec, f.Status, ct, []byte(f.Body), f.Headers)
+		writeFaultAnswer(rec, f.Status, ct, []byte(echo(f.Body, r)), f.Headers)
 	case f.StallResponse:
 		buf := &bufferedWriter{parent: rec, header: http.Header{}}
 		next.ServeHTTP(buf, r)
@@ -215,6 +218,20 @@ func (s *Server) applyFault(rec *recorder, r *http.Request, f *Fault, next http.
 		return false
 	}
 	return true
+}
+
+// echoField is a {form:NAME} placeholder of a fault's body.
+var echoField = regexp.MustCompile(`\{form:([a-z_]+)\}`)
+
+// echo fills a fault's body with what the request sent (see Fault).
+func echo(body string, r *http.Request) string {
+	if !strings.Contains(body, "{") {
+		return body
+	}
+	body = strings.ReplaceAll(body, "{bearer}", strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	return echoField.ReplaceAllStringFunc(body, func(m string) string {
+		return r.PostFormValue(echoField.FindStringSubmatch(m)[1])
+	})
 }
 
 func writeFaultAnswer(w http.ResponseWriter, status int, contentType string, body []byte, headers map[string]string) {

@@ -73,6 +73,19 @@ func TestFaultStatusBodyHeaders(t *testing.T) {
 	}
 }
 
+// A fault's body can echo what the request sent, as a careless server does in its
+// errors: the redaction tests use it to put credentials where only the log's redactor
+// can catch them.
+func TestFaultBodyEchoesTheRequest(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, c2csim.Options{})
+	tok := e.pair("dev-echo", c2csim.Approval{})
+	e.addFault(c2csim.Fault{Method: "POST", Path: "/v2/devices/assets", Times: 1, Status: 422,
+		Body: `{"message":"bad","errors":[{"detail":"token {bearer} is not allowed"}]}`})
+	r := e.createAsset(tok.Access, map[string]any{"name": "a.mov", "filesize": 10})
+	wantBody(t, r, 422, `{"message":"bad","errors":[{"detail":"token `+tok.Access+` is not allowed"}]}`)
+}
+
 // A fault answers instead of the handler: nothing is done.
 func TestFaultPreemptsHandler(t *testing.T) {
 	t.Parallel()

@@ -85,7 +85,21 @@ func (s *Subscription) Drain() []Event {
 }
 
 // Close stops the subscription.
-func (s *Subscription) Close() { s.bus.unsubscribe(s) }
+func (s *Subscription) Close() {
+	if s.bus != nil {
+		s.bus.unsubscribe(s)
+	}
+}
+
+// NewFeed is a subscription that its maker fills (Push) instead of a service: the events
+// of a service in another process, read from a socket (ui/control). It coalesces the same
+// way.
+func NewFeed() *Subscription {
+	return &Subscription{notify: make(chan struct{}, 1), pending: map[string]int{}}
+}
+
+// Push adds an event to a feed made by NewFeed.
+func (s *Subscription) Push(ev Event) { s.push(coalesceKey(ev), ev) }
 
 func (s *Subscription) push(key string, ev Event) {
 	s.mu.Lock()

@@ -37,6 +37,8 @@ type Config struct {
 	// folder's record); nil: not remembered.
 	Pairings auth.Recorder
 	Journal  upload.Journal
+	// ReadOnly: the journal belongs to another process; this service only reads it.
+	ReadOnly bool
 	Settings upload.Settings
 	Logger   *slog.Logger
 
@@ -103,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 	})
 	s.engine = upload.New(upload.Config{
 		Journal: cfg.Journal, Client: client, Auth: authorizer{s.auth}, Policy: cfg.Policy,
-		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings,
+		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings, ReadOnly: cfg.ReadOnly,
 		Logger: cfg.Logger, OnEvent: s.engineEvent,
 		StallTimeout: cfg.Upload.StallTimeout, SettleTime: cfg.Upload.SettleTime,
 		URLMaxAge: cfg.Upload.URLMaxAge, ProgressInterval: cfg.Upload.ProgressInterval,

@@ -118,6 +118,9 @@ func (e *KeychainError) Unwrap() error { return e.Err }
 
 func (e *KeychainError) Error() string { return e.Advice() + " (" + e.Err.Error() + ")" }
 
+// UserMessage is what a front end shows: the advice, without the technical cause.
+func (e *KeychainError) UserMessage() string { return e.Advice() }
+
 // Advice is the error in words a person can act on, without the technical cause.
 func (e *KeychainError) Advice() string {
 	switch e.Problem {

@@ -43,6 +43,9 @@ type Config struct {
 	Online   *retry.Gate // the connectivity gate
 	AuthGate *retry.Gate // the auth gate, to tell a waiting file what it waits for
 	Settings Settings
+	// ReadOnly: the journal is another process's (it holds the data folder). Files are
+	// shown as that process last wrote them; nothing may be run or changed.
+	ReadOnly bool
 	// OnEvent is told of every change. It must not block.
 	OnEvent func(Event)
 	Logger  *slog.Logger
@@ -168,7 +171,9 @@ func (e *Engine) Open(ctx context.Context) error {
 		}
 		switch ent.f.State {
 		case Waiting, Creating, Uploading:
-			ent.f.State = Queued // in memory only: the next transition is written anyway
+			if !e.cfg.ReadOnly {
+				ent.f.State = Queued // in memory only: the next transition is written anyway
+			}
 		}
 		e.files[ent.f.ID] = ent
 		e.order = append(e.order, ent.f.ID)

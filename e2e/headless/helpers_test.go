@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 	"github.com/c2c-uploader/c2c-uploader/store"
 )
@@ -310,7 +311,13 @@ func keychainSecret(ctx context.Context, t *testing.T, e *e2etest.Env, entry str
 	if _, err := exec.LookPath("secret-tool"); err != nil {
 		t.Fatalf("secret-tool (libsecret-tools) is needed to read the keychain: %v", err)
 	}
-	cmd := exec.CommandContext(ctx, "secret-tool", "lookup", "service", e.Keyring, "username", entry)
+	origin, err := api.Origin(e.Sim.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The keychain's user name for the entry of this installation and API (store.Keychain).
+	user := entry + " " + store.Account(clientID(t, e), origin)
+	cmd := exec.CommandContext(ctx, "secret-tool", "lookup", "service", e.Keyring, "username", user)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if err := cmd.Run(); err != nil {

@@ -115,12 +115,16 @@ func noSecretsIn(t *testing.T, step, dir string, secrets map[string]string, fps 
 }
 
 // TestNoSecretsOnDisk: through a pairing, an upload that refreshes the tokens (on a 401,
-// and again before they expire), status and unpair (all with --verbose, so the log goes
-// to stderr too), neither the client secret nor any access or refresh token appears in
-// any file of the data dir (journal, logs, identity) or in the commands' output. The
-// tokens are read from the real Secret Service with secret-tool, since the simulator
-// never tells them; every other credential the simulator saw (device codes, the tokens
-// in between) is looked for by its fingerprint in the simulator's request log.
+// and again before they expire), error paths whose answers echo the credentials sent,
+// status and unpair (all at debug level with --verbose, so every request attempt is
+// logged and the log goes to stderr too), neither the client secret nor any access or
+// refresh token appears in any file of the data dir (journal, logs, identity) or in the
+// commands' output. The tokens are read from the real Secret Service with secret-tool,
+// since the simulator never tells them; every other credential the simulator saw
+// (device codes, the tokens in between) is looked for by its fingerprint in the
+// simulator's request log. The echoing answers put bare tokens into error details the
+// app logs: only the log's redactor, with every token registered, keeps them out (a
+// logger without the redactor, or a token never registered with it, fails here).
 func TestNoSecretsOnDisk(t *testing.T) {
 	t.Parallel()
 	e2etest.RequireKeychain(t)
@@ -129,7 +133,7 @@ func TestNoSecretsOnDisk(t *testing.T) {
 	opts := simOptions()
 	opts.ClientSecrets = []string{clientSecret}
 	e := newEnv(t, opts)
-	env := []cmdOpt{withEnv("C2C_CLIENT_SECRET=" + clientSecret)}
+	env := []cmdOpt{withEnv("C2C_CLIENT_SECRET="+clientSecret, "C2C_LOG_LEVEL=debug")}
 	secrets := map[string]string{"client secret": clientSecret}
 	collect := func(gen string) (access, refresh string) {
 		access, refresh = keychainSecret(ctx, t, e, "access_token"), keychainSecret(ctx, t, e, "refresh_token")
@@ -163,8 +167,16 @@ func TestNoSecretsOnDisk(t *testing.T) {
 		return func() (bool, error) { return device(ctx, t, e).RefreshesSpent >= atLeast, nil }
 	}
 	setTTL(2 * time.Second)
-	if _, err := e.Sim.Admin.AddFault(ctx, c2csim.Fault{Method: "PUT", Path: "/s3/*", Bandwidth: 64 << 10}); err != nil {
-		t.Fatal(err)
+	for _, f := range []c2csim.Fault{
+		{Method: "PUT", Path: "/s3/*", Bandwidth: 64 << 10},
+		// The first refresh is answered with an error that echoes the refresh token (a
+		// retried failure the app logs with the server's words).
+		{Method: "POST", Path: "/v2/auth/token", Times: 1, Status: 503,
+			Body: `{"code":503,"errors":[{"code":503,"detail":"refresh {form:refresh_token} failed","status":503,"title":"Unavailable"}],"message":"Unavailable"}`},
+	} {
+		if _, err := e.Sim.Admin.AddFault(ctx, f); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if err := e.Sim.Admin.ExpireAccess(ctx, clientID(t, e)); err != nil {
 		t.Fatal(err)
@@ -192,12 +204,24 @@ func TestNoSecretsOnDisk(t *testing.T) {
 	up := upload.wait(ctx)
 	expectCode(t, "upload with refreshes", up, 0)
 	expectArrived(ctx, t, e, map[string]string{"secret.mov": sum})
-	expectContains(t, "upload's log on stderr", up.Stderr, "access token refreshed")
+	expectContains(t, "upload's log on stderr", up.Stderr, "access token refreshed", "token refresh failed, trying again", "level=DEBUG")
 	access2, refresh2 := collect("second")
 	if access2 == access1 || refresh2 == refresh1 {
 		t.Fatalf("the keychain still holds the first tokens after the refresh")
 	}
 	noSecretsIn(t, "upload with a refresh", e.DataDir, secrets, credentialFingerprints(ctx, t, e), up)
+
+	// An asset creation refused with an answer that echoes the bearer token: the file
+	// fails, and the app logs why, in the server's words.
+	if _, err := e.Sim.Admin.AddFault(ctx, c2csim.Fault{Method: "POST", Path: "/v2/devices/assets", Times: 1, Status: 422,
+		Body: `{"code":422,"errors":[{"code":422,"detail":"token {bearer} may not create this","status":422,"title":"Invalid Argument"}],"message":"Invalid Argument"}`}); err != nil {
+		t.Fatal(err)
+	}
+	refusedPath, _ := writeFile(t, t.TempDir(), "refused.mov", 10<<10)
+	rf := run(ctx, t, e, env, "upload", "--verbose", refusedPath)
+	expectCode(t, "upload refused with an echoing answer", rf, 1)
+	expectContains(t, "the refused upload's log on stderr", rf.Stderr, "upload stopped", "may not create this")
+	noSecretsIn(t, "an error answer echoing the bearer token", e.DataDir, secrets, credentialFingerprints(ctx, t, e), rf)
 
 	st := run(ctx, t, e, env, "status", "--verbose")
 	expectCode(t, "status", st, 0)
@@ -225,7 +249,7 @@ func TestNoSecretsOnDisk(t *testing.T) {
 	for _, f := range files {
 		seen[f] = true
 	}
-	for _, want := range []string{"client_id", "journal.db", filepath.Join("logs", "c2c-uploader.log"), filepath.Join("logs", "c2c-uploader.log.1")} {
+	for _, want := range []string{"client_id", "journal.db", "uploads.jsonl", filepath.Join("logs", "c2c-uploader.log")} {
 		if !seen[want] {
 			t.Errorf("the data dir has no %s to check (files: %v)", want, files)
 		}

@@ -65,6 +65,9 @@ type Options struct {
 	// OtherAPI is the API this run asked for when the folder is paired with another
 	// (RecordedAPI): status says so and uses no token.
 	OtherAPI string
+
+	// through names the process the command works through (UploadThrough).
+	through string
 }
 
 func (o *Options) defaults() {
@@ -104,7 +107,7 @@ func load(ctx context.Context, svc *core.Service, o *Options) error {
 		return err
 	}
 	if keyErr != nil && !o.JSON {
-		fmt.Fprintf(o.Stderr, "warning: %v\n", keyErr)
+		fmt.Fprintf(o.Stderr, "warning: %s\n", userText(keyErr))
 	}
 	return nil
 }
@@ -121,10 +124,15 @@ func drain(sub *core.Subscription, jw *jsonWriter, human func(core.Event)) {
 	}
 }
 
-// userText is an error in the words the app shows a person.
+// userText is an error in the words the app shows a person: the API's and the store's
+// errors say what to do without their technical cause (which the log has).
 func userText(err error) string {
 	if e, ok := api.AsError(err); ok {
 		return e.UserMessage()
+	}
+	var u interface{ UserMessage() string }
+	if errors.As(err, &u) {
+		return u.UserMessage()
 	}
 	return err.Error()
 }

@@ -19,6 +19,17 @@ import (
 func Pair(ctx context.Context, svc *core.Service, o Options) int {
 	o.defaults()
 	showNotices(&o)
+	if o.CheckTokens != nil {
+		// Before anything: a pairing the app cannot keep would be approved in the
+		// project and lost with this process.
+		if err := o.CheckTokens(ctx); err != nil {
+			fmt.Fprintf(o.Stderr, "pair: the pairing could not be kept: %s\n", userText(err))
+			if o.TokenStore != "file" {
+				fmt.Fprintf(o.Stderr, "  To keep it in an encrypted file in the data folder instead, set a passphrase in C2C_TOKEN_PASSPHRASE and run `c2c-uploader pair --token-store file`.\n")
+			}
+			return ExitFailed
+		}
+	}
 	if err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
 		return ExitFailed
@@ -34,17 +45,6 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 			return ExitOK
 		}
 		fmt.Fprintf(o.Stderr, "The pairing kept here no longer works: %s\nPairing again.\n", st.Reason)
-	}
-	if o.CheckTokens != nil {
-		// Before a code is shown: a pairing the app cannot keep would be approved in the
-		// project and lost with this process.
-		if err := o.CheckTokens(ctx); err != nil {
-			fmt.Fprintf(o.Stderr, "pair: the pairing could not be kept: %s\n", userText(err))
-			if o.TokenStore != "file" {
-				fmt.Fprintf(o.Stderr, "  To keep it in an encrypted file in the data folder instead, set a passphrase in C2C_TOKEN_PASSPHRASE and run `c2c-uploader pair --token-store file`.\n")
-			}
-			return ExitFailed
-		}
 	}
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()

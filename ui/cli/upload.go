@@ -11,6 +11,18 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
+// Queue is what `upload` needs of the service that owns the queue: this process's
+// (core.Service), or the window's when it holds the data folder (ui/control.Client).
+type Queue interface {
+	Subscribe() *core.Subscription
+	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
+	Retry(ctx context.Context, sel upload.Selector) error
+	Resume(ctx context.Context, sel upload.Selector) error
+	Redirect(ctx context.Context, sel upload.Selector) error
+	Snapshot() ([]upload.FileView, upload.Totals)
+	AuthStatus() auth.Status
+}
+
 // Upload is `c2c-uploader upload PATH...`: it adds the paths to the persistent queue and
 // runs the queue to its end. Exit 0 when every file arrived, 1 when some failed or were
 // skipped (each listed with its reason), 130 when interrupted (the queue resumes next
@@ -22,6 +34,26 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
 	}
+	return uploadWith(ctx, svc, paths, o, svc.Run)
+}
+
+// UploadThrough is `upload` while the window holds the data folder: the paths join the
+// window's queue (one queue, one owner), and the command follows those files to their
+// end with the same output and exit codes. Files the editor paused in the window stay
+// paused; interrupting the command leaves the files with the window.
+func UploadThrough(ctx context.Context, q Queue, holder string, paths []string, o Options) int {
+	o.defaults()
+	o.through = holder
+	if !o.JSON {
+		fmt.Fprintf(o.Stderr, "%s is open: handing the files to it.\n", upperFirst(holder))
+	}
+	return uploadWith(ctx, q, paths, o, nil)
+}
+
+// uploadWith adds the paths to svc's queue and follows it: the whole queue when this
+// process runs it (run starts the engine), only the files this command named when
+// another process does (run is nil).
+func uploadWith(ctx context.Context, svc Queue, paths []string, o Options, run func(context.Context) error) int {
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
 	var jw *jsonWriter
@@ -79,18 +111,35 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 			fmt.Fprintf(o.Stderr, "  not queued: %s: %s\n", r.Path, r.Reason)
 		}
 	}
-	_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
+	watched := map[upload.FileID]bool{}
+	if run != nil {
+		_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
+	} else {
+		// The window's queue is the editor's: follow only what this command named.
+		for _, v := range res.Added {
+			watched[v.ID] = true
+		}
+		for _, r := range res.Rejected {
+			if r.Existing != 0 && !r.AlreadyUploaded() {
+				watched[r.Existing] = true
+			}
+		}
+	}
+	views, totals := svc.Snapshot()
+	if run != nil {
+		for _, v := range views {
+			if !v.State.Finished() {
+				watched[v.ID] = true
+			}
+		}
+	}
 	if o.ToCurrentProject {
 		// Held files go to the project paired now; files held later (once the project
 		// is known) are sent there as they are held.
-		_ = svc.Redirect(ctx, upload.All)
-	}
-
-	views, totals := svc.Snapshot()
-	watched := map[upload.FileID]bool{}
-	for _, v := range views {
-		if !v.State.Finished() {
-			watched[v.ID] = true
+		for _, v := range views {
+			if watched[v.ID] && v.State == upload.Held {
+				_ = svc.Redirect(ctx, upload.One(v.ID))
+			}
 		}
 	}
 	if len(watched) == 0 {
@@ -101,19 +150,21 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		return ExitFailed
 	}
 	if !o.JSON {
-		fmt.Fprintf(o.Stderr, "Uploading %s (%s)…\n", format.Count(len(watched), "file"), format.Bytes(totals.BytesRemaining))
+		fmt.Fprintf(o.Stderr, "Uploading %s (%s)…\n", format.Count(len(watched), "file"), format.Bytes(bytesLeft(views, watched, totals, run != nil)))
 	}
-	if err := svc.Run(ctx); err != nil {
-		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
-		return ExitFailed
+	if run != nil {
+		if err := run(ctx); err != nil {
+			fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+			return ExitFailed
+		}
 	}
+	states := map[upload.FileID]upload.FileView{}
 	var display progressDisplay = &lineDisplay{w: o.Stderr}
 	if o.JSON {
 		display = nopDisplay{}
 	} else if o.Terminal {
 		display = newBarDisplay(ctx, o.Stderr)
 	}
-	states := map[upload.FileID]upload.FileView{}
 	var stopReason, diskFull string
 	handle := func(ev core.Event) {
 		switch ev.Type {
@@ -173,6 +224,9 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 	drain(sub, jw, handle)
 	display.close()
 	switch {
+	case interrupted() && o.through != "":
+		fmt.Fprintf(o.Stderr, "upload: interrupted; %s goes on uploading the files.\n", o.through)
+		return ExitInterrupted
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
 		return ExitInterrupted
@@ -229,7 +283,7 @@ func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload
 
 // summary lists the files of this run that did not arrive, with their reasons, and
 // picks the exit code. refused are files named again that stay skipped.
-func summary(o Options, svc *core.Service, watched, refused map[upload.FileID]bool, rejected int) int {
+func summary(o Options, svc Queue, watched, refused map[upload.FileID]bool, rejected int) int {
 	views, _ := svc.Snapshot()
 	var bad []upload.FileView
 	arrived := 0
@@ -293,4 +347,19 @@ func summary(o Options, svc *core.Service, watched, refused map[upload.FileID]bo
 			format.Counted(held, "file is held", "files are held"))
 	}
 	return ExitFailed
+}
+
+// bytesLeft is what remains to send of the files followed: the queue's totals when this
+// process runs the whole queue.
+func bytesLeft(views []upload.FileView, watched map[upload.FileID]bool, totals upload.Totals, whole bool) int64 {
+	if whole {
+		return totals.BytesRemaining
+	}
+	var n int64
+	for _, v := range views {
+		if watched[v.ID] && !v.State.Finished() {
+			n += v.Size - v.BytesDone
+		}
+	}
+	return n
 }

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // alertCenter shows the problems that need a person as dialogs, one at a time: a second
@@ -30,6 +33,9 @@ type shownAlert struct {
 	dlg     dialog.Dialog
 	action  string
 	do      func()
+	// confirm, when set, is the only button; done runs when it is pressed.
+	confirm string
+	done    func()
 }
 
 func newAlertCenter(u *UI) *alertCenter { return &alertCenter{u: u} }
@@ -48,6 +54,9 @@ func (c *alertCenter) raise(a core.Alert) {
 		}
 		return
 	}
+	if a.Kind == core.AlertDiskFull {
+		a.Message = "Uploads are stopped: " + a.Message + ". Free some space on it: the uploads go on by themselves once there is room, and nothing already sent is sent again."
+	}
 	s := &shownAlert{kind: a.Kind, message: a.Message, files: map[string]bool{}}
 	for _, f := range a.Files {
 		s.files[f] = true
@@ -65,8 +74,25 @@ func (c *alertCenter) info(title, message string) {
 	c.enqueue(&shownAlert{kind: "info", title: title, message: message, files: map[string]bool{}})
 }
 
+// ask shows a message with an action besides closing it.
+func (c *alertCenter) ask(title, message, action string, do func()) {
+	c.enqueue(&shownAlert{kind: "info", title: title, message: message, files: map[string]bool{}, action: action, do: do})
+}
+
+// notice shows a start-up warning; its button says it was read, which stops it from
+// being shown again.
+func (c *alertCenter) notice(message string) {
+	c.enqueue(&shownAlert{kind: "notice", title: "Please read", message: message, files: map[string]bool{},
+		confirm: "I have read this", done: func() {
+			if c.u.opts.AcknowledgeNotices == nil {
+				return
+			}
+			c.u.p.do("The warning could not be marked as read", func(context.Context) error { return c.u.opts.AcknowledgeNotices() })
+		}})
+}
+
 func (c *alertCenter) find(kind core.AlertKind) *shownAlert {
-	if kind == "info" {
+	if kind == "info" || kind == "notice" {
 		return nil
 	}
 	if c.showing != nil && c.showing.kind == kind {
@@ -98,13 +124,32 @@ func (c *alertCenter) next() {
 	s.body = widget.NewLabel(s.text())
 	s.body.Wrapping = fyne.TextWrapWord
 	var content fyne.CanvasObject = s.body
-	if s.do != nil {
-		s.dlg = dialog.NewCustomConfirm(s.title, s.action, "Later", content, func(ok bool) {
+	switch {
+	case s.do != nil:
+		dismiss := "Later"
+		if s.kind == core.AlertOtherProject {
+			dismiss = "Keep them for their project"
+		} else if s.kind == "info" {
+			dismiss = "Close"
+		}
+		s.dlg = dialog.NewCustomConfirm(s.title, s.action, dismiss, content, func(ok bool) {
 			if ok {
 				s.do()
 			}
 		}, c.u.win)
-	} else {
+	case s.confirm != "":
+		s.dlg = dialog.NewCustom(s.title, s.confirm, content, c.u.win)
+		done := s.done
+		s.dlg.SetOnClosed(func() {
+			if done != nil {
+				done()
+			}
+			c.next()
+		})
+		s.dlg.Resize(fyne.NewSize(560, 0))
+		s.dlg.Show()
+		return
+	default:
 		s.dlg = dialog.NewCustom(s.title, "OK", content, c.u.win)
 	}
 	s.dlg.SetOnClosed(func() { c.next() })
@@ -135,10 +180,12 @@ func (s *shownAlert) text() string {
 	switch s.kind {
 	case core.AlertChannelPaused:
 		if len(names) == 1 {
-			b.WriteString("\n\nThis file was recorded while the device was paused and will not be uploaded (it stays on disk; Retry sends it if the project resumes and accepts it):\n")
+			b.WriteString("\n\nThis file was recorded while the device was paused, and the project refuses media from that time even after it resumes. It stays on disk; to send it anyway, add it in the project's web app:\n")
 		} else {
-			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused and will not be uploaded (they stay on disk; Retry sends them if the project resumes and accepts them):\n", len(names))
+			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused, and the project refuses media from that time even after it resumes. They stay on disk; to send them anyway, add them in the project's web app:\n", len(names))
 		}
+	case core.AlertOtherProject:
+		fmt.Fprintf(&b, "\n\n%s:\n", format.Counted(len(names), "File held", "Files held"))
 	default:
 		fmt.Fprintf(&b, "\n\nFiles concerned (%d):\n", len(names))
 	}
@@ -169,6 +216,14 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 		return "The keychain is not available", "", nil
 	case core.AlertJournalMovedAway:
 		return "The upload history was damaged", "", nil
+	case core.AlertOtherProject:
+		return "Files queued for another project", "Send them to " + project(c.u.m.auth), func() {
+			c.u.p.do("The files could not be sent to this project", func(ctx context.Context) error {
+				return c.u.svc.Redirect(ctx, upload.All)
+			})
+		}
+	case core.AlertDiskFull:
+		return "The disk is full", "", nil
 	}
 	return "Attention", "", nil
 }

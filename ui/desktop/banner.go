@@ -60,6 +60,8 @@ func (b *banner) object() fyne.CanvasObject { return b.root }
 func (b *banner) state() (tone bannerTone, text, action string, do func()) {
 	m := b.u.m
 	switch {
+	case m.totals.DiskFull:
+		return toneBad, "The disk that holds the upload journal is full — uploads wait for room", "", nil
 	case m.auth.State == auth.NeedsReconnect:
 		return toneBad, "Needs reconnecting — " + m.auth.Reason, "Reconnect", b.u.startPairing
 	case m.conn.State == conn.Offline:

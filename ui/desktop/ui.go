@@ -29,6 +29,13 @@ type Options struct {
 	APIURL string
 	// OnQuit is called when the user quits (after a confirmation if uploads are running).
 	OnQuit func()
+	// Notices are warnings shown once the window is up, until the person says they have
+	// read them (AcknowledgeNotices): a damaged upload history, an API setting that
+	// gave way to the pairing.
+	Notices            []string
+	AcknowledgeNotices func() error
+	// TokenStore says where the pairing is kept ("keychain" or "file").
+	TokenStore string
 }
 
 // UI is the window and everything in it.
@@ -90,9 +97,25 @@ func (u *UI) Start(ctx context.Context) {
 		u.showError("The saved settings could not be applied", err)
 	}
 	u.p.start(ctx)
+	for _, n := range u.opts.Notices {
+		u.alerts.notice(n)
+	}
 	if len(u.opts.Paths) > 0 {
 		u.add(u.opts.Paths)
 	}
+}
+
+// Open brings the window to the front and queues paths as if they were dropped on it:
+// the app was started again ("Open with", a second launch) while this window runs. Any
+// goroutine may call it.
+func (u *UI) Open(paths []string) {
+	fyne.Do(func() {
+		u.win.Show()
+		u.win.RequestFocus()
+		if len(paths) > 0 {
+			u.add(paths)
+		}
+	})
 }
 
 // Wait returns once the goroutines that Start began (event loop, command queue, a
@@ -231,9 +254,11 @@ func (u *UI) addURIs(uris []fyne.URI) {
 
 // add queues paths off Fyne's goroutine (a folder can hold thousands of files) and tells
 // what was not queued, and why.
-func (u *UI) add(paths []string) {
+func (u *UI) add(paths []string) { u.addPaths(paths, false) }
+
+func (u *UI) addPaths(paths []string, force bool) {
 	u.p.do("The files could not be queued", func(ctx context.Context) error {
-		res, err := u.svc.Add(ctx, paths, false)
+		res, err := u.svc.Add(ctx, paths, force)
 		if err != nil {
 			return err
 		}
@@ -244,7 +269,33 @@ func (u *UI) add(paths []string) {
 	})
 }
 
+// showRejected tells what was not queued: files uploaded already (a card put back after
+// more shooting) are not an error, and can be sent again on purpose; the others say why.
 func (u *UI) showRejected(rs []upload.Rejection) {
+	var uploaded, other []upload.Rejection
+	for _, r := range rs {
+		if r.AlreadyUploaded() {
+			uploaded = append(uploaded, r)
+		} else {
+			other = append(other, r)
+		}
+	}
+	if len(other) > 0 {
+		u.alerts.info(format.Counted(len(other), "item was not added", "items were not added"), listRejected(other))
+	}
+	if len(uploaded) == 0 {
+		return
+	}
+	paths := make([]string, len(uploaded))
+	for i, r := range uploaded {
+		paths[i] = r.Path
+	}
+	title := format.Counted(len(uploaded), "file was uploaded already", "files were uploaded already")
+	u.alerts.ask(title, "Nothing was sent again:\n"+listRejected(uploaded), format.Counted(len(uploaded), "Upload it again", "Upload them again"),
+		func() { u.addPaths(paths, true) })
+}
+
+func listRejected(rs []upload.Rejection) string {
 	var b strings.Builder
 	for i, r := range rs {
 		if i == 12 {
@@ -253,11 +304,7 @@ func (u *UI) showRejected(rs []upload.Rejection) {
 		}
 		fmt.Fprintf(&b, "• %s — %s\n", shortPath(r.Path), r.Reason)
 	}
-	title := fmt.Sprintf("%d items were not added", len(rs))
-	if len(rs) == 1 {
-		title = "1 item was not added"
-	}
-	u.alerts.info(title, strings.TrimSpace(b.String()))
+	return strings.TrimSpace(b.String())
 }
 
 // showError tells the user that something they asked for failed.

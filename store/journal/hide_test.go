@@ -1,0 +1,125 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// Clearing a finished file from the list must not forget that it was uploaded: its row
+// is what stops the same content from being sent again.
+func TestHideKeepsTheRowButTakesItOutOfTheQueue(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	files := insertT(t, j, queuedFile(1), queuedFile(2))
+	f := startAssetT(t, j, files[0], 3)
+	for i := range 3 {
+		if err := j.ChunkDone(ctx, f.ID, i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := finishT(t, j, f)
+	if n := len(chunkRows(t, j, done.ID)); n != 3 {
+		t.Fatalf("the done file has %d chunk rows before Hide, want 3", n)
+	}
+
+	if err := j.Hide(ctx, done.ID); err != nil {
+		t.Fatalf("Hide: %v", err)
+	}
+	recs := loadT(t, j)
+	if len(recs) != 1 || recs[0].File.ID != files[1].ID {
+		t.Errorf("Load after Hide = %d records, want only file %d", len(recs), files[1].ID)
+	}
+	if rows := chunkRows(t, j, done.ID); len(rows) != 0 {
+		t.Errorf("the hidden file still has chunk rows %v", rows)
+	}
+	found, err := j.Uploaded(ctx, []upload.File{done})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found[0].ID != done.ID || found[0].State != upload.Done || found[0].AssetID != done.AssetID {
+		t.Errorf("Uploaded of the hidden file = %+v, want file %d, done", found[0], done.ID)
+	}
+
+	// The hidden row is not in the queue after a restart either.
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	j = openT(t, j.Path(), options{})
+	if recs := loadT(t, j); len(recs) != 1 {
+		t.Errorf("Load after reopening = %d records, want 1", len(recs))
+	}
+}
+
+func TestHideOfAnUnknownFileIsNotFound(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	f := insertT(t, j, queuedFile(1))[0]
+	err := j.Hide(context.Background(), f.ID+100)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Hide of an unknown id = %v, want ErrNotFound", err)
+	}
+	if recs := loadT(t, j); len(recs) != 1 {
+		t.Errorf("Hide of an unknown id changed the queue: %d records", len(recs))
+	}
+}
+
+func TestUploadedIsZeroForFilesNeverUploaded(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	files := insertT(t, j, queuedFile(1), queuedFile(2))
+	done := finishT(t, j, files[0])
+	queued := files[1] // in the journal, but not done
+
+	otherContent := done
+	otherContent.Fingerprint = "fp-of-new-content"
+	otherTime := done
+	otherTime.ModTime = done.ModTime.Add(time.Second)
+	otherSize := done
+	otherSize.Size++
+	never := queuedFile(3)
+
+	asked := []upload.File{queued, otherContent, otherTime, otherSize, never, done}
+	found, err := j.Uploaded(ctx, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != len(asked) {
+		t.Fatalf("Uploaded returned %d files for %d asked", len(found), len(asked))
+	}
+	for i, f := range found[:5] {
+		if f.ID != 0 {
+			t.Errorf("Uploaded(%d: %q) = file %d (%s), want a zero File", i, asked[i].Path, f.ID, f.State)
+		}
+	}
+	if found[5].ID != done.ID {
+		t.Errorf("Uploaded of the done file = %d, want %d", found[5].ID, done.ID)
+	}
+}
+
+// The same content uploaded three times: the newest upload (by done time, not by id) is
+// the one that counts. The newest has the middle id, so neither order of ids finds it.
+func TestUploadedReturnsTheNewestUpload(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	f := queuedFile(1)
+	files := insertT(t, j, f, f, f) // three entries of one content
+	for i, day := range []int{1, 3, 2} {
+		g := files[i]
+		g.State, g.AssetID, g.DoneAt = upload.Done, fmt.Sprintf("asset-day-%d", day), time.Date(2026, 3, day, 10, 0, 0, 0, time.UTC)
+		if err := j.Update(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+	}
+	found, err := j.Uploaded(ctx, []upload.File{f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found[0].ID != files[1].ID || found[0].AssetID != "asset-day-3" {
+		t.Errorf("Uploaded = file %d asset %q done %v, want the newest: file %d asset-day-3",
+			found[0].ID, found[0].AssetID, found[0].DoneAt, files[1].ID)
+	}
+}
