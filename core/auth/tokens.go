@@ -90,7 +90,7 @@ type Config struct {
 	Revocations TokenStore
 	// Record, when set, is told of the project after every lookup, and of unpairing.
 	Record Recorder
-	Policy      retry.Policy
+	Policy retry.Policy
 	// Online is the connectivity gate; refreshes wait at it like every call.
 	Online *retry.Gate
 	// OnChange is told of every new status. It must not block.

@@ -58,10 +58,10 @@ type Options struct {
 
 	// Read-only status, while another process holds the data folder: HeldBy names it,
 	// and the pairing comes from the folder's record (the tokens are that process's).
-	HeldBy                string
-	RecordedProject       string
-	RecordedAPI           string
-	RecordedPaired        bool
+	HeldBy          string
+	RecordedProject string
+	RecordedAPI     string
+	RecordedPaired  bool
 	// OtherAPI is the API this run asked for when the folder is paired with another
 	// (RecordedAPI): status says so and uses no token.
 	OtherAPI string
