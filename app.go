@@ -78,7 +78,7 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		}
 		a.readOnly, a.holder = true, held.Holder
 	}
-	secrets := &redact.Secrets{}
+	secrets := redact.Registered
 	if a.logger, a.log, err = openLog(a.dataDir, secrets, o.verbose, a.readOnly, stderr); err != nil {
 		a.close()
 		return nil, err
@@ -166,7 +166,7 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 	}
 	if !a.readOnly {
 		a.logger.Info("started", "version", appVersion(), "command", command, "api", apiURL, "data_dir", a.dataDir,
-			"demo", o.demo, "token_store", a.tokenKind)
+			"demo", o.demo, "pairing_kept_in", a.tokenKind)
 	}
 	return a, nil
 }

@@ -16,6 +16,12 @@ import (
 // Mask replaces every secret value.
 const Mask = "REDACTED"
 
+// Registered is this process's secrets: main adds the client secret and every token the
+// app holds (store.RegisteringStore). String without a set of its own scrubs them, so
+// text from the server that echoes a credential is clean wherever it goes (the log, the
+// journal, the window, the command line).
+var Registered = &Secrets{}
+
 // Secrets holds exact values known at run time (access and refresh tokens, the client
 // secret, a device code) that must never appear in any output, whatever shape they take.
 // The zero value is ready to use; a nil *Secrets knows no values.
@@ -95,8 +101,11 @@ var (
 
 // String scrubs secrets from any text: registered exact values, Bearer tokens, URL query
 // strings, and the values of secret-looking keys in form, JSON and Go-struct renderings.
-// A nil secrets only skips the exact-value step.
+// A nil secrets means Registered.
 func String(text string, secrets *Secrets) string {
+	if secrets == nil {
+		secrets = Registered
+	}
 	text = secrets.scrub(text)
 	text = urlPattern.ReplaceAllStringFunc(text, scrubURL)
 	text = bearer.ReplaceAllString(text, "Bearer "+Mask)

@@ -661,6 +661,7 @@ type recJournal struct {
 }
 
 type recState struct {
+	disk    full // set: every write fails as on a full disk
 	mu      sync.Mutex
 	assetOf map[upload.FileID]string
 	done    map[chunkKey]time.Time
@@ -704,11 +705,19 @@ func (r *recJournal) Load(ctx context.Context) ([]upload.Record, error) {
 	return recs, err
 }
 
+func (s *recState) setFull(on bool) { s.disk.on.Store(on) }
+
 func (r *recJournal) Insert(ctx context.Context, files []upload.File) ([]upload.File, error) {
+	if err := r.st.disk.check(); err != nil {
+		return nil, err
+	}
 	return r.j.Insert(ctx, files)
 }
 
 func (r *recJournal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
 	err := r.j.Update(ctx, f, doneChunks...)
 	if err == nil {
 		r.st.noteAsset(f.ID, f.AssetID)
@@ -720,6 +729,9 @@ func (r *recJournal) Update(ctx context.Context, f upload.File, doneChunks ...in
 }
 
 func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
 	err := r.j.StartAsset(ctx, f)
 	if err == nil {
 		r.st.noteAsset(f.ID, f.AssetID)
@@ -728,6 +740,9 @@ func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {
 }
 
 func (r *recJournal) ChunkDone(ctx context.Context, id upload.FileID, index int) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
 	err := r.j.ChunkDone(ctx, id, index)
 	if err == nil {
 		r.st.noteChunk(id, index, time.Now())
@@ -736,10 +751,16 @@ func (r *recJournal) ChunkDone(ctx context.Context, id upload.FileID, index int)
 }
 
 func (r *recJournal) Remove(ctx context.Context, id upload.FileID) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
 	return r.j.Remove(ctx, id)
 }
 
 func (r *recJournal) Hide(ctx context.Context, id upload.FileID) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
 	return r.j.Hide(ctx, id)
 }
 
@@ -748,6 +769,13 @@ func (r *recJournal) Uploaded(ctx context.Context, files []upload.File) ([]uploa
 }
 
 func (r *recJournal) WaitForSpace(ctx context.Context) error {
+	for r.st.disk.on.Load() {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 	return r.j.WaitForSpace(ctx)
 }
 

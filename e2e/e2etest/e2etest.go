@@ -28,8 +28,13 @@ var (
 
 // Binary builds ./ (the module root) once and returns the path of the binary. The race
 // detector is on when the test binary has it, so the app's own races show up too.
+// C2C_E2E_BINARY names a binary to test instead (a release build, or an older commit's
+// build, to see a new test fail on it).
 func Binary(t testing.TB) string {
 	t.Helper()
+	if bin := os.Getenv("C2C_E2E_BINARY"); bin != "" {
+		return bin
+	}
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "c2c-e2e-bin-")
 		if err != nil {

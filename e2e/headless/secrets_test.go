@@ -204,7 +204,8 @@ func TestNoSecretsOnDisk(t *testing.T) {
 	up := upload.wait(ctx)
 	expectCode(t, "upload with refreshes", up, 0)
 	expectArrived(ctx, t, e, map[string]string{"secret.mov": sum})
-	expectContains(t, "upload's log on stderr", up.Stderr, "access token refreshed", "token refresh failed, trying again", "level=DEBUG")
+	// The echoed refresh token was logged, and scrubbed.
+	expectContains(t, "upload's log on stderr", up.Stderr, "access token refreshed", "refresh REDACTED failed", "level=DEBUG")
 	access2, refresh2 := collect("second")
 	if access2 == access1 || refresh2 == refresh1 {
 		t.Fatalf("the keychain still holds the first tokens after the refresh")
