@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -263,4 +264,53 @@ func ClassOf(err error) RetryClass {
 func HasEffect(err error, f Effect) bool {
 	e, ok := AsError(err)
 	return ok && e.Effect.Has(f)
+}
+
+// errorJSON is an Error as JSON, for a process that follows another's events (the
+// window's control socket): the cause travels as its text.
+type errorJSON struct {
+	Kind            Kind          `json:"kind"`
+	Retry           RetryClass    `json:"retry"`
+	Effect          Effect        `json:"effect"`
+	Status          int           `json:"status,omitempty"`
+	Message         string        `json:"message,omitempty"`
+	Detail          string        `json:"detail,omitempty"`
+	Code            string        `json:"code,omitempty"`
+	Path            []string      `json:"path,omitempty"`
+	Endpoint        string        `json:"endpoint,omitempty"`
+	RequestID       string        `json:"request_id,omitempty"`
+	ServerRequestID string        `json:"server_request_id,omitempty"`
+	Attempt         int           `json:"attempt,omitempty"`
+	RetryAfter      time.Duration `json:"retry_after,omitempty"`
+	Expected        int           `json:"expected,omitempty"`
+	Cause           string        `json:"cause,omitempty"`
+	User            string        `json:"user,omitempty"`
+}
+
+// MarshalJSON writes the error with its cause as text, scrubbed like Error().
+func (e *Error) MarshalJSON() ([]byte, error) {
+	j := errorJSON{Kind: e.Kind, Retry: e.Retry, Effect: e.Effect, Status: e.Status, Message: e.Message,
+		Detail: e.Detail, Code: e.Code, Path: e.Path, Endpoint: e.Endpoint, RequestID: e.RequestID,
+		ServerRequestID: e.ServerRequestID, Attempt: e.Attempt, RetryAfter: e.RetryAfter, Expected: e.Expected,
+		User: e.user}
+	if e.Err != nil {
+		j.Cause = redact.String(e.Err.Error(), nil)
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote.
+func (e *Error) UnmarshalJSON(b []byte) error {
+	var j errorJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*e = Error{Kind: j.Kind, Retry: j.Retry, Effect: j.Effect, Status: j.Status, Message: j.Message,
+		Detail: j.Detail, Code: j.Code, Path: j.Path, Endpoint: j.Endpoint, RequestID: j.RequestID,
+		ServerRequestID: j.ServerRequestID, Attempt: j.Attempt, RetryAfter: j.RetryAfter, Expected: j.Expected,
+		user: j.User}
+	if j.Cause != "" {
+		e.Err = errors.New(j.Cause)
+	}
+	return nil
 }

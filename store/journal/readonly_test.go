@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -59,6 +60,10 @@ func TestReadOnlyJournalSeesTheWriterButCannotWrite(t *testing.T) {
 		t.Errorf("Load after the writer's later commits = %d records, want files 2, 3 and %d", len(recs), later.ID)
 	}
 
+	// A bounded wait: a read-only journal has no writer, so a write that got past the
+	// check would wait for one forever.
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	started := withAsset(files[1], 2)
 	writes := map[string]func() error{
 		"Insert":     func() error { _, err := r.Insert(ctx, []upload.File{queuedFile(200)}); return err },

@@ -201,6 +201,11 @@ func uploadWith(ctx context.Context, svc Queue, paths []string, o Options, run f
 	// A stop (the device needs reconnecting, say) holds every call that needs a token, but
 	// chunk PUTs go to presigned URLs: the files already sending their chunks are seen
 	// through rather than thrown away, and the run ends when none is left.
+	// A queue in another process can go away (the window quits): then so does this run.
+	var lost <-chan struct{}
+	if r, ok := svc.(interface{ Done() <-chan struct{} }); ok {
+		lost = r.Done()
+	}
 	finishing := false
 	for !allFinished(watched, states) && diskFull == "" {
 		if stopReason != "" {
@@ -215,6 +220,14 @@ func uploadWith(ctx context.Context, svc Queue, paths []string, o Options, run f
 		}
 		select {
 		case <-ctx.Done():
+		case <-lost:
+			lost = nil
+			drain(sub, jw, handle)
+			if !allFinished(watched, states) {
+				display.close()
+				fmt.Fprintf(o.Stderr, "upload: %s went away before the files were uploaded; open it again and they go on.\n", o.through)
+				return ExitFailed
+			}
 		case <-sub.Ready():
 			drain(sub, jw, handle)
 			continue

@@ -28,6 +28,8 @@ var alertTitles = []struct {
 	{core.AlertPaymentRequired, "The account cannot take uploads", "OK"},
 	{core.AlertKeychain, "The keychain is not available", "OK"},
 	{core.AlertJournalMovedAway, "The upload history was damaged", "OK"},
+	{core.AlertOtherProject, "Files queued for another project", "Keep them for their project"},
+	{core.AlertDiskFull, "The disk is full", "OK"},
 }
 
 func alertEvent(kind core.AlertKind, msg string, files ...string) core.Event {

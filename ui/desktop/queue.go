@@ -211,7 +211,7 @@ func barColor(s upload.State) fyne.ThemeColorName {
 		return theme.ColorNameSuccess
 	case upload.Failed:
 		return theme.ColorNameError
-	case upload.Skipped, upload.Retrying, upload.Waiting:
+	case upload.Skipped, upload.Retrying, upload.Waiting, upload.Held:
 		return theme.ColorNameWarning
 	case upload.Paused, upload.Cancelled:
 		return theme.ColorNameDisabled
@@ -230,6 +230,8 @@ func stateLabel(v upload.FileView) (string, color.Color) {
 		return "Failed", col
 	case upload.Skipped:
 		return "Skipped: channel paused", col
+	case upload.Held:
+		return "Held: another project", col
 	case upload.Cancelled:
 		return "Cancelled", col
 	case upload.Paused:
@@ -260,7 +262,13 @@ func rowDetail(v upload.FileView) string {
 		}
 		return fmt.Sprintf("%s of %s · %d%% · %s · %s left", format.Bytes(v.BytesDone), size, pct, format.Rate(v.Rate), format.Duration(v.ETA))
 	case upload.Done:
-		return size + " · uploaded" + doneAt(v)
+		return size + " · uploaded" + doneAt(v) + toProject(v)
+	case upload.Held:
+		return size + " · " + v.Error
+	case upload.Queued:
+		if v.Detail != "" {
+			return size + " · " + v.Detail
+		}
 	case upload.Waiting:
 		return size + " · " + v.Detail
 	case upload.Failed, upload.Skipped, upload.Retrying, upload.Cancelled:
@@ -275,11 +283,24 @@ func rowDetail(v upload.FileView) string {
 	return size
 }
 
+// doneAt is when a file was uploaded: the time today, the day and time before.
 func doneAt(v upload.FileView) string {
 	if v.DoneAt.IsZero() {
 		return ""
 	}
-	return " at " + v.DoneAt.Local().Format("15:04")
+	at := v.DoneAt.Local()
+	if y, m, d := at.Date(); y != time.Now().Year() || m != time.Now().Month() || d != time.Now().Day() {
+		return " " + at.Format("2 Jan 15:04")
+	}
+	return " at " + at.Format("15:04")
+}
+
+// toProject is where an uploaded file went.
+func toProject(v upload.FileView) string {
+	if v.Project == "" {
+		return ""
+	}
+	return " to “" + v.Project + "”"
 }
 
 // fileIcon picks an icon by extension.

@@ -291,8 +291,11 @@ func (u *UI) showRejected(rs []upload.Rejection) {
 		paths[i] = r.Path
 	}
 	title := format.Counted(len(uploaded), "file was uploaded already", "files were uploaded already")
-	u.alerts.ask(title, "Nothing was sent again:\n"+listRejected(uploaded), format.Counted(len(uploaded), "Upload it again", "Upload them again"),
-		func() { u.addPaths(paths, true) })
+	again := "Upload them again"
+	if len(uploaded) == 1 {
+		again = "Upload it again"
+	}
+	u.alerts.ask(title, "Nothing was sent again:\n"+listRejected(uploaded), again, func() { u.addPaths(paths, true) })
 }
 
 func listRejected(rs []upload.Rejection) string {
