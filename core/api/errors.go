@@ -205,7 +205,13 @@ func (e *Error) UserMessage() string {
 			extra += ": " + e.Message
 		}
 	case e.Kind == KindLocalFile && e.Err != nil:
-		extra = e.Err.Error() // names the file and what the system said
+		// Names the file and what the system said; the HTTP client's wrapping (the
+		// method and the upload URL) says nothing to a person.
+		extra = e.Err.Error()
+		var local *LocalFileError
+		if errors.As(e.Err, &local) {
+			extra = local.Error()
+		}
 	case e.Kind == KindChannelPaused:
 		// The rule's words already say what the server's detail says.
 	case e.Detail != "" && !strings.Contains(text, e.Detail):

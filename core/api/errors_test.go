@@ -138,6 +138,14 @@ func TestUserMessage(t *testing.T) {
 	if got := local.UserMessage(); !strings.Contains(got, "/media/A001.mov: permission denied") {
 		t.Errorf("LocalFile must name the file and the reason: %q", got)
 	}
+	// A file that got shorter while its chunk was sent: the HTTP client wraps the read
+	// error in the method and the long presigned URL, which a person cannot use and which
+	// used to cut the message in the middle of the URL.
+	url := "https://uploads.example.test/" + strings.Repeat("a", 150) + "/part-3?X-Amz-Signature=" + strings.Repeat("f", 64)
+	shrank := Classify(context.Background(), "PUT s3 part", fmt.Errorf("Put %q: %w", url, &LocalFileError{Path: "/media/A002.mov", Err: errors.New("the file is shorter than when it was queued")}))
+	if got := shrank.UserMessage(); !strings.HasSuffix(got, "(read /media/A002.mov: the file is shorter than when it was queued)") || strings.Contains(got, "uploads.example.test") {
+		t.Errorf("a short file's message %q, want the file and the reason, whole, without the URL", got)
+	}
 	// Built by another package without a rule: the kind's text is used.
 	bare := &Error{Kind: KindPaymentRequired, Retry: RetryNo}
 	if got := bare.UserMessage(); got != StatusRules[402].User {
