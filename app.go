@@ -52,7 +52,13 @@ type wiring struct {
 	otherAPI  string // the API this run asked for, when the folder is paired with another
 	damages   []journal.Damage
 	tokenKind string // store.TokenStoreKeychain or store.TokenStoreFile
-	tokens    auth.TokenStore
+	tokens    store.RegisteringStore
+	backend   *store.Switchable // where tokens keeps them
+	book      *store.PairingBook
+	account   string // the keychain account of this installation and API
+	// needPassphrase: the pairing is in a token file and no passphrase was given (the
+	// window asks for it; a command refuses).
+	needPassphrase bool
 }
 
 // readOnlyCommands may run while another process holds the data folder: they read it and
@@ -142,7 +148,8 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		a.close()
 		return nil, err
 	}
-	if err := a.openTokens(o, keyringService, store.Account(clientID, origin), passphrase, secrets); err != nil {
+	a.account = store.Account(clientID, origin)
+	if err := a.openTokens(o, keyringService, passphrase, secrets); err != nil {
 		a.close()
 		return nil, err
 	}
@@ -157,8 +164,9 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		Journal:     a.journal, ReadOnly: a.readOnly, Settings: upload.DefaultSettings(), Logger: a.logger,
 	}
 	if !a.readOnly {
-		cfg.Revocations = store.RegisteringStore{TokenStore: subStore(a.tokens, "revoke"), Secrets: secrets}
-		cfg.Pairings = store.PairingBook{Dir: a.dataDir, APIURL: apiURL, APIOrigin: origin, TokenStore: a.tokenKind}
+		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}
+		a.book = store.NewPairingBook(a.dataDir, apiURL, origin, a.tokenKind)
+		cfg.Pairings = a.book
 	}
 	if a.svc, err = core.New(cfg); err != nil {
 		a.close()
@@ -198,7 +206,7 @@ func (e *otherAPIError) Error() string {
 // where --token-store says (the keychain by default). In read-only mode no token is read:
 // the process holding the folder owns them, and a refresh here would spend its refresh
 // token.
-func (a *wiring) openTokens(o options, service, account, passphrase string, secrets *redact.Secrets) error {
+func (a *wiring) openTokens(o options, service, passphrase string, secrets *redact.Secrets) error {
 	kind := o.tokenStore
 	if a.paired && a.pairing.TokenStore != "" {
 		if kind != "" && kind != a.pairing.TokenStore {
@@ -215,16 +223,40 @@ func (a *wiring) openTokens(o options, service, account, passphrase string, secr
 	switch {
 	case a.readOnly || a.otherAPI != "":
 		ts = store.NoTokens{}
+	case kind == store.TokenStoreFile && passphrase == "" && o.command == "":
+		// The window asks for it (UnlockTokenFile).
+		ts, a.needPassphrase = store.NoTokens{}, true
 	case kind == store.TokenStoreFile:
-		f, err := store.OpenTokenFile(filepath.Join(a.dataDir, store.TokenFileName), passphrase, account)
+		f, err := store.OpenTokenFile(filepath.Join(a.dataDir, store.TokenFileName), passphrase, a.account)
 		if err != nil {
 			return err
 		}
 		ts = f
 	default:
-		ts = store.NewKeychain(service, account)
+		ts = store.NewKeychain(service, a.account)
 	}
-	a.tokens = store.RegisteringStore{TokenStore: ts, Secrets: secrets}
+	a.backend = store.NewSwitchable(ts)
+	a.tokens = store.RegisteringStore{TokenStore: a.backend, Secrets: secrets}
+	return nil
+}
+
+// useTokenFile keeps the pairing in the token file from now on, opened with passphrase:
+// the window unlocks the file it found, or moves a pairing it could not keep (no
+// keychain) into a new one.
+func (a *wiring) useTokenFile(ctx context.Context, passphrase string) error {
+	f, err := store.OpenTokenFile(filepath.Join(a.dataDir, store.TokenFileName), passphrase, a.account)
+	if err != nil {
+		return err
+	}
+	if err := f.Check(ctx); err != nil {
+		return err
+	}
+	redact.Registered.Add(passphrase)
+	a.backend.Switch(f)
+	a.tokenKind, a.needPassphrase = store.TokenStoreFile, false
+	if a.book != nil {
+		a.book.SetTokenStore(store.TokenStoreFile)
+	}
 	return nil
 }
 
@@ -233,20 +265,6 @@ func tokenStoreWords(kind string) string {
 		return "encrypted token file"
 	}
 	return "keychain"
-}
-
-// subStore is the store's slot for a pairing waiting to be revoked.
-func subStore(ts auth.TokenStore, name string) auth.TokenStore {
-	if rs, ok := ts.(store.RegisteringStore); ok {
-		ts = rs.TokenStore
-	}
-	switch s := ts.(type) {
-	case *store.Keychain:
-		return s.Sub(name)
-	case *store.TokenFile:
-		return s.Sub(name)
-	}
-	return store.NoTokens{}
 }
 
 // openJournal opens the upload journal: for reading only when another process holds the

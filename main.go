@@ -12,7 +12,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale"  // before Fyne reads the locale
 	_ "github.com/c2c-uploader/c2c-uploader/internal/nodbuslaunch" // before anything talks to D-Bus
-	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
@@ -58,7 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
 		ToCurrentProject: o.toCurrent, AcknowledgeAsked: o.acknowledge,
 		APIURL: a.apiURL, DataDir: a.dataDir, TokenStore: a.tokenKind,
-		CheckTokens:    a.tokens.(store.RegisteringStore).Check,
+		CheckTokens:    a.tokens.Check,
 		Acknowledge:    func() error { return journal.AcknowledgeDamage(a.journalPath()) },
 		RecordedPaired: a.paired, RecordedProject: a.pairing.ProjectName, RecordedAPI: a.pairing.APIURL,
 		OtherAPI: a.otherAPI,

@@ -69,6 +69,19 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel,
 		Notices: notices, TokenStore: ap.tokenKind,
 		AcknowledgeNotices: func() error { return journal.AcknowledgeDamage(ap.journalPath()) },
+		NeedPassphrase:     ap.needPassphrase,
+		UnlockTokens: func(ctx context.Context, passphrase string) error {
+			if err := ap.useTokenFile(ctx, passphrase); err != nil {
+				return err
+			}
+			return ap.svc.ReloadPairing(ctx)
+		},
+		KeepInTokenFile: func(ctx context.Context, passphrase string) error {
+			if err := ap.useTokenFile(ctx, passphrase); err != nil {
+				return err
+			}
+			return ap.svc.KeepPairing(ctx)
+		},
 	}
 	if ap.sim != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: demo mode; the built-in simulator is at %s (admin API %s)\n", ap.sim.URL(), ap.sim.AdminURL())

@@ -158,6 +158,20 @@ func (s *Service) Load(ctx context.Context) (keychainErr error, err error) {
 	return nil, nil
 }
 
+// ReloadPairing reads the pairing from the token store again: the store could not be
+// read at start (the token file's passphrase was not known yet).
+func (s *Service) ReloadPairing(ctx context.Context) error {
+	err := s.auth.Load(ctx)
+	if errors.Is(err, auth.ErrNoTokens) {
+		return nil
+	}
+	return err
+}
+
+// KeepPairing writes the pairing in use to the token store again (it moved: a token file
+// in place of a missing keychain), so that it survives a restart.
+func (s *Service) KeepPairing(ctx context.Context) error { return s.auth.Keep(ctx) }
+
 // Run runs the loaded service until ctx ends: the connection monitor, token renewal,
 // the heartbeat and the upload engine.
 func (s *Service) Run(ctx context.Context) error {
@@ -191,6 +205,8 @@ func (s *Service) Probe(ctx context.Context) (online bool, reason string, st aut
 		e := api.Classify(ctx, api.EndpointHealth, err)
 		return false, e.UserMessage(), s.auth.Status()
 	}
+	// The API answers: a revocation an unpair could not send goes now.
+	s.auth.RevokePending(ctx)
 	if s.auth.Status().State == auth.Paired {
 		ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 		defer cancel()
@@ -219,11 +235,10 @@ func (a authorizer) ProjectOf(ctx context.Context, token string) (upload.Project
 }
 
 func (s *Service) authChanged(st auth.Status) {
-	if st.ProjectID != "" {
-		// Files queued from now on are meant for this project; files meant for another
-		// are held (upload.Engine.SetProject).
-		s.engine.SetProject(upload.Project{ID: st.ProjectID, Name: st.ProjectName})
-	}
+	// Files queued from now on are meant for this project (none while it is not known:
+	// they go to the project the next asset is made in); files meant for another are
+	// held (upload.Engine.SetProject).
+	s.engine.SetProject(upload.Project{ID: st.ProjectID, Name: st.ProjectName})
 	s.bus.publish(Event{Type: EventAuth, Auth: &st})
 	if st.State != auth.NeedsReconnect {
 		return

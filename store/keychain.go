@@ -199,7 +199,7 @@ func (k *Keychain) Save(ctx context.Context, t api.Tokens) error {
 // Delete removes the tokens; missing entries are not an error.
 func (k *Keychain) Delete(ctx context.Context) error {
 	for _, name := range []string{entryAccess, entryExpiry, entryRefresh} {
-		err := k.run(ctx, "delete a token", func() error { return k.backend.Delete(k.service, k.entry(name)) })
+		_, err := k.run(ctx, "delete a token", func() (string, error) { return "", k.backend.Delete(k.service, k.entry(name)) })
 		if err != nil && !errors.Is(err, keyring.ErrNotFound) {
 			return err
 		}
@@ -210,7 +210,7 @@ func (k *Keychain) Delete(ctx context.Context) error {
 // DeleteAll removes every entry of the service, of every installation and API: for a
 // demo starting afresh and for tests cleaning up.
 func (k *Keychain) DeleteAll(ctx context.Context) error {
-	err := k.run(ctx, "delete the tokens", func() error { return k.backend.DeleteAll(k.service) })
+	_, err := k.run(ctx, "delete the tokens", func() (string, error) { return "", k.backend.DeleteAll(k.service) })
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil
 	}
@@ -228,45 +228,46 @@ func (k *Keychain) Check(ctx context.Context) error {
 }
 
 func (k *Keychain) get(ctx context.Context, name string) (string, error) {
-	var v string
-	err := k.run(ctx, "read a token", func() error {
-		var err error
-		v, err = k.backend.Get(k.service, k.entry(name))
-		return err
-	})
-	return v, err
+	return k.run(ctx, "read a token", func() (string, error) { return k.backend.Get(k.service, k.entry(name)) })
 }
 
 func (k *Keychain) set(ctx context.Context, name, value string) error {
-	return k.run(ctx, "store a token", func() error { return k.backend.Set(k.service, k.entry(name), value) })
+	_, err := k.run(ctx, "store a token", func() (string, error) { return "", k.backend.Set(k.service, k.entry(name), value) })
+	return err
 }
 
 // run makes one keychain call on its own goroutine with a deadline. A call that does not
-// answer is abandoned (it may be blocked behind an unlock prompt) and reported.
-func (k *Keychain) run(ctx context.Context, op string, call func() error) error {
-	done := make(chan error, 1)
+// answer is abandoned (it may be blocked behind an unlock prompt) and reported; what it
+// answers later goes nowhere.
+func (k *Keychain) run(ctx context.Context, op string, call func() (string, error)) (string, error) {
+	type answer struct {
+		v   string
+		err error
+	}
+	done := make(chan answer, 1)
 	go func() {
 		if k.check != nil {
 			if err := k.check(ctx); err != nil {
-				done <- err
+				done <- answer{err: err}
 				return
 			}
 		}
-		done <- call()
+		v, err := call()
+		done <- answer{v, err}
 	}()
 	timer := time.NewTimer(k.timeout)
 	defer timer.Stop()
 	select {
-	case err := <-done:
+	case a := <-done:
 		var ke *KeychainError
-		if errors.As(err, &ke) {
-			return err
+		if errors.As(a.err, &ke) {
+			return "", a.err
 		}
-		return classifyKeyring(op, err)
+		return a.v, classifyKeyring(op, a.err)
 	case <-timer.C:
-		return &KeychainError{Op: op, Problem: KeychainTimeout, Err: context.DeadlineExceeded}
+		return "", &KeychainError{Op: op, Problem: KeychainTimeout, Err: context.DeadlineExceeded}
 	case <-ctx.Done():
-		return ctx.Err()
+		return "", ctx.Err()
 	}
 }
 

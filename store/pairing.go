@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
@@ -73,18 +74,36 @@ func DeletePairing(dir string) error {
 // PairingBook keeps the data folder's record of its pairing up to date: it is the
 // auth.Recorder main gives core.
 type PairingBook struct {
-	Dir, APIURL, APIOrigin, TokenStore string
+	Dir, APIURL, APIOrigin string
+
+	mu         sync.Mutex
+	tokenStore string
+}
+
+// NewPairingBook records pairings of dir with the API at apiURL (origin), kept in
+// tokenStore.
+func NewPairingBook(dir, apiURL, origin, tokenStore string) *PairingBook {
+	return &PairingBook{Dir: dir, APIURL: apiURL, APIOrigin: origin, tokenStore: tokenStore}
+}
+
+// SetTokenStore notes that the tokens moved (the window moved them into a token file).
+func (b *PairingBook) SetTokenStore(kind string) {
+	b.mu.Lock()
+	b.tokenStore = kind
+	b.mu.Unlock()
 }
 
 // Paired records the project the tokens upload to (after every lookup; the file is
 // written only when something changed).
-func (b PairingBook) Paired(p auth.Project) error {
+func (b *PairingBook) Paired(p auth.Project) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	rec, ok, err := LoadPairing(b.Dir)
 	if err != nil {
 		ok = false // a damaged record is replaced by what is known now
 	}
 	next := PairingRecord{APIURL: b.APIURL, APIOrigin: b.APIOrigin, ProjectID: p.ID, ProjectName: p.Name,
-		DeviceName: p.DeviceName, TokenStore: b.TokenStore, PairedAt: rec.PairedAt}
+		DeviceName: p.DeviceName, TokenStore: b.tokenStore, PairedAt: rec.PairedAt}
 	if !ok || rec.ProjectID != p.ID || rec.APIOrigin != b.APIOrigin {
 		next.PairedAt = time.Now().UTC()
 	}
@@ -94,5 +113,18 @@ func (b PairingBook) Paired(p auth.Project) error {
 	return SavePairing(b.Dir, next)
 }
 
+// Last is the project recorded for this API, if any.
+func (b *PairingBook) Last() (auth.Project, bool) {
+	rec, ok, err := LoadPairing(b.Dir)
+	if err != nil || !ok || rec.APIOrigin != b.APIOrigin || rec.ProjectID == "" {
+		return auth.Project{}, false
+	}
+	return auth.Project{ID: rec.ProjectID, Name: rec.ProjectName, DeviceName: rec.DeviceName}, true
+}
+
 // Unpaired forgets the pairing.
-func (b PairingBook) Unpaired() error { return DeletePairing(b.Dir) }
+func (b *PairingBook) Unpaired() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return DeletePairing(b.Dir)
+}

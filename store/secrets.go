@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
@@ -49,3 +50,63 @@ func (NoTokens) Save(context.Context, api.Tokens) error {
 }
 
 func (NoTokens) Delete(context.Context) error { return nil }
+
+// Switchable is a token store whose backend can change while the app runs: the window
+// starts without the token file's passphrase and gets it from the person, or moves a
+// pairing it could not keep (no keychain) into a token file. Sub views follow the switch.
+type Switchable struct {
+	mu      sync.Mutex
+	backend auth.TokenStore
+}
+
+// NewSwitchable starts with backend.
+func NewSwitchable(backend auth.TokenStore) *Switchable { return &Switchable{backend: backend} }
+
+// Switch makes backend the store from now on.
+func (s *Switchable) Switch(backend auth.TokenStore) {
+	s.mu.Lock()
+	s.backend = backend
+	s.mu.Unlock()
+}
+
+func (s *Switchable) current() auth.TokenStore {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.backend
+}
+
+func (s *Switchable) Load(ctx context.Context) (api.Tokens, error) { return s.current().Load(ctx) }
+
+func (s *Switchable) Save(ctx context.Context, t api.Tokens) error { return s.current().Save(ctx, t) }
+
+func (s *Switchable) Delete(ctx context.Context) error { return s.current().Delete(ctx) }
+
+// Check asks the backend, when it can tell.
+func (s *Switchable) Check(ctx context.Context) error {
+	if c, ok := s.current().(interface{ Check(context.Context) error }); ok {
+		return c.Check(ctx)
+	}
+	return nil
+}
+
+// Sub is the slot name of whichever backend is in use at each call (see Keychain.Sub).
+func (s *Switchable) Sub(name string) auth.TokenStore { return subView{s, name} }
+
+type subView struct {
+	s    *Switchable
+	name string
+}
+
+func (v subView) store() auth.TokenStore {
+	switch b := v.s.current().(type) {
+	case *Keychain:
+		return b.Sub(v.name)
+	case *TokenFile:
+		return b.Sub(v.name)
+	}
+	return NoTokens{}
+}
+
+func (v subView) Load(ctx context.Context) (api.Tokens, error) { return v.store().Load(ctx) }
+func (v subView) Save(ctx context.Context, t api.Tokens) error { return v.store().Save(ctx, t) }
+func (v subView) Delete(ctx context.Context) error             { return v.store().Delete(ctx) }

@@ -179,6 +179,9 @@ func (f *TokenFile) Delete(context.Context) error {
 	if err != nil {
 		return err
 	}
+	if ff.Binding != f.binding {
+		return nil // another installation's or API's tokens: not ours to delete
+	}
 	delete(ff.Slots, f.slot)
 	if len(ff.Slots) == 0 {
 		if err := os.Remove(f.path); err != nil && !errors.Is(err, os.ErrNotExist) {

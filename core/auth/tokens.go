@@ -34,6 +34,9 @@ var ErrNoTokens = errors.New("no tokens stored")
 type Recorder interface {
 	Paired(p Project) error
 	Unpaired() error
+	// Last is the project recorded last, if any: known before the API is asked again,
+	// so that files queued at start are meant for it.
+	Last() (Project, bool)
 }
 
 // Project is the project a pairing uploads to.
@@ -175,6 +178,16 @@ func (m *Manager) Load(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if m.cfg.Record != nil {
+		// The project these tokens were last seen with: GET /v2/devices/me confirms it
+		// (or tells the new one) in the background.
+		if p, ok := m.cfg.Record.Last(); ok {
+			m.mu.Lock()
+			m.project = p
+			m.mu.Unlock()
+			m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = p.Name, p.ID, p.DeviceName })
+		}
+	}
 	m.use(t, "")
 	go m.fetchDevice()
 	return nil
@@ -199,6 +212,25 @@ func (m *Manager) Adopt(ctx context.Context, t api.Tokens) error {
 		go m.fetchDevice()
 	}
 	return err
+}
+
+// Keep writes the tokens in use to the store again, for a store that changed while the
+// app ran (no keychain: the person chose a token file), and clears the warning that the
+// pairing would not survive a restart.
+func (m *Manager) Keep(ctx context.Context) error {
+	m.mu.Lock()
+	t, p := m.tokens, m.project
+	m.mu.Unlock()
+	if t.RefreshToken != "" {
+		if err := m.cfg.Store.Save(ctx, t); err != nil {
+			return err
+		}
+	}
+	m.update(func(s *Status) { s.StorageWarning = "" })
+	if m.cfg.Record != nil && p.ID != "" {
+		return m.cfg.Record.Paired(p)
+	}
+	return nil
 }
 
 // save writes tokens to the store; on failure it returns the warning to show, since the
@@ -581,6 +613,10 @@ func (m *Manager) Unpair(ctx context.Context) (UnpairResult, error) {
 	m.update(func(s *Status) { *s = Status{State: Unpaired} })
 	return res, errors.Join(errs...)
 }
+
+// RevokePending sends the revocation an earlier Unpair kept, if there is one, for a
+// command that reaches the API without running the token manager (status).
+func (m *Manager) RevokePending(ctx context.Context) { m.revokePending(ctx) }
 
 // revokePending sends the revocation an earlier Unpair kept, once the API answers; it
 // tries again with the backoff until it gets an answer or ctx ends.

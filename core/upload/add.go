@@ -9,8 +9,9 @@ import (
 // Add queues files and folders (expanded), each meant for the project the device is
 // paired with now (SetProject), if it is known. A file already in the queue with the same
 // path, size, mtime and fingerprint is refused unless force is set, and so is one that
-// was uploaded to that project before, even if it was cleared from the list since: the
-// journal keeps the record.
+// was uploaded before, even if it was cleared from the list since (the journal keeps the
+// record), and even to another project: a card named again after a re-pairing must not
+// be split between two projects unasked. The rejection says where it went.
 func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
 	files, rejected := scanPaths(paths, time.Now())
 	e.mu.Lock()
@@ -28,10 +29,8 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 			ent.mu.Lock()
 			old := ent.f
 			ent.mu.Unlock()
-			if old.State != Done || sameProject(old.ProjectID, project.ID) {
-				rejected = append(rejected, duplicate(f.Path, &old, old.ID))
-				continue
-			}
+			rejected = append(rejected, duplicate(f.Path, &old, old.ID))
+			continue
 		}
 		fresh = append(fresh, f)
 	}
@@ -43,7 +42,7 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 		}
 		kept := fresh[:0]
 		for i, f := range fresh {
-			if u := uploaded[i]; u.ID != 0 && sameProject(u.ProjectID, project.ID) {
+			if u := uploaded[i]; u.ID != 0 {
 				rejected = append(rejected, duplicate(f.Path, &u, 0))
 				continue
 			}
@@ -77,10 +76,6 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 	e.poke()
 	return res, nil
 }
-
-// sameProject tells whether an earlier upload to project a counts as one to project b: an
-// unknown project on either side counts as the same (nothing says it is another).
-func sameProject(a, b string) bool { return a == "" || b == "" || a == b }
 
 // duplicate says why path is not queued again: old is the queued or uploaded file with
 // the same content (existing, when it is still in the queue).

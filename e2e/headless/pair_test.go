@@ -164,7 +164,7 @@ func TestPairTimeout(t *testing.T) {
 	r := run(ctx, t, e, nil, "pair", "--timeout", "1s")
 	took := time.Since(began)
 	expectCode(t, "pair --timeout 1s", r, 124)
-	expectContains(t, "pair's stderr", r.Stderr, "no approval within 1s")
+	expectContains(t, "pair's stderr", r.Stderr, "the code was not approved within 1s")
 	if took > 30*time.Second {
 		t.Errorf("pair --timeout 1s took %s", took)
 	}

@@ -64,13 +64,13 @@ func fillDisk(t *testing.T, dir string) string {
 // wantDiskFull fails unless err is the journal's disk-full error for dir.
 func wantDiskFull(t *testing.T, what string, err error, dir string) {
 	t.Helper()
-	t.Logf("%s on a full disk: %v", what, err)
+	t.Logf("%s on a full disk: %.300v", what, err) // the long paths are cut short
 	if !errors.Is(err, upload.ErrDiskFull) {
-		t.Fatalf("%s on a full disk = %v, want upload.ErrDiskFull", what, err)
+		t.Fatalf("%s on a full disk = %.300v, want upload.ErrDiskFull", what, err)
 	}
 	var full *DiskFullError
 	if !errors.As(err, &full) {
-		t.Fatalf("%s on a full disk = %T %v, want a *DiskFullError", what, err, err)
+		t.Fatalf("%s on a full disk = %T %.300v, want a *DiskFullError", what, err, err)
 	}
 	if full.Dir != dir || full.Free < 0 || full.Free >= roomNeeded {
 		t.Errorf("%s: DiskFullError{Dir: %q, Free: %d}, want Dir %q and the little space left", what, full.Dir, full.Free, dir)

@@ -164,33 +164,36 @@ func printCode(o Options, p *auth.Pairing) {
 	fmt.Fprint(o.Stderr, b.String())
 }
 
-// projectWait is how long `pair` on a paired installation waits for the project's name.
+// projectWait is how long `pair` on a paired installation waits for the API to confirm
+// the pairing.
 const projectWait = 5 * time.Second
 
-// withProject waits a moment for the project's name, which Load asks the API for in the
-// background (refreshing the tokens if need be), so that "Already paired" can say with
-// which project, or that the tokens no longer work; offline, it gives up after
-// projectWait.
+// withProject asks the API which project the device is in (refreshing the tokens if
+// need be), so that "Already paired" is true and says with which project, or so that
+// tokens that no longer work (access revoked in the project) lead to a new pairing. The
+// folder's record gives the project's name at once; only the API tells whether the
+// pairing still works. Offline, it gives up after projectWait and trusts the record.
 func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.Status {
-	if st.ProjectName != "" {
-		return st
-	}
+	ctx, cancel := context.WithTimeout(ctx, projectWait)
+	defer cancel()
 	sub := svc.Subscribe()
 	defer sub.Close()
-	timer := time.NewTimer(projectWait)
-	defer timer.Stop()
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		svc.Probe(ctx)
+	}()
 	for {
-		st = svc.AuthStatus()
-		if st.ProjectName != "" || (st.State != auth.Paired && st.State != auth.Refreshing) {
-			return st
-		}
 		select {
+		case <-checked:
+			return svc.AuthStatus()
 		case <-sub.Ready():
 			sub.Drain()
-		case <-timer.C:
-			return st
+			if st := svc.AuthStatus(); st.State == auth.NeedsReconnect {
+				return st
+			}
 		case <-ctx.Done():
-			return st
+			return svc.AuthStatus()
 		}
 	}
 }

@@ -178,6 +178,15 @@ func uploadWith(ctx context.Context, svc Queue, paths []string, o Options, run f
 					}
 				}
 			}
+		case core.EventAuth:
+			if o.ToCurrentProject && ev.Auth.ProjectID != "" {
+				// The project is known now: files held before it was are sent to it.
+				for id, v := range states {
+					if v.State == upload.Held {
+						_ = svc.Redirect(ctx, upload.One(id))
+					}
+				}
+			}
 		case core.EventTotals:
 			display.totals(*ev.Totals)
 		case core.EventRemoved:

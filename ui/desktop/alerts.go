@@ -213,6 +213,9 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 	case core.AlertPaymentRequired:
 		return "The account cannot take uploads", "", nil
 	case core.AlertKeychain:
+		if c.u.opts.KeepInTokenFile != nil {
+			return "The keychain is not available", "Keep it in an encrypted file…", c.u.askNewTokenFile
+		}
 		return "The keychain is not available", "", nil
 	case core.AlertJournalMovedAway:
 		return "The upload history was damaged", "", nil

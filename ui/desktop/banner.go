@@ -76,6 +76,8 @@ func (b *banner) state() (tone bannerTone, text, action string, do func()) {
 		return toneBusy, "Renewing access to the project…", "", nil
 	case m.channelPaused:
 		return toneWarn, "Paused in the project — media recorded while the device is paused is not uploaded", "", nil
+	case m.auth.StorageWarning != "" && b.u.opts.KeepInTokenFile != nil:
+		return toneWarn, "Connected to " + project(m.auth) + " — but " + m.auth.StorageWarning, "Keep it in a file…", b.u.askNewTokenFile
 	case m.auth.StorageWarning != "":
 		return toneWarn, "Connected to " + project(m.auth) + " — but " + m.auth.StorageWarning, "", nil
 	case m.auth.State == auth.Paired:

@@ -2,9 +2,13 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
+
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
@@ -128,4 +132,49 @@ func TestBannerSaysTheDiskIsFull(t *testing.T) {
 			t.Errorf("banner after the disk has room %q", got)
 		}
 	})
+}
+
+// A pairing kept in a token file (no keychain on this computer) is unlocked with its
+// passphrase at start; the window starts no new pairing meanwhile (a second pairing would
+// leave the first one live in the project), and a wrong passphrase is asked for again.
+func TestLockedPairingIsUnlockedNotReplaced(t *testing.T) {
+	var tries []string
+	var mu sync.Mutex
+	d := newDesk(t, deskConfig{run: true, opts: Options{NeedPassphrase: true, UnlockTokens: func(_ context.Context, p string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		tries = append(tries, p)
+		if p != "right horse battery" {
+			return errors.New("the passphrase does not open the token file")
+		}
+		return nil
+	}}})
+	d.eventually("the window asks for the passphrase", func() bool { return strings.Contains(d.dialogText(), "Unlock the pairing") })
+	enter := func(p string) {
+		onUI(func() {
+			ov := d.overlays()
+			for _, o := range visibleObjects(ov[len(ov)-1]) {
+				if e, ok := o.(*widget.Entry); ok && e.Password {
+					e.SetText(p)
+				}
+			}
+		})
+		d.closeDialog("Unlock")
+	}
+	enter("wrong")
+	d.eventually("the window says so and asks again", func() bool {
+		txt := d.dialogText()
+		return strings.Contains(txt, "could not be unlocked: the passphrase does not open the token file") && strings.Contains(txt, "Unlock the pairing")
+	})
+	enter("right horse battery")
+	d.eventually("the passphrase is tried", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return len(tries) == 2 && tries[1] == "right horse battery"
+	})
+	for _, rq := range d.sim.Requests(0) {
+		if rq.Path == "/v2/auth/device/code" {
+			t.Fatalf("a new pairing was started while the pairing in the token file was locked")
+		}
+	}
 }

@@ -36,6 +36,13 @@ type Options struct {
 	AcknowledgeNotices func() error
 	// TokenStore says where the pairing is kept ("keychain" or "file").
 	TokenStore string
+	// NeedPassphrase: the pairing is in a token file whose passphrase the window must
+	// ask for (UnlockTokens) before it is paired.
+	NeedPassphrase bool
+	UnlockTokens   func(ctx context.Context, passphrase string) error
+	// KeepInTokenFile moves the pairing into a token file with that passphrase, for a
+	// computer without a keychain (nil: not offered).
+	KeepInTokenFile func(ctx context.Context, passphrase string) error
 }
 
 // UI is the window and everything in it.
@@ -58,8 +65,11 @@ type UI struct {
 
 	mainView       fyne.CanvasObject
 	showingPairing bool // true while the pairing view is up
-	userPaired     bool // the user asked to (re)pair: keep the pairing view until it ends
-	lastTitle      string
+	// awaitingPassphrase: the pairing is locked in a token file; no new pairing starts
+	// by itself meanwhile.
+	awaitingPassphrase bool
+	userPaired         bool // the user asked to (re)pair: keep the pairing view until it ends
+	lastTitle          string
 }
 
 // New builds the window for svc. Start makes it live.
@@ -95,6 +105,9 @@ func (u *UI) Start(ctx context.Context) {
 	u.ctx = ctx
 	if err := u.svc.SetSettings(u.settings.upload(u.svc.Settings())); err != nil {
 		u.showError("The saved settings could not be applied", err)
+	}
+	if u.opts.NeedPassphrase && u.opts.UnlockTokens != nil {
+		u.askUnlock("")
 	}
 	u.p.start(ctx)
 	for _, n := range u.opts.Notices {
@@ -195,7 +208,7 @@ func (u *UI) layout() {
 	if pairing && !u.showingPairing {
 		u.showingPairing = true
 		u.win.SetContent(u.pairing.object())
-		if st == auth.Unpaired && !u.pairingRunning() {
+		if st == auth.Unpaired && !u.pairingRunning() && !u.awaitingPassphrase {
 			u.startPairing()
 		}
 	} else if !pairing && u.showingPairing {
