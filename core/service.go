@@ -55,6 +55,21 @@ type UploadTuning struct {
 	StallTimeout, SettleTime, URLMaxAge, ProgressInterval time.Duration
 }
 
+// Queue is what a front end that queues files and follows them to their end needs of
+// the service: `upload` in this process, or in another one through the window that holds
+// the data folder (ui/control serves it and its client offers it).
+type Queue interface {
+	Subscribe() *Subscription
+	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
+	Retry(ctx context.Context, sel upload.Selector) error
+	Resume(ctx context.Context, sel upload.Selector) error
+	Redirect(ctx context.Context, sel upload.Selector) error
+	Snapshot() ([]upload.FileView, upload.Totals)
+	AuthStatus() auth.Status
+}
+
+var _ Queue = (*Service)(nil)
+
 // Service is the facade the front ends use.
 type Service struct {
 	cfg     Config

@@ -1,54 +1,18 @@
+//go:build linux
+
 package headless
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
+	"github.com/c2c-uploader/c2c-uploader/internal/disktest"
 )
-
-// smallDisk mounts a tmpfs of size bytes for the test and returns its folder. It needs
-// root (CI runs as root); elsewhere the test is skipped, saying loudly what was not
-// tested.
-func smallDisk(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Skip("NOT TESTED: a full disk needs a tmpfs of its own, which only root can mount; run the tests as root (CI does)")
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size+",mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
-		t.Skipf("NOT TESTED: mounting a tmpfs for the full disk failed (%v: %s)", err, strings.TrimSpace(string(out)))
-	}
-	t.Cleanup(func() { _ = exec.Command("umount", "-l", dir).Run() })
-	return dir
-}
-
-// fill writes to a file on dir until the disk is full, and returns the file.
-func fill(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	block := make([]byte, 64<<10)
-	for {
-		if _, err := f.Write(block); err != nil {
-			if errors.Is(err, syscall.ENOSPC) {
-				return path
-			}
-			t.Fatalf("filling the disk: %v", err)
-		}
-	}
-}
 
 // TestUploadStopsOnAFullDisk: when the disk holding the data folder fills up in the
 // middle of a run, `upload` stops at once with exit 1 and says which disk is full and
@@ -59,7 +23,7 @@ func TestUploadStopsOnAFullDisk(t *testing.T) {
 	e2etest.RequireKeychain(t)
 	ctx := testContext(t)
 	e := newEnv(t, simOptions())
-	e.DataDir = filepath.Join(smallDisk(t, "3m"), "data")
+	e.DataDir = filepath.Join(disktest.Small(t, 6<<20), "data")
 	pair(ctx, t, e, "Full Disk", nil)
 
 	media := t.TempDir()
@@ -79,7 +43,7 @@ func TestUploadStopsOnAFullDisk(t *testing.T) {
 		}
 		return false, nil
 	})
-	filler := fill(t, filepath.Dir(e.DataDir))
+	filler := disktest.Fill(t, filepath.Dir(e.DataDir))
 	began := time.Now()
 	r := up.wait(ctx)
 	if waited := time.Since(began); waited > 30*time.Second {

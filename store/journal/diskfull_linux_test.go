@@ -5,61 +5,16 @@ package journal
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/internal/disktest"
 )
-
-// smallDisk mounts a tmpfs of size bytes (it must hold more than roomNeeded, or
-// WaitForSpace could never see enough room) and unmounts it when the test ends.
-func smallDisk(t *testing.T, size int64) string {
-	t.Helper()
-	const notTested = "THE FULL-DISK BEHAVIOUR WAS NOT TESTED"
-	if os.Geteuid() != 0 {
-		t.Skipf("%s: mounting a small tmpfs needs root (CI runs these tests as root)", notTested)
-	}
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
-	if err != nil {
-		t.Skipf("%s: mount -t tmpfs failed (no CAP_SYS_ADMIN in this container?): %v: %s", notTested, err, out)
-	}
-	// Registered after TempDir's removal, so it runs before it.
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount -l %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes a file until the disk has no room left and returns its name.
-func fillDisk(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	buf := make([]byte, 64<<10)
-	for {
-		if _, err = f.Write(buf); err != nil {
-			break
-		}
-	}
-	if !errors.Is(err, syscall.ENOSPC) {
-		t.Fatalf("filling the disk: %v, want ENOSPC", err)
-	}
-	return path
-}
 
 // wantDiskFull fails unless err is the journal's disk-full error for dir.
 func wantDiskFull(t *testing.T, what string, err error, dir string) {
@@ -94,7 +49,7 @@ func longPathFiles(first, n int) []upload.File {
 // instead of failing files), WaitForSpace waits until there is room, the same writes
 // then succeed, and nothing committed before was lost.
 func TestFullDiskIsReportedWaitedForAndSurvived(t *testing.T) {
-	dir := smallDisk(t, 8<<20)
+	dir := disktest.Small(t, 8<<20)
 	path := filepath.Join(dir, "journal.db")
 	j := openT(t, path, options{})
 	ctx := context.Background()
@@ -102,7 +57,7 @@ func TestFullDiskIsReportedWaitedForAndSurvived(t *testing.T) {
 	before := insertT(t, j, append(manyFiles(0, 20), longPathFiles(100, 1)...)...)
 	earlierDone := finishT(t, j, before[0])
 	long := before[len(before)-1]
-	filler := fillDisk(t, dir)
+	filler := disktest.Fill(t, dir)
 
 	// A big insert: SQLite cannot grow its write-ahead log.
 	more := longPathFiles(1000, 300)

@@ -16,8 +16,24 @@ import (
 )
 
 // roomNeeded is the free space after which writes are tried again: a few commits, a
-// checkpoint of the write-ahead log and the record of uploads fit.
+// checkpoint of the write-ahead log and the record of uploads fit. On a disk smaller than
+// four times that (a small partition, a test's tmpfs), a quarter of the disk will do.
 const roomNeeded = 4 << 20
+
+// freeSpace is what may still be written on the disk holding dir.
+func freeSpace(dir string) (int64, error) {
+	free, _, err := diskSpace(dir)
+	return free, err
+}
+
+// enoughRoom tells whether the disk holding dir has room for writes again.
+func enoughRoom(dir string) bool {
+	free, total, err := diskSpace(dir)
+	if err != nil {
+		return true // when the space cannot be read, the write itself tells
+	}
+	return free >= min(roomNeeded, total/4)
+}
 
 // spacePoll is how often WaitForSpace looks at the disk.
 const spacePoll = time.Second
@@ -83,8 +99,8 @@ func (j *Journal) WaitForSpace(ctx context.Context) error {
 	tick := time.NewTicker(spacePoll)
 	defer tick.Stop()
 	for {
-		if free, err := freeSpace(j.dir()); err != nil || free >= roomNeeded {
-			return nil // when the space cannot be read, the write itself tells
+		if enoughRoom(j.dir()) {
+			return nil
 		}
 		select {
 		case <-ctx.Done():

@@ -11,18 +11,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
-// Queue is what `upload` needs of the service that owns the queue: this process's
-// (core.Service), or the window's when it holds the data folder (ui/control.Client).
-type Queue interface {
-	Subscribe() *core.Subscription
-	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
-	Retry(ctx context.Context, sel upload.Selector) error
-	Resume(ctx context.Context, sel upload.Selector) error
-	Redirect(ctx context.Context, sel upload.Selector) error
-	Snapshot() ([]upload.FileView, upload.Totals)
-	AuthStatus() auth.Status
-}
-
 // Upload is `c2c-uploader upload PATH...`: it adds the paths to the persistent queue and
 // runs the queue to its end. Exit 0 when every file arrived, 1 when some failed or were
 // skipped (each listed with its reason), 130 when interrupted (the queue resumes next
@@ -41,7 +29,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 // window's queue (one queue, one owner), and the command follows those files to their
 // end with the same output and exit codes. Files the editor paused in the window stay
 // paused; interrupting the command leaves the files with the window.
-func UploadThrough(ctx context.Context, q Queue, holder string, paths []string, o Options) int {
+func UploadThrough(ctx context.Context, q core.Queue, holder string, paths []string, o Options) int {
 	o.defaults()
 	o.through = holder
 	if !o.JSON {
@@ -53,7 +41,7 @@ func UploadThrough(ctx context.Context, q Queue, holder string, paths []string, 
 // uploadWith adds the paths to svc's queue and follows it: the whole queue when this
 // process runs it (run starts the engine), only the files this command named when
 // another process does (run is nil).
-func uploadWith(ctx context.Context, svc Queue, paths []string, o Options, run func(context.Context) error) int {
+func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, run func(context.Context) error) int {
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
 	var jw *jsonWriter
@@ -305,7 +293,7 @@ func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload
 
 // summary lists the files of this run that did not arrive, with their reasons, and
 // picks the exit code. refused are files named again that stay skipped.
-func summary(o Options, svc Queue, watched, refused map[upload.FileID]bool, rejected int) int {
+func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool, rejected int) int {
 	views, _ := svc.Snapshot()
 	var bad []upload.FileView
 	arrived := 0

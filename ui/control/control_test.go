@@ -86,7 +86,7 @@ func (f *fakeService) AuthStatus() auth.Status {
 }
 
 // serve runs a server for svc on a socket in a temporary folder and dials it.
-func serve(t *testing.T, svc Service, open func([]string)) *Client {
+func serve(t *testing.T, svc core.Queue, open func([]string)) *Client {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr, err := Address(t.TempDir())

@@ -12,20 +12,7 @@ import (
 	"sync"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
-
-// Service is what the holder offers (core.Service).
-type Service interface {
-	Subscribe() *core.Subscription
-	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
-	Retry(ctx context.Context, sel upload.Selector) error
-	Resume(ctx context.Context, sel upload.Selector) error
-	Redirect(ctx context.Context, sel upload.Selector) error
-	Snapshot() ([]upload.FileView, upload.Totals)
-	AuthStatus() auth.Status
-}
 
 // ServerOptions configure Serve.
 type ServerOptions struct {
@@ -58,7 +45,7 @@ func Listen(addr string) (net.Listener, error) {
 
 // Serve answers the processes that connect to ln until ctx ends; then it closes ln and
 // every connection and returns.
-func Serve(ctx context.Context, ln net.Listener, svc Service, opts ServerOptions) {
+func Serve(ctx context.Context, ln net.Listener, svc core.Queue, opts ServerOptions) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -84,7 +71,7 @@ func Serve(ctx context.Context, ln net.Listener, svc Service, opts ServerOptions
 
 // session is one connected process.
 type session struct {
-	svc  Service
+	svc  core.Queue
 	opts ServerOptions
 	conn net.Conn
 	mu   sync.Mutex // one writer at a time
