@@ -233,6 +233,10 @@ func (s *Service) Probe(ctx context.Context) (online bool, reason string, st aut
 	return true, "", s.auth.Status()
 }
 
+// ConfirmPairing asks the API which project the device is in now (refreshing the tokens
+// if need be): a pairing the project no longer accepts turns into needs-reconnect.
+func (s *Service) ConfirmPairing(ctx context.Context) error { return s.auth.RefreshDevice(ctx) }
+
 func (s *Service) heartbeat(ctx context.Context) error {
 	return s.auth.Do(ctx, api.EndpointHeartbeat, func(ctx context.Context, token string) error {
 		return s.client.Heartbeat(ctx, token)

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -224,6 +225,10 @@ func writeRandom(path string, size int64, seed uint64) (string, error) {
 }
 
 // pair runs `pair --json` and approves the code it shows, as the project's editor would.
+// arrivedLine is upload's summary when every file arrived: "12 arrived." or "12 arrived
+// in “Field Trial”." (naming the project).
+var arrivedLine = regexp.MustCompile(`(?m)^\d+ arrived( in “[^”]*”)?\.$`)
+
 func (d *day) pair(name string) error {
 	ctx, cancel := context.WithTimeout(d.ctx, 2*time.Minute)
 	defer cancel()
@@ -412,7 +417,7 @@ func (d *day) play(ctx context.Context, i int, p *proc, name, dir string, ev eve
 		// pairing that follows must then start afresh: it finds the tokens refused.
 		stderr := p.stderr.String()
 		stopped := p.Code == 1 && strings.Contains(stderr, "upload: stopped:")
-		arrived := p.Code == 0 && strings.Contains(stderr, " arrived.") && !strings.Contains(stderr, "did not")
+		arrived := p.Code == 0 && arrivedLine.MatchString(stderr) && !strings.Contains(stderr, "did not")
 		if !stopped && !arrived {
 			return nil, fmt.Errorf("after the revocation, upload should stop with exit 1 and say why, or exit 0 with every file arrived: %s", p.describe())
 		}

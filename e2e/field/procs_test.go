@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -66,8 +67,9 @@ type proc struct {
 	done   chan struct{}
 }
 
-// start runs `c2c-uploader args...`. Commands of one installation never overlap: the
-// log file of the data dir is rotated at each start and archived at each end.
+// start runs `c2c-uploader args...`. Commands of one installation never overlap (the data
+// folder's lock would refuse them): what a command appended to the log of the data dir
+// is archived at its end.
 func (in *installation) start(name string, batch int, args ...string) (*proc, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -91,6 +93,11 @@ func (in *installation) start(name string, batch int, args ...string) (*proc, er
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	// If this test dies, so do its uploaders.
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	logPath := filepath.Join(in.dataDir, "logs", "c2c-uploader.log")
+	logFrom := int64(0)
+	if fi, err := os.Stat(logPath); err == nil {
+		logFrom = fi.Size()
+	}
 	p.Start = time.Now()
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %v: %w", args, err)
@@ -114,9 +121,45 @@ func (in *installation) start(name string, batch int, args ...string) (*proc, er
 			p.MaxRSS = ru.Maxrss << 10 // KiB on Linux
 		}
 		p.Log = filepath.Join(in.archive, fmt.Sprintf("%02d-%s.log", seq, strings.ReplaceAll(name, " ", "-")))
-		_ = copyFile(filepath.Join(in.dataDir, "logs", "c2c-uploader.log"), p.Log)
+		_ = copyLogSince(logPath, logFrom, p.Log)
 	}()
 	return p, nil
+}
+
+// copyLogSince archives what was appended to the log at path after it was from bytes
+// long: the end of the file rotated away meanwhile (by size), if it was, then the file.
+func copyLogSince(path string, from int64, dst string) error {
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	srcs := []string{path}
+	if fi, err := os.Stat(path); err == nil && fi.Size() < from {
+		rotated, _ := filepath.Glob(strings.TrimSuffix(path, ".log") + "-*.log")
+		sort.Strings(rotated) // lumberjack names them by time
+		if len(rotated) > 0 {
+			srcs = []string{rotated[len(rotated)-1], path}
+		}
+	}
+	for i, src := range srcs {
+		in, err := os.Open(src)
+		if err != nil {
+			continue
+		}
+		skip := from
+		if len(srcs) == 2 && i == 1 {
+			skip = 0
+		}
+		if _, err := in.Seek(skip, io.SeekStart); err == nil {
+			_, err = io.Copy(out, in)
+		}
+		in.Close()
+		if err != nil {
+			_ = out.Close()
+			return err
+		}
+	}
+	return out.Close()
 }
 
 func copyFile(src, dst string) error {

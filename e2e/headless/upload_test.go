@@ -47,12 +47,12 @@ func TestUploadAllArrive(t *testing.T) {
 	}
 	r := run(ctx, t, e, nil, "upload", dir)
 	expectCode(t, "upload", r, 0)
-	expectContains(t, "upload's stderr", r.Stderr, "Uploading 3 files", "3 arrived.")
+	expectContains(t, "upload's stderr", r.Stderr, "Uploading 3 files", "3 arrived in “Upload Project”.")
 	expectArrived(ctx, t, e, sums)
 
 	again := run(ctx, t, e, nil, "upload", dir)
 	expectCode(t, "upload of the same folder again", again, 0)
-	expectContains(t, "second upload's stderr", again.Stderr, "already uploaded: "+filepath.Join(dir, "a.mov"))
+	expectContains(t, "second upload's stderr", again.Stderr, "already in “Upload Project”, uploaded ", filepath.Join(dir, "a.mov")+" (--force sends it again)", "Nothing new to upload: 3 files were uploaded already.")
 	expectArrived(ctx, t, e, sums)
 
 	path, sum := writeFile(t, t.TempDir(), "d.mov", 150<<10)
@@ -99,7 +99,7 @@ func TestUploadSkippedChannelPaused(t *testing.T) {
 
 	r := run(ctx, t, e, nil, "upload", okPath, pausedPath)
 	expectCode(t, "upload with a paused file", r, 1)
-	expectContains(t, "upload's stderr", r.Stderr, "1 arrived, 1 did not:", "skipped "+pausedPath+": ")
+	expectContains(t, "upload's stderr", r.Stderr, "1 arrived in “Paused Project”, 1 did not:", "add them in the project's web app", "skipped "+pausedPath+": ")
 	for _, line := range strings.Split(r.Stderr, "\n") {
 		if strings.Contains(line, "skipped "+pausedPath+": ") && !strings.Contains(strings.ToLower(line), "paused") {
 			t.Errorf("the skipped file's reason does not say the channel was paused: %q", line)
@@ -165,7 +165,7 @@ func TestUploadInterruptedResumes(t *testing.T) {
 	}
 	r = run(ctx, t, e, nil, "upload", path)
 	expectCode(t, "upload after the interruption", r, 0)
-	expectContains(t, "second upload's stderr", r.Stderr, "1 arrived.")
+	expectContains(t, "second upload's stderr", r.Stderr, "1 arrived in “Slow Project”.")
 	expectArrived(ctx, t, e, map[string]string{"long.mov": sum})
 
 	for _, pt := range assetsByName(ctx, t, e)["long.mov"][0].Parts {

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -297,7 +298,8 @@ func (j *Journal) Hide(ctx context.Context, id upload.FileID) error {
 }
 
 // Uploaded returns, for each file, the newest finished upload with the same path, size,
-// mtime and fingerprint (hidden or not), or a File with ID 0.
+// mtime and fingerprint (hidden or not), or a File with ID 0. A card of thousands of
+// files is looked up a few hundred paths per query.
 func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.File, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
@@ -305,7 +307,15 @@ func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.F
 		return nil, ErrClosed
 	}
 	out := make([]upload.File, len(files))
-	if len(files) == 0 {
+	byPath := map[string][]int{}
+	var paths []string
+	for i := range files {
+		if _, seen := byPath[files[i].Path]; !seen {
+			paths = append(paths, files[i].Path)
+		}
+		byPath[files[i].Path] = append(byPath[files[i].Path], i)
+	}
+	if len(paths) == 0 {
 		return out, nil
 	}
 	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -313,23 +323,35 @@ func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.F
 		return nil, fmt.Errorf("journal: uploaded: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
-	stmt, err := tx.PrepareContext(ctx, uploadedSQL)
-	if err != nil {
-		return nil, fmt.Errorf("journal: uploaded: %w", err)
-	}
-	defer stmt.Close()
-	for i := range files {
-		mtime, err := toNS(files[i].ModTime)
-		if err != nil {
-			continue // a time the journal cannot hold was never stored either
+	const perQuery = 500
+	for start := 0; start < len(paths); start += perQuery {
+		batch := paths[start:min(start+perQuery, len(paths))]
+		args := make([]any, len(batch))
+		for i, p := range batch {
+			args[i] = []byte(p)
 		}
-		f, err := scanFile(stmt.QueryRowContext(ctx, []byte(files[i].Path), files[i].Size, mtime, files[i].Fingerprint))
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return nil, fmt.Errorf("journal: uploaded %q: %w", files[i].Path, err)
-		default:
-			out[i] = f
+		rows, err := tx.QueryContext(ctx, uploadedSQL+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("journal: uploaded: %w", err)
+		}
+		for rows.Next() {
+			f, err := scanFile(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("journal: uploaded: %w", err)
+			}
+			for _, i := range byPath[f.Path] {
+				want := &files[i]
+				if f.Size != want.Size || !f.ModTime.Equal(want.ModTime) || f.Fingerprint != want.Fingerprint {
+					continue
+				}
+				if cur := out[i]; cur.ID == 0 || f.DoneAt.After(cur.DoneAt) || (f.DoneAt.Equal(cur.DoneAt) && f.ID > cur.ID) {
+					out[i] = f
+				}
+			}
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("journal: uploaded: %w", err)
 		}
 	}
 	return out, nil

@@ -24,10 +24,10 @@ var (
 		strings.TrimSuffix(strings.Repeat("?, ", len(fileColumns)), ", ") + ")"
 	updateFileSQL  = "UPDATE files SET " + strings.Join(fileColumns, " = ?, ") + " = ? WHERE id = ?"
 	selectFilesSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files WHERE hidden = 0 ORDER BY id"
-	// uploadedSQL is the newest finished upload of a content (files_uploaded).
+	// uploadedSQL lists the finished uploads of some paths (files_uploaded): it ends in
+	// "path IN (", for the placeholders of a batch and ")".
 	uploadedSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files" +
-		" WHERE state = 'done' AND path = ? AND size = ? AND mtime_ns = ? AND fingerprint = ?" +
-		" ORDER BY done_ns DESC, id DESC LIMIT 1"
+		" WHERE state = 'done' AND path IN ("
 )
 
 // fileArgs are f's values for fileColumns.

