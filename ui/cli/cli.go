@@ -100,16 +100,18 @@ func showNotices(o *Options) {
 	}
 }
 
-// load reads the queue and the pairing; a keychain problem is told but not fatal.
-func load(ctx context.Context, svc *core.Service, o *Options) error {
-	keyErr, err := svc.Load(ctx)
+// load reads the queue and the pairing. A pairing that cannot be read (a keychain that
+// is locked or missing, a token file's passphrase that does not open it) is told, and
+// returned as tokensErr for the commands that need the pairing.
+func load(ctx context.Context, svc *core.Service, o *Options) (tokensErr error, err error) {
+	tokensErr, err = svc.Load(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if keyErr != nil && !o.JSON {
-		fmt.Fprintf(o.Stderr, "warning: %s\n", userText(keyErr))
+	if tokensErr != nil && !o.JSON {
+		fmt.Fprintf(o.Stderr, "warning: %s\n", userText(tokensErr))
 	}
-	return nil
+	return tokensErr, nil
 }
 
 // drain prints the events a subscription holds, as JSON (--json) and/or through human.

@@ -30,7 +30,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 			return ExitFailed
 		}
 	}
-	if err := load(ctx, svc, &o); err != nil {
+	if _, err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
 		return ExitFailed
 	}

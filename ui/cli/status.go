@@ -36,7 +36,7 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 			fmt.Fprintln(o.Stderr, "Marked as read; the warning is not shown again.")
 		}
 	}
-	if err := load(ctx, svc, &o); err != nil {
+	if _, err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "status: %v\n", err)
 		return ExitFailed
 	}

@@ -12,7 +12,7 @@ import (
 // offline) and deletes the tokens from the keychain. The queue and its history stay.
 func Unpair(ctx context.Context, svc *core.Service, o Options) int {
 	o.defaults()
-	if err := load(ctx, svc, &o); err != nil {
+	if _, err := load(ctx, svc, &o); err != nil {
 		fmt.Fprintf(o.Stderr, "unpair: %v\n", err)
 		return ExitFailed
 	}

@@ -18,8 +18,14 @@ import (
 func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) int {
 	o.defaults()
 	showNotices(&o)
-	if err := load(ctx, svc, &o); err != nil {
+	tokensErr, err := load(ctx, svc, &o)
+	if err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+		return ExitFailed
+	}
+	if tokensErr != nil {
+		// Not "not paired": the pairing is there, and pairing again would leave it live.
+		fmt.Fprintf(o.Stderr, "upload: the pairing could not be read: %s\n", userText(tokensErr))
 		return ExitFailed
 	}
 	return uploadWith(ctx, svc, paths, o, svc.Run)
