@@ -150,7 +150,8 @@ func copyLogSince(path string, from int64, dst string) error {
 		if len(srcs) == 2 && i == 1 {
 			skip = 0
 		}
-		if _, err := in.Seek(skip, io.SeekStart); err == nil {
+		_, err = in.Seek(skip, io.SeekStart)
+		if err == nil {
 			_, err = io.Copy(out, in)
 		}
 		in.Close()
