@@ -50,6 +50,7 @@ type wiring struct {
 	pairing   store.PairingRecord
 	paired    bool
 	otherAPI  string // the API this run asked for, when the folder is paired with another
+	noTokens  bool   // this run may not use the pairing (status asked of another API)
 	damages   []journal.Damage
 	tokenKind string // store.TokenStoreKeychain or store.TokenStoreFile
 	tokens    store.RegisteringStore
@@ -134,9 +135,10 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		// else: unpair talks to that API; status says so; everything else stops.
 		switch o.command {
 		case "unpair":
+			a.otherAPI = apiURL
 			apiURL, origin = a.pairing.APIURL, a.pairing.APIOrigin
 		case "status":
-			a.otherAPI = apiURL
+			a.otherAPI, a.noTokens = apiURL, true
 		default:
 			a.close()
 			return nil, &otherAPIError{paired: a.pairing.APIURL, asked: apiURL}
@@ -221,7 +223,7 @@ func (a *wiring) openTokens(o options, service, passphrase string, secrets *reda
 	a.tokenKind = kind
 	var ts auth.TokenStore
 	switch {
-	case a.readOnly || a.otherAPI != "":
+	case a.readOnly || a.noTokens:
 		ts = store.NoTokens{}
 	case kind == store.TokenStoreFile && passphrase == "" && o.command == "":
 		// The window asks for it (UnlockTokenFile).

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/store"
 )
 
@@ -91,6 +92,11 @@ Flags:
 		// to open (the headless contract in design.md).
 		if _, err := os.Lstat(o.paths[0]); err != nil {
 			return o, fmt.Errorf("unknown command %q: not a command (pair, upload, status, unpair, sim) nor a file or folder (see -h)", o.paths[0])
+		}
+	}
+	if o.apiURL != "" {
+		if _, err := api.ValidateBaseURL(o.apiURL); err != nil {
+			return o, err
 		}
 	}
 	switch o.tokenStore {

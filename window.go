@@ -15,6 +15,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/assets"
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
@@ -141,7 +142,11 @@ func showInHolder(ctx context.Context, held *lock.HeldError, paths []string, std
 		fmt.Fprintf(stderr, "c2c-uploader: the open window did not take the files: %v\n", err)
 		return cli.ExitFailed
 	}
-	fmt.Fprintln(stderr, "c2c-uploader: the app is open already; its window was brought to the front.")
+	if len(abs) > 0 {
+		fmt.Fprintf(stderr, "c2c-uploader: the app is open already: its window was brought to the front, and %s handed to it.\n", format.Counted(len(abs), "path was", "paths were"))
+	} else {
+		fmt.Fprintln(stderr, "c2c-uploader: the app is open already; its window was brought to the front.")
+	}
 	return cli.ExitOK
 }
 

@@ -131,7 +131,7 @@ func (e *Engine) upload(ctx context.Context, ent *entry) error {
 		if errors.Is(err, api.ErrFileChanged) {
 			// The asset never completes: the part that would complete it was stopped
 			// short. The file waits until it stops changing, then gets a new asset.
-			e.cfg.Logger.Warn("the file changed during its upload; its asset is abandoned", "file", f.Name, "asset", f.AssetID, "err", err)
+			e.cfg.Logger.Warn("the file changed during its upload; its asset is abandoned", "file", f.Name, "asset", ent.file().AssetID, "err", err)
 			if restart >= maxRestarts {
 				return keptChanging(&f, err.Error())
 			}
@@ -202,9 +202,10 @@ func (e *Engine) ensureUnchanged(ctx context.Context, ent *entry) error {
 	if !changed {
 		return nil
 	}
-	_ = e.transition(ctx, ent, func(f *File) { f.State = Waiting })
+	// The reason first: the transition announces the file with it.
 	ent.setDetail("The file is still being written; waiting for it to settle.")
 	defer ent.setDetail("")
+	_ = e.transition(ctx, ent, func(f *File) { f.State = Waiting })
 	fi, err := e.waitStable(ctx, f.Path)
 	if err != nil {
 		return err

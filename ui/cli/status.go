@@ -79,12 +79,12 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		fmt.Fprintln(w, "Pairing:     not paired (run `c2c-uploader pair`)")
 	}
 	if online {
-		fmt.Fprintln(w, "Connection:  online")
+		fmt.Fprintf(w, "Connection:  online (%s)\n", o.APIURL)
 		if reason != "" {
 			fmt.Fprintf(w, "             %s\n", reason)
 		}
 	} else {
-		fmt.Fprintf(w, "Connection:  offline — %s\n", reason)
+		fmt.Fprintf(w, "Connection:  offline (%s) — %s\n", o.APIURL, reason)
 	}
 	fmt.Fprintf(w, "Queue:       %s, %d to go (%s), %d done, %d failed, %d skipped",
 		format.Count(totals.Files, "file"), totals.FilesRemaining, format.Bytes(totals.BytesRemaining), totals.Done, totals.Failed, totals.Skipped)

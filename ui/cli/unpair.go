@@ -17,6 +17,9 @@ func Unpair(ctx context.Context, svc *core.Service, o Options) int {
 		return ExitFailed
 	}
 	st := svc.AuthStatus()
+	if o.OtherAPI != "" {
+		fmt.Fprintf(o.Stderr, "This data folder is paired with %s, not %s: that is the pairing this ends.\n", o.APIURL, o.OtherAPI)
+	}
 	res, err := svc.Unpair(ctx)
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "unpair: %s\n", userText(err))
@@ -33,7 +36,7 @@ func Unpair(ctx context.Context, svc *core.Service, o Options) int {
 	case st.State == auth.Unpaired:
 		fmt.Fprintln(o.Stderr, "Not paired; nothing to do.")
 	case res.Revoked:
-		fmt.Fprintln(o.Stderr, "Unpaired: the project no longer accepts this computer. The upload history is kept; run `c2c-uploader pair` to connect again.")
+		fmt.Fprintf(o.Stderr, "Unpaired from %s: the project no longer accepts this computer. The upload history is kept; run `c2c-uploader pair` to connect again.\n", o.APIURL)
 	case res.Pending:
 		fmt.Fprintf(o.Stderr, "Unpaired here, but %s could not be reached (%s), so the project still lists this computer. "+
 			"The revocation is kept and sent the next time the app reaches %s; you can also remove the device in the project's C2C Connections.\n",

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sort"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -83,10 +84,11 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		}
 		if r.AlreadyUploaded() {
 			// Named again, as a script re-running its command does, or a card put back
-			// after more shooting: what arrived is fine as it is.
+			// after more shooting: what arrived is fine as it is. A card holds hundreds:
+			// a few lines say so, the rest is counted.
 			already++
-			if !o.JSON {
-				fmt.Fprintf(o.Stderr, "  %s: %s (--force sends it again)\n", r.Reason, r.Path)
+			if !o.JSON && already <= alreadyShown {
+				fmt.Fprintf(o.Stderr, "  %s: %s (--force sends it again)\n", r.Reason, oneLine(r.Path))
 			}
 			continue
 		}
@@ -106,37 +108,40 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			fmt.Fprintf(o.Stderr, "  not queued: %s: %s\n", r.Path, r.Reason)
 		}
 	}
-	watched := map[upload.FileID]bool{}
+	if !o.JSON && already > alreadyShown {
+		fmt.Fprintf(o.Stderr, "  …and %s uploaded already (`c2c-uploader status` lists where and when)\n",
+			format.Counted(already-alreadyShown, "more file", "more files"))
+	}
+	// named are the files this command named that are still in the queue.
+	named := map[upload.FileID]bool{}
+	for _, v := range res.Added {
+		named[v.ID] = true
+	}
+	for _, r := range res.Rejected {
+		if r.Existing != 0 && !r.AlreadyUploaded() {
+			named[r.Existing] = true
+		}
+	}
+	watched := maps.Clone(named)
 	if run != nil {
 		_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
-	} else {
-		// The window's queue is the editor's: follow only what this command named.
-		for _, v := range res.Added {
-			watched[v.ID] = true
-		}
-		for _, r := range res.Rejected {
-			if r.Existing != 0 && !r.AlreadyUploaded() {
-				watched[r.Existing] = true
-			}
+	}
+	// Only files named here go to the project paired now: other cards held in the queue
+	// wait for their own decision. Files held later (once the project is known) are sent
+	// there as they are held.
+	redirect := func(v upload.FileView) {
+		if o.ToCurrentProject && named[v.ID] && v.State == upload.Held {
+			_ = svc.Redirect(ctx, upload.One(v.ID))
 		}
 	}
-	views, totals := svc.Snapshot()
-	if run != nil {
-		for _, v := range views {
-			if !v.State.Finished() {
-				watched[v.ID] = true
-			}
+	views, _ := svc.Snapshot()
+	for _, v := range views {
+		if run != nil && !v.State.Finished() {
+			watched[v.ID] = true // this process runs the whole queue (the headless contract)
 		}
+		redirect(v)
 	}
-	if o.ToCurrentProject {
-		// Held files go to the project paired now; files held later (once the project
-		// is known) are sent there as they are held.
-		for _, v := range views {
-			if watched[v.ID] && v.State == upload.Held {
-				_ = svc.Redirect(ctx, upload.One(v.ID))
-			}
-		}
-	}
+	views, _ = svc.Snapshot()
 	if len(watched) == 0 {
 		return summary(o, svc, nil, refused, rejected, already)
 	}
@@ -145,7 +150,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		return ExitFailed
 	}
 	if !o.JSON {
-		fmt.Fprintf(o.Stderr, "Uploading %s (%s)…\n", format.Count(len(watched), "file"), format.Bytes(bytesLeft(views, watched, totals, run != nil)))
+		fmt.Fprintf(o.Stderr, "Uploading %s (%s to send)…\n", format.Count(len(watched), "file"), format.Bytes(bytesLeft(views, watched)))
 	}
 	if run != nil {
 		if err := run(ctx); err != nil {
@@ -167,19 +172,13 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			if watched[ev.File.ID] {
 				states[ev.File.ID] = *ev.File
 				display.file(*ev.File)
-				if ev.File.State == upload.Held && o.ToCurrentProject {
-					if err := svc.Redirect(ctx, upload.One(ev.File.ID)); err != nil {
-						display.note("! " + err.Error())
-					}
-				}
+				redirect(*ev.File)
 			}
 		case core.EventAuth:
-			if o.ToCurrentProject && ev.Auth.ProjectID != "" {
+			if ev.Auth.ProjectID != "" {
 				// The project is known now: files held before it was are sent to it.
-				for id, v := range states {
-					if v.State == upload.Held {
-						_ = svc.Redirect(ctx, upload.One(id))
-					}
+				for _, v := range states {
+					redirect(v)
 				}
 			}
 		case core.EventTotals:
@@ -188,7 +187,9 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			delete(watched, ev.Removed)
 		case core.EventAlert:
 			switch ev.Alert.Kind {
-			case core.AlertReconnect, core.AlertClientRejected, core.AlertVersionRejected:
+			case core.AlertReconnect:
+				stopReason = "this computer needs reconnecting to the project. Run `c2c-uploader pair`, then upload again: the queue is kept."
+			case core.AlertClientRejected, core.AlertVersionRejected:
 				stopReason = ev.Alert.Message
 			case core.AlertDiskFull:
 				diskFull = ev.Alert.Message
@@ -370,12 +371,11 @@ func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool,
 	return ExitFailed
 }
 
-// bytesLeft is what remains to send of the files followed: the queue's totals when this
-// process runs the whole queue.
-func bytesLeft(views []upload.FileView, watched map[upload.FileID]bool, totals upload.Totals, whole bool) int64 {
-	if whole {
-		return totals.BytesRemaining
-	}
+// alreadyShown is how many files uploaded already `upload` names one by one.
+const alreadyShown = 5
+
+// bytesLeft is what remains to send of the files followed.
+func bytesLeft(views []upload.FileView, watched map[upload.FileID]bool) int64 {
 	var n int64
 	for _, v := range views {
 		if watched[v.ID] && !v.State.Finished() {

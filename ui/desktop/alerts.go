@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
@@ -125,12 +126,23 @@ func (c *alertCenter) next() {
 	s.body.Wrapping = fyne.TextWrapWord
 	var content fyne.CanvasObject = s.body
 	switch {
+	case s.do != nil && s.kind == "info":
+		// An offer, not the way out: closing is the default, the action a plain button
+		// (sending 80 files again must not look like the obvious next step).
+		do := s.do
+		var b *widget.Button
+		b = widget.NewButton(s.action, func() {
+			b.Disable()
+			s.dlg.Hide()
+			do()
+		})
+		b.Importance = widget.LowImportance
+		content = container.NewBorder(nil, container.NewHBox(b), nil, nil, s.body)
+		s.dlg = dialog.NewCustom(s.title, "Close", content, c.u.win)
 	case s.do != nil:
 		dismiss := "Later"
 		if s.kind == core.AlertOtherProject {
 			dismiss = "Keep them for their project"
-		} else if s.kind == "info" {
-			dismiss = "Close"
 		}
 		s.dlg = dialog.NewCustomConfirm(s.title, s.action, dismiss, content, func(ok bool) {
 			if ok {
