@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,12 @@ type barDisplay struct {
 	total *mpb.Bar
 	tot   atomic.Pointer[upload.Totals]
 	bars  map[upload.FileID]*fileBar // owned by the caller's goroutine
+	// refresh asks mpb to draw: a ticker does, and close does once more after the last
+	// change, so that the final lines and figures are drawn before mpb shuts down (its
+	// own ticker may not draw again after the last bar ended).
+	refresh  chan any
+	stopTick context.CancelFunc
+	ticking  sync.WaitGroup
 }
 
 type fileBar struct {
@@ -83,11 +90,32 @@ type fileBar struct {
 	view atomic.Pointer[upload.FileView]
 }
 
+// barRefresh is how often the bars are drawn.
+const barRefresh = 200 * time.Millisecond
+
 func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
-	d := &barDisplay{
-		p:    mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithRefreshRate(200*time.Millisecond)),
-		bars: map[upload.FileID]*fileBar{},
-	}
+	d := &barDisplay{refresh: make(chan any), bars: map[upload.FileID]*fileBar{}}
+	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithManualRefresh(d.refresh))
+	tctx, stop := context.WithCancel(ctx)
+	d.stopTick = stop
+	d.ticking.Add(1)
+	go func() {
+		defer d.ticking.Done()
+		tick := time.NewTicker(barRefresh)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tctx.Done():
+				return
+			case t := <-tick.C:
+				select {
+				case d.refresh <- t:
+				case <-tctx.Done():
+					return
+				}
+			}
+		}
+	}()
 	d.tot.Store(&upload.Totals{})
 	d.total = d.p.AddBar(1,
 		mpb.BarPriority(1<<30),
@@ -105,7 +133,12 @@ func (d *barDisplay) file(v upload.FileView) {
 	active := v.State == upload.Uploading || v.State == upload.Creating || v.State == upload.Waiting
 	if fb == nil {
 		if !active {
-			if v.State.Finished() && v.State != upload.Done {
+			// Finished before it was ever seen under way (a small file between two
+			// updates): its line all the same.
+			switch {
+			case v.State == upload.Done:
+				_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
+			case v.State.Finished() || v.State == upload.Held:
 				_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
 			}
 			return
@@ -128,12 +161,14 @@ func (d *barDisplay) file(v upload.FileView) {
 	fb.view.Store(&v)
 	fb.bar.SetCurrent(min(v.BytesDone, max(v.Size, 1)))
 	if v.State.Finished() || v.State == upload.Retrying || v.State == upload.Paused {
+		// The line first, then the bar's end: the render that takes the bar away prints
+		// the line (after the last bar's end there may be no render to print it).
 		if v.State == upload.Done {
-			fb.bar.SetTotal(max(v.Size, 1), true)
 			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
+			fb.bar.SetTotal(max(v.Size, 1), true)
 		} else {
-			fb.bar.Abort(true)
 			_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
+			fb.bar.Abort(true)
 		}
 		delete(d.bars, v.ID)
 	}
@@ -141,7 +176,9 @@ func (d *barDisplay) file(v upload.FileView) {
 
 func (d *barDisplay) totals(t upload.Totals) {
 	d.tot.Store(&t)
-	d.total.SetTotal(max(t.BytesTotal, 1), false)
+	// One more than the bytes: the total bar must not end (and stop being drawn) before
+	// close has given it the final figures.
+	d.total.SetTotal(t.BytesTotal+1, false)
 	d.total.SetCurrent(t.BytesTotal - t.BytesRemaining)
 }
 
@@ -152,8 +189,13 @@ func (d *barDisplay) close() {
 		fb.bar.Abort(true)
 		delete(d.bars, id)
 	}
-	t := d.tot.Load()
-	d.total.SetTotal(max(t.BytesTotal, 1), true)
+	d.stopTick()
+	d.ticking.Wait()
+	d.total.SetTotal(-1, true) // ends at its current count, with the final totals
+	select {
+	case d.refresh <- time.Now(): // the last drawing: the lines and the figures as they end
+	case <-time.After(time.Second): // mpb stopped already (interrupted)
+	}
 	d.p.Wait()
 }
 

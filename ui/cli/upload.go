@@ -240,6 +240,9 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		break
 	}
 	drain(sub, jw, handle)
+	// The totals as they end, not as the last periodic update left them.
+	_, final := svc.Snapshot()
+	display.totals(final)
 	display.close()
 	switch {
 	case interrupted() && o.through != "":

@@ -1,0 +1,56 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// syncBuffer is a bytes.Buffer safe for mpb's render goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// The live display ends with every file's line and the totals as they end: the last
+// file used to have no "done" line (it finished between two updates, never seen under
+// way), and the total stayed at "1 to go" (its bar had ended with an earlier update).
+func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
+	var out syncBuffer
+	d := newBarDisplay(context.Background(), &out)
+	a := upload.FileView{ID: 1, Name: "A001_C001.mov", Size: 1000, State: upload.Uploading, BytesDone: 500}
+	d.file(a)
+	d.totals(upload.Totals{Files: 2, FilesRemaining: 2, BytesTotal: 1100, BytesRemaining: 600})
+	a.State, a.BytesDone = upload.Done, 1000
+	d.file(a)
+	d.totals(upload.Totals{Files: 2, FilesRemaining: 1, BytesTotal: 1100, BytesRemaining: 0, Done: 1})
+	d.file(upload.FileView{ID: 2, Name: "SOUND_001.wav", Size: 100, State: upload.Done, BytesDone: 100})
+	d.totals(upload.Totals{Files: 2, FilesRemaining: 0, BytesTotal: 1100, Done: 2})
+	d.close()
+	got := out.String()
+	for _, want := range []string{"done  A001_C001.mov", "done  SOUND_001.wav"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the display does not say %q:\n%s", want, got)
+		}
+	}
+	last := got[strings.LastIndex(got, "total"):]
+	if !strings.Contains(last, " 0 to go") {
+		t.Errorf("the display ends with the totals %q, want 0 to go:\n%s", last, got)
+	}
+}
