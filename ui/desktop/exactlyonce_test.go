@@ -36,7 +36,7 @@ func TestReAddedCardSaysUploadedAndOffersToSendAgain(t *testing.T) {
 	})
 	onUI(func() {
 		txt := d.dialogText()
-		if !strings.Contains(txt, "already in “Desk Tests”, uploaded ") || strings.Contains(txt, "not added") {
+		if !strings.Contains(txt, "1 file in “Desk Tests”, uploaded ") || !strings.Contains(txt, "A001_C001.mov") || strings.Contains(txt, "not added") {
 			t.Errorf("dialog %q", txt)
 		}
 	})

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -308,7 +310,57 @@ func (u *UI) showRejected(rs []upload.Rejection) {
 	if len(uploaded) == 1 {
 		again = "Upload it again"
 	}
-	u.alerts.ask(title, "Nothing was sent again:\n"+listRejected(uploaded), again, func() { u.addPaths(paths, true) })
+	u.alerts.ask(title, describeUploaded(uploaded), again, func() { u.addPaths(paths, true) })
+}
+
+// describeUploaded says where and when files added again went, a line per project, and
+// names a few: a card put back holds hundreds.
+func describeUploaded(rs []upload.Rejection) string {
+	type span struct {
+		n           int
+		first, last time.Time
+	}
+	var order []string
+	by := map[string]*span{}
+	for _, r := range rs {
+		sp := by[r.UploadedTo]
+		if sp == nil {
+			sp = &span{first: r.UploadedAt, last: r.UploadedAt}
+			by[r.UploadedTo] = sp
+			order = append(order, r.UploadedTo)
+		}
+		sp.n++
+		if r.UploadedAt.Before(sp.first) {
+			sp.first = r.UploadedAt
+		}
+		if r.UploadedAt.After(sp.last) {
+			sp.last = r.UploadedAt
+		}
+	}
+	var b strings.Builder
+	b.WriteString("Nothing was sent again.\n")
+	for _, p := range order {
+		sp := by[p]
+		where := "uploaded"
+		if p != "" {
+			where = "in “" + p + "”, uploaded"
+		}
+		when := sp.first.Local().Format("2 Jan 2006 15:04")
+		if last := sp.last.Local().Format("15:04"); !sp.last.Equal(sp.first) && last != sp.first.Local().Format("15:04") {
+			when += "–" + last
+		}
+		fmt.Fprintf(&b, "\n%s %s %s", format.Count(sp.n, "file"), where, when)
+	}
+	names := make([]string, 0, 6)
+	for i, r := range rs {
+		if i == 6 {
+			names = append(names, fmt.Sprintf("…and %d more", len(rs)-i))
+			break
+		}
+		names = append(names, filepath.Base(r.Path))
+	}
+	b.WriteString("\n\n" + strings.Join(names, ", "))
+	return b.String()
 }
 
 func listRejected(rs []upload.Rejection) string {
