@@ -197,7 +197,7 @@ func (s *shownAlert) text() string {
 			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused, and the project refuses media from that time even after it resumes. They stay on disk; to send them anyway, add them in the project's web app:\n", len(names))
 		}
 	case core.AlertOtherProject:
-		fmt.Fprintf(&b, "\n\n%s:\n", format.Counted(len(names), "File held", "Files held"))
+		fmt.Fprintf(&b, "\n\n%s:\n", format.Counted(len(names), "file held", "files held"))
 	default:
 		fmt.Fprintf(&b, "\n\nFiles concerned (%d):\n", len(names))
 	}
