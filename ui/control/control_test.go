@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"errors"
+	"net"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -85,10 +86,9 @@ func (f *fakeService) AuthStatus() auth.Status {
 	return f.status
 }
 
-// serve runs a server for svc on a socket in a temporary folder and dials it.
-func serve(t *testing.T, svc core.Queue, open func([]string)) *Client {
+// listen listens on a socket in a temporary folder.
+func listen(t *testing.T) (net.Listener, string) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
 	addr, err := Address(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +97,14 @@ func serve(t *testing.T, svc core.Queue, open func([]string)) *Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ln, addr
+}
+
+// serve runs a server for svc on a socket in a temporary folder and dials it.
+func serve(t *testing.T, svc core.Queue, open func([]string)) *Client {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, addr := listen(t)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -195,14 +203,7 @@ func TestOpenReachesTheWindow(t *testing.T) {
 // A holder that went away ends the client's calls with an error instead of a wait.
 func TestAClosedHolderEndsTheCalls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	addr, err := Address(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ln, err := Listen(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, addr := listen(t)
 	done := make(chan struct{})
 	go func() { defer close(done); Serve(ctx, ln, &fakeService{}, ServerOptions{}) }()
 	c, err := Dial(t.Context(), addr, "1.0.0")
