@@ -205,13 +205,14 @@ func (e *Error) UserMessage() string {
 			extra += ": " + e.Message
 		}
 	case e.Kind == KindLocalFile && e.Err != nil:
-		// Names the file and what the system said; the HTTP client's wrapping (the
-		// method and the upload URL) says nothing to a person.
-		extra = e.Err.Error()
+		// One sentence on what happened to the file and what to do; the system's words
+		// and the path are in the log. The HTTP client's wrapping (the method and the
+		// upload URL) says nothing to a person.
 		var local *LocalFileError
 		if errors.As(e.Err, &local) {
-			extra = local.Error()
+			return redact.String(local.Sentence(), nil)
 		}
+		extra = e.Err.Error()
 	case e.Kind == KindChannelPaused:
 		// The rule's words already say what the server's detail says.
 	case e.Detail != "" && !strings.Contains(text, e.Detail):

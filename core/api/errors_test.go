@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/url"
 	"strconv"
@@ -134,17 +135,27 @@ func TestUserMessage(t *testing.T) {
 	if got := unknown.UserMessage(); !strings.Contains(got, "418") || !strings.Contains(got, "teapot") {
 		t.Errorf("UnknownAPIError must show status and message: %q", got)
 	}
-	local := Classify(context.Background(), "PUT s3 part", &LocalFileError{Path: "/media/A001.mov", Err: errors.New("permission denied")})
-	if got := local.UserMessage(); !strings.Contains(got, "/media/A001.mov: permission denied") {
-		t.Errorf("LocalFile must name the file and the reason: %q", got)
+	// A file that cannot be read: one sentence saying what happened and what to do; the
+	// path and the system's words go to the log (Error), not into nested parentheses.
+	local := Classify(context.Background(), "PUT s3 part", &LocalFileError{Path: "/media/A001.mov", Err: &fs.PathError{Op: "open", Path: "/media/A001.mov", Err: fs.ErrPermission}})
+	if got := local.UserMessage(); got != "This user may not read it; allow reading it, then retry." {
+		t.Errorf("LocalFile, permission denied: %q", got)
+	}
+	if got := local.Error(); !strings.Contains(got, "/media/A001.mov") || !strings.Contains(got, "permission denied") {
+		t.Errorf("LocalFile's error for the log must name the file and the reason: %q", got)
 	}
 	// A file that got shorter while its chunk was sent: the HTTP client wraps the read
 	// error in the method and the long presigned URL, which a person cannot use and which
 	// used to cut the message in the middle of the URL.
 	url := "https://uploads.example.test/" + strings.Repeat("a", 150) + "/part-3?X-Amz-Signature=" + strings.Repeat("f", 64)
-	shrank := Classify(context.Background(), "PUT s3 part", fmt.Errorf("Put %q: %w", url, &LocalFileError{Path: "/media/A002.mov", Err: errors.New("the file is shorter than when it was queued")}))
-	if got := shrank.UserMessage(); !strings.HasSuffix(got, "(read /media/A002.mov: the file is shorter than when it was queued)") || strings.Contains(got, "uploads.example.test") {
-		t.Errorf("a short file's message %q, want the file and the reason, whole, without the URL", got)
+	shrank := Classify(context.Background(), "PUT s3 part", fmt.Errorf("Put %q: %w", url, &LocalFileError{Path: "/media/A002.mov", Err: errFileShrank}))
+	if got := shrank.UserMessage(); got != "It became shorter while it was being uploaded; retry once it is complete." {
+		t.Errorf("a short file's message %q, want one sentence without the URL", got)
+	}
+	for _, m := range []string{local.UserMessage(), shrank.UserMessage()} {
+		if strings.Count(m, ". ") > 0 || strings.Contains(m, "(") {
+			t.Errorf("%q is more than one plain sentence", m)
+		}
 	}
 	// Built by another package without a rule: the kind's text is used.
 	bare := &Error{Kind: KindPaymentRequired, Retry: RetryNo}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"strings"
 	"syscall"
@@ -23,10 +24,31 @@ var ErrStalled = errors.New("no byte moved for too long")
 type LocalFileError struct {
 	Path string
 	Err  error
+	// Reason, when set, is what a person reads: one sentence saying what happened to
+	// the file and what to do. Without it, one is chosen from Err (Sentence).
+	Reason string
 }
 
 func (e *LocalFileError) Error() string { return "read " + e.Path + ": " + e.Err.Error() }
 func (e *LocalFileError) Unwrap() error { return e.Err }
+
+// Sentence is what a person reads about the file: what happened and what to do, in one
+// sentence; the path and the system's words stay in the log (Error).
+func (e *LocalFileError) Sentence() string {
+	switch {
+	case e.Reason != "":
+		return e.Reason
+	case errors.Is(e.Err, fs.ErrNotExist):
+		return "It was not found: it was moved or deleted after it was queued; put it back and retry, or remove it from the list."
+	case errors.Is(e.Err, fs.ErrPermission):
+		return "This user may not read it; allow reading it, then retry."
+	case errors.Is(e.Err, ErrFileChanged):
+		return "It changed while it was being uploaded; retry once it is complete."
+	case errors.Is(e.Err, errFileShrank):
+		return "It became shorter while it was being uploaded; retry once it is complete."
+	}
+	return "It could not be read from its disk; check that the disk is still connected, then retry."
+}
 
 // Classify turns an error from http.Client.Do or from reading a body into a *Error
 // (error-handling.md §6). ctx is the request's own context: once it is done, its cause

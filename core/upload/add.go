@@ -12,31 +12,48 @@ import (
 // was uploaded before, even if it was cleared from the list since (the journal keeps the
 // record), and even to another project: a card named again after a re-pairing must not
 // be split between two projects unasked. The rejection says where it went.
+//
+// The paths are looked at here; the owner decides and records, so two Adds of one card
+// at once queue it once.
 func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
-	files, rejected := scanPaths(paths, time.Now())
-	e.mu.Lock()
-	project := e.project
-	known := make(map[string]*entry, len(e.files))
-	for _, ent := range e.files {
-		ent.mu.Lock()
-		known[identity(&ent.f)] = ent
-		ent.mu.Unlock()
+	if e.cfg.ReadOnly {
+		return AddResult{}, errReadOnly
 	}
-	e.mu.Unlock()
+	files, rejected := scanPaths(paths, time.Now())
+	type result struct {
+		res AddResult
+		err error
+	}
+	r, err := ask(e, func(o *owner) result {
+		res, err := o.add(ctx, files, rejected, force)
+		return result{res, err}
+	})
+	if err != nil {
+		return AddResult{Rejected: rejected}, err
+	}
+	return r.res, r.err
+}
+
+func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, force bool) (AddResult, error) {
 	fresh := files[:0]
-	for _, f := range files {
-		if ent, dup := known[identity(&f)]; dup && !force {
-			ent.mu.Lock()
-			old := ent.f
-			ent.mu.Unlock()
-			rejected = append(rejected, duplicate(f.Path, &old, old.ID))
-			continue
+	if force {
+		fresh = files
+	} else {
+		known := make(map[string]*entry, len(o.files))
+		for _, ent := range o.files {
+			known[identity(&ent.f)] = ent
 		}
-		fresh = append(fresh, f)
+		for _, f := range files {
+			if ent, dup := known[identity(&f)]; dup {
+				rejected = append(rejected, duplicate(f.Path, &ent.f, ent.f.ID))
+				continue
+			}
+			fresh = append(fresh, f)
+		}
 	}
 	if !force && len(fresh) > 0 {
 		// Uploaded before, and cleared from the list since.
-		uploaded, err := e.cfg.Journal.Uploaded(ctx, fresh)
+		uploaded, err := o.e.cfg.Journal.Uploaded(ctx, fresh)
 		if err != nil {
 			return AddResult{Rejected: rejected}, fmt.Errorf("looking up earlier uploads: %w", err)
 		}
@@ -55,25 +72,23 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 		return res, nil
 	}
 	for i := range fresh {
-		fresh[i].ProjectID, fresh[i].ProjectName = project.ID, project.Name
+		fresh[i].ProjectID, fresh[i].ProjectName = o.project.ID, o.project.Name
 	}
-	stored, err := e.cfg.Journal.Insert(ctx, fresh)
-	if err != nil {
+	var stored []File
+	if err := o.write(func(ctx context.Context) (err error) {
+		stored, err = o.e.cfg.Journal.Insert(ctx, fresh)
+		return err
+	}); err != nil {
 		return res, fmt.Errorf("queueing %d files: %w", len(fresh), err)
 	}
-	e.mu.Lock()
-	ents := make([]*entry, len(stored))
-	for i, f := range stored {
-		ents[i] = &entry{f: f}
-		e.files[f.ID] = ents[i]
-		e.order = append(e.order, f.ID)
+	for _, f := range stored {
+		ent := &entry{f: f}
+		o.files[f.ID] = ent
+		o.order = append(o.order, f.ID)
+		o.index(ent)
+		res.Added = append(res.Added, o.announce(ent))
 	}
-	e.dirty = true
-	e.mu.Unlock()
-	for _, ent := range ents {
-		res.Added = append(res.Added, e.publish(ent))
-	}
-	e.poke()
+	o.dirty, o.kick = true, true
 	return res, nil
 }
 

@@ -2,82 +2,61 @@ package upload
 
 import (
 	"context"
-	"sync"
+	"time"
 )
 
-// The pool's budget is ParallelFiles × ParallelChunks chunk PUTs in flight. A large file
-// takes ParallelChunks of them, so for large files the settings mean just what they say;
-// a file of one chunk takes one, and the scheduler starts more of those, up to the same
-// budget of PUTs. Without that, a card of stills and sound files (one chunk each) would
-// go up two requests at a time, and a lossy link, where one TCP stream carries little,
-// would sit mostly idle (docs/field-trial.md).
+// The pool's budget is ParallelFiles × ParallelChunks requests in flight: asset creations
+// and chunk PUTs alike, granted by the owner one at a time, in the order they were asked
+// for. A large file takes ParallelChunks of them, so for large files the settings mean
+// just what they say; a file of one chunk takes one, and the scheduler starts more of
+// those, up to the same budget. Without that, a card of stills and sound files (one chunk
+// each) would go up two requests at a time, and a lossy link, where one TCP stream
+// carries little, would sit mostly idle (docs/field-trial.md).
 
-// putSlots counts the chunk PUTs in flight across every file.
-type putSlots struct {
-	mu      sync.Mutex
-	used    int
-	changed chan struct{} // closed (and replaced) when a slot frees or the limit moves
-}
+// slowDownFor is how long S3's SlowDown halves the chunks in flight.
+const slowDownFor = time.Minute
 
-// acquire waits for a free slot under limit(), read afresh each time (the settings and
-// S3's slow-down move it). It returns false when ctx ends.
-func (s *putSlots) acquire(ctx context.Context, limit func() int) bool {
-	for {
-		s.mu.Lock()
-		if s.changed == nil {
-			s.changed = make(chan struct{})
-		}
-		if s.used < limit() {
-			s.used++
-			s.mu.Unlock()
-			return true
-		}
-		ch := s.changed
-		s.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			return false
-		case <-ch:
-		}
+// schedule starts files while there is room, oldest first: always ParallelFiles of them,
+// and more while the files running are expected to want fewer requests than the budget
+// (small files). It returns when the next retrying file, or the end of a slow-down, is
+// due.
+func (o *owner) schedule() (next time.Time) {
+	o.grant()
+	if !o.slowUntil().IsZero() && len(o.slots.waiting) > 0 {
+		next = o.slowUntil()
 	}
-}
-
-func (s *putSlots) release() {
-	s.mu.Lock()
-	s.used--
-	s.wakeLocked()
-	s.mu.Unlock()
-}
-
-// wake lets waiters look at the limit again.
-func (s *putSlots) wake() {
-	s.mu.Lock()
-	s.wakeLocked()
-	s.mu.Unlock()
-}
-
-func (s *putSlots) wakeLocked() {
-	if s.changed != nil {
-		close(s.changed)
+	if !o.isRunning() || o.diskFull() {
+		return next // nothing starts that could not be written down
 	}
-	s.changed = make(chan struct{})
+	o.holdOthers()
+	now := time.Now()
+	budget := o.settings.ParallelFiles * o.settings.ParallelChunks
+	for i := 0; i < len(o.ready); i++ {
+		if o.running >= budget || o.running >= o.settings.ParallelFiles && o.claimed >= budget {
+			break
+		}
+		ent := o.files[o.ready[i]]
+		if ent.f.State == Retrying && ent.f.NextAttempt.After(now) {
+			if next.IsZero() || ent.f.NextAttempt.Before(next) {
+				next = ent.f.NextAttempt
+			}
+			continue
+		}
+		claim := o.claimOf(ent)
+		if o.running >= o.settings.ParallelFiles && o.claimed+claim > budget {
+			continue // a larger file waits for a place; a smaller one behind it may go
+		}
+		o.startAttempt(ent, claim)
+		i-- // it left ready
+	}
+	return next
 }
 
-// putBudget is how many chunk PUTs may be in flight over all files now.
-func (e *Engine) putBudget() int {
-	e.mu.Lock()
-	files := e.settings.ParallelFiles
-	e.mu.Unlock()
-	return files * e.chunkLimit()
-}
-
-// claimOf is how many PUT slots a file will want: its outstanding chunks, at most
+// claimOf is how many request slots a file will want: its outstanding chunks, at most
 // ParallelChunks; before its asset exists, a guess from its size and the part size the
-// server chose last — or ParallelChunks while no asset has shown one, so that a batch
-// of large files does not start all at once on a wrong guess. e.mu must be held.
-func (e *Engine) claimOf(ent *entry) int {
-	ent.mu.Lock()
-	defer ent.mu.Unlock()
+// server chose last — or ParallelChunks while no asset has shown one, so that a batch of
+// large files does not start all at once on a wrong guess.
+func (o *owner) claimOf(ent *entry) int {
 	chunks := 0
 	if ent.f.AssetID != "" && len(ent.done) > 0 {
 		for _, d := range ent.done {
@@ -85,33 +64,145 @@ func (e *Engine) claimOf(ent *entry) int {
 				chunks++
 			}
 		}
-	} else if part := e.lastChunkSize; part > 0 {
+	} else if part := o.lastChunkSize; part > 0 {
 		chunks = int((ent.f.Size + part - 1) / part)
 	} else {
-		chunks = e.settings.ParallelChunks
+		chunks = o.settings.ParallelChunks
 	}
-	return min(max(chunks, 1), e.settings.ParallelChunks)
+	return min(max(chunks, 1), o.settings.ParallelChunks)
 }
 
-// setClaim corrects a running file's claim once its asset shows its real chunk count.
-func (e *Engine) setClaim(ent *entry, chunkSize int64) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if chunkSize > 0 {
-		e.lastChunkSize = chunkSize
-	}
-	ent.mu.Lock()
-	running, old := ent.running, ent.claim
-	ent.mu.Unlock()
-	if !running {
+// reclaim corrects a running file's claim once its asset shows its real chunk count.
+func (o *owner) reclaim(ent *entry) {
+	if ent.att == nil || ent.released {
 		return
 	}
-	claim := e.claimOf(ent)
-	ent.mu.Lock()
+	if ent.f.ChunkSize > 0 {
+		o.lastChunkSize = ent.f.ChunkSize
+	}
+	claim := o.claimOf(ent)
+	o.claimed += claim - ent.claim
+	if claim < ent.claim {
+		o.kick = true // room for a small file beside this one
+	}
 	ent.claim = claim
-	ent.mu.Unlock()
-	e.claimed += claim - old
-	if claim < old {
-		e.poke() // room for a small file beside this one
+}
+
+// releasePlace gives a running file's place in the pool to the next file: when it has
+// ended, or earlier, while it writes its last commit (the next file's first journal
+// write can share it).
+func (o *owner) releasePlace(ent *entry) {
+	if ent.att == nil || ent.released {
+		return
+	}
+	ent.released = true
+	o.running--
+	o.claimed -= ent.claim
+	ent.claim = 0
+	o.kick = true
+}
+
+// slotBudget counts the requests in flight.
+type slotBudget struct {
+	inFlight  int
+	perFile   map[FileID]int
+	waiting   []*slotRequest // oldest first
+	slowUntil time.Time      // S3 asked to slow down: fewer chunks per file until then
+}
+
+// slotRequest is an attempt waiting for a request slot. granted is buffered: the owner
+// never waits for the attempt.
+type slotRequest struct {
+	id      FileID
+	granted chan struct{}
+	given   bool
+}
+
+func (o *owner) slowUntil() time.Time {
+	if time.Now().Before(o.slots.slowUntil) {
+		return o.slots.slowUntil
+	}
+	return time.Time{}
+}
+
+// chunkLimit is how many requests one file may have in flight now.
+func (o *owner) chunkLimit() int {
+	n := o.settings.ParallelChunks
+	if !o.slowUntil().IsZero() {
+		n = max(1, n/2)
+	}
+	return n
+}
+
+func (o *owner) requestBudget() int { return o.settings.ParallelFiles * o.chunkLimit() }
+
+// grant hands free slots to the requests waiting, oldest first.
+func (o *owner) grant() {
+	s := &o.slots
+	limit, per := o.requestBudget(), o.chunkLimit()
+	kept := s.waiting[:0]
+	for _, r := range s.waiting {
+		if s.inFlight < limit && s.perFile[r.id] < per {
+			s.inFlight++
+			s.perFile[r.id]++
+			r.given = true
+			r.granted <- struct{}{}
+			continue
+		}
+		kept = append(kept, r)
+	}
+	clear(s.waiting[len(kept):])
+	s.waiting = kept
+}
+
+func (o *owner) request(r *slotRequest) {
+	o.slots.waiting = append(o.slots.waiting, r)
+	o.grant()
+}
+
+func (o *owner) releaseSlot(id FileID) {
+	s := &o.slots
+	s.inFlight--
+	if s.perFile[id]--; s.perFile[id] <= 0 {
+		delete(s.perFile, id)
+	}
+	o.grant()
+}
+
+// withdraw takes back a request whose attempt stopped waiting; a slot already given is
+// released.
+func (o *owner) withdraw(r *slotRequest) {
+	if r.given {
+		o.releaseSlot(r.id)
+		return
+	}
+	for i, w := range o.slots.waiting {
+		if w == r {
+			o.slots.waiting = append(o.slots.waiting[:i], o.slots.waiting[i+1:]...)
+			return
+		}
 	}
 }
+
+func (o *owner) slowDown() {
+	o.slots.slowUntil = time.Now().Add(slowDownFor)
+	o.kick = true
+}
+
+// acquire waits for a request slot from the owner; false when ctx ends first.
+func (a *attempt) acquire(ctx context.Context) bool {
+	r := &slotRequest{id: a.id, granted: make(chan struct{}, 1)}
+	if !a.e.send(func(o *owner) { o.request(r) }) {
+		return false
+	}
+	select {
+	case <-r.granted:
+		return true
+	case <-ctx.Done():
+		a.e.send(func(o *owner) { o.withdraw(r) })
+		return false
+	}
+}
+
+// release gives a slot back.
+func (a *attempt) release() { a.e.send(func(o *owner) { o.releaseSlot(a.id) }) }

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/c2c-uploader/c2c-uploader/core/api"
 )
 
 // Selector picks the files a command applies to: one id, or All.
@@ -21,139 +19,164 @@ func One(id FileID) Selector { return Selector{ID: id} }
 // All selects every file.
 var All = Selector{All: true}
 
-func (e *Engine) selected(s Selector) ([]*entry, error) {
-	if !s.All {
-		ent, err := e.lookup(s.ID)
-		if err != nil {
-			return nil, err
+// commandApplies tells whether the command that moves files to state to applies to a
+// file in state st.
+func commandApplies(to, st State) bool {
+	switch to {
+	case Paused, Cancelled:
+		return !st.Finished() && st != to
+	case Queued: // Resume and Retry
+		return st == Paused || st == Failed || st == Skipped || st == Cancelled || st == Retrying
+	}
+	return false
+}
+
+// to is the change a command makes.
+func to(st State) func(*File) {
+	return func(f *File) {
+		f.State = st
+		if st == Queued {
+			f.Attempts, f.NextAttempt = 0, time.Time{}
+			f.ErrorKind, f.ErrorMessage = "", ""
 		}
-		return []*entry{ent}, nil
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := make([]*entry, 0, len(e.order))
-	for _, id := range e.order {
-		out = append(out, e.files[id])
-	}
-	return out, nil
 }
 
 // Pause stops files; their finished chunks are kept.
 func (e *Engine) Pause(ctx context.Context, s Selector) error {
-	return e.command(ctx, s, func(st State) bool { return !st.Finished() && st != Paused }, Paused)
+	return e.command(s, func(st State) bool { return commandApplies(Paused, st) }, Paused)
 }
 
 // Resume queues paused files again.
 func (e *Engine) Resume(ctx context.Context, s Selector) error {
-	return e.command(ctx, s, func(st State) bool { return st == Paused }, Queued)
+	return e.command(s, func(st State) bool { return st == Paused }, Queued)
 }
 
 // Retry queues failed, skipped, cancelled and retrying files again at once.
 func (e *Engine) Retry(ctx context.Context, s Selector) error {
-	return e.command(ctx, s, func(st State) bool {
+	return e.command(s, func(st State) bool {
 		return st == Failed || st == Skipped || st == Cancelled || st == Retrying
 	}, Queued)
 }
 
 // Cancel stops files for good (Retry can still bring them back).
 func (e *Engine) Cancel(ctx context.Context, s Selector) error {
-	return e.command(ctx, s, func(st State) bool { return !st.Finished() }, Cancelled)
+	return e.command(s, func(st State) bool { return commandApplies(Cancelled, st) }, Cancelled)
 }
 
-// command moves every selected file that applies to state to. A running file is stopped
-// first; it takes its new state when its goroutine returns.
-func (e *Engine) command(ctx context.Context, s Selector, applies func(State) bool, to State) error {
-	ents, err := e.selected(s)
-	if err != nil {
-		return err
+// command moves every selected file that applies to state st. A running file is stopped
+// first; it takes its new state when its attempt has ended. A file already stopping for
+// an earlier command is judged by the state that command asked for (pause, then resume,
+// before the attempt has ended, leaves it queued).
+func (e *Engine) command(s Selector, applies func(State) bool, st State) error {
+	if e.cfg.ReadOnly {
+		return errReadOnly
 	}
-	var errs []error
-	for _, ent := range ents {
-		ent.mu.Lock()
-		st := ent.f.State
-		if !applies(st) {
-			ent.mu.Unlock()
-			continue
+	return e.askErr(func(o *owner) error {
+		ents, err := o.selected(s)
+		if err != nil {
+			return err
 		}
-		if ent.running {
-			ent.stop = to
-			cancel := ent.cancel
-			ent.mu.Unlock()
-			cancel(api.ErrUserCancelled)
-			continue
-		}
-		ent.mu.Unlock()
-		errs = append(errs, e.transition(ctx, ent, func(f *File) {
-			f.State = to
-			if to == Queued {
-				f.Attempts, f.NextAttempt = 0, time.Time{}
-				f.ErrorKind, f.ErrorMessage = "", ""
+		var idle []*entry
+		for _, ent := range ents {
+			cur := ent.f.State
+			if ent.att != nil && ent.wanted != "" {
+				cur = ent.wanted
 			}
-		}))
+			if !applies(cur) {
+				continue
+			}
+			if ent.att != nil {
+				ent.wanted = st
+				o.stopAttempt(ent)
+				continue
+			}
+			idle = append(idle, ent)
+		}
+		return o.setStates(idle, to(st))
+	})
+}
+
+var errReadOnly = errors.New("another process holds the data folder: this one can only show the queue")
+
+// setStates writes a change of files that are not running in one journal commit, then
+// applies and announces it.
+func (o *owner) setStates(ents []*entry, change func(*File)) error {
+	if len(ents) == 0 {
+		return nil
 	}
-	e.poke()
-	return errors.Join(errs...)
+	files := make([]File, len(ents))
+	now := time.Now()
+	for i, ent := range ents {
+		files[i] = ent.f
+		change(&files[i])
+		files[i].UpdatedAt = now
+	}
+	if err := o.write(func(ctx context.Context) error { return o.e.cfg.Journal.UpdateFiles(ctx, files) }); err != nil {
+		return fmt.Errorf("writing the upload journal: %w", err)
+	}
+	for i, ent := range ents {
+		ent.f = files[i]
+		o.index(ent)
+		o.announce(ent)
+	}
+	o.kick = true
+	return nil
 }
 
 // Remove takes a file out of the list (stopping it first); the file on disk is untouched.
 func (e *Engine) Remove(ctx context.Context, id FileID) error {
-	ent, err := e.lookup(id)
-	if err != nil {
-		return err
+	if e.cfg.ReadOnly {
+		return errReadOnly
 	}
-	ent.mu.Lock()
-	if ent.running {
-		ent.remove = true
-		cancel := ent.cancel
-		ent.mu.Unlock()
-		cancel(api.ErrUserCancelled)
-		return nil
-	}
-	ent.mu.Unlock()
-	return e.forget(ctx, ent)
-}
-
-// forget takes a file off the list. An uploaded file's row is kept, hidden: it is the
-// record that decides "already uploaded" when the same file is added again. Any other
-// file is deleted from the journal.
-func (e *Engine) forget(ctx context.Context, ent *entry) error {
-	ent.mu.Lock()
-	id, done := ent.f.ID, ent.f.State == Done
-	ent.mu.Unlock()
-	err := e.write(context.WithoutCancel(ctx), func(ctx context.Context) error {
-		if done {
-			return e.cfg.Journal.Hide(ctx, id)
+	return e.askErr(func(o *owner) error {
+		ent, err := o.lookup(id)
+		if err != nil {
+			return err
 		}
-		return e.cfg.Journal.Remove(ctx, id)
+		if ent.att != nil {
+			ent.remove = true
+			o.stopAttempt(ent)
+			return nil
+		}
+		return o.forget([]*entry{ent})
 	})
-	if err != nil {
-		return fmt.Errorf("removing from the upload journal: %w", err)
-	}
-	e.mu.Lock()
-	delete(e.files, id)
-	for i, o := range e.order {
-		if o == id {
-			e.order = append(e.order[:i], e.order[i+1:]...)
-			break
-		}
-	}
-	e.dirty = true
-	e.mu.Unlock()
-	e.cfg.OnEvent(Event{Removed: id})
-	return nil
 }
 
 // ClearFinished removes every uploaded file from the list.
 func (e *Engine) ClearFinished(ctx context.Context) error {
-	ents, _ := e.selected(All)
-	var errs []error
+	if e.cfg.ReadOnly {
+		return errReadOnly
+	}
+	return e.askErr(func(o *owner) error {
+		var done []*entry
+		for _, id := range o.order {
+			if ent := o.files[id]; ent != nil && ent.f.State == Done && ent.att == nil {
+				done = append(done, ent)
+			}
+		}
+		return o.forget(done)
+	})
+}
+
+// forget takes files off the list in one journal commit. An uploaded file's row is kept,
+// hidden: it is the record that decides "already uploaded" when the same file is added
+// again. Any other file is deleted from the journal.
+func (o *owner) forget(ents []*entry) error {
+	if len(ents) == 0 {
+		return nil
+	}
+	var hide, remove []FileID
 	for _, ent := range ents {
-		ent.mu.Lock()
-		done := ent.f.State == Done && !ent.running
-		ent.mu.Unlock()
-		if done {
-			errs = append(errs, e.forget(ctx, ent))
+		if ent.f.State == Done {
+			hide = append(hide, ent.f.ID)
+		} else {
+			remove = append(remove, ent.f.ID)
 		}
 	}
-	return errors.Join(errs...)
+	if err := o.write(func(ctx context.Context) error { return o.e.cfg.Journal.Forget(ctx, hide, remove) }); err != nil {
+		return fmt.Errorf("removing from the upload journal: %w", err)
+	}
+	o.drop(ents)
+	return nil
 }

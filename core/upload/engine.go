@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -46,7 +45,7 @@ type Config struct {
 	// ReadOnly: the journal is another process's (it holds the data folder). Files are
 	// shown as that process last wrote them; nothing may be run or changed.
 	ReadOnly bool
-	// OnEvent is told of every change. It must not block.
+	// OnEvent is told of every change, from one goroutine, in order. It must not block.
 	OnEvent func(Event)
 	Logger  *slog.Logger
 
@@ -81,72 +80,79 @@ func (c *Config) defaults() {
 }
 
 // Engine is the upload queue and its worker pool.
+//
+// One goroutine, the owner (owner.go), holds the queue: the files, their order, which of
+// them run, the budget of requests in flight, the settings, the project and the stop for
+// a full disk. Everything else reaches it by message: a front end's command, and the news
+// of each upload attempt (attempt.go), which does the slow work — reading the file,
+// sending it, writing the journal — with a state of its own. Only the owner changes the
+// queue and only the owner announces, so the events of a file leave in the order its
+// changes happened, without a lock per file. The bytes an attempt has sent are the one
+// counter shared across goroutines.
 type Engine struct {
 	cfg     Config
-	limiter *rate.Limiter
-	wake    chan struct{}
+	inbox   chan func(*owner)
+	closed  chan struct{}
+	close   sync.Once
+	limiter *rate.Limiter // the bandwidth limit, shared by every chunk reader
 	watches watchSet
-
-	slots putSlots // chunk PUTs in flight over all files
-
-	mu            sync.Mutex
-	files         map[FileID]*entry
-	order         []FileID
-	settings      Settings
-	running       int
-	claimed       int       // PUT slots the running files want (their claims)
-	lastChunkSize int64     // the part size of the last asset created, to guess claims
-	slowUntil     time.Time // S3 asked to slow down: fewer chunks in flight until then
-	dirty         bool      // totals need publishing
-	busy          bool      // something ran since the last Finished event
-	// project is the project the device is paired with now ("" ID: not known yet);
-	// reassign is set when it changed and the queue must be looked over (holdOthers).
-	project  Project
-	reassign bool
-	// diskFull is set while the journal's disk is full: no file starts.
-	diskFull bool
-	runCtx   context.Context // Run's context (nil before Run): waits for disk space end with it
-}
-
-// entry is a file in memory. wmu serialises its transitions (each is written to the
-// journal before it is announced); pub serialises announcing it (see publish); mu guards
-// the fields for quick reads.
-type entry struct {
-	wmu sync.Mutex
-	pub sync.Mutex
-
-	mu        sync.Mutex
-	f         File
-	done      []bool
-	doneBytes int64
-	detail    string
-	running   bool
-	cancel    context.CancelCauseFunc
-	release   func() // gives the file's place in the pool to the next file (once)
-	claim     int    // PUT slots this running file wants (see budget.go)
-	stop      State  // what a user command decided for this running file
-	remove    bool   // the user removed it while it ran
-	meter     meter
-	sent      map[int]int64 // bytes of chunks S3 took, in inflight until journaled
-
-	inflight atomic.Int64 // bytes of chunks being sent now, or sent and not yet journaled
 }
 
 // ErrUnknownFile is returned by commands for an id that is not in the queue.
 var ErrUnknownFile = errors.New("no such file in the queue")
 
-// New makes an engine. Open must be called before it is used.
+// ErrClosed is returned by the commands of an engine that was closed.
+var ErrClosed = errors.New("the upload queue is closed")
+
+// New makes an engine and starts its owner. Open reads the queue in.
 func New(cfg Config) *Engine {
 	cfg.defaults()
 	e := &Engine{
-		cfg:      cfg,
-		wake:     make(chan struct{}, 1),
-		files:    map[FileID]*entry{},
-		settings: cfg.Settings,
-		limiter:  rate.NewLimiter(rate.Inf, 0),
+		cfg:     cfg,
+		inbox:   make(chan func(*owner), 256),
+		closed:  make(chan struct{}),
+		limiter: rate.NewLimiter(rate.Inf, 0),
 	}
 	e.applyBandwidth(cfg.Settings.BandwidthLimit)
+	go newOwner(e).loop()
 	return e
+}
+
+// Close stops the owner; commands then fail with ErrClosed. Run must have returned.
+func (e *Engine) Close() { e.close.Do(func() { close(e.closed) }) }
+
+// send hands m to the owner; false once the engine is closed.
+func (e *Engine) send(m func(*owner)) bool {
+	select {
+	case e.inbox <- m:
+		return true
+	case <-e.closed:
+		return false
+	}
+}
+
+// ask runs m on the owner and returns what it returned.
+func ask[T any](e *Engine, m func(*owner) T) (T, error) {
+	reply := make(chan T, 1)
+	var zero T
+	if !e.send(func(o *owner) { reply <- m(o) }) {
+		return zero, ErrClosed
+	}
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-e.closed:
+		return zero, ErrClosed
+	}
+}
+
+// askErr is ask for a message that returns only an error.
+func (e *Engine) askErr(m func(*owner) error) error {
+	err, cerr := ask(e, m)
+	if cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // Open reads the journal back. Files that were being uploaded when the app stopped are
@@ -156,40 +162,32 @@ func (e *Engine) Open(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading the upload journal: %w", err)
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	var newest time.Time // of the assets read back: the server's latest part size
-	for _, r := range recs {
-		ent := &entry{f: r.File}
-		ent.done = make([]bool, r.File.ChunkCount())
-		for _, i := range r.DoneChunks {
-			if i >= 0 && i < len(ent.done) {
-				ent.done[i] = true
-				_, n := r.File.ChunkRange(i)
-				ent.doneBytes += n
-			}
-		}
-		switch ent.f.State {
-		case Waiting, Creating, Uploading:
-			if !e.cfg.ReadOnly {
-				ent.f.State = Queued // in memory only: the next transition is written anyway
-			}
-		}
-		e.files[ent.f.ID] = ent
-		e.order = append(e.order, ent.f.ID)
-		if ent.f.ChunkSize > 0 && !ent.f.URLsFetchedAt.Before(newest) {
-			newest, e.lastChunkSize = ent.f.URLsFetchedAt, ent.f.ChunkSize
-		}
+	return e.askErr(func(o *owner) error { o.load(recs); return nil })
+}
+
+// Run uploads the queue and publishes progress until ctx ends. Files in flight when it
+// ends keep their journal state and resume on the next run; Run returns once their
+// attempts have ended.
+func (e *Engine) Run(ctx context.Context) {
+	if err := e.askErr(func(o *owner) error { return o.start(ctx) }); err != nil {
+		e.cfg.Logger.Error("the upload queue did not start", "err", err)
+		return
 	}
-	e.dirty = true
-	return nil
+	go e.watchdog(ctx)
+	<-ctx.Done()
+	attempts, err := ask(e, func(o *owner) *sync.WaitGroup { return o.stop() })
+	if err == nil {
+		attempts.Wait()
+	}
 }
 
 // Settings are the settings in force.
 func (e *Engine) Settings() Settings {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.settings
+	s, err := ask(e, func(o *owner) Settings { return o.settings })
+	if err != nil {
+		return e.cfg.Settings
+	}
+	return s
 }
 
 // SetSettings changes the settings; parallel files apply at once, parallel chunks to the
@@ -198,13 +196,7 @@ func (e *Engine) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
 	}
-	e.mu.Lock()
-	e.settings = s
-	e.mu.Unlock()
-	e.applyBandwidth(s.BandwidthLimit)
-	e.slots.wake()
-	e.poke()
-	return nil
+	return e.askErr(func(o *owner) error { o.setSettings(s); return nil })
 }
 
 func (e *Engine) applyBandwidth(limit int64) {
@@ -225,129 +217,30 @@ func (e *Engine) throttle() func(context.Context, int) error {
 	return func(ctx context.Context, n int) error { return e.limiter.WaitN(ctx, min(n, e.limiter.Burst())) }
 }
 
-func (e *Engine) poke() {
-	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
-
-// Run schedules uploads and publishes progress until ctx ends. Files in flight when it
-// ends keep their journal state and resume on the next run.
-func (e *Engine) Run(ctx context.Context) {
-	e.mu.Lock()
-	e.runCtx = ctx
-	e.mu.Unlock()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); e.publishLoop(ctx) }()
-	go func() { defer wg.Done(); e.watchdog(ctx) }()
-	defer wg.Wait()
-	var runners sync.WaitGroup
-	defer runners.Wait()
-	timer := time.NewTimer(time.Hour)
-	defer timer.Stop()
-	for {
-		next := e.schedule(ctx, &runners)
-		wait := time.Hour
-		if !next.IsZero() {
-			wait = max(time.Until(next), time.Millisecond)
-		}
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-e.wake:
-		case <-timer.C:
-		}
-	}
-}
-
-// schedule starts files while there is room, oldest first: always ParallelFiles of
-// them, and more while the files running claim fewer chunk PUTs than the budget (small
-// files; see budget.go). It returns when the next retrying file is due.
-func (e *Engine) schedule(ctx context.Context, runners *sync.WaitGroup) (next time.Time) {
-	e.holdOthers(ctx)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.diskFull {
-		return next // nothing starts that could not be written down
-	}
-	now := time.Now()
-	budget := e.settings.ParallelFiles * e.settings.ParallelChunks
-	for _, id := range e.order {
-		if e.running >= budget {
-			return next
-		}
-		ent := e.files[id]
-		ent.mu.Lock()
-		st, due, running := ent.f.State, ent.f.NextAttempt, ent.running
-		ent.mu.Unlock()
-		if running {
-			continue
-		}
-		if st == Retrying && due.After(now) {
-			if next.IsZero() || due.Before(next) {
-				next = due
-			}
-			continue
-		}
-		if st != Queued && st != Retrying {
-			continue
-		}
-		claim := e.claimOf(ent)
-		if e.running >= e.settings.ParallelFiles && e.claimed+claim > budget {
-			continue // a larger file waits for a place; a smaller one behind it may go
-		}
-		fctx, cancel := context.WithCancelCause(ctx)
-		release := sync.OnceFunc(func() {
-			e.mu.Lock()
-			e.running--
-			ent.mu.Lock()
-			e.claimed -= ent.claim
-			ent.claim = 0
-			ent.mu.Unlock()
-			e.mu.Unlock()
-			e.poke()
-		})
-		ent.mu.Lock()
-		ent.running, ent.cancel, ent.release, ent.stop, ent.remove = true, cancel, release, "", false
-		ent.claim = claim
-		ent.mu.Unlock()
-		e.claimed += claim
-		e.running++
-		e.busy = true
-		runners.Add(1)
-		go func() {
-			defer runners.Done()
-			e.runFile(fctx, ent)
-			cancel(nil)
-			ent.settleProgress()
-			e.mu.Lock()
-			ent.mu.Lock()
-			ent.running, ent.cancel, ent.release = false, nil, nil
-			ent.mu.Unlock()
-			e.dirty = true
-			e.mu.Unlock()
-			release()
-		}()
-	}
-	return next
-}
-
-func (e *Engine) lookup(id FileID) (*entry, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ent := e.files[id]
-	if ent == nil {
-		return nil, ErrUnknownFile
-	}
-	return ent, nil
-}
-
 // IDs lists the queue, oldest first.
 func (e *Engine) IDs() []FileID {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return append([]FileID(nil), e.order...)
+	ids, _ := ask(e, func(o *owner) []FileID { return o.ids() })
+	return ids
+}
+
+// Snapshot returns every file and the totals, for a front end that starts or catches up.
+func (e *Engine) Snapshot() ([]FileView, Totals) {
+	type snap struct {
+		views  []FileView
+		totals Totals
+	}
+	s, _ := ask(e, func(o *owner) snap { v, t := o.snapshot(); return snap{v, t} })
+	return s.views, s.totals
+}
+
+// Totals sums the queue up now.
+func (e *Engine) Totals() Totals {
+	_, t := e.Snapshot()
+	return t
+}
+
+// DiskFull tells whether the engine is stopped by a full disk.
+func (e *Engine) DiskFull() bool {
+	full, _ := ask(e, func(o *owner) bool { return o.diskFull() })
+	return full
 }

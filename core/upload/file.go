@@ -102,9 +102,6 @@ type Journal interface {
 	// Load returns every file in the queue, oldest first, with its finished chunks.
 	// Hidden files are not in the queue.
 	Load(ctx context.Context) ([]Record, error)
-	// Hide takes a file out of the queue but keeps its record: a file cleared from the
-	// list is still known to be uploaded.
-	Hide(ctx context.Context, id FileID) error
 	// Uploaded returns, for each of files, the newest finished upload of the same content
 	// (path, size, mtime and fingerprint), hidden ones included; a File with ID 0 where
 	// there is none.
@@ -122,6 +119,10 @@ type Journal interface {
 	StartAsset(ctx context.Context, f File) error
 	// ChunkDone marks chunk index of the file's current asset finished.
 	ChunkDone(ctx context.Context, id FileID, index int) error
-	// Remove deletes a file and its chunks.
-	Remove(ctx context.Context, id FileID) error
+	// UpdateFiles writes the rows of files (no chunks) in one transaction.
+	UpdateFiles(ctx context.Context, files []File) error
+	// Forget takes files out of the queue in one transaction: hide keeps their records
+	// (a file cleared from the list is still known to be uploaded), remove deletes them
+	// and their chunks.
+	Forget(ctx context.Context, hide, remove []FileID) error
 }

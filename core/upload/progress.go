@@ -1,7 +1,6 @@
 package upload
 
 import (
-	"context"
 	"math"
 	"time"
 )
@@ -43,13 +42,11 @@ func eta(remaining int64, rate float64) time.Duration {
 }
 
 // view is the FileView of an entry now.
-func (e *Engine) view(ent *entry) FileView {
-	diskFull := e.DiskFull()
-	ent.mu.Lock()
-	f := ent.f
+func (o *owner) view(ent *entry) FileView {
+	f := &ent.f
 	v := FileView{
 		ID: f.ID, Name: f.Name, Path: f.Path, Size: f.Size, State: f.State,
-		BytesDone: ent.doneBytes + ent.inflight.Load(), Rate: ent.meter.rate,
+		BytesDone: ent.doneBytes, Rate: ent.meter.rate,
 		Chunks: len(ent.done), Detail: ent.detail, ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
@@ -59,27 +56,29 @@ func (e *Engine) view(ent *entry) FileView {
 			v.ChunksDone++
 		}
 	}
-	running := ent.running
-	ent.mu.Unlock()
+	running := ent.att != nil
+	if running {
+		v.BytesDone = ent.att.bytes.Load()
+	}
 	v.Sending = running && v.State == Uploading
 	if v.State == Done {
 		v.BytesDone, v.Rate = v.Size, 0
 	}
-	v.BytesDone = min(v.BytesDone, v.Size)
+	v.BytesDone = max(0, min(v.BytesDone, v.Size))
 	// A closed gate holds what passes through it: every request while offline, but only the
 	// API calls while access is renewed or the device needs reconnecting; chunk PUTs go to
 	// presigned URLs and keep moving then.
 	if running && (v.State == Creating || v.State == Uploading) {
 		switch {
-		case e.cfg.Online != nil && !e.cfg.Online.IsOpen():
+		case o.e.cfg.Online != nil && !o.e.cfg.Online.IsOpen():
 			v.State, v.Detail = Waiting, "Offline: waiting for the connection to come back."
-		case v.State == Creating && e.cfg.AuthGate != nil && !e.cfg.AuthGate.IsOpen():
-			v.State, v.Detail = Waiting, "Waiting for access to the project ("+e.cfg.AuthGate.Reason()+")."
+		case v.State == Creating && o.e.cfg.AuthGate != nil && !o.e.cfg.AuthGate.IsOpen():
+			v.State, v.Detail = Waiting, "Waiting for access to the project ("+o.e.cfg.AuthGate.Reason()+")."
 		}
 	}
 	if !running {
 		v.Rate = 0
-		if diskFull && (v.State == Queued || v.State == Retrying) {
+		if o.diskFull() && (v.State == Queued || v.State == Retrying) {
 			v.Detail = "Waiting for room on the disk that holds the upload journal."
 		}
 	}
@@ -87,24 +86,17 @@ func (e *Engine) view(ent *entry) FileView {
 	return v
 }
 
-// Snapshot returns every file and the totals, for a front end that starts or catches up.
-func (e *Engine) Snapshot() ([]FileView, Totals) {
-	ids := e.IDs()
-	views := make([]FileView, 0, len(ids))
-	for _, id := range ids {
-		if ent, err := e.lookup(id); err == nil {
-			views = append(views, e.view(ent))
+// snapshot is every file and the totals now.
+func (o *owner) snapshot() ([]FileView, Totals) {
+	views := make([]FileView, 0, len(o.files))
+	for _, id := range o.order {
+		if ent := o.files[id]; ent != nil {
+			views = append(views, o.view(ent))
 		}
 	}
 	t := totalsOf(views)
-	t.DiskFull = e.DiskFull()
+	t.DiskFull = o.diskFull()
 	return views, t
-}
-
-// Totals sums the queue up now.
-func (e *Engine) Totals() Totals {
-	_, t := e.Snapshot()
-	return t
 }
 
 func totalsOf(views []FileView) Totals {
@@ -145,55 +137,28 @@ func totalsOf(views []FileView) Totals {
 	return t
 }
 
-// publishLoop publishes the progress of running files and the totals a few times a
-// second, and Finished when the queue has nothing left to do.
-func (e *Engine) publishLoop(ctx context.Context) {
-	tick := time.NewTicker(e.cfg.ProgressInterval)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case now := <-tick.C:
-			e.publishProgress(now)
-		}
+// publishProgress announces the running files and, when anything changed, the totals;
+// and Finished when the queue has nothing left to do.
+func (o *owner) publishProgress(now time.Time) {
+	for _, ent := range o.live {
+		ent.meter.update(ent.att.bytes.Load(), now)
+		o.announce(ent)
+	}
+	if !o.dirty {
+		return
+	}
+	o.dirty = false
+	_, t := o.snapshot()
+	o.e.cfg.OnEvent(Event{Totals: &t})
+	if o.busy && len(o.live) == 0 && t.FilesRemaining == 0 {
+		o.busy = false
+		o.e.cfg.OnEvent(Event{Finished: &t})
 	}
 }
 
-func (e *Engine) publishProgress(now time.Time) {
-	e.mu.Lock()
-	var active []*entry
-	for _, id := range e.order {
-		ent := e.files[id]
-		ent.mu.Lock()
-		if ent.running {
-			active = append(active, ent)
-		} else if ent.meter.rate != 0 || !ent.meter.lastTime.IsZero() {
-			ent.meter.reset()
-		}
-		ent.mu.Unlock()
-	}
-	dirty := e.dirty || len(active) > 0
-	e.dirty = false
-	e.mu.Unlock()
-	for _, ent := range active {
-		ent.mu.Lock()
-		ent.meter.update(ent.doneBytes+ent.inflight.Load(), now)
-		ent.mu.Unlock()
-		e.publish(ent)
-	}
-	if !dirty {
-		return
-	}
-	_, t := e.Snapshot()
-	e.cfg.OnEvent(Event{Totals: &t})
-	e.mu.Lock()
-	finished := e.busy && e.running == 0 && t.FilesRemaining == 0
-	if finished {
-		e.busy = false
-	}
-	e.mu.Unlock()
-	if finished {
-		e.cfg.OnEvent(Event{Finished: &t})
-	}
+// setSettings puts new settings in force.
+func (o *owner) setSettings(s Settings) {
+	o.settings = s
+	o.e.applyBandwidth(s.BandwidthLimit)
+	o.kick = true
 }

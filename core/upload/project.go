@@ -11,15 +11,14 @@ import (
 // changes, files meant for another project that still need an asset are held (and the
 // person asked once, by an AlertOtherProject), and held files meant for this one go on.
 func (e *Engine) SetProject(p Project) {
-	e.mu.Lock()
-	if p == e.project {
-		e.mu.Unlock()
-		return
-	}
-	e.project = p
-	e.reassign = p.ID != ""
-	e.mu.Unlock()
-	e.poke()
+	e.send(func(o *owner) {
+		if p == o.project {
+			return
+		}
+		o.project = p
+		o.reassign = p.ID != ""
+		o.kick = true
+	})
 }
 
 // otherProjectError stops a file from getting an asset in a project it is not meant for.
@@ -51,92 +50,80 @@ const heldKind = "OtherProject"
 // holdOthers looks the queue over after the project changed: files meant for another
 // project that would need a new asset are held; held files meant for this one go on.
 // Files with an asset keep it: their chunks go to presigned URLs of their own project.
-func (e *Engine) holdOthers(ctx context.Context) {
-	e.mu.Lock()
-	if !e.reassign {
-		e.mu.Unlock()
+// A write the disk refuses is tried again when the queue is next looked at.
+func (o *owner) holdOthers() {
+	if !o.reassign {
 		return
 	}
-	e.reassign = false
-	paired := e.project
+	paired := o.project
 	var hold, release []*entry
-	for _, id := range e.order {
-		ent := e.files[id]
-		ent.mu.Lock()
-		f, running := ent.f, ent.running
-		ent.mu.Unlock()
+	for _, id := range o.order {
+		ent := o.files[id]
+		if ent == nil || ent.att != nil {
+			continue
+		}
+		f := &ent.f
 		switch {
-		case running:
 		case f.State == Held && f.ProjectID == paired.ID:
 			release = append(release, ent)
 		case (f.State == Queued || f.State == Retrying) && f.AssetID == "" && f.ProjectID != "" && f.ProjectID != paired.ID:
 			hold = append(hold, ent)
 		}
 	}
-	e.mu.Unlock()
-	var names []string
-	for _, ent := range hold {
-		err := e.transition(ctx, ent, func(f *File) {
+	err := errors.Join(
+		o.setStates(hold, func(f *File) {
 			f.State, f.ErrorKind, f.ErrorMessage = Held, heldKind, heldReason(f, paired)
 			f.NextAttempt = time.Time{}
-		})
-		if err == nil {
-			names = append(names, ent.name())
-		}
-	}
-	for _, ent := range release {
-		_ = e.transition(ctx, ent, func(f *File) {
+		}),
+		o.setStates(release, func(f *File) {
 			f.State, f.ErrorKind, f.ErrorMessage, f.Attempts = Queued, "", "", 0
-		})
+		}))
+	if err != nil {
+		o.e.cfg.Logger.Error("holding files meant for another project", "err", err)
+		return
 	}
-	if len(names) > 0 {
-		e.alertHeld(names, paired)
+	o.reassign = false
+	if len(hold) > 0 {
+		names := make([]string, len(hold))
+		for i, ent := range hold {
+			names[i] = ent.f.Name
+		}
+		o.alert(heldAlert(names, paired))
 	}
 }
 
-func (e *Engine) alertHeld(names []string, paired Project) {
-	e.cfg.OnEvent(Event{Alert: &Alert{
+func heldAlert(names []string, paired Project) *Alert {
+	return &Alert{
 		Kind: AlertOtherProject,
 		Message: fmt.Sprintf("This computer is now paired with %s. Files queued for another project are held: send them to %s, or keep them until this computer is paired with their project again.",
 			describeProject(paired), describeProject(paired)),
 		Files: names,
-	}})
-}
-
-// hold settles a file that met otherProjectError on its way to a new asset.
-func (e *Engine) hold(ctx context.Context, ent *entry, o *otherProjectError) {
-	if err := e.transition(ctx, ent, func(f *File) {
-		f.State, f.ErrorKind, f.ErrorMessage = Held, heldKind, heldReason(f, o.paired)
-	}); err == nil {
-		e.alertHeld([]string{ent.name()}, o.paired)
 	}
 }
 
 // Redirect sends held files to the project the device is paired with now.
 func (e *Engine) Redirect(ctx context.Context, s Selector) error {
-	e.mu.Lock()
-	paired := e.project
-	e.mu.Unlock()
-	if paired.ID == "" {
-		return errors.New("the project this computer is paired with is not known yet; try again once it is connected")
+	if e.cfg.ReadOnly {
+		return errReadOnly
 	}
-	ents, err := e.selected(s)
-	if err != nil {
-		return err
-	}
-	var errs []error
-	for _, ent := range ents {
-		ent.mu.Lock()
-		held := ent.f.State == Held && !ent.running
-		ent.mu.Unlock()
-		if !held {
-			continue
+	return e.askErr(func(o *owner) error {
+		paired := o.project
+		if paired.ID == "" {
+			return errors.New("the project this computer is paired with is not known yet; try again once it is connected")
 		}
-		errs = append(errs, e.transition(ctx, ent, func(f *File) {
+		ents, err := o.selected(s)
+		if err != nil {
+			return err
+		}
+		var held []*entry
+		for _, ent := range ents {
+			if ent.f.State == Held && ent.att == nil {
+				held = append(held, ent)
+			}
+		}
+		return o.setStates(held, func(f *File) {
 			f.ProjectID, f.ProjectName = paired.ID, paired.Name
 			f.State, f.ErrorKind, f.ErrorMessage, f.Attempts = Queued, "", "", 0
-		}))
-	}
-	e.poke()
-	return errors.Join(errs...)
+		})
+	})
 }

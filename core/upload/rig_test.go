@@ -750,18 +750,24 @@ func (r *recJournal) ChunkDone(ctx context.Context, id upload.FileID, index int)
 	return err
 }
 
-func (r *recJournal) Remove(ctx context.Context, id upload.FileID) error {
+func (r *recJournal) UpdateFiles(ctx context.Context, files []upload.File) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
-	return r.j.Remove(ctx, id)
+	err := r.j.UpdateFiles(ctx, files)
+	if err == nil {
+		for _, f := range files {
+			r.st.noteAsset(f.ID, f.AssetID)
+		}
+	}
+	return err
 }
 
-func (r *recJournal) Hide(ctx context.Context, id upload.FileID) error {
+func (r *recJournal) Forget(ctx context.Context, hide, remove []upload.FileID) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
-	return r.j.Hide(ctx, id)
+	return r.j.Forget(ctx, hide, remove)
 }
 
 func (r *recJournal) Uploaded(ctx context.Context, files []upload.File) ([]upload.File, error) {

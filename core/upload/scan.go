@@ -191,6 +191,8 @@ func describeStatError(err error) string {
 	return err.Error()
 }
 
+var errNotRegular = errors.New("no longer a regular file")
+
 // checkUnchanged compares a file on disk with its queue record.
 func checkUnchanged(f *File) (changed bool, reason string, err error) {
 	fi, err := os.Stat(f.Path)
@@ -198,7 +200,7 @@ func checkUnchanged(f *File) (changed bool, reason string, err error) {
 		return false, "", err
 	}
 	if !fi.Mode().IsRegular() {
-		return false, "", fmt.Errorf("no longer a regular file")
+		return false, "", errNotRegular
 	}
 	if fi.Size() != f.Size || !fi.ModTime().Equal(f.ModTime) {
 		return true, fmt.Sprintf("the file changed since it was queued (%d → %d bytes)", f.Size, fi.Size()), nil

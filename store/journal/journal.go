@@ -208,6 +208,39 @@ func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) 
 	})
 }
 
+// UpdateFiles writes the rows of files (every field but the id) in one transaction;
+// their chunks are left as they are. It returns an error wrapping ErrNotFound, writing
+// nothing, when one of them is not in the journal.
+func (j *Journal) UpdateFiles(ctx context.Context, files []upload.File) error {
+	if len(files) == 0 {
+		return nil
+	}
+	args := make([][]any, len(files))
+	var lines []byte
+	for i := range files {
+		a, err := fileArgs(&files[i])
+		if err != nil {
+			return fmt.Errorf("journal: update file %d: %w", files[i].ID, err)
+		}
+		args[i] = append(a, int64(files[i].ID))
+		if files[i].State == upload.Done {
+			line, err := ledgerEntry(&files[i])
+			if err != nil {
+				return fmt.Errorf("journal: update file %d: %w", files[i].ID, err)
+			}
+			lines = append(lines, line...)
+		}
+	}
+	return j.doLogged(ctx, lines, func(ctx context.Context, tx *sql.Tx) error {
+		for i := range files {
+			if err := j.updateFile(ctx, tx, files[i].ID, args[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // StartAsset writes the file's row with its new asset and replaces its chunks with
 // len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
 // must cover the whole file.
@@ -269,29 +302,55 @@ func (j *Journal) markChunk(ctx context.Context, tx *sql.Tx, id upload.FileID, i
 // Remove deletes a file and its chunks. It returns an error wrapping ErrNotFound when the
 // file is not in the journal.
 func (j *Journal) Remove(ctx context.Context, id upload.FileID) error {
-	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := execStmt(ctx, tx, j.st.removeFile, int64(id))
-		if err != nil {
-			return fmt.Errorf("journal: remove file %d: %w", id, err)
-		}
-		return affected(res, fmt.Errorf("journal: remove file %d: %w", id, ErrNotFound))
-	})
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return j.removeFile(ctx, tx, id) })
+}
+
+func (j *Journal) removeFile(ctx context.Context, tx *sql.Tx, id upload.FileID) error {
+	res, err := execStmt(ctx, tx, j.st.removeFile, int64(id))
+	if err != nil {
+		return fmt.Errorf("journal: remove file %d: %w", id, err)
+	}
+	return affected(res, fmt.Errorf("journal: remove file %d: %w", id, ErrNotFound))
 }
 
 // Hide takes a file out of the queue (Load no longer returns it) and drops its chunks,
 // but keeps its row: for a finished file, the record that it was uploaded. It returns an
 // error wrapping ErrNotFound when the file is not in the journal.
 func (j *Journal) Hide(ctx context.Context, id upload.FileID) error {
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error { return j.hideFile(ctx, tx, id) })
+}
+
+func (j *Journal) hideFile(ctx context.Context, tx *sql.Tx, id upload.FileID) error {
+	res, err := execStmt(ctx, tx, j.st.hideFile, int64(id))
+	if err != nil {
+		return fmt.Errorf("journal: hide file %d: %w", id, err)
+	}
+	if err := affected(res, fmt.Errorf("journal: hide file %d: %w", id, ErrNotFound)); err != nil {
+		return err
+	}
+	if _, err := execStmt(ctx, tx, j.st.deleteChunks, int64(id)); err != nil {
+		return fmt.Errorf("journal: hide file %d: %w", id, err)
+	}
+	return nil
+}
+
+// Forget takes files out of the queue in one transaction: the hidden ones keep their
+// rows (Hide), the removed ones are deleted (Remove). It returns an error wrapping
+// ErrNotFound, writing nothing, when one of them is not in the journal.
+func (j *Journal) Forget(ctx context.Context, hide, remove []upload.FileID) error {
+	if len(hide)+len(remove) == 0 {
+		return nil
+	}
 	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := execStmt(ctx, tx, j.st.hideFile, int64(id))
-		if err != nil {
-			return fmt.Errorf("journal: hide file %d: %w", id, err)
+		for _, id := range hide {
+			if err := j.hideFile(ctx, tx, id); err != nil {
+				return err
+			}
 		}
-		if err := affected(res, fmt.Errorf("journal: hide file %d: %w", id, ErrNotFound)); err != nil {
-			return err
-		}
-		if _, err := execStmt(ctx, tx, j.st.deleteChunks, int64(id)); err != nil {
-			return fmt.Errorf("journal: hide file %d: %w", id, err)
+		for _, id := range remove {
+			if err := j.removeFile(ctx, tx, id); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

@@ -129,9 +129,15 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	// Only files named here go to the project paired now: other cards held in the queue
 	// wait for their own decision. Files held later (once the project is known) are sent
 	// there as they are held.
+	var states map[upload.FileID]upload.FileView
 	redirect := func(v upload.FileView) {
 		if o.ToCurrentProject && named[v.ID] && v.State == upload.Held {
-			_ = svc.Redirect(ctx, upload.One(v.ID))
+			if svc.Redirect(ctx, upload.One(v.ID)) == nil && states != nil {
+				// Queued again: the run waits for it, although the event saying so may
+				// still be on its way.
+				v.State = upload.Queued
+				states[v.ID] = v
+			}
 		}
 	}
 	views, _ := svc.Snapshot()
@@ -158,7 +164,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			return ExitFailed
 		}
 	}
-	states := map[upload.FileID]upload.FileView{}
+	states = map[upload.FileID]upload.FileView{}
 	var display progressDisplay = &lineDisplay{w: o.Stderr}
 	if o.JSON {
 		display = nopDisplay{}

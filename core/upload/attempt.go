@@ -1,0 +1,388 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+)
+
+// maxRestarts bounds how often one run starts a file over (expired URLs, a file that
+// changed under it) before it lets the file-level retry take over.
+const maxRestarts = 3
+
+// errStopped is the cause an attempt is cancelled with when a command (pause, cancel,
+// remove) stops its file: the owner then settles the file as the command asked.
+var errStopped = fmt.Errorf("stopped by a command: %w", api.ErrUserCancelled)
+
+// attempt is one run of one file, from wherever it stands to its end. It owns its state:
+// the file as it last wrote it to the journal and its finished chunks. It tells the owner
+// what it wrote (report), and ends with the file's final state (ended): the owner applies
+// both, in the order they were sent.
+type attempt struct {
+	e        *Engine
+	id       FileID
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
+	runCtx   context.Context // the engine's run: a write waiting for disk space ends with it
+	settings Settings
+
+	f      File
+	done   []bool
+	detail string
+	// bytes is what the file has sent: its finished chunks and the chunks in flight. The
+	// owner reads it for progress; it is the one counter shared across goroutines.
+	bytes atomic.Int64
+}
+
+// startAttempt runs a file: it takes a place in the pool and its attempt starts.
+func (o *owner) startAttempt(ent *entry, claim int) {
+	ctx, cancel := context.WithCancelCause(o.runCtx)
+	a := &attempt{
+		e: o.e, id: ent.f.ID, ctx: ctx, cancel: cancel, runCtx: o.runCtx, settings: o.settings,
+		f: ent.f, done: slices.Clone(ent.done),
+	}
+	a.bytes.Store(ent.doneBytes)
+	ent.att, ent.claim, ent.released, ent.wanted, ent.remove = a, claim, false, "", false
+	ent.meter.reset()
+	o.claimed += claim
+	o.running++
+	o.busy, o.dirty = true, true
+	o.live[ent.f.ID] = ent
+	o.index(ent)
+	o.attempts.Add(1)
+	go func() {
+		defer o.attempts.Done()
+		a.run()
+	}()
+}
+
+// stopAttempt stops a running file for a command; ended settles it.
+func (o *owner) stopAttempt(ent *entry) { ent.att.cancel(errStopped) }
+
+// run takes the file as far as it goes and tells the owner how it ended.
+func (a *attempt) run() {
+	err := a.upload()
+	final, alert := a.settle(err)
+	a.cancel(nil)
+	a.e.send(func(o *owner) { o.ended(a, final, alert) })
+}
+
+// report tells the owner the attempt's state after a journal write (announce: the front
+// ends see it at once rather than with the next progress).
+func (a *attempt) report(announce bool) {
+	f, done, detail := a.f, slices.Clone(a.done), a.detail
+	a.e.send(func(o *owner) {
+		ent := o.files[a.id]
+		if ent == nil || ent.att != a {
+			return
+		}
+		assetChanged := ent.f.AssetID != f.AssetID || len(ent.done) != len(done)
+		ent.f, ent.done, ent.detail = f, done, detail
+		ent.doneBytes = doneBytes(&ent.f, ent.done)
+		if assetChanged {
+			o.reclaim(ent)
+		}
+		if announce {
+			o.announce(ent)
+		}
+	})
+}
+
+// ended settles a file whose attempt is over: final is the state it wrote (nil when it
+// wrote none: stopped by a command, or the app is quitting).
+func (o *owner) ended(a *attempt, final *File, alert *Alert) {
+	ent := o.files[a.id]
+	if ent == nil || ent.att != a {
+		return
+	}
+	o.releasePlace(ent)
+	ent.att = nil
+	delete(o.live, a.id)
+	ent.meter.reset()
+	if final != nil {
+		ent.f, ent.done = *final, a.done
+		ent.doneBytes = doneBytes(&ent.f, ent.done)
+	} else if st := ent.f.State; st == Waiting || st == Creating || st == Uploading {
+		ent.f.State = Queued // as the journal reads back: it resumes from there
+	}
+	ent.detail = ""
+	wanted, remove := ent.wanted, ent.remove
+	ent.wanted, ent.remove = "", false
+	o.index(ent)
+	switch {
+	case remove:
+		if err := o.forget([]*entry{ent}); err != nil {
+			o.e.cfg.Logger.Error("removing a file failed", "err", err)
+		}
+		return
+	case wanted != "" && commandApplies(wanted, ent.f.State):
+		if err := o.setStates([]*entry{ent}, to(wanted)); err != nil {
+			o.e.cfg.Logger.Error("a command could not be recorded", "file", ent.f.Name, "err", err)
+		}
+	default:
+		o.announce(ent)
+	}
+	o.alert(alert)
+	o.kick = true
+}
+
+// upload takes a file from wherever it stands to Done.
+func (a *attempt) upload() error {
+	for restart := 0; ; restart++ {
+		if err := a.ensureUnchanged(); err != nil {
+			return err
+		}
+		if a.f.AssetID == "" || time.Since(a.f.URLsFetchedAt) > a.e.cfg.URLMaxAge {
+			if err := a.createAsset(); err != nil {
+				return err
+			}
+		}
+		last, err := a.uploadChunks()
+		if errors.Is(err, api.ErrFileChanged) {
+			// The asset never completes: the part that would complete it was stopped
+			// short. The file waits until it stops changing, then gets a new asset.
+			a.e.cfg.Logger.Warn("the file changed during its upload; its asset is abandoned", "file", a.f.Name, "asset", a.f.AssetID, "err", err)
+			if restart >= maxRestarts {
+				return keptChanging(&a.f, err.Error())
+			}
+			if err := a.dropAsset("The file changed while it was being uploaded; it starts again once it stops changing."); err != nil {
+				return err
+			}
+			continue
+		}
+		if api.HasEffect(err, api.EffectNewAsset) && restart < maxRestarts {
+			a.e.cfg.Logger.Info("upload URLs expired; starting the file again with a new asset", "file", a.f.Name)
+			if err := a.dropAsset("The upload links expired; starting again with a new upload."); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		changed, reason, err := checkUnchanged(&a.f)
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			// Deleted once every byte was read from the still-open file, checked unchanged
+			// at the start: what arrived is what was queued.
+			a.e.cfg.Logger.Warn("the file was deleted from disk as its upload finished", "file", a.f.Name)
+		case err != nil:
+			return &api.LocalFileError{Path: a.f.Path, Err: err}
+		}
+		if changed {
+			if restart >= maxRestarts {
+				// The server has an older content than the file: never call that done.
+				return keptChanging(&a.f, reason)
+			}
+			// The server has the old content; the new content gets an asset of its own.
+			if err := a.dropAsset(reason + "; uploading it again."); err != nil {
+				return err
+			}
+			continue
+		}
+		var lastChunk []int
+		if last >= 0 {
+			lastChunk = []int{last}
+		}
+		// The place goes to the next file now: its first journal write can share this
+		// file's final commit.
+		a.e.send(func(o *owner) {
+			if ent := o.files[a.id]; ent != nil && ent.att == a {
+				o.releasePlace(ent)
+			}
+		})
+		return a.write(lastChunk, func(f *File) {
+			f.State, f.DoneAt = Done, time.Now()
+			f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
+		})
+	}
+}
+
+// keptChanging gives up on a file that changed under every try (maxRestarts).
+func keptChanging(f *File, detail string) error {
+	return &api.LocalFileError{Path: f.Path, Err: errors.New("it kept changing while it was being uploaded: " + detail),
+		Reason: "It kept changing while it was being uploaded; retry once the camera has finished writing it."}
+}
+
+// write records a change of the file (and finished chunks) in the journal, then takes it
+// as the attempt's state. The write outlives a cancelled attempt: a state that was
+// decided must be kept.
+func (a *attempt) write(doneChunks []int, change func(*File)) error {
+	f := a.f
+	change(&f)
+	f.UpdatedAt = time.Now()
+	if err := a.journal(func(ctx context.Context) error {
+		return a.e.cfg.Journal.Update(ctx, f, doneChunks...)
+	}); err != nil {
+		a.e.cfg.Logger.Error("journal write failed", "file", f.Name, "err", err)
+		return fmt.Errorf("writing the upload journal: %w", err)
+	}
+	a.f = f
+	for _, i := range doneChunks {
+		if i >= 0 && i < len(a.done) {
+			a.done[i] = true
+		}
+	}
+	return nil
+}
+
+// step is write, told to the owner.
+func (a *attempt) step(change func(*File)) error {
+	if err := a.write(nil, change); err != nil {
+		return err
+	}
+	a.report(true)
+	return nil
+}
+
+// ensureUnchanged makes sure the file on disk is the one that was queued. A file that
+// grew or was rewritten (a camera still writing it) is waited for until it has been
+// still for SettleTime, then taken as it is now, with a new asset if it had one.
+func (a *attempt) ensureUnchanged() error {
+	changed, _, err := checkUnchanged(&a.f)
+	if errors.Is(err, errNotRegular) {
+		return &api.LocalFileError{Path: a.f.Path, Err: err,
+			Reason: "It is no longer a regular file: something else took its name; put the file back and retry."}
+	}
+	if err != nil {
+		return &api.LocalFileError{Path: a.f.Path, Err: err}
+	}
+	if !changed {
+		return nil
+	}
+	a.detail = "The file is still being written; waiting for it to settle."
+	defer func() { a.detail = "" }()
+	if err := a.step(func(f *File) { f.State = Waiting }); err != nil {
+		return err
+	}
+	fi, err := a.waitStable()
+	if err != nil {
+		return err
+	}
+	fp, err := fingerprint(a.f.Path, fi.Size())
+	if err != nil {
+		return &api.LocalFileError{Path: a.f.Path, Err: err}
+	}
+	if fi.Size() > MaxFileSize {
+		return &api.LocalFileError{Path: a.f.Path, Err: errors.New("it grew past 5 TiB"),
+			Reason: "It grew past 5 TiB, the most the storage takes in one file."}
+	}
+	return a.resetAsset(func(f *File) {
+		f.Size, f.ModTime, f.Fingerprint = fi.Size(), fi.ModTime(), fp
+		if f.MediaCreated.IsZero() || fi.ModTime().Before(f.MediaCreated) {
+			f.MediaCreated = fi.ModTime()
+		}
+	})
+}
+
+// waitStable looks at the file until its size and mtime have not moved for SettleTime.
+func (a *attempt) waitStable() (os.FileInfo, error) {
+	poll := min(a.e.cfg.SettleTime/4, time.Second)
+	var last os.FileInfo
+	var since time.Time
+	for {
+		fi, err := os.Stat(a.f.Path)
+		if err != nil {
+			return nil, &api.LocalFileError{Path: a.f.Path, Err: err}
+		}
+		if last == nil || fi.Size() != last.Size() || !fi.ModTime().Equal(last.ModTime()) {
+			last, since = fi, time.Now()
+		} else if time.Since(since) >= a.e.cfg.SettleTime {
+			return fi, nil
+		}
+		select {
+		case <-a.ctx.Done():
+			return nil, context.Cause(a.ctx)
+		case <-time.After(poll):
+		}
+	}
+}
+
+// dropAsset forgets the file's asset so the next step creates a new one.
+func (a *attempt) dropAsset(why string) error {
+	return a.resetAsset(func(f *File) { f.ErrorMessage = why })
+}
+
+func (a *attempt) resetAsset(change func(*File)) error {
+	if err := a.write(nil, func(f *File) {
+		f.AssetID, f.UploadURLs, f.ChunkSize, f.URLsFetchedAt = "", nil, 0, time.Time{}
+		change(f)
+	}); err != nil {
+		return err
+	}
+	a.done = nil
+	a.bytes.Store(0)
+	a.report(true)
+	return nil
+}
+
+// createAsset asks the API for an asset and its upload URLs, and journals them before
+// the first chunk leaves. The intent is journalled first with our request id, so a
+// crash between the server's answer and our record leaves a traceable pair of ids.
+func (a *attempt) createAsset() error {
+	rid := uuid.NewString()
+	if err := a.step(func(f *File) {
+		f.State, f.RequestID, f.ServerRequestID = Creating, rid, ""
+	}); err != nil {
+		return err
+	}
+	f := a.f
+	offset := int64(0)
+	if !a.settings.OffsetFromNow {
+		offset = max(0, int64(time.Since(f.MediaCreated)/time.Second))
+	}
+	req := api.AssetRequest{Name: f.Name, Filetype: f.Filetype, Filesize: f.Size, Offset: offset}
+	var (
+		asset api.Asset
+		dest  Project
+	)
+	err := a.e.cfg.Auth.Do(api.WithRequestID(a.ctx, rid), api.EndpointAssets, func(ctx context.Context, token string) error {
+		// The project is checked with the very token that creates the asset: a device
+		// re-paired to another project meanwhile cannot take the file there.
+		p, err := a.e.cfg.Auth.ProjectOf(ctx, token)
+		if err != nil {
+			return err
+		}
+		if f.ProjectID != "" && p.ID != f.ProjectID {
+			return &otherProjectError{meant: Project{f.ProjectID, f.ProjectName}, paired: p}
+		}
+		// The creation is a request in flight like a chunk: it takes a slot of the
+		// budget, once the gates let it through.
+		if !a.acquire(ctx) {
+			return context.Cause(ctx)
+		}
+		defer a.release()
+		asset, err = a.e.cfg.Client.CreateAsset(ctx, token, req)
+		dest = p
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	n := int64(len(asset.UploadURLs))
+	chunk := int64(0)
+	if f.Size > 0 {
+		chunk = (f.Size + n - 1) / n
+	}
+	f.State, f.AssetID, f.UploadURLs, f.ChunkSize = Uploading, asset.ID, asset.UploadURLs, chunk
+	f.URLsFetchedAt, f.UpdatedAt = time.Now(), time.Now()
+	if f.ProjectID == "" || f.ProjectName == "" && f.ProjectID == dest.ID {
+		f.ProjectID, f.ProjectName = dest.ID, dest.Name
+	}
+	if err := a.journal(func(ctx context.Context) error { return a.e.cfg.Journal.StartAsset(ctx, f) }); err != nil {
+		return err
+	}
+	a.f, a.done = f, make([]bool, len(asset.UploadURLs))
+	a.bytes.Store(0)
+	a.report(true)
+	return nil
+}

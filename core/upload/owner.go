@@ -1,0 +1,247 @@
+package upload
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"time"
+)
+
+// owner is the state of the queue. Only the owner goroutine (loop) touches it; see
+// Engine.
+type owner struct {
+	e        *Engine
+	settings Settings
+
+	files map[FileID]*entry
+	order []FileID // oldest first; ids no longer in files are skipped, and compacted away
+	gone  int      // ids in order that are no longer in files
+	ready []FileID // queued and retrying files that are not running, by id (= oldest first)
+	live  map[FileID]*entry
+
+	runCtx   context.Context // while Run runs; nil otherwise
+	attempts sync.WaitGroup
+	kick     bool // something changed that may let a file start
+
+	running       int   // files holding a place in the pool
+	claimed       int   // request slots the running files are expected to want
+	lastChunkSize int64 // the part size of the last asset created, to guess claims
+	slots         slotBudget
+
+	project  Project
+	reassign bool // the project changed: the queue must be looked over (holdOthers)
+
+	diskWaits int // writes waiting for room on the journal's disk; none starts meanwhile
+
+	dirty bool // the totals need publishing
+	busy  bool // something ran since the last Finished event
+}
+
+// entry is a file in the queue.
+type entry struct {
+	f         File
+	done      []bool // finished chunks of its asset, as the journal has them
+	doneBytes int64
+	detail    string
+	meter     meter
+
+	att      *attempt // while the file runs
+	claim    int      // request slots it is expected to want (budget.go)
+	released bool     // it is finishing and gave its place in the pool to the next file
+	// What commands decided while it ran; the owner applies it when the attempt ends.
+	wanted State
+	remove bool
+}
+
+func newOwner(e *Engine) *owner {
+	return &owner{
+		e:        e,
+		settings: e.cfg.Settings,
+		files:    map[FileID]*entry{},
+		live:     map[FileID]*entry{},
+		slots:    slotBudget{perFile: map[FileID]int{}},
+	}
+}
+
+// loop runs messages one at a time, publishes progress while the queue runs, and starts
+// files whenever a message may have made room or a retrying file falls due. It waits on
+// channels only: nothing polls.
+func (o *owner) loop() {
+	ticker := time.NewTicker(o.e.cfg.ProgressInterval)
+	defer ticker.Stop()
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		select {
+		case m := <-o.e.inbox:
+			m(o)
+		case now := <-ticker.C:
+			if o.runCtx != nil {
+				o.publishProgress(now)
+			}
+			continue
+		case <-timer.C:
+			o.kick = true
+		case <-o.e.closed:
+			return
+		}
+		if !o.kick {
+			continue
+		}
+		o.kick = false
+		next := o.schedule()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		wait := time.Hour
+		if !next.IsZero() {
+			wait = max(time.Until(next), time.Millisecond)
+		}
+		timer.Reset(wait)
+	}
+}
+
+func (o *owner) load(recs []Record) {
+	var newest time.Time // of the assets read back: the server's latest part size
+	for _, r := range recs {
+		ent := &entry{f: r.File}
+		ent.done = make([]bool, r.File.ChunkCount())
+		for _, i := range r.DoneChunks {
+			if i >= 0 && i < len(ent.done) {
+				ent.done[i] = true
+			}
+		}
+		ent.doneBytes = doneBytes(&ent.f, ent.done)
+		switch ent.f.State {
+		case Waiting, Creating, Uploading:
+			if !o.e.cfg.ReadOnly {
+				ent.f.State = Queued // in memory only: the next step is written anyway
+			}
+		}
+		o.files[ent.f.ID] = ent
+		o.order = append(o.order, ent.f.ID)
+		o.index(ent)
+		if ent.f.ChunkSize > 0 && !ent.f.URLsFetchedAt.Before(newest) {
+			newest, o.lastChunkSize = ent.f.URLsFetchedAt, ent.f.ChunkSize
+		}
+	}
+	o.dirty, o.kick = true, true
+}
+
+func (o *owner) start(ctx context.Context) error {
+	if o.e.cfg.ReadOnly {
+		return errors.New("the journal is another process's: this one only reads it")
+	}
+	if o.runCtx != nil {
+		return errors.New("the upload queue is already running")
+	}
+	o.runCtx, o.kick = ctx, true
+	return nil
+}
+
+// stop ends scheduling; the attempts end with the context Run was given.
+func (o *owner) stop() *sync.WaitGroup {
+	o.runCtx = nil
+	return &o.attempts
+}
+
+func (o *owner) isRunning() bool { return o.runCtx != nil && o.runCtx.Err() == nil }
+
+func (o *owner) diskFull() bool { return o.diskWaits > 0 }
+
+// index keeps ready true to the entry: the files the scheduler may start.
+func (o *owner) index(ent *entry) {
+	id := ent.f.ID
+	i, found := slices.BinarySearch(o.ready, id)
+	want := ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[id] == ent
+	switch {
+	case want && !found:
+		o.ready = slices.Insert(o.ready, i, id)
+		o.kick = true
+	case !want && found:
+		o.ready = slices.Delete(o.ready, i, i+1)
+	}
+}
+
+// ids is the queue, oldest first.
+func (o *owner) ids() []FileID {
+	out := make([]FileID, 0, len(o.files))
+	for _, id := range o.order {
+		if _, ok := o.files[id]; ok {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (o *owner) lookup(id FileID) (*entry, error) {
+	ent := o.files[id]
+	if ent == nil {
+		return nil, ErrUnknownFile
+	}
+	return ent, nil
+}
+
+func (o *owner) selected(s Selector) ([]*entry, error) {
+	if !s.All {
+		ent, err := o.lookup(s.ID)
+		if err != nil {
+			return nil, err
+		}
+		return []*entry{ent}, nil
+	}
+	out := make([]*entry, 0, len(o.files))
+	for _, id := range o.order {
+		if ent, ok := o.files[id]; ok {
+			out = append(out, ent)
+		}
+	}
+	return out, nil
+}
+
+// drop takes entries out of the queue in memory and tells the front ends. Their ids
+// leave order in one pass once they are half of it, so clearing a day of cards is linear.
+func (o *owner) drop(ents []*entry) {
+	for _, ent := range ents {
+		delete(o.files, ent.f.ID)
+		o.index(ent)
+		o.gone++
+	}
+	if o.gone > len(o.order)/2 {
+		o.order = slices.DeleteFunc(o.order, func(id FileID) bool { return o.files[id] == nil })
+		o.gone = 0
+	}
+	o.dirty = true
+	for _, ent := range ents {
+		o.e.cfg.OnEvent(Event{Removed: ent.f.ID})
+	}
+}
+
+// announce tells the front ends a file's view as it is now.
+func (o *owner) announce(ent *entry) FileView {
+	v := o.view(ent)
+	o.e.cfg.OnEvent(Event{File: &v})
+	o.dirty = true
+	return v
+}
+
+func (o *owner) alert(a *Alert) {
+	if a != nil {
+		o.e.cfg.OnEvent(Event{Alert: a})
+	}
+}
+
+func doneBytes(f *File, done []bool) int64 {
+	var n int64
+	for i, d := range done {
+		if d {
+			_, l := f.ChunkRange(i)
+			n += l
+		}
+	}
+	return n
+}
