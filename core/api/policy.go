@@ -2,9 +2,10 @@ package api
 
 import "strings"
 
-// The error policy of error-handling.md as data: one entry per row. The decoder fills
-// errors from these tables and the retry loop reads them, so a new row is one line here
-// plus one test case.
+// The error policy of docs/error-policy.md as data: one entry per row (the section
+// numbers below are that file's). The decoder fills errors from these tables and the
+// retry loop reads them, so a new row is one line here, one test case, and one row in
+// docs/error-policy.md.
 
 // User texts shared by several rows.
 const (

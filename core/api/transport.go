@@ -29,7 +29,7 @@ func (e *LocalFileError) Error() string { return "read " + e.Path + ": " + e.Err
 func (e *LocalFileError) Unwrap() error { return e.Err }
 
 // Classify turns an error from http.Client.Do or from reading a body into a *Error
-// (error-handling.md §6). ctx is the request's own context: once it is done, its cause
+// (docs/error-policy.md §6). ctx is the request's own context: once it is done, its cause
 // decides between the user cancelling (CancelledRule) and a deadline or the stall
 // watchdog (TimeoutRule), whatever error the transport happened to return. An *Error
 // anywhere in err's chain is returned unchanged.
