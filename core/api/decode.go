@@ -132,7 +132,7 @@ func retryAfter(value, date string, now time.Time) time.Duration {
 	return min(max(at.Sub(now), 0), maxRetryAfter)
 }
 
-// payload is what §1.2 extracts from a body.
+// payload is what docs/error-policy.md §1 extracts from a body.
 type payload struct {
 	message, detail, code, requestID string
 	path                             []string
