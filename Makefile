@@ -71,7 +71,7 @@ test: deps lint
 bench: deps build
 	BENCH_BIN=$(BIN) ./scripts/bench.sh
 
-## field: the full field trial, a shooting day on emulated bad networks (issue 9); it
+## field: the full field trial, a shooting day on emulated bad networks; it
 ## rewrites the results in docs/field-trial.md. Network namespaces need root.
 .PHONY: field
 field: deps

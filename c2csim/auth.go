@@ -292,7 +292,7 @@ func (s *Server) refreshGrant(w http.ResponseWriter, clientID, value string) {
 	rt := s.refresh[value]
 	switch {
 	case rt != nil && rt.Used:
-		// Single use: a spent refresh token is invalid_request (c2c-api.md §2.6).
+		// Single use: a spent refresh token is invalid_request (docs/api-notes.md §2.6).
 		s.mu.Unlock()
 		simpleError(w, http.StatusBadRequest, "invalid_request")
 		return
@@ -386,7 +386,7 @@ func (s *Server) bearer(next func(http.ResponseWriter, *http.Request, *device)) 
 			notAuthorized(w)
 			return
 		}
-		// Any call to the API keeps the device online (c2c-api.md §4.1).
+		// Any call to the API keeps the device online (docs/api-notes.md §4.1).
 		d.LastSeen = now
 		if v := r.Header.Get("x-client-version"); v != "" {
 			d.Firmware = v

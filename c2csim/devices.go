@@ -116,7 +116,7 @@ func (s *Server) handleHeartbeat(w http.ResponseWriter, r *http.Request, d *devi
 }
 
 // channel holds the pause windows of one channel index: media created inside a window is
-// refused with 409 Channel Paused (c2c-api.md §4.3).
+// refused with 409 Channel Paused (docs/api-notes.md §4.3).
 type channel struct {
 	Windows []pauseWindow
 }

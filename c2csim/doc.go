@@ -1,5 +1,5 @@
 // Package c2csim is a simulator of the Camera to Cloud (C2C) API, version 2, and of the
-// S3-style endpoint that receives upload chunks, written from ../shared/c2c-api.md §7.
+// S3-style endpoint that receives upload chunks, written from docs/api-notes.md.
 //
 // It is an independent implementation: it imports nothing of the uploader's core, so a
 // test where the client and the simulator agree says something about the API, not about

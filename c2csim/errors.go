@@ -8,7 +8,7 @@ import (
 	"strconv"
 )
 
-// The API writes errors in three JSON shapes (error-handling.md §1); S3 writes XML.
+// The API writes errors in three JSON shapes (docs/api-notes.md §5); S3 writes XML.
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	body, err := json.Marshal(v)

@@ -30,7 +30,7 @@ const (
 	filetype    = "video/quicktime"
 )
 
-// Exact bodies from c2c-api.md §2.6 and §4.3.
+// Exact bodies from docs/api-notes.md §2.6 and §4.3.
 const (
 	body401 = `{"code":401,"errors":[{"code":401,"detail":"You are not allowed to access that resource","status":401,"title":"Not Authorized"}],"message":"Not Authorized"}`
 	body409 = `{"code":409,"errors":[{"code":409,"detail":"The channel you're uploading from is currently paused.","status":409,"title":"Channel Paused"}],"message":"Channel Paused"}`
@@ -340,7 +340,7 @@ func (e *env) newAsset(token, name string, size int) createdAsset {
 	return assetFrom(e.t, e.createAsset(token, map[string]any{"name": name, "filetype": filetype, "filesize": size, "offset": 0}))
 }
 
-// chunks splits data the way c2c-api.md §3.2 says a client must.
+// chunks splits data the way a client must (docs/api-notes.md §3.2).
 func chunks(data []byte, n int) [][]byte {
 	size := (len(data) + n - 1) / n
 	out := make([][]byte, n)
@@ -387,8 +387,8 @@ func (e *env) asset(id string) c2csim.AssetInfo {
 	return info
 }
 
-// checkPartMath checks that the parts handed out follow c2c-api.md §3.2: every part is
-// ceil(filesize/n) bytes except the last, which holds the (non-empty) rest.
+// checkPartMath checks that the parts handed out follow docs/api-notes.md §3.2: every
+// part is ceil(filesize/n) bytes except the last, which holds the (non-empty) rest.
 func checkPartMath(t *testing.T, info c2csim.AssetInfo) {
 	t.Helper()
 	n := int64(len(info.Parts))

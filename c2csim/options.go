@@ -9,7 +9,7 @@ import (
 // not a secret: demo mode and the tests use it, and it opens nothing but the simulator.
 const DemoClientSecret = "c2csim-demo-client-secret"
 
-// Limits from S3's multipart rules (c2c-api.md §3.2).
+// Limits from S3's multipart rules (docs/api-notes.md §3.2).
 const (
 	MinS3PartSize = 5 << 20             // every part but the last
 	MaxParts      = 10000               // parts per object

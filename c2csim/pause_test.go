@@ -24,7 +24,7 @@ func TestPauseResume(t *testing.T) {
 	if err := e.sim.Admin.Pause(e.ctx, 0); err != nil {
 		t.Fatal(err)
 	}
-	// Created now: refused, with the exact body of c2c-api.md §4.3.
+	// Created now: refused, with the exact body of docs/api-notes.md §4.3.
 	wantBody(t, createWithOffset(e, tok.Access, 0, 0), http.StatusConflict, body409)
 	// Also urlencoded, also real-time, also through the legacy path.
 	r := e.postForm("/v2/devices/assets", url.Values{"name": {"a.mov"}, "filesize": {"10"}}, bearer(tok.Access)...)

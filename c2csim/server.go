@@ -249,7 +249,8 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 		rec := s.startEntry(w, r)
 		defer s.finishEntry(rec)
 		if isAPIPath(r.URL.Path) {
-			// The API names each answer so a client can quote it (error-handling.md §7).
+			// The API names each answer so a client can quote it
+			// (docs/error-policy.md §7).
 			w.Header().Set("x-request-id", "sim-"+randomString(20))
 		}
 		if r.Body != nil {

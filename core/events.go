@@ -36,7 +36,7 @@ type Event struct {
 	Finished   *upload.Totals
 }
 
-// AlertKind names the problems that need a person (error-handling.md §9).
+// AlertKind names the problems that need a person (docs/error-policy.md §9).
 type AlertKind string
 
 const (

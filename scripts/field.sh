@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The field trial of issue 9 (make field): a shooting day of 200 files over emulated
+# The field trial (make field): a shooting day of 200 files over emulated
 # office, hotel Wi-Fi and cellular links, with an outage, a laptop sleep, a channel
 # pause, a token revocation and two crashes, checked and measured. See
 # docs/field-trial.md.

@@ -26,7 +26,7 @@ func DefaultDataDir(demo bool) (string, error) {
 
 // ClientID returns this installation's client_id: a UUID made on first run and kept in
 // dir/client_id. It is not a secret; it must only stay the same for pairing, refresh and
-// revoke (c2c-api.md §2.2).
+// revoke (docs/api-notes.md §2.2).
 func ClientID(dir string) (string, error) {
 	path := filepath.Join(dir, "client_id")
 	data, err := os.ReadFile(path)

@@ -9,7 +9,7 @@ import (
 	"time"
 )
 
-// Chunk is one part of a file, PUT to its presigned URL (c2c-api.md §3.4).
+// Chunk is one part of a file, PUT to its presigned URL (docs/api-notes.md §3.4).
 type Chunk struct {
 	URL         string
 	File        io.ReaderAt

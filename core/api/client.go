@@ -18,7 +18,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Per-request deadlines (error-handling.md §7). No request leaves without one.
+// Per-request deadlines (docs/error-policy.md §7). No request leaves without one.
 const (
 	TimeoutDefault = 15 * time.Second
 	TimeoutRefresh = 2 * time.Minute

@@ -20,7 +20,7 @@ const maxErrorBody = 64 << 10
 const maxRetryAfter = 24 * time.Hour
 
 // CheckResponse returns nil when resp.StatusCode == expected; otherwise it reads at most
-// 64 KiB of the body (and closes it) and returns a *Error per error-handling.md §1.
+// 64 KiB of the body (and closes it) and returns a *Error per docs/error-policy.md §1.
 // s3 selects the XML decoder used for chunk PUTs.
 func CheckResponse(endpoint string, resp *http.Response, expected int, s3 bool) error {
 	if resp == nil {
@@ -132,7 +132,7 @@ func retryAfter(value, date string, now time.Time) time.Duration {
 	return min(max(at.Sub(now), 0), maxRetryAfter)
 }
 
-// payload is what §1.2 extracts from a body.
+// payload is what docs/error-policy.md §1 extracts from a body.
 type payload struct {
 	message, detail, code, requestID string
 	path                             []string

@@ -46,7 +46,7 @@ type decodeCase struct {
 	want   want
 }
 
-// decodeCases has one case per row of error-handling.md §1, §3, §4 and §5.
+// decodeCases has one case per row of docs/error-policy.md §1, §3, §4 and §5.
 var decodeCases = []decodeCase{
 	// §3: the message table.
 	{"§3_authorization_pending_400_simple", 400, simple("authorization_pending"), false, want{KindAuthorizationPending, RetryYes, 0, "authorization_pending", ""}},

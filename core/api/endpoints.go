@@ -33,7 +33,7 @@ func (t tokenJSON) tokens(endpoint string, at time.Time) (Tokens, error) {
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
-// RequestDeviceCode starts a pairing (c2c-api.md §2.3). It asks for URL pairing
+// RequestDeviceCode starts a pairing (docs/api-notes.md §2.3). It asks for URL pairing
 // (x-client-platypus-enabled), and goes on a TCP connection of its own that is closed
 // afterwards: device-code requests sharing a connection are answered slow_down.
 func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceCode, error) {
@@ -80,16 +80,18 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 	return dc, nil
 }
 
-// PollToken asks once whether the user approved the code (c2c-api.md §2.4). Pending,
-// slow_down, expired and declined come back as *Error kinds for the pairing loop.
+// PollToken asks once whether the user approved the code (docs/api-notes.md §2.4).
+// Pending, slow_down, expired and declined come back as *Error kinds for the pairing
+// loop.
 func (c *Client) PollToken(ctx context.Context, cr Credentials, deviceCode string) (Tokens, error) {
 	return c.grant(ctx, EndpointToken, c.timeout.Default, cr, url.Values{
 		"grant_type": {"urn:ietf:params:oauth:grant-type:device_code"}, "device_code": {deviceCode},
 	})
 }
 
-// RefreshTokens trades a refresh token for a new pair (c2c-api.md §2.6). The refresh
-// token is single-use, so the answer must not be lost: this call gets two minutes.
+// RefreshTokens trades a refresh token for a new pair (docs/api-notes.md §2.6). The
+// refresh token is single-use, so the answer must not be lost: this call gets two
+// minutes.
 func (c *Client) RefreshTokens(ctx context.Context, cr Credentials, refreshToken string) (Tokens, error) {
 	return c.grant(ctx, EndpointRefresh, c.timeout.Refresh, cr, url.Values{
 		"grant_type": {"refresh_token"}, "refresh_token": {refreshToken},
@@ -112,7 +114,7 @@ func (c *Client) grant(ctx context.Context, endpoint string, timeout time.Durati
 	return out.tokens(endpoint, time.Now())
 }
 
-// Revoke revokes a token, and with it the pairing (c2c-api.md §2.8).
+// Revoke revokes a token, and with it the pairing (docs/api-notes.md §2.8).
 func (c *Client) Revoke(ctx context.Context, cr Credentials, token string) error {
 	form := url.Values{"token": {token}, "client_id": {cr.ClientID}, "client_secret": {cr.ClientSecret}}
 	return c.do(ctx, call{
@@ -122,7 +124,7 @@ func (c *Client) Revoke(ctx context.Context, cr Credentials, token string) error
 	}, nil)
 }
 
-// Me says which project this device uploads to (c2c-api.md §2.7).
+// Me says which project this device uploads to (docs/api-notes.md §2.7).
 func (c *Client) Me(ctx context.Context, accessToken string) (Device, error) {
 	var d Device
 	err := c.do(ctx, call{
@@ -133,7 +135,7 @@ func (c *Client) Me(ctx context.Context, accessToken string) (Device, error) {
 	return d, err
 }
 
-// Heartbeat keeps the device shown as online in the project (c2c-api.md §4.1).
+// Heartbeat keeps the device shown as online in the project (docs/api-notes.md §4.1).
 func (c *Client) Heartbeat(ctx context.Context, accessToken string) error {
 	return c.do(ctx, call{
 		endpoint: EndpointHeartbeat, method: http.MethodPost, path: "/v2/devices/heartbeat",
@@ -150,7 +152,7 @@ func (c *Client) Health(ctx context.Context) error {
 	}, nil)
 }
 
-// CreateAsset creates an asset and returns its upload URLs (c2c-api.md §3.1).
+// CreateAsset creates an asset and returns its upload URLs (docs/api-notes.md §3.1).
 func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetRequest) (Asset, error) {
 	a, err := c.postAsset(ctx, accessToken, r)
 	if err == nil && (a.ID == "" || len(a.UploadURLs) == 0) {
@@ -163,7 +165,7 @@ func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetReq
 }
 
 // CreateRealtimeAsset creates an asset for a file that is still growing; its parts are
-// registered later with RealtimeParts (c2c-api.md §3.6).
+// registered later with RealtimeParts (docs/api-notes.md §3.6).
 func (c *Client) CreateRealtimeAsset(ctx context.Context, accessToken string, r RealtimeAssetRequest) (Asset, error) {
 	return c.postAsset(ctx, accessToken, struct {
 		RealtimeAssetRequest

@@ -16,7 +16,7 @@ import (
 // is the name without the "Kind" prefix; it is stable and safe to store in the journal.
 type Kind string
 
-// Kinds from error-handling.md §3-§6.
+// Kinds from docs/error-policy.md §3-§6 and §10.
 const (
 	KindAuthorizationPending Kind = "AuthorizationPending"
 	KindSlowDown             Kind = "SlowDown"
@@ -48,7 +48,7 @@ const (
 	KindInternal             Kind = "Internal" // a bug
 )
 
-// RetryClass is how many times a request may be tried (error-handling.md §2). The zero
+// RetryClass is how many times a request may be tried (docs/error-policy.md §2). The zero
 // value is deliberately invalid so a rule that forgot its class is caught by the tests.
 type RetryClass int
 

@@ -68,7 +68,8 @@ func TestRowsSharingAKindShareTheirText(t *testing.T) {
 }
 
 func TestStatusTableMatchesTheContract(t *testing.T) {
-	// §4 lists exactly these statuses; anything else is UnknownAPIError.
+	// docs/error-policy.md §4 lists exactly these statuses; anything else is
+	// UnknownAPIError.
 	want := []int{400, 401, 402, 403, 404, 408, 409, 415, 422, 429, 500, 502, 503, 504}
 	if len(StatusRules) != len(want) {
 		t.Errorf("StatusRules has %d rows, §4 has %d", len(StatusRules), len(want))

@@ -2,9 +2,10 @@ package api
 
 import "strings"
 
-// The error policy of error-handling.md as data: one entry per row. The decoder fills
-// errors from these tables and the retry loop reads them, so a new row is one line here
-// plus one test case.
+// The error policy of docs/error-policy.md as data: one entry per row (the section
+// numbers below are that file's). The decoder fills errors from these tables and the
+// retry loop reads them, so a new row is one line here, one test case, and one row in
+// docs/error-policy.md.
 
 // User texts shared by several rows.
 const (
@@ -75,7 +76,8 @@ var S3ExpiredRule = Rule{KindUploadURLExpired, RetryNo, EffectNewAsset, userURLE
 // retried at least once").
 var S3UnknownRule = Rule{KindAWSError, RetryOnce, 0, "The storage service answered with an error."}
 
-// §6 and §1.1: failures that are not an error answer.
+// §6, §10 and §1 (a status below 400 that is not the documented one): failures that
+// are not an error answer.
 var (
 	NetworkRule = Rule{KindNetwork, RetryYes, EffectDisconnect, "Cannot reach the server; the connection may be down."}
 	// TimeoutRule is a per-request deadline or the stall watchdog, not a 408 answer.

@@ -29,7 +29,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
-// The error policy of error-handling.md proven row by row against the simulator: every
+// The error policy of docs/error-policy.md proven row by row against the simulator: every
 // row of §3, §4, §5 and §6 is produced for real where the simulator can, by a scripted
 // fault where it cannot, and each case asserts the decoded kind, the retry class, the
 // effects, the exact number of requests the simulator saw and of attempts the client
@@ -859,7 +859,7 @@ func networkRows() []policyRow {
 }
 
 // TestHeaderHygiene checks every request of a mixed sequence in the simulator's log
-// (error-handling.md §7): x-client-version exactly once on every API request and never
+// (docs/error-policy.md §7): x-client-version exactly once on every API request and never
 // on S3, the bearer token only on the device endpoints, our request id on every API
 // request and never on S3, and every device-code request alone on its own connection.
 func TestHeaderHygiene(t *testing.T) {

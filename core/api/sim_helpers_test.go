@@ -36,7 +36,7 @@ func secs(s ...float64) []time.Duration {
 	return out
 }
 
-// Expected waits of each retry class with zero jitter (error-handling.md §2).
+// Expected waits of each retry class with zero jitter (docs/error-policy.md §2).
 var (
 	waitsYes  = secs(0.5, 1, 2, 4, 8, 16, 32)
 	waitsOnce = secs(0.5)

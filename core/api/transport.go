@@ -51,7 +51,7 @@ func (e *LocalFileError) Sentence() string {
 }
 
 // Classify turns an error from http.Client.Do or from reading a body into a *Error
-// (error-handling.md §6). ctx is the request's own context: once it is done, its cause
+// (docs/error-policy.md §6). ctx is the request's own context: once it is done, its cause
 // decides between the user cancelling (CancelledRule) and a deadline or the stall
 // watchdog (TimeoutRule), whatever error the transport happened to return. An *Error
 // anywhere in err's chain is returned unchanged.

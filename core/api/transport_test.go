@@ -17,7 +17,8 @@ import (
 
 // §6 rows, each produced by a real failure where one can be made locally.
 
-// TestClassify has one subtest per row of error-handling.md §6 (and the ways to reach it).
+// TestClassify has one subtest per row of docs/error-policy.md §6 (and the ways to reach
+// it).
 func TestClassify(t *testing.T) {
 	for _, tc := range []struct {
 		name string

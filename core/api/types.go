@@ -11,7 +11,7 @@ type Credentials struct {
 // Scope is what a hardware-style device may ask for: uploads, and refresh tokens.
 const Scope = "asset_create offline"
 
-// DeviceCode is the answer to a pairing request (c2c-api.md §2.3).
+// DeviceCode is the answer to a pairing request (docs/api-notes.md §2.3).
 type DeviceCode struct {
 	DeviceCode      string // secret: only for polling, never shown
 	UserCode        string // the six digits a person types
@@ -28,7 +28,7 @@ type DeviceCode struct {
 // ExpiresAt is when the code dies, by our clock.
 func (d DeviceCode) ExpiresAt() time.Time { return d.ReceivedAt.Add(d.ExpiresIn) }
 
-// Tokens is a token response (c2c-api.md §2.5).
+// Tokens is a token response (docs/api-notes.md §2.5).
 type Tokens struct {
 	AccessToken  string
 	RefreshToken string
@@ -39,7 +39,8 @@ type Tokens struct {
 // ExpiresAt is when the access token dies, by our clock.
 func (t Tokens) ExpiresAt() time.Time { return t.ReceivedAt.Add(t.ExpiresIn) }
 
-// Device is what GET /v2/devices/me says about this installation (c2c-api.md §2.7).
+// Device is what GET /v2/devices/me says about this installation (docs/api-notes.md
+// §2.7).
 type Device struct {
 	ID          string    `json:"id"`
 	Name        string    `json:"name"`
@@ -62,7 +63,7 @@ type Channel struct {
 	Status string `json:"status"`
 }
 
-// AssetRequest creates an asset (c2c-api.md §3.1).
+// AssetRequest creates an asset (docs/api-notes.md §3.1).
 type AssetRequest struct {
 	Name     string `json:"name"`
 	Filetype string `json:"filetype"`

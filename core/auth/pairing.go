@@ -53,11 +53,11 @@ var ErrDeclined = errors.New("the pairing request was declined in the project")
 // slowDownStep is what RFC 8628 asks a client to add to its interval on slow_down.
 const slowDownStep = 5 * time.Second
 
-// Pair runs the device-code flow (c2c-api.md §2.3-2.5): it asks for a code, publishes it,
-// polls at the interval it was given, slows down when told to, fetches a new code when
-// one expires, and stops when the code is approved (the tokens are adopted and the
-// project looked up), declined (ErrDeclined), refused for good (the *api.Error), or ctx
-// is cancelled. publish must not block.
+// Pair runs the device-code flow (docs/api-notes.md §2.3-2.5): it asks for a code,
+// publishes it, polls at the interval it was given, slows down when told to, fetches a
+// new code when one expires, and stops when the code is approved (the tokens are adopted
+// and the project looked up), declined (ErrDeclined), refused for good (the *api.Error),
+// or ctx is cancelled. publish must not block.
 func (m *Manager) Pair(ctx context.Context, p PairAPI, publish func(Pairing)) error {
 	cur := Pairing{State: PairRequesting, Message: "Asking the server for a pairing code…"}
 	emit := func(f func(*Pairing)) {

@@ -21,11 +21,11 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
-// Pairing against the simulator through every branch of Manager.Pair (c2c-api.md
-// §2.3-2.5, error-handling.md §3): pending → approved → paired, slow_down, a code that
-// expires, expired_token / invalid_grant answers, declined, invalid client, cancel at
-// every step, and an outage while polling. Poll spacing is read from the simulator's
-// request log, on the simulator's clock.
+// Pairing against the simulator through every branch of Manager.Pair
+// (docs/api-notes.md §2.3-2.5, docs/error-policy.md §3): pending → approved → paired,
+// slow_down, a code that expires, expired_token / invalid_grant answers, declined,
+// invalid client, cancel at every step, and an outage while polling. Poll spacing is
+// read from the simulator's request log, on the simulator's clock.
 
 const (
 	pairProject  = "Pairing Project"

@@ -2,7 +2,7 @@
 // the token manager refreshes before the access token expires and whenever the API says
 // Not Authorized, one refresh at a time, writing new tokens to the keychain before it uses
 // them. While a refresh runs, and while the device needs reconnecting, every call that
-// needs a token waits at the auth gate (error-handling.md §8).
+// needs a token waits at the auth gate (docs/error-policy.md §8).
 package auth
 
 import (
@@ -266,7 +266,7 @@ func (m *Manager) poke() {
 }
 
 // fetchDevice asks which project the device is in, after every pairing and refresh, and
-// publishes its name (c2c-api.md §2.7).
+// publishes its name (docs/api-notes.md §2.7).
 func (m *Manager) fetchDevice() {
 	ctx := m.context()
 	if err := m.fetchDeviceNow(ctx); err != nil && ctx.Err() == nil {

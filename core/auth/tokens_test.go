@@ -19,7 +19,7 @@ import (
 
 // The token manager against the simulator: single-flight refresh behind the auth gate,
 // needs-reconnect, proactive refresh, rotation, devices/me after every refresh, tokens
-// saved before use, and unpairing (error-handling.md §8, c2c-api.md §2.5-2.8).
+// saved before use, and unpairing (docs/error-policy.md §8, docs/api-notes.md §2.5-2.8).
 
 const pairedProject = "Auth Project"
 

@@ -1,8 +1,9 @@
 // Package conn watches whether the API can be reached. A network failure or a 502/503/504
 // from any request closes the connectivity gate at once; one goroutine then polls
 // GET /health with the policy's backoff (capped at 32 s, for ever) and opens the gate
-// again on the first success (error-handling.md §8). While the gate is closed no request
-// but /health leaves the process: the API client waits at it before every other request.
+// again on the first success (docs/error-policy.md §8). While the gate is closed no
+// request but /health leaves the process: the API client waits at it before every other
+// request.
 package conn
 
 import (

@@ -115,7 +115,7 @@ func TestMonitorStartsOnline(t *testing.T) {
 }
 
 // TestMonitorObserve: only a disconnect-class failure of a call other than /health takes
-// the connection down (error-handling.md §8).
+// the connection down (docs/error-policy.md §8).
 func TestMonitorObserve(t *testing.T) {
 	for _, tc := range []struct {
 		name     string

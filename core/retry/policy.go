@@ -1,7 +1,7 @@
 // Package retry runs calls under the error policy: the retry class of each failure
-// decides how often a call is tried (error-handling.md §2), the backoff decides how long
-// it waits in between, and gates hold calls while the app is offline or renewing access
-// (§8).
+// decides how often a call is tried (docs/error-policy.md §2), the backoff decides how
+// long it waits in between, and gates hold calls while the app is offline or renewing
+// access (docs/error-policy.md §8).
 package retry
 
 import (
@@ -25,7 +25,7 @@ func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 // RealClock is the wall clock.
 func RealClock() Clock { return realClock{} }
 
-// Default limits of error-handling.md §2.
+// Default limits of docs/error-policy.md §2.
 const (
 	DefaultMaxDelay = 32 * time.Second
 	baseDelay       = 500 * time.Millisecond // 2^0 / 2 s

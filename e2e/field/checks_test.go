@@ -204,7 +204,8 @@ func (d *day) killedAround(from, to time.Time) bool {
 	return false
 }
 
-// check asserts what issue 9 asks for and fills the report's counters.
+// check asserts what docs/field-trial.md ("What is checked") lists and fills the
+// report's counters.
 func check(d *day, ev *evidence, r *report) verdict {
 	var v verdict
 	d.checkFiles(ev, r, &v)
@@ -227,7 +228,7 @@ func check(d *day, ev *evidence, r *report) verdict {
 // a SIGKILL, or the uploader logged that very request (by its x-request-id) as failed,
 // the link having been cut while the answer was on its way. Asset creation is not
 // idempotent and the API has no idempotency key, so the uploader cannot learn the id of
-// an asset whose answer it lost (error-handling.md §7: indeterminate, traceable by the
+// an asset whose answer it lost (docs/error-policy.md §7: indeterminate, traceable by the
 // request ids); these are reported.
 func (d *day) checkFiles(ev *evidence, r *report, v *verdict) {
 	byName := map[string][]c2csim.AssetInfo{}

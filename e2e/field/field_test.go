@@ -1,6 +1,6 @@
-// Package field is the field trial of issue 9: a shooting day on a bad network, played by
-// the real binary against the simulator across an emulated network path, measured and
-// checked. See docs/field-trial.md.
+// Package field is the field trial: a shooting day on a bad network, played by the real
+// binary against the simulator across an emulated network path, measured and checked.
+// See docs/field-trial.md.
 //
 // `go test ./e2e/field` runs the CI-sized day; C2C_FIELD=full (make field) the full one.
 // It needs a working keychain (scripts/test.sh provides one) and, for the network

@@ -28,7 +28,7 @@ func (p profile) String() string {
 	return s
 }
 
-// The profiles of issue 9.
+// The network profiles (docs/field-trial.md, "Profiles").
 var (
 	office   = profile{Name: "office", RateBits: 200e6, RTT: 20 * time.Millisecond, Target: 0.8}
 	hotel    = profile{Name: "hotel Wi-Fi", RateBits: 20e6, RTT: 60 * time.Millisecond, Loss: 0.01, Target: 0.8}

@@ -1,6 +1,6 @@
 package headless
 
-// Exactly once (issue 13): each file arrives once, in the project it was meant for, with
+// Exactly once: each file arrives once, in the project it was meant for, with
 // the bytes it has when it is done; a data folder serves one process at a time; tokens
 // stay with their installation and their API; a damaged history sends nothing again.
 // Every test here is named TestExactlyOnce<Behaviour>, so that
@@ -120,7 +120,7 @@ func completeAssets(as []c2csim.AssetInfo) []c2csim.AssetInfo {
 // A second `upload` on a folder an `upload` is using stops at once (exit 1) and names the
 // process (command and pid) that holds it; `status` meanwhile reads the queue as last
 // recorded and says the folder is in use. The first upload finishes alone: one complete
-// asset per file. Pins issue 13's "two processes on one data folder both run the queue
+// asset per file. Pins the old bug "two processes on one data folder both run the queue
 // and send the same files twice (two assets per file, spent refresh tokens)".
 func TestExactlyOnceTwoProcessesOneDataFolder(t *testing.T) {
 	t.Parallel()
@@ -180,7 +180,7 @@ func TestExactlyOnceTwoProcessesOneDataFolder(t *testing.T) {
 
 // TestExactlyOnceNewDataFolderIsUnpaired: a new data folder is a new installation, even
 // with the same keychain service and API: it is not paired (status, upload), sends
-// nothing, and `pair` there shows a new code. Pins issue 13's "tokens are kept per
+// nothing, and `pair` there shows a new code. Pins the old bug "tokens are kept per
 // keychain service, not per installation: a second data folder uses the first one's
 // pairing, and both spend the same refresh token".
 func TestExactlyOnceNewDataFolderIsUnpaired(t *testing.T) {
@@ -241,7 +241,7 @@ func TestExactlyOnceNewDataFolderIsUnpaired(t *testing.T) {
 // API it is paired with and saying to unpair first; status says so and uses no token;
 // the other API sees no credential and no device call. unpair, even asked of the other
 // API, revokes at the API the folder is paired with; then pairing with the other works.
-// Pins issue 13's "C2C_API_URL pointed elsewhere sends the refresh token of one API to
+// Pins the old bug "C2C_API_URL pointed elsewhere sends the refresh token of one API to
 // another".
 func TestExactlyOnceTokensStayWithTheirAPI(t *testing.T) {
 	t.Parallel()
@@ -314,7 +314,7 @@ func TestExactlyOnceTokensStayWithTheirAPI(t *testing.T) {
 // TestExactlyOnceGrowingFileNeverCompletesTruncated: a file that grows while its chunks
 // are being sent (a camera still writing) is never completed with its old length: the
 // asset under way is abandoned, and the file, once still, arrives whole in a new one.
-// Pins issue 13's "chunks are read by offset from a file that has grown; the asset
+// Pins the old bug "chunks are read by offset from a file that has grown; the asset
 // completes with the first 12 MB and the file is marked done".
 func TestExactlyOnceGrowingFileNeverCompletesTruncated(t *testing.T) {
 	t.Parallel()
@@ -372,8 +372,8 @@ func TestExactlyOnceGrowingFileNeverCompletesTruncated(t *testing.T) {
 // TestExactlyOnceDamagedJournalDoesNotResend: a journal turned to garbage is moved aside,
 // and the record of uploads brings back what had arrived: every command warns first (how
 // many uploads were recovered) until `status --acknowledge`, and uploading the same folder
-// again sends nothing. Pins issue 13's "a damaged journal is replaced by an empty one and
-// the next upload sends every file again".
+// again sends nothing. Pins the old bug "a damaged journal is replaced by an empty one
+// and the next upload sends every file again".
 func TestExactlyOnceDamagedJournalDoesNotResend(t *testing.T) {
 	t.Parallel()
 	e2etest.RequireKeychain(t)
@@ -443,7 +443,7 @@ func TestExactlyOnceDamagedJournalDoesNotResend(t *testing.T) {
 // project never get an asset in another the device is paired with later: they are held
 // (upload exits 1, says so and names --to-current-project; status lists them) until the
 // person sends them with --to-current-project. Files that arrived in the first project
-// are not sent again. Pins issue 13's "after re-pairing with another project, the queue
+// are not sent again. Pins the old bug "after re-pairing with another project, the queue
 // left over from the first one uploads into the second".
 func TestExactlyOnceRepairToAnotherProjectHoldsTheRest(t *testing.T) {
 	t.Parallel()
@@ -564,7 +564,7 @@ func TestExactlyOnceRepairToAnotherProjectHoldsTheRest(t *testing.T) {
 // TestExactlyOnceUnpairOfflineRevokesLater: unpair with the API out of reach says so
 // (not that the project no longer accepts the computer), keeps the pairing to revoke, and
 // the next command that reaches the API revokes it with that very refresh token. Pins
-// issue 13's "unpair offline forgets the tokens without revoking them: the device stays
+// the old bug "unpair offline forgets the tokens without revoking them: the device stays
 // live in the project with a refresh token nobody can revoke".
 func TestExactlyOnceUnpairOfflineRevokesLater(t *testing.T) {
 	t.Parallel()
@@ -615,7 +615,7 @@ func TestExactlyOnceUnpairOfflineRevokesLater(t *testing.T) {
 
 // TestExactlyOnceJSONPathsRoundTrip: with --json, every file event names its file so that
 // a script finds it again: "path" for a name with a line break, "path_b64" (the exact
-// bytes) for one that is not UTF-8. Pins issue 13's "upload --json mangles names that
+// bytes) for one that is not UTF-8. Pins the old bug "upload --json mangles names that
 // are not UTF-8 (U+FFFD), so a script cannot tell which file arrived".
 func TestExactlyOnceJSONPathsRoundTrip(t *testing.T) {
 	t.Parallel()
@@ -659,7 +659,7 @@ func TestExactlyOnceJSONPathsRoundTrip(t *testing.T) {
 // TestExactlyOnceSmallerMessages: mistakes get a plain message and the contract's exit
 // code, never a panic: an API URL with an impossible port; pair against an address where
 // nothing listens (it cannot reach it, and got no code: not "no approval"); a mistyped
-// command. Pins issue 13's smaller items: "a port out of range panics", "pair --timeout
+// command. Pins the old smaller bugs: "a port out of range panics", "pair --timeout
 // against a dead address says no approval came", "a typo opens the window".
 func TestExactlyOnceSmallerMessages(t *testing.T) {
 	t.Parallel()

@@ -1,7 +1,7 @@
 // Package headless tests the headless commands (pair, upload, status, unpair) end to end:
 // the real binary, run the way a script runs it, against a simulator, with its tokens in
-// the real Secret Service (scripts/test.sh provides one). See "The headless contract" in
-// design.md.
+// the real Secret Service (scripts/test.sh provides one). The contract is README.md's
+// "Headless commands".
 package headless
 
 import (

@@ -1,7 +1,7 @@
 // Package cli is the headless front end: pair, upload, status and unpair, for automation
-// and machines without a display. It follows "The headless contract" of design.md: human
-// text on stderr, one JSON event per line on stdout with --json, and exit codes a script
-// can rely on.
+// and machines without a display. It follows the headless contract (README.md, "Headless
+// commands"): human text on stderr, one JSON event per line on stdout with --json, and
+// exit codes a script can rely on.
 package cli
 
 import (

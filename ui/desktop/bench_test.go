@@ -1,6 +1,6 @@
 package desktop
 
-// Issue 7's load target: 10,000 files added at once. The window must stay responsive
+// The load target: 10,000 files added at once. The window must stay responsive
 // (from the add to the first painted list in under a second) and the process under
 // 300 MiB of RSS.
 
@@ -206,8 +206,8 @@ func BenchmarkAddTenThousandFiles(b *testing.B) {
 }
 
 // TestTenThousandFilesMemory adds 10,000 files to a running window and reports the
-// process's RSS (and the time to the painted list): both must stay within issue 7's
-// targets. The race detector multiplies memory use several times over; under it the
+// process's RSS (and the time to the painted list): both must stay within the load
+// targets above. The race detector multiplies memory use several times over; under it the
 // RSS is reported, not held to the budget.
 func TestTenThousandFilesMemory(t *testing.T) {
 	if testing.Short() {
