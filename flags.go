@@ -17,7 +17,7 @@ import (
 var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true}
 
 // options are the command line, each common flag also an environment variable (the
-// headless contract in design.md). The client secret is never a flag: flags show in ps.
+// headless contract in README.md). The client secret is never a flag: flags show in ps.
 type options struct {
 	command        string
 	paths          []string
@@ -89,7 +89,7 @@ Flags:
 	o.paths = positional
 	if o.command == "" && len(o.paths) > 0 {
 		// A word that is neither a command nor an existing path is a typo, not a file
-		// to open (the headless contract in design.md).
+		// to open (the headless contract in README.md, "Headless commands").
 		if _, err := os.Lstat(o.paths[0]); err != nil {
 			return o, fmt.Errorf("unknown command %q: not a command (pair, upload, status, unpair, sim) nor a file or folder (see -h)", o.paths[0])
 		}

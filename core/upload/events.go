@@ -74,7 +74,7 @@ type AddResult struct {
 	Rejected []Rejection
 }
 
-// AlertKind names the problems that need a person (error-handling.md §9).
+// AlertKind names the problems that need a person (docs/error-policy.md §9).
 type AlertKind string
 
 const (

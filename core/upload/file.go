@@ -13,7 +13,7 @@ import (
 // FileID identifies a file in the queue; the journal assigns it.
 type FileID int64
 
-// State is where a file is in its life (design.md "A file's life").
+// State is where a file is in its life (docs/architecture.md, "The life of a file").
 type State string
 
 const (

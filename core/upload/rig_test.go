@@ -485,7 +485,7 @@ func (r *rig) checkIntact(paths ...string) map[string]c2csim.AssetInfo {
 
 // checkChunkHygiene asserts that every chunk PUT the simulator saw carried
 // Content-Length, the asset's Content-Type and x-amz-acl: private, and neither the
-// bearer token nor any API header (c2c-api.md §3.4, error-handling.md §7). It returns
+// bearer token nor any API header (docs/api-notes.md §3.4, docs/error-policy.md §7). It returns
 // the number of chunk requests checked.
 func (r *rig) checkChunkHygiene() int {
 	r.t.Helper()

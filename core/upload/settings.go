@@ -12,7 +12,8 @@ type Settings struct {
 	OffsetFromNow bool
 }
 
-// DefaultSettings are the defaults of issue 6.
+// DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
+// from the media's capture time.
 func DefaultSettings() Settings { return Settings{ParallelFiles: 2, ParallelChunks: 4} }
 
 // Limits of the settings.

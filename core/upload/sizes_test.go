@@ -9,7 +9,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
-// TestUploadSizes uploads files at the edges of the chunk arithmetic (c2c-api.md §3.2)
+// TestUploadSizes uploads files at the edges of the chunk arithmetic (docs/api-notes.md §3.2)
 // and checks that the simulator assembled exactly each file's bytes, that every chunk
 // request was well formed, that nothing was sent twice, and that the reopened journal
 // agrees; a restart then sends nothing more.
