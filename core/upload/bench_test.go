@@ -32,6 +32,10 @@ func BenchmarkUploadSmallFiles(b *testing.B) {
 }
 
 func benchUpload(b *testing.B, files int, size int64) {
+	benchUploadWith(b, upload.Settings{}, files, size)
+}
+
+func benchUploadWith(b *testing.B, s upload.Settings, files int, size int64) {
 	dir := b.TempDir()
 	var paths []string
 	for i := range files {
@@ -44,7 +48,7 @@ func benchUpload(b *testing.B, files int, size int64) {
 		}
 		paths = append(paths, p)
 	}
-	r := newBenchRig(b)
+	r := newBenchRig(b, s)
 	b.SetBytes(int64(files) * size)
 	b.ResetTimer()
 	for range b.N {
@@ -80,7 +84,13 @@ func benchUpload(b *testing.B, files int, size int64) {
 }
 
 // newBenchRig is a rig for benchmarks: the product's part size, a discarding simulator.
-func newBenchRig(b *testing.B) *rig {
+func newBenchRig(b *testing.B, s upload.Settings) *rig {
 	b.Helper()
-	return newRig(b, rigConfig{sim: c2csim.Options{PartSize: c2csim.DefaultPart, Discard: true}})
+	return newRig(b, rigConfig{settings: s, sim: c2csim.Options{PartSize: c2csim.DefaultPart, Discard: true}})
+}
+
+// BenchmarkUploadSmallFilesEight uploads 600 files of 1 MiB eight at a time, one request
+// each in flight: the shape scripts/bench.sh compares with a plain client.
+func BenchmarkUploadSmallFilesEight(b *testing.B) {
+	benchUploadWith(b, upload.Settings{ParallelFiles: 8, ParallelChunks: 1}, 600, 1<<20)
 }
