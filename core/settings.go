@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -154,6 +155,44 @@ func (e *UnknownSettingError) Error() string {
 		return fmt.Sprintf("there is no setting %q; did you mean %s?", e.Name, e.Nearest)
 	}
 	return fmt.Sprintf("there is no setting %q; the settings are %s", e.Name, strings.Join(SettingKeyNames(), ", "))
+}
+
+// SettingValueError: a value a key does not take. Err is the reason ("give a whole
+// number from 1 to 16").
+type SettingValueError struct {
+	Key, Value string
+	Err        error
+}
+
+func (e *SettingValueError) Error() string {
+	return fmt.Sprintf("%s cannot be %q (%v)", e.Key, e.Value, e.Err)
+}
+
+func (e *SettingValueError) Unwrap() error { return e.Err }
+
+// ApplySettings reads values (key → value) into s: an *UnknownSettingError or a
+// *SettingValueError for the first that is wrong, and then s is as it was.
+func ApplySettings(s *Settings, values map[string]string) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same mistake is told first each time
+	for _, name := range names {
+		if _, err := LookupSettingKey(name); err != nil {
+			return err
+		}
+	}
+	next := *s
+	for _, k := range settingKeys {
+		if v, ok := values[k.Name]; ok {
+			if err := k.Set(&next, v); err != nil {
+				return &SettingValueError{Key: k.Name, Value: v, Err: err}
+			}
+		}
+	}
+	*s = next
+	return nil
 }
 
 // LookupSettingKey finds a key by name (an *UnknownSettingError when there is none).
