@@ -16,11 +16,10 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/assets"
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
+	"github.com/c2c-uploader/c2c-uploader/store/settings"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 	"github.com/c2c-uploader/c2c-uploader/ui/control"
 	"github.com/c2c-uploader/c2c-uploader/ui/desktop"
@@ -44,20 +43,13 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	a := app.NewWithID(appID)
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG)
 	a.SetIcon(icon)
-	var notices []string
-	if o.apiURL == "" && !o.demo {
-		o.apiURL = desktop.SavedAPIURL(a.Preferences())
-		if dir, err := dataDir(o); err == nil {
-			// A URL saved in the settings gives way to the pairing of the data folder:
-			// its tokens go to no other API. Unpairing first makes the new URL take.
-			if rec, ok, _ := store.LoadPairing(dir); ok && o.apiURL != "" && !sameOrigin(rec.APIOrigin, o.apiURL) {
-				notices = append(notices, fmt.Sprintf("The settings ask for the API %s, but this computer is paired with %s, so the app goes on with %s. "+
-					"To use %s, unpair (Settings → Unpair this computer) and start the app again.", o.apiURL, rec.APIURL, rec.APIURL, o.apiURL))
-				o.apiURL = rec.APIURL
-			}
-		}
+	cs, err := loadSettings(o, func() map[string]string { return desktop.PreferencesToCarryOver(a.Preferences()) })
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		showStartupError(a, capitalized(err.Error())+".")
+		return cli.ExitFailed
 	}
-	ap, err := setup(ctx, o, stderr)
+	ap, err := setup(ctx, o, cs, stderr)
 	if err != nil {
 		if held, ok := lock.IsHeld(err); ok && held.Holder.Control != "" {
 			return showInHolder(ctx, held, o.paths, stderr)
@@ -73,11 +65,14 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	defer ap.close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var notices []string
 	for _, d := range ap.damages {
 		notices = append(notices, d.Message())
 	}
 	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel,
 		Notices: notices, TokenStore: ap.tokenKind,
+		Settings: cs.Settings, SettingsStore: settings.New(ap.dataDir),
+		SettingsProblems:   append(cs.problems, ap.settingsNotices...),
 		AcknowledgeNotices: func() error { return journal.AcknowledgeDamage(ap.journalPath()) },
 		NeedPassphrase:     ap.needPassphrase,
 		UnlockTokens: func(ctx context.Context, passphrase string) error {
@@ -169,11 +164,6 @@ func showStartupError(a fyne.App, text string) {
 	w.Resize(fyne.NewSize(520, 180))
 	w.SetOnClosed(a.Quit)
 	w.ShowAndRun()
-}
-
-func sameOrigin(origin, url string) bool {
-	o, err := api.Origin(url)
-	return err == nil && o == origin
 }
 
 // capitalized starts a message with a capital for a dialog.

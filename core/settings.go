@@ -152,9 +152,9 @@ type UnknownSettingError struct{ Name, Nearest string }
 
 func (e *UnknownSettingError) Error() string {
 	if e.Nearest != "" {
-		return fmt.Sprintf("there is no setting %q; did you mean %s?", e.Name, e.Nearest)
+		return fmt.Sprintf("there is no setting %q (did you mean %s?)", e.Name, e.Nearest)
 	}
-	return fmt.Sprintf("there is no setting %q; the settings are %s", e.Name, strings.Join(SettingKeyNames(), ", "))
+	return fmt.Sprintf("there is no setting %q (the settings are %s)", e.Name, strings.Join(SettingKeyNames(), ", "))
 }
 
 // SettingValueError: a value a key does not take. Err is the reason ("give a whole
