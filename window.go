@@ -33,6 +33,10 @@ const appID = "io.github.c2cuploader.C2CUploader"
 // window is open already (it holds the data folder), the files given are handed to it
 // and it comes to the front.
 func runWindow(ctx context.Context, o options, stderr io.Writer) int {
+	if why := displayProblem(); why != "" {
+		fmt.Fprintf(stderr, "c2c-uploader: the window cannot open: %s; without a display, use the headless commands: pair, upload PATH..., status, unpair, settings (see -h).\n", why)
+		return cli.ExitFailed
+	}
 	// The window lives all day with a day of cards in memory: the heap may grow half
 	// again over what is live instead of double (the default). With 10,000 files queued
 	// the window's peak RSS went from 278 to 251 MiB (TestWindowTenThousandFiles), at
