@@ -156,3 +156,34 @@ func TestSettingsRefusesABadKeyOrValue(t *testing.T) {
 		}
 	}
 }
+
+// TestDamagedSettingsAreReportedAndReplaced: a settings file that is not settings is
+// told on stderr in one sentence, kept beside as settings.json.damaged, and replaced by
+// the defaults; the next command says nothing of it.
+func TestDamagedSettingsAreReportedAndReplaced(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	e := newEnv(t, simOptions())
+	file := filepath.Join(e.DataDir, "settings.json")
+	damaged := []byte(`{"values": {"bandwidth": "1MB/s"`)
+	if err := os.WriteFile(file, damaged, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(ctx, t, e, nil, "settings", "--json")
+	expectCode(t, "settings over a damaged file", r, 0)
+	expectOneSentence(t, "settings over a damaged file", r)
+	expectContains(t, "settings over a damaged file", r.Stderr, "warning: ", "was damaged", "back to its default", file+".damaged")
+	if kept, err := os.ReadFile(file + ".damaged"); err != nil || string(kept) != string(damaged) {
+		t.Errorf("the damaged file was kept as %q (%v), want %q", kept, err, damaged)
+	}
+	for _, ev := range ofType(jsonLines(t, "settings --json", r.Stdout), "setting") {
+		if ev["value"] != ev["default"] {
+			t.Errorf("after the damage, %v is not at its default", ev)
+		}
+	}
+	again := run(ctx, t, e, nil, "settings")
+	expectCode(t, "settings again", again, 0)
+	if strings.Contains(again.Stderr, "damaged") {
+		t.Errorf("the damage is told again:\n%s", again.Stderr)
+	}
+}
