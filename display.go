@@ -1,52 +1,47 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
-	"log"
 	"os"
 	"runtime"
-	"strings"
 
 	"github.com/go-gl/glfw/v3.3/glfw"
 )
 
-// displayProblem says why the window cannot open here, "" when it can: no display to
-// show it on (a server, an ssh session), or one the graphics library (GLFW, under Fyne)
-// cannot open. Without this check Fyne panics on its first window
-// (TestWindowWithoutADisplaySaysSo). It leaves GLFW started for the window, so it runs
-// on the main goroutine, which Fyne's driver keeps on the main thread as GLFW requires.
-func displayProblem() string {
+// Without a display Fyne panics on its first window; the window checks first
+// (TestWindowWithoutADisplaySaysSo) and names the headless commands instead.
+
+// noDisplayNamed says why there is no display to open the window on ("" when one is
+// named): on Linux and the BSDs, a server or an ssh session names none.
+func noDisplayNamed() string {
 	switch runtime.GOOS {
 	case "windows", "darwin":
-	default:
-		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
-			return "there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set)"
-		}
-	}
-	// GLFW logs why it could not start instead of returning it: that is the reason.
-	out, flags := log.Writer(), log.Flags()
-	var why bytes.Buffer
-	log.SetOutput(&why)
-	log.SetFlags(0)
-	err := glfw.Init()
-	started := err == nil && glfwStarted()
-	log.SetOutput(out)
-	log.SetFlags(flags)
-	if started {
 		return ""
 	}
-	reason := strings.TrimSpace(why.String())
-	if err != nil {
-		reason = err.Error()
+	if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+		return "there is no display here (neither DISPLAY nor WAYLAND_DISPLAY is set)"
 	}
-	if reason == "" {
-		reason = "the graphics library did not start"
+	return ""
+}
+
+// displayFails says why the display named cannot be opened ("" when it can): the
+// graphics library under Fyne (GLFW) does not start on it. GLFW writes its reason to the
+// standard log, which once the run is set up goes through the redactor into logFile
+// ("": not set up yet). It leaves GLFW
+// started for the window, so it runs on the main goroutine, which Fyne's driver keeps on
+// the main thread as GLFW requires.
+func displayFails(logFile string) string {
+	if err := glfw.Init(); err == nil && glfwStarted() {
+		return ""
 	}
+	display := "the display"
 	if d := os.Getenv("DISPLAY"); d != "" && runtime.GOOS != "windows" && runtime.GOOS != "darwin" {
-		return fmt.Sprintf("the display %s cannot be opened (%s)", d, strings.ReplaceAll(reason, "\n", "; "))
+		display += " " + d
 	}
-	return fmt.Sprintf("the display cannot be opened (%s)", strings.ReplaceAll(reason, "\n", "; "))
+	if logFile == "" {
+		return display + " cannot be opened"
+	}
+	return fmt.Sprintf("%s cannot be opened (the log says why: %s)", display, logFile)
 }
 
 // glfwStarted tells whether GLFW is initialised: its calls panic when it is not.

@@ -33,9 +33,8 @@ const appID = "io.github.c2cuploader.C2CUploader"
 // window is open already (it holds the data folder), the files given are handed to it
 // and it comes to the front.
 func runWindow(ctx context.Context, o options, stderr io.Writer) int {
-	if why := displayProblem(); why != "" {
-		fmt.Fprintf(stderr, "c2c-uploader: the window cannot open: %s; without a display, use the headless commands: pair, upload PATH..., status, unpair, settings (see -h).\n", why)
-		return cli.ExitFailed
+	if why := noDisplayNamed(); why != "" {
+		return noWindow(why, stderr)
 	}
 	// The window lives all day with a day of cards in memory: the heap may grow half
 	// again over what is live instead of double (the default). With 10,000 files queued
@@ -50,7 +49,7 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	cs, err := loadSettings(o, func() map[string]string { return desktop.PreferencesToCarryOver(a.Preferences()) })
 	if err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
-		showStartupError(a, capitalized(err.Error())+".")
+		showStartupError(a, capitalized(err.Error())+".", stderr)
 		return cli.ExitFailed
 	}
 	ap, err := setup(ctx, o, cs, stderr)
@@ -63,10 +62,13 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 		if held, ok := lock.IsHeld(err); ok {
 			text = fmt.Sprintf("%s. The window can open once it has finished.", capitalized(held.Error()))
 		}
-		showStartupError(a, text)
+		showStartupError(a, text, stderr)
 		return cli.ExitFailed
 	}
 	defer ap.close()
+	if why := displayFails(filepath.Join(ap.dataDir, "logs", logFileName)); why != "" {
+		return noWindow(why, stderr)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var notices []string
@@ -101,7 +103,7 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	}
 	if _, err := ap.svc.Load(ctx); err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
-		showStartupError(a, capitalized(err.Error())+".")
+		showStartupError(a, capitalized(err.Error())+".", stderr)
 		return cli.ExitFailed
 	}
 	ui := desktop.New(a, ap.svc, opts)
@@ -158,9 +160,19 @@ func showInHolder(ctx context.Context, held *lock.HeldError, paths []string, std
 	return cli.ExitOK
 }
 
+// noWindow says that the window cannot open here, and what works instead.
+func noWindow(why string, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "c2c-uploader: the window cannot open: %s; without a display, use the headless commands: pair, upload PATH..., status, unpair, settings (see -h).\n", why)
+	return cli.ExitFailed
+}
+
 // showStartupError tells a person who started the app from the desktop (no terminal to
-// read) why the window cannot open.
-func showStartupError(a fyne.App, text string) {
+// read) why the window cannot open; where no display opens, stderr has said it already.
+func showStartupError(a fyne.App, text string, stderr io.Writer) {
+	if why := displayFails(""); why != "" {
+		noWindow(why, stderr)
+		return
+	}
 	w := a.NewWindow("C2C Uploader")
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
