@@ -72,7 +72,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		if k.Name == "api" {
 			continue // --api above, which is also an environment variable
 		}
-		usage := "for this run: " + k.Description + " (saved: `c2c-uploader settings set " + k.Name + " VALUE`)"
+		usage := "setting, for this run only (settings set " + k.Name + " keeps it): " + k.Description
 		set := func(v string) error { o.overrides[k.Name] = v; return nil }
 		if k.Switch {
 			fs.BoolFunc(k.Name, usage, set)
