@@ -18,14 +18,14 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/redact"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
+	"github.com/c2c-uploader/c2c-uploader/store/settings"
 )
 
 // DefaultAPIURL is the real service.
-const DefaultAPIURL = "https://api.frame.io"
+const DefaultAPIURL = core.DefaultAPIURL
 
 // clientSecret is set at build time for release builds:
 // go build -ldflags "-X main.clientSecret=$C2C_CLIENT_SECRET". It never lives in the repo.
@@ -60,6 +60,58 @@ type wiring struct {
 	// needPassphrase: the pairing is in a token file and no passphrase was given (the
 	// window asks for it; a command refuses).
 	needPassphrase bool
+	// settingsNotices are said once at start: an API chosen in the settings that gave
+	// way to the pairing.
+	settingsNotices []string
+}
+
+// chosenSettings are the settings of one run: the data folder's (store/settings), with
+// this run's flags over them.
+type chosenSettings struct {
+	core.Settings
+	// savedAPI is the API the saved settings name ("" when they follow the default). It
+	// gives way to the data folder's pairing; --api does not.
+	savedAPI string
+	// problems are sentences to show at start (a damaged settings file, a value not
+	// understood, a preference not carried over).
+	problems []string
+}
+
+// loadSettings reads the data folder's settings and puts this run's flags over them.
+// carryOver, when given (the window), returns the window's earlier preferences, which
+// are carried over into the data folder once.
+func loadSettings(o options, carryOver func() map[string]string) (chosenSettings, error) {
+	dir, err := dataDir(o)
+	if err != nil {
+		return chosenSettings{}, err
+	}
+	st := settings.New(dir)
+	saved, err := st.Load()
+	if err != nil {
+		return chosenSettings{}, err
+	}
+	problems := saved.Problems
+	if carryOver != nil && !saved.CarriedOver {
+		more, err := st.CarryOver(carryOver())
+		if err != nil {
+			return chosenSettings{}, err
+		}
+		problems = append(problems, more...)
+		if saved, err = st.Load(); err != nil { // its problems were told by the first read
+			return chosenSettings{}, err
+		}
+	}
+	cs := chosenSettings{Settings: saved.Settings, problems: problems}
+	if _, ok := saved.Saved["api"]; ok && !o.demo {
+		cs.savedAPI = saved.Settings.APIURL
+	}
+	if err := core.ApplySettings(&cs.Settings, o.overrides); err != nil {
+		return chosenSettings{}, err // parseArgs checked them: not expected
+	}
+	if o.apiURL != "" {
+		cs.APIURL = o.apiURL
+	}
+	return cs, nil
 }
 
 // readOnlyCommands may run while another process holds the data folder: they read it and
@@ -68,7 +120,7 @@ var readOnlyCommands = map[string]bool{"status": true}
 
 // setup wires store, core and (in demo mode) the simulator. A *lock.HeldError means
 // another process holds the data folder.
-func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
+func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) (*wiring, error) {
 	a := &wiring{}
 	var err error
 	if a.dataDir, err = dataDir(o); err != nil {
@@ -97,6 +149,10 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 	_ = os.Unsetenv(store.PassphraseEnv)
 	keyringService := o.keyringService
 	apiURL := o.apiURL
+	fromSettings := apiURL == "" && cs.savedAPI != "" && !o.demo
+	if fromSettings {
+		apiURL = cs.savedAPI
+	}
 	var secret string
 	if o.demo {
 		if keyringService == "" {
@@ -121,6 +177,13 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 	if a.pairing, a.paired, err = store.LoadPairing(a.dataDir); err != nil {
 		a.close()
 		return nil, err
+	}
+	if fromSettings && a.paired && !sameOrigin(a.pairing.APIOrigin, apiURL) {
+		// A URL saved in the settings gives way to the pairing of the data folder: its
+		// tokens go to no other API. Unpairing first makes the new URL take.
+		a.settingsNotices = append(a.settingsNotices, fmt.Sprintf("The settings ask for the API %s, but this data folder is paired with %s, so %s is used; to use %s, unpair this computer and start again.",
+			apiURL, a.pairing.APIURL, a.pairing.APIURL, apiURL))
+		apiURL = a.pairing.APIURL
 	}
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
@@ -163,7 +226,7 @@ func setup(ctx context.Context, o options, stderr io.Writer) (*wiring, error) {
 		APIURL: apiURL, ClientVersion: appVersion(),
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: secret},
 		Tokens:      a.tokens,
-		Journal:     a.journal, ReadOnly: a.readOnly, Settings: upload.DefaultSettings(), Logger: a.logger,
+		Journal:     a.journal, ReadOnly: a.readOnly, Settings: cs.Upload(), Logger: a.logger,
 	}
 	if !a.readOnly {
 		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}
@@ -194,6 +257,11 @@ func dataDir(o options) (string, error) {
 		return "", fmt.Errorf("creating the data folder: %w", err)
 	}
 	return filepath.Abs(dir)
+}
+
+func sameOrigin(origin, url string) bool {
+	o, err := api.Origin(url)
+	return err == nil && o == origin
 }
 
 // otherAPIError: the data folder is paired with one API and this run asked for another.

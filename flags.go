@@ -5,16 +5,27 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/store"
 )
 
 // commands are the headless sub-commands; with none, the window opens (with any file
-// arguments queued).
-var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true}
+// arguments queued). sim is run before the flags are read (main.go).
+var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true}
+
+// commandNames are the commands in the order the usage lists them, for suggestions.
+var commandNames = []string{"pair", "upload", "status", "unpair", "settings", "sim"}
+
+// settingsActions are the words after `settings`, with the words each takes.
+var settingsActions = map[string]int{"set": 2, "reset": 1}
 
 // options are the command line, each common flag also an environment variable (the
 // headless contract in README.md). The client secret is never a flag: flags show in ps.
@@ -33,6 +44,11 @@ type options struct {
 	tokenStore     string
 	verbose        bool
 	version        bool
+	// overrides are the settings given as flags (--bandwidth 5MB/s): key → value, for
+	// this run only. --api is one of them too, but lives in apiURL.
+	overrides map[string]string
+	// settingsArgs are the words after `settings`: none (list), set KEY VALUE, reset KEY.
+	settingsArgs []string
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -51,6 +67,19 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.tokenStore, "token-store", os.Getenv("C2C_TOKEN_STORE"), "pair: where to keep the tokens: keychain (default), or file (encrypted in the data folder with the passphrase in "+store.PassphraseEnv+") [C2C_TOKEN_STORE]")
 	fs.BoolVar(&o.verbose, "verbose", false, "also write the log to stderr")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	o.overrides = map[string]string{}
+	for _, k := range core.SettingKeys() {
+		if k.Name == "api" {
+			continue // --api above, which is also an environment variable
+		}
+		usage := "setting, for this run only (settings set " + k.Name + " keeps it): " + k.Description
+		set := func(v string) error { o.overrides[k.Name] = v; return nil }
+		if k.Switch {
+			fs.BoolFunc(k.Name, usage, set)
+		} else {
+			fs.Func(k.Name, usage, set)
+		}
+	}
 	fs.Usage = func() {
 		fmt.Fprint(stderr, `Usage:
   c2c-uploader [flags] [FILE...]          open the window (files given are queued)
@@ -58,6 +87,9 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
   c2c-uploader [flags] upload PATH...     queue files and folders and upload the whole queue
   c2c-uploader [flags] status             show the pairing, the connection and the queue
   c2c-uploader [flags] unpair             revoke the pairing and forget the tokens
+  c2c-uploader settings                   list the settings, their values and defaults
+  c2c-uploader settings set KEY VALUE     change one (for one run: --KEY VALUE)
+  c2c-uploader settings reset KEY         take one back to its default
   c2c-uploader sim [flags]                serve the API simulator (see c2c-uploader sim -h)
 
 The client secret comes from C2C_CLIENT_SECRET, <data-dir>/client_secret, or the build.
@@ -70,6 +102,11 @@ Flags:
 	rest := args
 	var positional []string
 	for {
+		if len(positional) == 3 && positional[0] == "settings" && positional[1] == "set" && len(rest) > 0 {
+			// The value is taken as written, even when it starts with a dash.
+			positional, rest = append(positional, rest[0]), rest[1:]
+			continue
+		}
 		if err := fs.Parse(rest); err != nil {
 			return o, err
 		}
@@ -91,7 +128,23 @@ Flags:
 		// A word that is neither a command nor an existing path is a typo, not a file
 		// to open (the headless contract in README.md, "Headless commands").
 		if _, err := os.Lstat(o.paths[0]); err != nil {
-			return o, fmt.Errorf("unknown command %q: not a command (pair, upload, status, unpair, sim) nor a file or folder (see -h)", o.paths[0])
+			return o, unknownCommand(o.paths[0])
+		}
+	}
+	if o.command == "settings" {
+		o.settingsArgs, o.paths = o.paths, nil
+		if err := checkSettingsArgs(o); err != nil {
+			return o, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(o.overrides)) {
+		var s core.Settings
+		if err := core.ApplySettings(&s, map[string]string{name: o.overrides[name]}); err != nil {
+			var bad *core.SettingValueError
+			if errors.As(err, &bad) {
+				return o, fmt.Errorf("--%s cannot be %q (%v)", name, bad.Value, bad.Err)
+			}
+			return o, err
 		}
 	}
 	if o.apiURL != "" {
@@ -111,4 +164,37 @@ Flags:
 		return o, fmt.Errorf("%s takes no paths (got %q)", o.command, o.paths[0])
 	}
 	return o, nil
+}
+
+// unknownCommand: word is neither a command nor a file or folder.
+func unknownCommand(word string) error {
+	if near := format.Nearest(word, commandNames); near != "" {
+		return fmt.Errorf("unknown command %q (nor is it a file or folder); did you mean %s?", word, near)
+	}
+	return fmt.Errorf("unknown command %q (nor is it a file or folder); the commands are %s (see -h)", word, strings.Join(commandNames, ", "))
+}
+
+// checkSettingsArgs: `settings`, `settings set KEY VALUE` or `settings reset KEY`. The
+// key and the value are checked by the settings themselves (ui/cli).
+func checkSettingsArgs(o options) error {
+	args := o.settingsArgs
+	if len(o.overrides) > 0 {
+		return errors.New("settings takes no --KEY flags; to change a setting, run `c2c-uploader settings set KEY VALUE`")
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	want, ok := settingsActions[args[0]]
+	if !ok {
+		hint := "settings set KEY VALUE, or settings reset KEY"
+		if near := format.Nearest(args[0], slices.Sorted(maps.Keys(settingsActions))); near != "" {
+			hint = "did you mean settings " + near + "?"
+		}
+		return fmt.Errorf("settings has no %q; %s", args[0], hint)
+	}
+	if got := len(args) - 1; got != want {
+		usage := map[string]string{"set": "settings set KEY VALUE", "reset": "settings reset KEY"}[args[0]]
+		return fmt.Errorf("settings %s takes %s, like `c2c-uploader %s` (got %d)", args[0], format.Counted(want, "word", "words"), usage, got)
+	}
+	return nil
 }

@@ -6,14 +6,18 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale"  // before Fyne reads the locale
 	_ "github.com/c2c-uploader/c2c-uploader/internal/nodbuslaunch" // before anything talks to D-Bus
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
+	"github.com/c2c-uploader/c2c-uploader/store/settings"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 	"github.com/c2c-uploader/c2c-uploader/ui/control"
 )
@@ -41,7 +45,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.command == "" {
 		return runWindow(ctx, o, stderr)
 	}
-	a, err := setup(ctx, o, stderr)
+	if o.command == "settings" {
+		return runSettings(o, stdout, stderr)
+	}
+	rs, err := loadSettings(o, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		return cli.ExitFailed
+	}
+	for _, p := range rs.problems {
+		fmt.Fprintf(stderr, "warning: %s\n", p)
+	}
+	a, err := setup(ctx, o, rs, stderr)
 	if err != nil {
 		if held, ok := lock.IsHeld(err); ok {
 			if o.command == "upload" && held.Holder.Control != "" {
@@ -54,6 +69,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.ExitFailed
 	}
 	defer a.close()
+	for _, n := range a.settingsNotices {
+		fmt.Fprintf(stderr, "warning: %s\n", n)
+	}
 	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
 		ToCurrentProject: o.toCurrent, AcknowledgeAsked: o.acknowledge,
 		APIURL: a.apiURL, DataDir: a.dataDir, TokenStore: a.tokenKind,
@@ -95,6 +113,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 }
 
+// runSettings is `settings`: it needs the data folder but not its lock, so that the
+// settings can be changed while the window runs (store/settings).
+func runSettings(o options, stdout, stderr io.Writer) int {
+	dir, err := dataDir(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		return cli.ExitFailed
+	}
+	return cli.Settings(settings.New(dir), o.settingsArgs, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
+}
+
 // uploadThroughHolder hands an upload to the window that holds the data folder, and
 // follows it.
 func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
@@ -111,6 +140,10 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 			p = abs
 		}
 		paths[i] = p
+	}
+	if len(o.overrides) > 0 {
+		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
+			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(o.overrides)), ", --"))
 	}
 	co := cli.Options{JSON: o.json, Force: o.force, ToCurrentProject: o.toCurrent, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)

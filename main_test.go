@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -59,11 +61,13 @@ func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
 		}
 	}
 	cases := []struct {
-		args    []string
-		command string
-		paths   []string
-		json    bool
-		err     bool
+		args      []string
+		command   string
+		paths     []string
+		json      bool
+		settings  []string
+		overrides map[string]string
+		err       bool
 	}{
 		{args: nil},
 		{args: []string{a, b}, paths: []string{a, b}},
@@ -79,6 +83,21 @@ func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
 		{args: []string{"upload"}, err: true},
 		{args: []string{"status", "extra"}, err: true},
 		{args: []string{"--nope"}, err: true},
+		// Settings: listed, set, reset; a per-run flag named like each key.
+		{args: []string{"settings"}, command: "settings"},
+		{args: []string{"settings", "--json"}, command: "settings", json: true},
+		{args: []string{"settings", "set", "bandwidth", "5MB/s"}, command: "settings", settings: []string{"set", "bandwidth", "5MB/s"}},
+		{args: []string{"settings", "set", "parallel-files", "-1"}, command: "settings", settings: []string{"set", "parallel-files", "-1"}},
+		{args: []string{"settings", "reset", "bandwidth"}, command: "settings", settings: []string{"reset", "bandwidth"}},
+		{args: []string{"settings", "sett", "bandwidth", "5MB/s"}, err: true},
+		{args: []string{"settings", "set", "bandwidth"}, err: true},
+		{args: []string{"settings", "reset"}, err: true},
+		{args: []string{"settings", "--bandwidth", "5MB/s"}, err: true},
+		{args: []string{"upload", "--bandwidth", "5MB/s", "--parallel-files=3", "--offset-from-now", "dir"}, command: "upload", paths: []string{"dir"},
+			overrides: map[string]string{"bandwidth": "5MB/s", "parallel-files": "3", "offset-from-now": "true"}},
+		{args: []string{"upload", "--bandwidth", "fast", "dir"}, err: true},
+		{args: []string{"upload", "--parallel-chunks", "0", "dir"}, err: true},
+		{args: []string{"--notifications=false"}, overrides: map[string]string{"notifications": "false"}},
 	}
 	for _, c := range cases {
 		o, err := parseArgs(c.args, &bytes.Buffer{})
@@ -89,8 +108,9 @@ func TestArgumentsFollowTheHeadlessContract(t *testing.T) {
 		if c.err {
 			continue
 		}
-		if o.command != c.command || o.json != c.json || strings.Join(o.paths, "|") != strings.Join(c.paths, "|") {
-			t.Errorf("%q: got command %q paths %q json %v", c.args, o.command, o.paths, o.json)
+		if o.command != c.command || o.json != c.json || strings.Join(o.paths, "|") != strings.Join(c.paths, "|") ||
+			!slices.Equal(o.settingsArgs, c.settings) || (len(o.overrides) > 0 || len(c.overrides) > 0) && !maps.Equal(o.overrides, c.overrides) {
+			t.Errorf("%q: got command %q paths %q json %v settings %q overrides %v", c.args, o.command, o.paths, o.json, o.settingsArgs, o.overrides)
 		}
 	}
 }

@@ -16,11 +16,10 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/assets"
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
+	"github.com/c2c-uploader/c2c-uploader/store/settings"
 	"github.com/c2c-uploader/c2c-uploader/ui/cli"
 	"github.com/c2c-uploader/c2c-uploader/ui/control"
 	"github.com/c2c-uploader/c2c-uploader/ui/desktop"
@@ -34,6 +33,9 @@ const appID = "io.github.c2cuploader.C2CUploader"
 // window is open already (it holds the data folder), the files given are handed to it
 // and it comes to the front.
 func runWindow(ctx context.Context, o options, stderr io.Writer) int {
+	if why := noDisplayNamed(); why != "" {
+		return noWindow(why, stderr)
+	}
 	// The window lives all day with a day of cards in memory: the heap may grow half
 	// again over what is live instead of double (the default). With 10,000 files queued
 	// the window's peak RSS went from 278 to 251 MiB (TestWindowTenThousandFiles), at
@@ -44,20 +46,13 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	a := app.NewWithID(appID)
 	icon := fyne.NewStaticResource("icon.png", assets.IconPNG)
 	a.SetIcon(icon)
-	var notices []string
-	if o.apiURL == "" && !o.demo {
-		o.apiURL = desktop.SavedAPIURL(a.Preferences())
-		if dir, err := dataDir(o); err == nil {
-			// A URL saved in the settings gives way to the pairing of the data folder:
-			// its tokens go to no other API. Unpairing first makes the new URL take.
-			if rec, ok, _ := store.LoadPairing(dir); ok && o.apiURL != "" && !sameOrigin(rec.APIOrigin, o.apiURL) {
-				notices = append(notices, fmt.Sprintf("The settings ask for the API %s, but this computer is paired with %s, so the app goes on with %s. "+
-					"To use %s, unpair (Settings → Unpair this computer) and start the app again.", o.apiURL, rec.APIURL, rec.APIURL, o.apiURL))
-				o.apiURL = rec.APIURL
-			}
-		}
+	cs, err := loadSettings(o, func() map[string]string { return desktop.PreferencesToCarryOver(a.Preferences()) })
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		showStartupError(a, capitalized(err.Error())+".", stderr)
+		return cli.ExitFailed
 	}
-	ap, err := setup(ctx, o, stderr)
+	ap, err := setup(ctx, o, cs, stderr)
 	if err != nil {
 		if held, ok := lock.IsHeld(err); ok && held.Holder.Control != "" {
 			return showInHolder(ctx, held, o.paths, stderr)
@@ -67,17 +62,23 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 		if held, ok := lock.IsHeld(err); ok {
 			text = fmt.Sprintf("%s. The window can open once it has finished.", capitalized(held.Error()))
 		}
-		showStartupError(a, text)
+		showStartupError(a, text, stderr)
 		return cli.ExitFailed
 	}
 	defer ap.close()
+	if why := displayFails(filepath.Join(ap.dataDir, "logs", logFileName)); why != "" {
+		return noWindow(why, stderr)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var notices []string
 	for _, d := range ap.damages {
 		notices = append(notices, d.Message())
 	}
 	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel,
 		Notices: notices, TokenStore: ap.tokenKind,
+		Settings: cs.Settings, SettingsStore: settings.New(ap.dataDir),
+		SettingsProblems:   append(cs.problems, ap.settingsNotices...),
 		AcknowledgeNotices: func() error { return journal.AcknowledgeDamage(ap.journalPath()) },
 		NeedPassphrase:     ap.needPassphrase,
 		UnlockTokens: func(ctx context.Context, passphrase string) error {
@@ -102,7 +103,7 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	}
 	if _, err := ap.svc.Load(ctx); err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
-		showStartupError(a, capitalized(err.Error())+".")
+		showStartupError(a, capitalized(err.Error())+".", stderr)
 		return cli.ExitFailed
 	}
 	ui := desktop.New(a, ap.svc, opts)
@@ -159,9 +160,19 @@ func showInHolder(ctx context.Context, held *lock.HeldError, paths []string, std
 	return cli.ExitOK
 }
 
+// noWindow says that the window cannot open here, and what works instead.
+func noWindow(why string, stderr io.Writer) int {
+	fmt.Fprintf(stderr, "c2c-uploader: the window cannot open: %s; without a display, use the headless commands: pair, upload PATH..., status, unpair, settings (see -h).\n", why)
+	return cli.ExitFailed
+}
+
 // showStartupError tells a person who started the app from the desktop (no terminal to
-// read) why the window cannot open.
-func showStartupError(a fyne.App, text string) {
+// read) why the window cannot open; where no display opens, stderr has said it already.
+func showStartupError(a fyne.App, text string, stderr io.Writer) {
+	if why := displayFails(""); why != "" {
+		noWindow(why, stderr)
+		return
+	}
 	w := a.NewWindow("C2C Uploader")
 	msg := widget.NewLabel(text)
 	msg.Wrapping = fyne.TextWrapWord
@@ -169,11 +180,6 @@ func showStartupError(a fyne.App, text string) {
 	w.Resize(fyne.NewSize(520, 180))
 	w.SetOnClosed(a.Quit)
 	w.ShowAndRun()
-}
-
-func sameOrigin(origin, url string) bool {
-	o, err := api.Origin(url)
-	return err == nil && o == origin
 }
 
 // capitalized starts a message with a capital for a dialog.

@@ -126,6 +126,8 @@ func (s *Server) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_sim/config", s.adminSetConfig)
 	mux.HandleFunc("GET /_sim/requests", s.adminRequests)
 	mux.HandleFunc("DELETE /_sim/requests", s.adminClearRequests)
+	mux.HandleFunc("GET /_sim/received", s.adminReceived)
+	mux.HandleFunc("DELETE /_sim/received", s.adminClearReceived)
 	mux.HandleFunc("GET /_sim/assets", s.adminAssets)
 	mux.HandleFunc("GET /_sim/assets/{id}", s.adminAsset)
 }
@@ -161,7 +163,7 @@ func (s *Server) adminIndex(w http.ResponseWriter, r *http.Request) {
 			"POST /_sim/pause-windows {channel,start,end}", "DELETE /_sim/pause-windows",
 			"GET|POST|DELETE /_sim/faults", "DELETE /_sim/faults/{id}", "POST /_sim/offline {duration}",
 			"GET|POST /_sim/clock {advance}", "GET|POST /_sim/config", "GET|DELETE /_sim/requests?since=N",
-			"GET  /_sim/assets", "GET  /_sim/assets/{id}",
+			"GET|DELETE /_sim/received", "GET  /_sim/assets", "GET  /_sim/assets/{id}",
 		},
 	})
 }

@@ -187,6 +187,17 @@ func (a *Admin) ClearRequests(ctx context.Context) error {
 	return a.do(ctx, http.MethodDelete, "/_sim/requests", nil, nil)
 }
 
+// Received reads the timeline of chunk bytes received (Server.ReceivedTimeline).
+func (a *Admin) Received(ctx context.Context) ([]Received, error) {
+	var out []Received
+	return out, a.do(ctx, http.MethodGet, "/_sim/received", nil, &out)
+}
+
+// ClearReceived empties the timeline of chunk bytes received.
+func (a *Admin) ClearReceived(ctx context.Context) error {
+	return a.do(ctx, http.MethodDelete, "/_sim/received", nil, nil)
+}
+
 // Assets lists every asset with its parts.
 func (a *Admin) Assets(ctx context.Context) ([]AssetInfo, error) {
 	var out []AssetInfo

@@ -223,11 +223,15 @@ func redactQuery(raw string) string {
 
 type countingBody struct {
 	io.ReadCloser
-	n *atomic.Int64
+	n        *atomic.Int64
+	timeline *receivedLog // chunk bodies only
 }
 
 func (b *countingBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
 	b.n.Add(int64(n))
+	if b.timeline != nil && n > 0 {
+		b.timeline.add(time.Now(), int64(n))
+	}
 	return n, err
 }

@@ -40,6 +40,7 @@ type Server struct {
 	assetList []*asset // in creation order
 	faults    faultSet
 	log       requestLog
+	received  receivedLog
 	offlineTm *time.Timer
 
 	assembling inFlight
@@ -254,7 +255,11 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			w.Header().Set("x-request-id", "sim-"+randomString(20))
 		}
 		if r.Body != nil {
-			r.Body = &countingBody{ReadCloser: r.Body, n: &rec.bytesIn}
+			body := &countingBody{ReadCloser: r.Body, n: &rec.bytesIn}
+			if rec.entry.Kind == "s3" {
+				body.timeline = &s.received
+			}
+			r.Body = body
 		}
 		// The version check is part of handling, so faults that let the request through
 		// (delay, stall_response, bandwidth) keep it.

@@ -64,7 +64,7 @@ func (c *alertCenter) raise(a core.Alert) {
 	}
 	s.title, s.action, s.do = c.describe(a.Kind)
 	c.enqueue(s)
-	if c.u.settings.notifications() && a.Kind != core.AlertKind("info") {
+	if c.u.settings.Notifications && a.Kind != core.AlertKind("info") {
 		c.u.app.SendNotification(fyne.NewNotification("C2C Uploader: "+s.title, firstLine(a.Message)))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -13,11 +14,14 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
-// Preference keys (Fyne preferences, per app ID).
+// The keys under which earlier versions kept the settings in Fyne's preferences (per app
+// ID). They are read once, to carry them over into the data folder's settings
+// (PreferencesToCarryOver), and left as they were for an older version.
 const (
 	prefParallelFiles  = "parallel_files"
 	prefParallelChunks = "parallel_chunks"
@@ -27,65 +31,56 @@ const (
 	prefAPIURL         = "api_url"
 )
 
-// settingsStore reads and writes the settings the user chose.
-type settingsStore struct{ p fyne.Preferences }
-
-func newSettingsStore(p fyne.Preferences) *settingsStore { return &settingsStore{p: p} }
-
-// upload is the saved upload settings, over the engine's defaults.
-func (s *settingsStore) upload(def upload.Settings) upload.Settings {
-	return upload.Settings{
-		ParallelFiles:  s.p.IntWithFallback(prefParallelFiles, def.ParallelFiles),
-		ParallelChunks: s.p.IntWithFallback(prefParallelChunks, def.ParallelChunks),
-		BandwidthLimit: int64(s.p.FloatWithFallback(prefBandwidth, float64(def.BandwidthLimit)/(1<<20)) * (1 << 20)),
-		OffsetFromNow:  s.p.BoolWithFallback(prefOffsetFromNow, def.OffsetFromNow),
+// PreferencesToCarryOver are the settings an earlier version saved in Fyne's preferences,
+// by setting key, written the way the keys read them; only those that were saved.
+func PreferencesToCarryOver(p fyne.Preferences) map[string]string {
+	out := map[string]string{}
+	const absent = math.MinInt
+	if n := p.IntWithFallback(prefParallelFiles, absent); n != absent {
+		out["parallel-files"] = strconv.Itoa(n)
 	}
+	if n := p.IntWithFallback(prefParallelChunks, absent); n != absent {
+		out["parallel-chunks"] = strconv.Itoa(n)
+	}
+	if mib := p.FloatWithFallback(prefBandwidth, -1); mib >= 0 {
+		out["bandwidth"] = format.Bandwidth(int64(mib * (1 << 20)))
+	}
+	for pref, key := range map[string]string{prefOffsetFromNow: "offset-from-now", prefNotifications: "notifications"} {
+		// A saved switch reads the same whatever the fallback.
+		if v := p.BoolWithFallback(pref, true); v == p.BoolWithFallback(pref, false) {
+			out[key] = strconv.FormatBool(v)
+		}
+	}
+	if u := strings.TrimSpace(p.String(prefAPIURL)); u != "" {
+		out["api"] = u
+	}
+	return out
 }
 
-func (s *settingsStore) saveUpload(u upload.Settings) {
-	s.p.SetInt(prefParallelFiles, u.ParallelFiles)
-	s.p.SetInt(prefParallelChunks, u.ParallelChunks)
-	s.p.SetFloat(prefBandwidth, float64(u.BandwidthLimit)/(1<<20))
-	s.p.SetBool(prefOffsetFromNow, u.OffsetFromNow)
-}
-
-func (s *settingsStore) notifications() bool { return s.p.BoolWithFallback(prefNotifications, true) }
-
-// SavedAPIURL is the API URL chosen in the settings, "" for the default. main reads it
-// before it builds the service (a new URL takes effect at the next start).
-func SavedAPIURL(p fyne.Preferences) string { return p.String(prefAPIURL) }
-
-func intValidator(min, max int, what string) fyne.StringValidator {
-	return func(s string) error {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < min || n > max {
-			return fmt.Errorf("%s must be a whole number from %d to %d", what, min, max)
+// keyValidator checks an entry the way the setting key reads it, so that the dialog and
+// `c2c-uploader settings set` take the same values; an empty entry stands for empty.
+func keyValidator(name, empty string) fyne.StringValidator {
+	k, err := core.LookupSettingKey(name)
+	return func(text string) error {
+		if err != nil {
+			return err // a key core does not have: TestSettingsValidators fails
+		}
+		if strings.TrimSpace(text) == "" {
+			text = empty
+		}
+		s := core.DefaultSettings()
+		if err := k.Set(&s, text); err != nil {
+			return errors.New(capitalize(err.Error()))
 		}
 		return nil
 	}
 }
 
-func bandwidthValidator(s string) error {
-	s = strings.TrimSpace(s)
+func capitalize(s string) string {
 	if s == "" {
-		return nil
+		return s
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	switch {
-	case err != nil || f < 0:
-		return errors.New("the limit is a number of MiB/s (0 for none)")
-	case f > 0 && f < 0.0625:
-		return errors.New("the limit must be at least 0.0625 MiB/s (64 KiB/s), or 0 for none")
-	}
-	return nil
-}
-
-func apiURLValidator(s string) error {
-	if strings.TrimSpace(s) == "" {
-		return nil
-	}
-	_, err := api.ValidateBaseURL(s)
-	return err
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // settingsForm is the settings dialog's content, kept apart for tests.
@@ -94,6 +89,8 @@ type settingsForm struct {
 	offset                           *widget.RadioGroup
 	notify                           *widget.Check
 	form                             *widget.Form
+	// before are the settings the form opened with: Save writes only what differs.
+	before core.Settings
 }
 
 const (
@@ -101,18 +98,34 @@ const (
 	offsetToday = "Today (when it is uploaded)"
 )
 
-func (u *UI) newSettingsForm(onSave func(upload.Settings, bool, string)) *settingsForm {
-	cur := u.svc.Settings()
-	f := &settingsForm{}
-	f.files = widget.NewEntry()
-	f.files.SetText(strconv.Itoa(cur.ParallelFiles))
-	f.files.Validator = intValidator(1, upload.MaxParallelFiles, "Parallel files")
-	f.chunks = widget.NewEntry()
-	f.chunks.SetText(strconv.Itoa(cur.ParallelChunks))
-	f.chunks.Validator = intValidator(1, upload.MaxParallelChunks, "Parallel chunks")
-	f.bandwidth = widget.NewEntry()
-	f.bandwidth.SetText(strconv.FormatFloat(float64(cur.BandwidthLimit)/(1<<20), 'f', -1, 64))
-	f.bandwidth.Validator = bandwidthValidator
+// entries are the form's text fields by setting key, with what an empty one stands for.
+func (f *settingsForm) entries() []struct {
+	key, empty string
+	entry      *widget.Entry
+} {
+	return []struct {
+		key, empty string
+		entry      *widget.Entry
+	}{
+		{"parallel-files", "", f.files}, {"parallel-chunks", "", f.chunks},
+		{"bandwidth", "0", f.bandwidth}, {"api", core.DefaultAPIURL, f.apiURL},
+	}
+}
+
+func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settingsForm {
+	cur := u.settings
+	up := u.svc.Settings() // what the engine runs with
+	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
+	f := &settingsForm{before: cur}
+	f.files, f.chunks, f.bandwidth, f.apiURL = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.apiURL.SetPlaceHolder(core.DefaultAPIURL + " (default)")
+	for _, e := range f.entries() {
+		k, _ := core.LookupSettingKey(e.key)
+		if v := k.Value(cur); v != e.empty || e.key == "bandwidth" {
+			e.entry.SetText(v)
+		}
+		e.entry.Validator = keyValidator(e.key, e.empty)
+	}
 	f.offset = widget.NewRadioGroup([]string{offsetShot, offsetToday}, nil)
 	f.offset.Required = true
 	f.offset.SetSelected(offsetShot)
@@ -120,16 +133,12 @@ func (u *UI) newSettingsForm(onSave func(upload.Settings, bool, string)) *settin
 		f.offset.SetSelected(offsetToday)
 	}
 	f.notify = widget.NewCheck("Tell me when a batch finishes or needs attention", nil)
-	f.notify.SetChecked(u.settings.notifications())
-	f.apiURL = widget.NewEntry()
-	f.apiURL.SetPlaceHolder("https://api.frame.io (default)")
-	f.apiURL.SetText(SavedAPIURL(u.app.Preferences()))
-	f.apiURL.Validator = apiURLValidator
+	f.notify.SetChecked(cur.Notifications)
 	f.form = &widget.Form{
 		Items: []*widget.FormItem{
-			{Text: "Parallel files", Widget: f.files, HintText: "large files uploaded at once (1–16); small files share their slots"},
-			{Text: "Parallel chunks", Widget: f.chunks, HintText: "parts of each file in flight (1–32); files × chunks is the most parts in flight"},
-			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "MiB/s for all uploads; 0 means no limit"},
+			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("large files uploaded at once (1–%d); small files share their slots", upload.MaxParallelFiles)},
+			{Text: "Parallel chunks", Widget: f.chunks, HintText: fmt.Sprintf("parts of each file in flight (1–%d); files × chunks is the most parts in flight", upload.MaxParallelChunks)},
+			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "for all uploads together, like 5MB/s or 40Mbit/s; 0 means no limit"},
 			{Text: "Date media by", Widget: f.offset},
 			{Text: "Notifications", Widget: f.notify},
 			{Text: "API URL", Widget: f.apiURL, HintText: "https only (http only for this computer); applies at the next start"},
@@ -140,37 +149,70 @@ func (u *UI) newSettingsForm(onSave func(upload.Settings, bool, string)) *settin
 			if err != nil {
 				return
 			}
-			onSave(s, f.notify.Checked, strings.TrimSpace(f.apiURL.Text))
+			onSave(f.before, s)
 		},
 	}
 	return f
 }
 
 // values reads the form; the validators have run when Save is enabled.
-func (f *settingsForm) values() (upload.Settings, error) {
+func (f *settingsForm) values() (core.Settings, error) {
 	if err := f.form.Validate(); err != nil {
-		return upload.Settings{}, err
+		return core.Settings{}, err
 	}
-	files, _ := strconv.Atoi(strings.TrimSpace(f.files.Text))
-	chunks, _ := strconv.Atoi(strings.TrimSpace(f.chunks.Text))
-	mib, _ := strconv.ParseFloat(strings.TrimSpace(f.bandwidth.Text), 64)
-	s := upload.Settings{
-		ParallelFiles: files, ParallelChunks: chunks, BandwidthLimit: int64(mib * (1 << 20)),
-		OffsetFromNow: f.offset.Selected == offsetToday,
+	s := f.before
+	for _, e := range f.entries() {
+		text := e.entry.Text
+		if strings.TrimSpace(text) == "" {
+			text = e.empty
+		}
+		k, _ := core.LookupSettingKey(e.key)
+		if err := k.Set(&s, text); err != nil {
+			return core.Settings{}, err
+		}
 	}
+	s.OffsetFromNow = f.offset.Selected == offsetToday
+	s.Notifications = f.notify.Checked
 	return s, s.Validate()
+}
+
+// saveSettings keeps in the data folder what the person changed in the dialog, and only
+// that: a value set on the command line since the window started stays. An emptied API
+// URL goes back to following the default.
+func (u *UI) saveSettings(before, after core.Settings, apiText string) {
+	st := u.opts.SettingsStore
+	if st == nil {
+		return
+	}
+	changed := core.ChangedSettings(before, after)
+	_, apiChanged := changed["api"]
+	resetAPI := apiChanged && strings.TrimSpace(apiText) == ""
+	if resetAPI {
+		delete(changed, "api")
+	}
+	u.p.do("The settings could not be saved", func(context.Context) error {
+		if len(changed) > 0 {
+			if err := st.Set(changed); err != nil {
+				return err
+			}
+		}
+		if resetAPI {
+			return st.Reset("api")
+		}
+		return nil
+	})
 }
 
 func (u *UI) showSettings() {
 	var d dialog.Dialog
-	f := u.newSettingsForm(func(s upload.Settings, notify bool, apiURL string) {
-		if err := u.svc.SetSettings(s); err != nil {
+	var f *settingsForm
+	f = u.newSettingsForm(func(before, after core.Settings) {
+		if err := u.svc.SetSettings(after.Upload()); err != nil {
 			u.showError("The settings could not be applied", err)
 			return
 		}
-		u.settings.saveUpload(s)
-		u.app.Preferences().SetBool(prefNotifications, notify)
-		u.app.Preferences().SetString(prefAPIURL, apiURL)
+		u.settings = after
+		u.saveSettings(before, after, f.apiURL.Text)
 		d.Hide()
 	})
 	unpair := widget.NewButtonWithIcon("Unpair this computer…", theme.LogoutIcon(), func() {

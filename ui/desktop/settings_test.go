@@ -1,6 +1,10 @@
 package desktop
 
 import (
+	"errors"
+	"maps"
+	"os"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -8,7 +12,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/store/settings"
 )
 
 // The settings form refuses what the engine or the API client would refuse, in words,
@@ -16,7 +22,7 @@ import (
 func TestSettingsValidators(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true})
 	var f *settingsForm
-	onUI(func() { f = d.ui.newSettingsForm(func(upload.Settings, bool, string) {}) })
+	onUI(func() { f = d.ui.newSettingsForm(func(core.Settings, core.Settings) {}) })
 	cases := []struct {
 		field *widget.Entry
 		name  string
@@ -25,7 +31,7 @@ func TestSettingsValidators(t *testing.T) {
 	}{
 		{f.files, "parallel files", []string{"1", "2", "16", " 8 "}, []string{"0", "17", "-1", "", "two", "1.5"}},
 		{f.chunks, "parallel chunks", []string{"1", "4", "32"}, []string{"0", "33", "", "x"}},
-		{f.bandwidth, "bandwidth", []string{"", "0", "0.0625", "1.5", "100"}, []string{"-1", "-0.5", "0.01", "0.06", "fast"}},
+		{f.bandwidth, "bandwidth", []string{"", "0", "64KiB/s", "1.5MiB/s", "5MB/s", "40Mbit/s", "100 MB/s"}, []string{"-1", "-0.5MB/s", "10KB/s", "1.5", "fast", "5 mb/s"}},
 		{f.apiURL, "API URL", []string{"", "https://api.frame.io", "https://api.example.com/v2", "http://127.0.0.1:8080", "http://localhost:9000"},
 			[]string{"http://example.com", "http://10.0.0.1:8080", "ftp://api.example.com", "not a url"}},
 	}
@@ -109,13 +115,25 @@ func formEntry(f *widget.Form, label string) *widget.Entry {
 	return nil
 }
 
-// Saving the settings applies them to the running engine and keeps them in the app's
-// preferences; an invalid form saves nothing.
+// newStore is a data folder's settings store for a test.
+func newStore(t *testing.T) *settings.Store { return settings.New(t.TempDir()) }
+
+func loadStore(t *testing.T, st *settings.Store) core.SavedSettings {
+	t.Helper()
+	saved, err := st.Load()
+	if err != nil {
+		t.Fatalf("loading the settings: %v", err)
+	}
+	return saved
+}
+
+// Saving the settings applies them to the running engine and keeps in the data folder's
+// settings what was changed, and only that; an invalid form saves nothing.
 func TestSettingsSavePersistsAndApplies(t *testing.T) {
-	d := newDesk(t, deskConfig{paired: true, run: true})
+	st := newStore(t)
+	d := newDesk(t, deskConfig{paired: true, run: true, opts: Options{SettingsStore: st}})
 	d.settled()
 	form := d.settingsDialog()
-	prefs := d.app.Preferences()
 	onUI(func() {
 		if got := formEntry(form, "Parallel files").Text; got != "2" {
 			t.Errorf("the form opens with %q parallel files, want the engine's 2", got)
@@ -134,15 +152,15 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		if len(d.overlays()) != 1 {
 			t.Error("an invalid form closed the dialog")
 		}
-		if prefs.IntWithFallback(prefParallelFiles, -1) != -1 {
-			t.Error("an invalid form was saved")
-		}
 	})
+	if _, err := os.Stat(st.Path()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("an invalid form wrote %s (%v)", st.Path(), err)
+	}
 
 	onUI(func() {
 		formEntry(form, "Parallel files").SetText("3")
 		formEntry(form, "Parallel chunks").SetText("8")
-		formEntry(form, "Bandwidth limit").SetText("1.5")
+		formEntry(form, "Bandwidth limit").SetText("1.5MiB/s")
 		formEntry(form, "API URL").SetText("https://api.example.com")
 		for _, it := range form.Items {
 			switch w := it.Widget.(type) {
@@ -158,61 +176,130 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 	if s := d.svc.Settings(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
+	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",
+		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com"}
+	d.eventually("the settings are saved in the data folder", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
+	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
+		t.Errorf("the data folder holds %v, want %v", saved, wantSaved)
+	}
 	onUI(func() {
 		if n := len(d.overlays()); n != 0 {
 			t.Errorf("%d dialogs after Save", n)
 		}
-		if got := newSettingsStore(prefs).upload(upload.DefaultSettings()); got != want {
-			t.Errorf("the preferences hold %+v", got)
-		}
-		if SavedAPIURL(prefs) != "https://api.example.com" {
-			t.Errorf("saved API URL %q", SavedAPIURL(prefs))
-		}
-		if d.ui.settings.notifications() {
+		if d.ui.settings.Notifications {
 			t.Error("notifications are still on")
 		}
 	})
 
-	// Opened again, the form shows what was saved.
+	// Opened again, the form shows what was saved; emptying the API URL takes it back to
+	// the default, and the other keys stay as they are.
 	form = d.settingsDialog()
 	onUI(func() {
 		for label, want := range map[string]string{
-			"Parallel files": "3", "Parallel chunks": "8", "Bandwidth limit": "1.5", "API URL": "https://api.example.com",
+			"Parallel files": "3", "Parallel chunks": "8", "Bandwidth limit": "1.5MiB/s", "API URL": "https://api.example.com",
 		} {
 			if got := formEntry(form, label).Text; got != want {
 				t.Errorf("%s shows %q, want %q", label, got, want)
 			}
 		}
+		formEntry(form, "API URL").SetText("")
+		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-}
-
-// Settings saved in an earlier run are applied to the service when the window starts.
-func TestSettingsSavedAreAppliedAtStart(t *testing.T) {
-	d := newDesk(t, deskConfig{paired: true, noStart: true})
-	prefs := d.app.Preferences()
-	prefs.SetInt(prefParallelFiles, 5)
-	prefs.SetInt(prefParallelChunks, 12)
-	prefs.SetFloat(prefBandwidth, 0.25)
-	prefs.SetBool(prefOffsetFromNow, true)
-	onUI(func() { d.ui.Start(d.ctx) })
-	want := upload.Settings{ParallelFiles: 5, ParallelChunks: 12, BandwidthLimit: 256 << 10, OffsetFromNow: true}
-	if s := d.svc.Settings(); s != want {
-		t.Errorf("the engine runs with %+v, want %+v", s, want)
+	delete(wantSaved, "api")
+	d.eventually("the API setting is reset", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
+	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
+		t.Errorf("after emptying the API URL the data folder holds %v, want %v", saved, wantSaved)
 	}
 }
 
-// Saved settings the engine refuses (an older version's, or edited by hand) are
-// reported once, and the engine keeps its own.
-func TestSettingsInvalidSavedAreReported(t *testing.T) {
-	d := newDesk(t, deskConfig{paired: true, noStart: true})
-	d.app.Preferences().SetInt(prefParallelFiles, 99)
-	onUI(func() { d.ui.Start(d.ctx) })
-	if s := d.svc.Settings(); s != upload.DefaultSettings() {
-		t.Errorf("the engine took %+v", s)
+// The dialog shows the settings as `c2c-uploader settings set` left them in the data
+// folder (the window reads them when it starts), and saving it keeps a change the
+// command line made while the window was open.
+func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
+	st := newStore(t)
+	if err := st.Set(map[string]string{"bandwidth": "1MB/s", "parallel-chunks": "8", "notifications": "false", "api": "http://127.0.0.1:9"}); err != nil {
+		t.Fatal(err)
 	}
+	saved := loadStore(t, st) // as main reads them at start
+	d := newDesk(t, deskConfig{paired: true, run: true, settings: saved.Settings.Upload(),
+		opts: Options{Settings: saved.Settings, SettingsStore: st}})
+	d.settled()
+	form := d.settingsDialog()
 	onUI(func() {
-		if d.ui.alerts.Showing() != "info" || len(d.overlays()) != 1 {
-			t.Errorf("no dialog tells of the refused settings (showing %q)", d.ui.alerts.Showing())
+		for label, want := range map[string]string{
+			"Parallel files": "2", "Parallel chunks": "8", "Bandwidth limit": "1MB/s", "API URL": "http://127.0.0.1:9",
+		} {
+			if got := formEntry(form, label).Text; got != want {
+				t.Errorf("%s shows %q, want %q as set on the command line", label, got, want)
+			}
+		}
+		for _, it := range form.Items {
+			if c, ok := it.Widget.(*widget.Check); ok && c.Checked {
+				t.Error("notifications show as on, though the command line turned them off")
+			}
 		}
 	})
+
+	// The command line changes a setting while the window is open; the person then
+	// saves another one in the dialog.
+	if err := st.Set(map[string]string{"parallel-files": "5"}); err != nil {
+		t.Fatal(err)
+	}
+	onUI(func() {
+		formEntry(form, "Bandwidth limit").SetText("2MB/s")
+		test.Tap(findButton(d.overlays()[0], "Save"))
+	})
+	d.eventually("the bandwidth is saved", func() bool { return loadStore(t, st).Saved["bandwidth"] == "2MB/s" })
+	got := loadStore(t, st).Settings
+	want := saved.Settings
+	want.ParallelFiles, want.BandwidthLimit = 5, 2_000_000
+	if got != want {
+		t.Errorf("the data folder holds %+v, want %+v (the command line's parallel files kept)", got, want)
+	}
+}
+
+// Problems with the settings found at start (a damaged file, a value not understood)
+// are told once the window is up.
+func TestSettingsProblemsAreShownAtStart(t *testing.T) {
+	problem := "The settings file /data/settings.json was damaged, so every setting is back to its default; the damaged file is kept as /data/settings.json.damaged."
+	d := newDesk(t, deskConfig{paired: true, opts: Options{SettingsProblems: []string{problem}}})
+	onUI(func() {
+		if d.ui.alerts.Showing() != "info" || len(d.overlays()) != 1 {
+			t.Fatalf("no dialog tells of the settings (showing %q)", d.ui.alerts.Showing())
+		}
+		if !strings.Contains(strings.Join(texts(d.overlays()[0]), " "), "was damaged") {
+			t.Errorf("the dialog says %q", texts(d.overlays()[0]))
+		}
+	})
+}
+
+// Settings an earlier version kept in Fyne's preferences are carried over into the data
+// folder as they were; preferences never saved carry nothing.
+func TestPreferencesAreCarriedOver(t *testing.T) {
+	a := test.NewTempApp(t)
+	if got := PreferencesToCarryOver(a.Preferences()); len(got) != 0 {
+		t.Errorf("no preferences carry %v", got)
+	}
+	p := a.Preferences()
+	p.SetInt(prefParallelFiles, 5)
+	p.SetInt(prefParallelChunks, 12)
+	p.SetFloat(prefBandwidth, 0.25)
+	p.SetBool(prefOffsetFromNow, true)
+	p.SetBool(prefNotifications, false)
+	p.SetString(prefAPIURL, "https://api.example.com")
+	got := PreferencesToCarryOver(p)
+	want := map[string]string{"parallel-files": "5", "parallel-chunks": "12", "bandwidth": "256KiB/s",
+		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com"}
+	if !maps.Equal(got, want) {
+		t.Errorf("carried %v, want %v", got, want)
+	}
+	st := newStore(t)
+	if problems, err := st.CarryOver(got); err != nil || len(problems) != 0 {
+		t.Fatalf("CarryOver: %v %q", err, problems)
+	}
+	wantSettings := core.Settings{ParallelFiles: 5, ParallelChunks: 12, BandwidthLimit: 256 << 10, OffsetFromNow: true,
+		Notifications: false, APIURL: "https://api.example.com"}
+	if s := loadStore(t, st).Settings; s != wantSettings {
+		t.Errorf("the data folder holds %+v, want %+v", s, wantSettings)
+	}
 }

@@ -45,6 +45,15 @@ type Options struct {
 	// KeepInTokenFile moves the pairing into a token file with that passphrase, for a
 	// computer without a keychain (nil: not offered).
 	KeepInTokenFile func(ctx context.Context, passphrase string) error
+	// Settings are the settings the window starts with: the data folder's, with this
+	// run's flags over them (the service runs with them already); zero: the defaults.
+	Settings core.Settings
+	// SettingsStore is where the settings dialog saves: the data folder's, which the
+	// headless commands read too (nil: saved nowhere).
+	SettingsStore core.SettingsStore
+	// SettingsProblems are told once the window is up: a damaged settings file, a value
+	// not understood, an API setting that gave way to the pairing.
+	SettingsProblems []string
 }
 
 // UI is the window and everything in it.
@@ -62,7 +71,7 @@ type UI struct {
 	banner   *banner
 	totals   *totalsBar
 	alerts   *alertCenter
-	settings *settingsStore
+	settings core.Settings // as the dialog last saved them; the engine's own in svc
 	tray     *tray
 
 	mainView       fyne.CanvasObject
@@ -80,7 +89,10 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	u.p.ui = u
 	u.p.apply = u.apply
 	u.p.tick = u.tick
-	u.settings = newSettingsStore(a.Preferences())
+	u.settings = opts.Settings
+	if u.settings == (core.Settings{}) {
+		u.settings = core.DefaultSettings()
+	}
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.alerts = newAlertCenter(u)
@@ -105,8 +117,8 @@ func (u *UI) Window() fyne.Window { return u.win }
 // before ShowAndRun or in a test.
 func (u *UI) Start(ctx context.Context) {
 	u.ctx = ctx
-	if err := u.svc.SetSettings(u.settings.upload(u.svc.Settings())); err != nil {
-		u.showError("The saved settings could not be applied", err)
+	for _, p := range u.opts.SettingsProblems {
+		u.alerts.info("Settings", p)
 	}
 	if u.opts.NeedPassphrase && u.opts.UnlockTokens != nil {
 		u.askUnlock("")
@@ -385,7 +397,7 @@ func (u *UI) showError(what string, err error) {
 }
 
 func (u *UI) finished(t upload.Totals) {
-	if !u.settings.notifications() {
+	if !u.settings.Notifications {
 		return
 	}
 	msg := fmt.Sprintf("%d of %s uploaded.", t.Done, format.Count(t.Files, "file"))

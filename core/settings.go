@@ -1,0 +1,269 @@
+package core
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// DefaultAPIURL is the real service.
+const DefaultAPIURL = "https://api.frame.io"
+
+// minBandwidthLimit is the engine's floor for a limit (upload.Settings.Validate; below
+// it server timeouts would trip), said here in the key's own words
+// (TestBandwidthFloorIsTheEngines keeps the two equal).
+const minBandwidthLimit = 64 << 10
+
+// Settings are the person's choices, the same for the window and every headless
+// command: kept in the data folder (store/settings), overridden for one run by the
+// command-line flag named like each key (SettingKeys).
+type Settings struct {
+	ParallelFiles  int   // large files uploaded at once
+	ParallelChunks int   // parts of each file in flight
+	BandwidthLimit int64 // bytes per second over all uploads; 0: no limit
+	// OffsetFromNow files everything under the day it is uploaded instead of the day it
+	// was shot (upload.Settings).
+	OffsetFromNow bool
+	Notifications bool   // the window tells when a batch ends or needs attention
+	APIURL        string // the API's base URL
+}
+
+// DefaultSettings are the settings nobody changed.
+func DefaultSettings() Settings {
+	u := upload.DefaultSettings()
+	return Settings{
+		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
+		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
+	}
+}
+
+// Upload is what of the settings the engine runs with.
+func (s Settings) Upload() upload.Settings {
+	return upload.Settings{
+		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
+		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow,
+	}
+}
+
+// Validate explains what is wrong with s, in words for a form.
+func (s Settings) Validate() error {
+	if err := s.Upload().Validate(); err != nil {
+		return err
+	}
+	_, err := api.ValidateBaseURL(s.APIURL)
+	return err
+}
+
+// SettingKey is one setting as the command line and the settings file name it. Its
+// Name is also the flag that overrides it for one run (--bandwidth 5MB/s).
+type SettingKey struct {
+	Name        string
+	Description string
+	// Switch: the flag may stand alone for true (--offset-from-now).
+	Switch bool
+	parse  func(s *Settings, value string) error
+	format func(s Settings) string
+}
+
+// Set reads value into s. The error is the reason, worded to follow "KEY cannot be
+// VALUE": "give a whole number from 1 to 16".
+func (k SettingKey) Set(s *Settings, value string) error { return k.parse(s, strings.TrimSpace(value)) }
+
+// Value is the key's value in s, written the way Set reads it.
+func (k SettingKey) Value(s Settings) string { return k.format(s) }
+
+// Default is the key's default, written the way Set reads it.
+func (k SettingKey) Default() string { return k.format(DefaultSettings()) }
+
+// settingKeys is every setting there is; adding one is a row here (and a field above).
+var settingKeys = []SettingKey{
+	{
+		Name: "parallel-files", Description: fmt.Sprintf("large files uploaded at once (1–%d); small files share their slots", upload.MaxParallelFiles),
+		parse:  intSetting(func(s *Settings) *int { return &s.ParallelFiles }, upload.MaxParallelFiles),
+		format: func(s Settings) string { return strconv.Itoa(s.ParallelFiles) },
+	},
+	{
+		Name: "parallel-chunks", Description: fmt.Sprintf("parts of each file in flight (1–%d); files × chunks is the most parts in flight", upload.MaxParallelChunks),
+		parse:  intSetting(func(s *Settings) *int { return &s.ParallelChunks }, upload.MaxParallelChunks),
+		format: func(s Settings) string { return strconv.Itoa(s.ParallelChunks) },
+	},
+	{
+		Name: "bandwidth", Description: "the most all uploads send together, like 5MB/s or 40Mbit/s; 0 for no limit",
+		parse: func(s *Settings, v string) error {
+			n, err := format.ParseBandwidth(v)
+			if err != nil {
+				return err
+			}
+			if n > 0 && n < minBandwidthLimit {
+				return fmt.Errorf("give at least %s, or 0 for no limit", format.Bandwidth(minBandwidthLimit))
+			}
+			s.BandwidthLimit = n
+			return nil
+		},
+		format: func(s Settings) string { return format.Bandwidth(s.BandwidthLimit) },
+	},
+	{
+		Name: "offset-from-now", Description: "true: date media by the day it is uploaded; false: by the day it was shot (recommended)",
+		Switch: true,
+		parse:  boolSetting(func(s *Settings) *bool { return &s.OffsetFromNow }),
+		format: func(s Settings) string { return strconv.FormatBool(s.OffsetFromNow) },
+	},
+	{
+		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",
+		Switch: true,
+		parse:  boolSetting(func(s *Settings) *bool { return &s.Notifications }),
+		format: func(s Settings) string { return strconv.FormatBool(s.Notifications) },
+	},
+	{
+		Name: "api", Description: "the API's base URL (https; http only for this computer); a paired data folder keeps its own",
+		parse: func(s *Settings, v string) error {
+			u, err := api.ValidateBaseURL(v)
+			if err != nil {
+				return err
+			}
+			s.APIURL = u.String()
+			return nil
+		},
+		format: func(s Settings) string { return s.APIURL },
+	},
+}
+
+// SettingKeys are every setting, in the order they are listed.
+func SettingKeys() []SettingKey { return append([]SettingKey(nil), settingKeys...) }
+
+// SettingKeyNames are the keys' names, in order.
+func SettingKeyNames() []string {
+	names := make([]string, len(settingKeys))
+	for i, k := range settingKeys {
+		names[i] = k.Name
+	}
+	return names
+}
+
+// UnknownSettingError: no setting has that name. Nearest is the key most likely meant
+// ("" when none is near).
+type UnknownSettingError struct{ Name, Nearest string }
+
+func (e *UnknownSettingError) Error() string {
+	if e.Nearest != "" {
+		return fmt.Sprintf("there is no setting %q (did you mean %s?)", e.Name, e.Nearest)
+	}
+	return fmt.Sprintf("there is no setting %q (the settings are %s)", e.Name, strings.Join(SettingKeyNames(), ", "))
+}
+
+// SettingValueError: a value a key does not take. Err is the reason ("give a whole
+// number from 1 to 16").
+type SettingValueError struct {
+	Key, Value string
+	Err        error
+}
+
+func (e *SettingValueError) Error() string {
+	return fmt.Sprintf("%s cannot be %q (%v)", e.Key, e.Value, e.Err)
+}
+
+func (e *SettingValueError) Unwrap() error { return e.Err }
+
+// ApplySettings reads values (key → value) into s: an *UnknownSettingError or a
+// *SettingValueError for the first that is wrong, and then s is as it was.
+func ApplySettings(s *Settings, values map[string]string) error {
+	names := make([]string, 0, len(values))
+	for name := range values {
+		names = append(names, name)
+	}
+	slices.Sort(names) // the same mistake is told first each time
+	for _, name := range names {
+		if _, err := LookupSettingKey(name); err != nil {
+			return err
+		}
+	}
+	next := *s
+	for _, k := range settingKeys {
+		if v, ok := values[k.Name]; ok {
+			if err := k.Set(&next, v); err != nil {
+				return &SettingValueError{Key: k.Name, Value: v, Err: err}
+			}
+		}
+	}
+	*s = next
+	return nil
+}
+
+// LookupSettingKey finds a key by name (an *UnknownSettingError when there is none).
+func LookupSettingKey(name string) (SettingKey, error) {
+	for _, k := range settingKeys {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	return SettingKey{}, &UnknownSettingError{Name: name, Nearest: format.Nearest(name, SettingKeyNames())}
+}
+
+func intSetting(field func(*Settings) *int, most int) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > most {
+			return fmt.Errorf("give a whole number from 1 to %d", most)
+		}
+		*field(s) = n
+		return nil
+	}
+}
+
+func boolSetting(field func(*Settings) *bool) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		switch strings.ToLower(v) {
+		case "true", "yes", "on", "1":
+			*field(s) = true
+		case "false", "no", "off", "0":
+			*field(s) = false
+		default:
+			return errors.New("give true or false")
+		}
+		return nil
+	}
+}
+
+// SavedSettings are the settings as a store holds them.
+type SavedSettings struct {
+	// Settings are the saved values over the defaults.
+	Settings Settings
+	// Saved are the keys that have a value of their own, written the way Set reads it;
+	// the others follow the default.
+	Saved map[string]string
+	// Problems are sentences to show once: a damaged file replaced by the defaults, a
+	// value not understood (that key is at its default).
+	Problems []string
+	// CarriedOver: the window's earlier preferences were carried over (once).
+	CarriedOver bool
+}
+
+// SettingsStore keeps the settings between runs (store/settings, in the data folder).
+// It needs no lock on the data folder: a process reads the settings when it starts, so
+// a change made while the window runs takes effect at the window's next start.
+type SettingsStore interface {
+	Load() (SavedSettings, error)
+	// Set saves values (key → value as Set reads it): all, or none when one is wrong.
+	Set(values map[string]string) error
+	// Reset takes the keys back to their defaults.
+	Reset(keys ...string) error
+}
+
+// ChangedSettings are the keys whose values differ between before and after, written
+// the way Set reads them: what a settings form saves, so that it leaves alone what it
+// did not change (a value set on the command line meanwhile).
+func ChangedSettings(before, after Settings) map[string]string {
+	out := map[string]string{}
+	for _, k := range settingKeys {
+		if v := k.Value(after); v != k.Value(before) {
+			out[k.Name] = v
+		}
+	}
+	return out
+}
