@@ -226,7 +226,7 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		APIURL: apiURL, ClientVersion: appVersion(),
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: secret},
 		Tokens:      a.tokens,
-		Journal:     a.journal, ReadOnly: a.readOnly, Settings: cs.Upload(), Logger: a.logger,
+		Journal:     a.journal, ReadOnly: a.readOnly, Settings: cs.Settings, Logger: a.logger,
 	}
 	if !a.readOnly {
 		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}

@@ -4,8 +4,6 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -26,26 +24,27 @@ const (
 // Event is one thing the service tells its front ends. Type says which field is set.
 type Event struct {
 	Type       EventType
-	Pairing    *auth.Pairing
-	Auth       *auth.Status
-	Connection *conn.Status
-	File       *upload.FileView
-	Removed    upload.FileID
-	Totals     *upload.Totals
+	Pairing    *Pairing
+	Auth       *AuthStatus
+	Connection *Connection
+	File       *FileView
+	Removed    FileID
+	Totals     *Totals
 	Alert      *Alert
-	Finished   *upload.Totals
+	Finished   *Totals
 }
 
-// AlertKind names the problems that need a person (docs/error-policy.md §9).
-type AlertKind string
+// AlertKind names the problems that need a person (docs/error-policy.md §9): the engine's
+// and the service's own, one type.
+type AlertKind = upload.AlertKind
 
 const (
-	AlertChannelPaused    AlertKind = AlertKind(upload.AlertChannelPaused)
-	AlertPaymentRequired  AlertKind = AlertKind(upload.AlertPaymentRequired)
-	AlertClientRejected   AlertKind = AlertKind(upload.AlertClientRejected)
-	AlertVersionRejected  AlertKind = AlertKind(upload.AlertVersionRejected)
-	AlertOtherProject     AlertKind = AlertKind(upload.AlertOtherProject)
-	AlertDiskFull         AlertKind = AlertKind(upload.AlertDiskFull)
+	AlertChannelPaused              = upload.AlertChannelPaused
+	AlertPaymentRequired            = upload.AlertPaymentRequired
+	AlertClientRejected             = upload.AlertClientRejected
+	AlertVersionRejected            = upload.AlertVersionRejected
+	AlertOtherProject               = upload.AlertOtherProject
+	AlertDiskFull                   = upload.AlertDiskFull
 	AlertReconnect        AlertKind = "reconnect"
 	AlertKeychain         AlertKind = "keychain"
 	AlertJournalMovedAway AlertKind = "journal-moved-aside"
@@ -164,7 +163,7 @@ func (b *bus) publish(ev Event) {
 	}
 }
 
-func fileKey(id upload.FileID) string { return "file:" + strconv.FormatInt(int64(id), 10) }
+func fileKey(id FileID) string { return "file:" + strconv.FormatInt(int64(id), 10) }
 
 // coalesceKey is the identity under which newer events replace older ones; "" for
 // events that must all be delivered.

@@ -39,7 +39,7 @@ type Config struct {
 	Journal  upload.Journal
 	// ReadOnly: the journal belongs to another process; this service only reads it.
 	ReadOnly bool
-	Settings upload.Settings
+	Settings Settings // zero: DefaultSettings
 	Logger   *slog.Logger
 
 	// Knobs for tests and the field trial; zero values are the product's.
@@ -60,12 +60,12 @@ type UploadTuning struct {
 // the data folder (ui/control serves it and its client offers it).
 type Queue interface {
 	Subscribe() *Subscription
-	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
-	Retry(ctx context.Context, sel upload.Selector) error
-	Resume(ctx context.Context, sel upload.Selector) error
-	Redirect(ctx context.Context, sel upload.Selector) error
-	Snapshot() ([]upload.FileView, upload.Totals)
-	AuthStatus() auth.Status
+	Add(ctx context.Context, paths []string, force bool) (AddResult, error)
+	Retry(ctx context.Context, sel Selector) error
+	Resume(ctx context.Context, sel Selector) error
+	Redirect(ctx context.Context, sel Selector) error
+	Snapshot() ([]FileView, Totals)
+	AuthStatus() AuthStatus
 }
 
 var _ Queue = (*Service)(nil)
@@ -83,7 +83,7 @@ type Service struct {
 	sticky      []Alert // start-up problems, told to every new subscriber
 	pairCancel  context.CancelFunc
 	started     bool
-	lastPairing auth.Pairing
+	lastPairing Pairing
 }
 
 // New wires the client, the connection monitor, the token manager and the engine.
@@ -94,11 +94,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = HeartbeatInterval
 	}
+	if cfg.Settings == (Settings{}) {
+		cfg.Settings = DefaultSettings()
+	}
 	s := &Service{cfg: cfg}
 	s.monitor = conn.New(conn.Config{
 		Policy: cfg.Policy,
 		OnChange: func(st conn.Status) {
-			s.bus.publish(Event{Type: EventConnection, Connection: &st})
+			c := connection(st)
+			s.bus.publish(Event{Type: EventConnection, Connection: &c})
 		},
 		Logger: cfg.Logger,
 	})
@@ -120,7 +124,7 @@ func New(cfg Config) (*Service, error) {
 	})
 	s.engine = upload.New(upload.Config{
 		Journal: cfg.Journal, Client: client, Auth: authorizer{s.auth}, Policy: cfg.Policy,
-		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings, ReadOnly: cfg.ReadOnly,
+		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings.Upload(), ReadOnly: cfg.ReadOnly,
 		Logger: cfg.Logger, OnEvent: s.engineEvent,
 		StallTimeout: cfg.Upload.StallTimeout, SettleTime: cfg.Upload.SettleTime,
 		URLMaxAge: cfg.Upload.URLMaxAge, ProgressInterval: cfg.Upload.ProgressInterval,
@@ -132,11 +136,11 @@ func New(cfg Config) (*Service, error) {
 // connection, every file and the totals.
 func (s *Service) Subscribe() *Subscription {
 	sub := s.bus.subscribe()
-	st := s.auth.Status()
+	st := s.AuthStatus()
 	sub.push(coalesceKey(Event{Type: EventAuth}), Event{Type: EventAuth, Auth: &st})
-	cs := s.monitor.Status()
+	cs := s.Connection()
 	sub.push(coalesceKey(Event{Type: EventConnection}), Event{Type: EventConnection, Connection: &cs})
-	views, totals := s.engine.Snapshot()
+	views, totals := s.Snapshot()
 	for i := range views {
 		sub.push(fileKey(views[i].ID), Event{Type: EventFile, File: &views[i]})
 	}
@@ -215,10 +219,10 @@ func (s *Service) RunConnection(ctx context.Context) error {
 
 // Probe checks now whether the API answers and, when paired, which project the device
 // is in; for `status`, which must not start uploads.
-func (s *Service) Probe(ctx context.Context) (online bool, reason string, st auth.Status) {
+func (s *Service) Probe(ctx context.Context) (online bool, reason string, st AuthStatus) {
 	if err := s.client.Health(ctx); err != nil {
 		e := api.Classify(ctx, api.EndpointHealth, err)
-		return false, e.UserMessage(), s.auth.Status()
+		return false, e.UserMessage(), s.AuthStatus()
 	}
 	// The API answers: a revocation an unpair could not send goes now.
 	s.auth.RevokePending(ctx)
@@ -227,10 +231,10 @@ func (s *Service) Probe(ctx context.Context) (online bool, reason string, st aut
 		defer cancel()
 		if err := s.auth.RefreshDevice(ctx); err != nil {
 			e := api.Classify(ctx, api.EndpointMe, err)
-			return true, e.UserMessage(), s.auth.Status()
+			return true, e.UserMessage(), s.AuthStatus()
 		}
 	}
-	return true, "", s.auth.Status()
+	return true, "", s.AuthStatus()
 }
 
 // ConfirmPairing asks the API which project the device is in now (refreshing the tokens
@@ -258,7 +262,8 @@ func (s *Service) authChanged(st auth.Status) {
 	// they go to the project the next asset is made in); files meant for another are
 	// held (upload.Engine.SetProject).
 	s.engine.SetProject(upload.Project{ID: st.ProjectID, Name: st.ProjectName})
-	s.bus.publish(Event{Type: EventAuth, Auth: &st})
+	view := authStatus(st)
+	s.bus.publish(Event{Type: EventAuth, Auth: &view})
 	if st.State != auth.NeedsReconnect {
 		return
 	}
@@ -277,13 +282,16 @@ func (s *Service) authChanged(st auth.Status) {
 func (s *Service) engineEvent(ev upload.Event) {
 	switch {
 	case ev.File != nil:
-		s.bus.publish(Event{Type: EventFile, File: ev.File})
+		v := fileView(*ev.File)
+		s.bus.publish(Event{Type: EventFile, File: &v})
 	case ev.Totals != nil:
-		s.bus.publish(Event{Type: EventTotals, Totals: ev.Totals})
+		t := totals(*ev.Totals)
+		s.bus.publish(Event{Type: EventTotals, Totals: &t})
 	case ev.Alert != nil:
-		s.alert(Alert{Kind: AlertKind(ev.Alert.Kind), Message: ev.Alert.Message, Files: ev.Alert.Files})
+		s.alert(Alert{Kind: ev.Alert.Kind, Message: ev.Alert.Message, Files: ev.Alert.Files})
 	case ev.Finished != nil:
-		s.bus.publish(Event{Type: EventFinished, Finished: ev.Finished})
+		t := totals(*ev.Finished)
+		s.bus.publish(Event{Type: EventFinished, Finished: &t})
 	case ev.Removed != 0:
 		s.bus.publish(Event{Type: EventRemoved, Removed: ev.Removed})
 	}
@@ -295,10 +303,10 @@ func (s *Service) engineEvent(ev upload.Event) {
 func (s *Service) Shutdown(ctx context.Context) error { return s.auth.Wait(ctx) }
 
 // AuthStatus is the pairing now.
-func (s *Service) AuthStatus() auth.Status { return s.auth.Status() }
+func (s *Service) AuthStatus() AuthStatus { return authStatus(s.auth.Status()) }
 
 // Connection is the connection now.
-func (s *Service) Connection() conn.Status { return s.monitor.Status() }
+func (s *Service) Connection() Connection { return connection(s.monitor.Status()) }
 
 // CheckConnectionNow skips the wait before the next health check.
 func (s *Service) CheckConnectionNow() { s.monitor.CheckNow() }
@@ -321,7 +329,8 @@ func (s *Service) Pair(ctx context.Context) error {
 		s.mu.Unlock()
 		cancel()
 	}()
-	return s.auth.Pair(ctx, s.client, func(p auth.Pairing) {
+	return s.auth.Pair(ctx, s.client, func(ap auth.Pairing) {
+		p := pairing(ap)
 		s.mu.Lock()
 		s.lastPairing = p
 		s.mu.Unlock()
@@ -330,7 +339,7 @@ func (s *Service) Pair(ctx context.Context) error {
 }
 
 // Pairing is the latest pairing progress.
-func (s *Service) Pairing() auth.Pairing {
+func (s *Service) Pairing() Pairing {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.lastPairing
@@ -348,56 +357,72 @@ func (s *Service) CancelPairing() {
 
 // Unpair revokes the pairing and deletes the tokens; the queue and its history stay.
 // When the API cannot be reached, the revocation is kept and sent at a later start.
-func (s *Service) Unpair(ctx context.Context) (auth.UnpairResult, error) {
-	return s.auth.Unpair(ctx)
+func (s *Service) Unpair(ctx context.Context) (UnpairResult, error) {
+	r, err := s.auth.Unpair(ctx)
+	return UnpairResult(r), err
 }
 
 // Add queues files and folders.
-func (s *Service) Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error) {
-	return s.engine.Add(ctx, paths, force)
+func (s *Service) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
+	r, err := s.engine.Add(ctx, paths, force)
+	return addResult(r), err
 }
 
-// Pause, Resume, Retry and Cancel act on one file or all (upload.All).
-func (s *Service) Pause(ctx context.Context, sel upload.Selector) error {
-	return s.engine.Pause(ctx, sel)
+// Pause, Resume, Retry and Cancel act on one file or all (All).
+func (s *Service) Pause(ctx context.Context, sel Selector) error {
+	return s.engine.Pause(ctx, sel.engine())
 }
 
-func (s *Service) Resume(ctx context.Context, sel upload.Selector) error {
-	return s.engine.Resume(ctx, sel)
+func (s *Service) Resume(ctx context.Context, sel Selector) error {
+	return s.engine.Resume(ctx, sel.engine())
 }
 
-func (s *Service) Retry(ctx context.Context, sel upload.Selector) error {
-	return s.engine.Retry(ctx, sel)
+func (s *Service) Retry(ctx context.Context, sel Selector) error {
+	return s.engine.Retry(ctx, sel.engine())
 }
 
-func (s *Service) Cancel(ctx context.Context, sel upload.Selector) error {
-	return s.engine.Cancel(ctx, sel)
+func (s *Service) Cancel(ctx context.Context, sel Selector) error {
+	return s.engine.Cancel(ctx, sel.engine())
 }
 
 // Redirect sends held files (meant for another project) to the project the device is
 // paired with now.
-func (s *Service) Redirect(ctx context.Context, sel upload.Selector) error {
-	return s.engine.Redirect(ctx, sel)
+func (s *Service) Redirect(ctx context.Context, sel Selector) error {
+	return s.engine.Redirect(ctx, sel.engine())
 }
 
 // Remove takes a file off the list.
-func (s *Service) Remove(ctx context.Context, id upload.FileID) error {
+func (s *Service) Remove(ctx context.Context, id FileID) error {
 	return s.engine.Remove(ctx, id)
 }
 
 // ClearFinished removes the uploaded files from the list.
 func (s *Service) ClearFinished(ctx context.Context) error { return s.engine.ClearFinished(ctx) }
 
-// Settings are the upload settings in force.
-func (s *Service) Settings() upload.Settings { return s.engine.Settings() }
+// Settings are the settings in force.
+func (s *Service) Settings() Settings {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Settings
+}
 
-// SetSettings changes the upload settings.
-func (s *Service) SetSettings(st upload.Settings) error {
-	if err := s.engine.SetSettings(st); err != nil {
+// SetSettings puts settings in force: the upload settings at once (upload.Engine), the
+// others where they are read.
+func (s *Service) SetSettings(st Settings) error {
+	if err := st.Validate(); err != nil {
 		return fmt.Errorf("settings: %w", err)
 	}
+	if err := s.engine.SetSettings(st.Upload()); err != nil {
+		return fmt.Errorf("settings: %w", err)
+	}
+	s.mu.Lock()
+	s.cfg.Settings = st
+	s.mu.Unlock()
 	return nil
 }
 
 // Snapshot is every file and the totals now.
-func (s *Service) Snapshot() ([]upload.FileView, upload.Totals) { return s.engine.Snapshot() }
+func (s *Service) Snapshot() ([]FileView, Totals) {
+	views, t := s.engine.Snapshot()
+	return fileViews(views), totals(t)
+}

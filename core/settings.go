@@ -12,6 +12,12 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
+// Limits of the settings.
+const (
+	MaxParallelFiles  = upload.MaxParallelFiles
+	MaxParallelChunks = upload.MaxParallelChunks
+)
+
 // DefaultAPIURL is the real service.
 const DefaultAPIURL = "https://api.frame.io"
 

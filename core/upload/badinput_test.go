@@ -3,6 +3,7 @@ package upload_test
 import (
 	"context"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"net"
 	"os"
 	"path/filepath"
@@ -66,7 +67,7 @@ func TestBadInputUnreadable(t *testing.T) {
 	vs := r.waitFinished()
 	for _, p := range []string{replaced, removed} {
 		v := vs[p]
-		if v.State != upload.Failed || v.ErrorKind != string(api.KindLocalFile) || v.Error == "" {
+		if v.State != core.Failed || v.ErrorKind != string(api.KindLocalFile) || v.Error == "" {
 			t.Errorf("%s is %s (%s %q), want failed (LocalFile) with a reason", v.Name, v.State, v.ErrorKind, v.Error)
 		}
 	}
@@ -80,8 +81,8 @@ func TestBadInputUnreadable(t *testing.T) {
 	r.checkChunkHygiene()
 	r.noResend()
 	want := doneAll(good)
-	want[replaced] = journalWant{state: upload.Failed, kind: api.KindLocalFile}
-	want[removed] = journalWant{state: upload.Failed, kind: api.KindLocalFile}
+	want[replaced] = journalWant{state: core.Failed, kind: api.KindLocalFile}
+	want[removed] = journalWant{state: core.Failed, kind: api.KindLocalFile}
 	r.checkJournal(want)
 }
 
@@ -95,14 +96,14 @@ func TestBadInputDeletedAfterQueuing(t *testing.T) {
 	paths := r.batch(3)
 	r.add(paths...)
 	r.waitChunks(paths[0], 1)
-	if v, _ := r.view(paths[1]); v.State != upload.Queued {
+	if v, _ := r.view(paths[1]); v.State != core.Queued {
 		t.Fatalf("the second file is %s, want still queued", v.State)
 	}
 	if err := os.Remove(paths[1]); err != nil {
 		t.Fatal(err)
 	}
 	vs := r.waitFinished()
-	if v := vs[paths[1]]; v.State != upload.Failed || v.ErrorKind != string(api.KindLocalFile) {
+	if v := vs[paths[1]]; v.State != core.Failed || v.ErrorKind != string(api.KindLocalFile) {
 		t.Errorf("the deleted file is %s (%s %q), want failed (LocalFile)", v.State, v.ErrorKind, v.Error)
 	}
 	r.checkIntact(paths[0], paths[2])
@@ -111,7 +112,7 @@ func TestBadInputDeletedAfterQueuing(t *testing.T) {
 	}
 	r.noResend()
 	want := doneAll(paths[0], paths[2])
-	want[paths[1]] = journalWant{state: upload.Failed, kind: api.KindLocalFile}
+	want[paths[1]] = journalWant{state: core.Failed, kind: api.KindLocalFile}
 	r.checkJournal(want)
 }
 
@@ -158,7 +159,7 @@ func TestBadInputGrowingFile(t *testing.T) {
 	if n := len(r.assetsByName()["recording.mov"]); n < 2 {
 		t.Errorf("%d assets: the file changed under the first one, so there must be a second", n)
 	}
-	if !r.sawFileState(p, upload.Waiting) {
+	if !r.sawFileState(p, core.Waiting) {
 		t.Errorf("the file was never seen waiting to settle")
 	}
 	r.noResendAfterJournal()
@@ -213,12 +214,12 @@ func TestBadInputFileThatKeepsChanging(t *testing.T) {
 	v := r.waitFinished()[p]
 	close(stop)
 	wg.Wait()
-	if v.State != upload.Done {
-		if v.State != upload.Failed || v.ErrorKind != string(api.KindLocalFile) || !strings.Contains(v.Error, "changing") {
+	if v.State != core.Done {
+		if v.State != core.Failed || v.ErrorKind != string(api.KindLocalFile) || !strings.Contains(v.Error, "changing") {
 			t.Fatalf("the file is %s (%s %q), want done, or failed saying it kept changing", v.State, v.ErrorKind, v.Error)
 		}
 		t.Logf("gave up: %s", v.Error)
-		if err := r.svc.Retry(context.Background(), upload.One(v.ID)); err != nil {
+		if err := r.svc.Retry(context.Background(), core.One(v.ID)); err != nil {
 			t.Fatal(err)
 		}
 		r.waitFinished()
@@ -344,7 +345,7 @@ func TestBadInputDeletedWhileUploading(t *testing.T) {
 		t.Fatal(err)
 	}
 	vs := r.waitFinished()
-	if v := vs[p]; v.State != upload.Done {
+	if v := vs[p]; v.State != core.Done {
 		t.Fatalf("the file deleted mid-upload is %s (%s %q), want done", v.State, v.ErrorKind, v.Error)
 	}
 	assets := r.assetsByName()["deleted-mid-way.mov"]

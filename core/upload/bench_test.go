@@ -2,6 +2,7 @@ package upload_test
 
 import (
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"os"
 	"path/filepath"
 	"testing"
@@ -57,7 +58,7 @@ func benchUploadWith(b *testing.B, s upload.Settings, files int, size int64) {
 		if err != nil || len(res.Added) != files {
 			b.Fatalf("Add: %v, %d added", err, len(res.Added))
 		}
-		ids := map[upload.FileID]bool{}
+		ids := map[core.FileID]bool{}
 		for _, v := range res.Added {
 			ids[v.ID] = true
 		}
@@ -65,7 +66,7 @@ func benchUploadWith(b *testing.B, s upload.Settings, files int, size int64) {
 			vs, _ := r.svc.Snapshot()
 			left := 0
 			for _, v := range vs {
-				if ids[v.ID] && v.State != upload.Done {
+				if ids[v.ID] && v.State != core.Done {
 					if v.State.Finished() {
 						b.Fatalf("%s is %s: %s", v.Name, v.State, v.Error)
 					}

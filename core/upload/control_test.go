@@ -2,6 +2,7 @@ package upload_test
 
 import (
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"maps"
 	"os"
 	"slices"
@@ -69,10 +70,10 @@ func TestControlPauseResume(t *testing.T) {
 	p := writeFile(t, r.dir, "interview.mov", 48*rigPartSize)
 	id := r.add(p).Added[0].ID
 	r.waitChunks(p, 8)
-	if err := r.svc.Pause(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
-	paused := r.waitState(p, upload.Paused)
+	paused := r.waitState(p, core.Paused)
 	asset := r.onlyAsset("interview.mov")
 	kept := map[int]bool{}
 	for k := range r.rec.journaled() {
@@ -92,14 +93,14 @@ func TestControlPauseResume(t *testing.T) {
 
 	// Paused stays paused across a restart, with its chunks, and nothing is sent.
 	r.restart()
-	if v, _ := r.view(p); v.State != upload.Paused || v.ChunksDone != len(kept) {
+	if v, _ := r.view(p); v.State != core.Paused || v.ChunksDone != len(kept) {
 		t.Fatalf("after a restart the file is %s with %d chunks; want paused with %d", v.State, v.ChunksDone, len(kept))
 	}
 	time.Sleep(300 * time.Millisecond) // room for a chunk that should not be sent
 	if now := r.partAttempts(asset.ID); !maps.Equal(now, atPause) {
 		t.Errorf("chunks were sent while the file was paused: attempts %v, then %v", atPause, now)
 	}
-	if err := r.svc.Resume(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Resume(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFinished()
@@ -131,17 +132,17 @@ func TestControlPauseAllResumeAll(t *testing.T) {
 	paths := r.batch(4)
 	r.add(paths...)
 	r.waitChunks(paths[0], 1)
-	if err := r.svc.Pause(context.Background(), upload.All); err != nil {
+	if err := r.svc.Pause(context.Background(), core.All); err != nil {
 		t.Fatal(err)
 	}
 	paused := 0
-	r.waitFor("every file paused (or done before the pause)", func(vs map[string]upload.FileView) bool {
+	r.waitFor("every file paused (or done before the pause)", func(vs map[string]core.FileView) bool {
 		paused = 0
 		for _, v := range vs {
 			switch v.State {
-			case upload.Paused:
+			case core.Paused:
 				paused++
-			case upload.Done:
+			case core.Done:
 			default:
 				return false
 			}
@@ -151,7 +152,7 @@ func TestControlPauseAllResumeAll(t *testing.T) {
 	if _, tot := r.svc.Snapshot(); paused == 0 || !tot.Paused || tot.FilesRemaining != paused {
 		t.Errorf("totals with %d files paused and the rest done: %+v", paused, tot)
 	}
-	if err := r.svc.Resume(context.Background(), upload.All); err != nil {
+	if err := r.svc.Resume(context.Background(), core.All); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFinished()
@@ -168,16 +169,16 @@ func TestControlCancelRetry(t *testing.T) {
 	p := writeFile(t, r.dir, "b-roll.mov", 24*rigPartSize)
 	id := r.add(p).Added[0].ID
 	r.waitChunks(p, 4)
-	if err := r.svc.Cancel(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Cancel(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState(p, upload.Cancelled)
-	r.checkJournal(map[string]journalWant{p: {state: upload.Cancelled}})
+	r.waitState(p, core.Cancelled)
+	r.checkJournal(map[string]journalWant{p: {state: core.Cancelled}})
 	r.restart()
-	if v, _ := r.view(p); v.State != upload.Cancelled {
+	if v, _ := r.view(p); v.State != core.Cancelled {
 		t.Fatalf("after a restart the cancelled file is %s", v.State)
 	}
-	if err := r.svc.Retry(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Retry(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFinished()
@@ -199,7 +200,7 @@ func TestControlRemoveRunning(t *testing.T) {
 	if err := r.svc.Remove(context.Background(), res.Added[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	r.waitFor("the file to leave the list", func(vs map[string]upload.FileView) bool {
+	r.waitFor("the file to leave the list", func(vs map[string]core.FileView) bool {
 		_, there := vs[gone]
 		return !there
 	})
@@ -239,7 +240,7 @@ func TestControlRetryFailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.run()
-	if v := r.waitFinished()[p]; v.State != upload.Failed || v.ErrorKind != string(api.KindLocalFile) {
+	if v := r.waitFinished()[p]; v.State != core.Failed || v.ErrorKind != string(api.KindLocalFile) {
 		t.Fatalf("the missing file is %s (%s)", v.State, v.ErrorKind)
 	}
 	if err := os.WriteFile(p, content, 0o644); err != nil {
@@ -248,7 +249,7 @@ func TestControlRetryFailed(t *testing.T) {
 	if err := os.Chtimes(p, fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.Retry(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Retry(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
 	if v := r.waitFinished()[p]; v.Error != "" || v.ErrorKind != "" {
@@ -278,7 +279,7 @@ func TestSettingsValidation(t *testing.T) {
 		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, BandwidthLimit: 64<<10 - 1}, "at least 64 KiB/s"},
 	}
 	r := newIdleRig(t, rigConfig{})
-	if got := r.svc.Settings(); got != upload.DefaultSettings() {
+	if got := r.svc.Settings().Upload(); got != upload.DefaultSettings() {
 		t.Errorf("zero settings became %+v, want the defaults", got)
 	}
 	for _, c := range cases {
@@ -286,12 +287,12 @@ func TestSettingsValidation(t *testing.T) {
 		if (err == nil) != (c.want == "") || (err != nil && !strings.Contains(err.Error(), c.want)) {
 			t.Errorf("Validate(%+v) = %v, want %q", c.s, err, c.want)
 		}
-		before := r.svc.Settings()
-		err = r.svc.SetSettings(c.s)
+		before := r.svc.Settings().Upload()
+		err = r.svc.SetSettings(coreSettings(c.s))
 		switch {
-		case c.want == "" && (err != nil || r.svc.Settings() != c.s):
+		case c.want == "" && (err != nil || r.svc.Settings().Upload() != c.s):
 			t.Errorf("SetSettings(%+v) = %v; settings now %+v", c.s, err, r.svc.Settings())
-		case c.want != "" && (err == nil || r.svc.Settings() != before):
+		case c.want != "" && (err == nil || r.svc.Settings().Upload() != before):
 			t.Errorf("SetSettings(%+v) = %v; settings now %+v, want refused and unchanged", c.s, err, r.svc.Settings())
 		}
 	}
@@ -305,7 +306,7 @@ func TestSettingsLowerParallelChunksWhileRunning(t *testing.T) {
 	p := writeFile(t, r.dir, "wide.mov", 40*rigPartSize)
 	r.add(p)
 	r.waitChunks(p, 4)
-	if err := r.svc.SetSettings(upload.Settings{ParallelFiles: 2, ParallelChunks: 1}); err != nil {
+	if err := r.svc.SetSettings(coreSettings(upload.Settings{ParallelFiles: 2, ParallelChunks: 1})); err != nil {
 		t.Fatal(err)
 	}
 	changed := time.Now()
@@ -370,7 +371,7 @@ func TestOffsetPauseWindow(t *testing.T) {
 	r.add(inside, outside)
 	r.run()
 	vs := r.waitFinished()
-	if v := vs[inside]; v.State != upload.Skipped || v.ErrorKind != string(api.KindChannelPaused) {
+	if v := vs[inside]; v.State != core.Skipped || v.ErrorKind != string(api.KindChannelPaused) {
 		t.Errorf("media from the pause window is %s (%s), want skipped (ChannelPaused)", v.State, v.ErrorKind)
 	}
 	r.checkIntact(outside)
@@ -379,14 +380,14 @@ func TestOffsetPauseWindow(t *testing.T) {
 		t.Errorf("offset %d s for media shot 5 h ago (at most %d)", off, age)
 	}
 	want := doneAll(outside)
-	want[inside] = journalWant{state: upload.Skipped, kind: api.KindChannelPaused}
+	want[inside] = journalWant{state: core.Skipped, kind: api.KindChannelPaused}
 	r.checkJournal(want)
 
 	r.restart()
-	if err := r.svc.SetSettings(upload.Settings{ParallelFiles: 2, ParallelChunks: 4, OffsetFromNow: true}); err != nil {
+	if err := r.svc.SetSettings(coreSettings(upload.Settings{ParallelFiles: 2, ParallelChunks: 4, OffsetFromNow: true})); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.svc.Retry(context.Background(), upload.One(vs[inside].ID)); err != nil {
+	if err := r.svc.Retry(context.Background(), core.One(vs[inside].ID)); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFinished()

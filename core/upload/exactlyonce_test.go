@@ -86,7 +86,7 @@ func TestAFileChangingMidUploadNeverCompletesWithOldBytes(t *testing.T) {
 	if err := r.sim.Admin.RemoveFault(context.Background(), slow.ID); err != nil {
 		t.Fatal(err)
 	}
-	if v := r.waitFinished()[p]; v.State != upload.Done || v.Size != 8*rigPartSize+7 {
+	if v := r.waitFinished()[p]; v.State != core.Done || v.Size != 8*rigPartSize+7 {
 		t.Fatalf("the file ended %s with %d bytes, want done with all %d", v.State, v.Size, 8*rigPartSize+7)
 	}
 	final := fileSHA(t, p)
@@ -127,9 +127,9 @@ func TestRePairedFilesAreHeldForTheirProject(t *testing.T) {
 	// runs (a revoked device reconnected elsewhere).
 	coretest.Pair(t, r.svc, r.sim, "Second Project", waitLong)
 	r.run()
-	r.waitFor("every file held", func(vs map[string]upload.FileView) bool {
+	r.waitFor("every file held", func(vs map[string]core.FileView) bool {
 		for _, p := range paths {
-			if vs[p].State != upload.Held {
+			if vs[p].State != core.Held {
 				return false
 			}
 		}
@@ -172,7 +172,7 @@ func TestRePairedFilesAreHeldForTheirProject(t *testing.T) {
 		t.Fatalf("a file added now is meant for %q", v.Project)
 	}
 	r.waitFinished()
-	if err := r.svc.Redirect(context.Background(), upload.All); err != nil {
+	if err := r.svc.Redirect(context.Background(), core.All); err != nil {
 		t.Fatal(err)
 	}
 	for _, a := range r.assetsByName()["late.mov"] {
@@ -195,7 +195,7 @@ func TestDiskFullStopsAndResumesWithoutResending(t *testing.T) {
 	r.run()
 	r.waitChunks(big, 1)
 	r.rec.setFull(true)
-	r.waitFor("the queue to say the disk is full", func(map[string]upload.FileView) bool {
+	r.waitFor("the queue to say the disk is full", func(map[string]core.FileView) bool {
 		_, t := r.svc.Snapshot()
 		return t.DiskFull
 	})
@@ -205,7 +205,7 @@ func TestDiskFullStopsAndResumesWithoutResending(t *testing.T) {
 	// The chunks in flight are acknowledged by S3, but cannot be written down; the
 	// second file must not start meanwhile.
 	time.Sleep(500 * time.Millisecond)
-	if v, _ := r.view(small); v.State != upload.Queued {
+	if v, _ := r.view(small); v.State != core.Queued {
 		t.Fatalf("%s started while the disk was full (%s)", small, v.State)
 	}
 	r.rec.setFull(false)

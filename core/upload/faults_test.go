@@ -12,7 +12,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -116,9 +115,9 @@ func TestFaultOfflineForAWhile(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The connection goes down and the files wait instead of failing.
-	r.waitFor("a file waiting for the connection", func(vs map[string]upload.FileView) bool {
+	r.waitFor("a file waiting for the connection", func(vs map[string]core.FileView) bool {
 		for _, v := range vs {
-			if v.State == upload.Waiting {
+			if v.State == core.Waiting {
 				return true
 			}
 		}
@@ -176,7 +175,7 @@ func TestFaultRevokedWhileSendingChunks(t *testing.T) {
 	short := writeFile(t, r.dir, "short.wav", rigPartSize/2)
 	r.add(long, short)
 	r.waitChunks(long, 1)
-	r.waitState(short, upload.Done)
+	r.waitState(short, core.Done)
 	if err := r.sim.Admin.Revoke(ctx, r.clientID); err != nil {
 		t.Fatal(err)
 	}
@@ -185,20 +184,20 @@ func TestFaultRevokedWhileSendingChunks(t *testing.T) {
 
 	// First the refresh that finds out is under way ("refreshing the access token"), then
 	// the device needs reconnecting.
-	r.waitFor("the device to need reconnecting, the late file waiting for it", func(vs map[string]upload.FileView) bool {
-		return r.svc.AuthStatus().State == auth.NeedsReconnect &&
-			vs[late].State == upload.Waiting && strings.Contains(vs[late].Detail, "needs reconnect")
+	r.waitFor("the device to need reconnecting, the late file waiting for it", func(vs map[string]core.FileView) bool {
+		return r.svc.AuthStatus().State == core.NeedsReconnect &&
+			vs[late].State == core.Waiting && strings.Contains(vs[late].Detail, "needs reconnect")
 	})
-	if v, _ := r.view(long); v.State != upload.Uploading || !v.Sending {
+	if v, _ := r.view(long); v.State != core.Uploading || !v.Sending {
 		// 80 parts two at a time, each held 100 ms: seconds more to go, unless it stopped.
 		t.Errorf("while the device needs reconnecting the long file is %s (%q, sending %v), want uploading", v.State, v.Detail, v.Sending)
 	}
 	if v, _ := r.view(late); v.Sending {
 		t.Errorf("the late file, waiting for an asset, says it is sending: %+v", v)
 	}
-	r.waitState(long, upload.Done)
-	if st := r.svc.AuthStatus(); st.State != auth.NeedsReconnect {
-		t.Fatalf("the long file arrived and the device is %s, want still %s", st.State, auth.NeedsReconnect)
+	r.waitState(long, core.Done)
+	if st := r.svc.AuthStatus(); st.State != core.NeedsReconnect {
+		t.Fatalf("the long file arrived and the device is %s, want still %s", st.State, core.NeedsReconnect)
 	}
 	r.checkIntact(long, short)
 	if as := r.assetsByName()["late.wav"]; len(as) != 0 {
@@ -243,7 +242,7 @@ func TestFaultChannelPausedOneOfFive(t *testing.T) {
 	r.run()
 	vs := r.waitFinished()
 	paused := vs[paths[2]]
-	if paused.State != upload.Skipped || paused.ErrorKind != string(api.KindChannelPaused) {
+	if paused.State != core.Skipped || paused.ErrorKind != string(api.KindChannelPaused) {
 		t.Errorf("the clip shot while paused is %s (%s), want skipped (ChannelPaused)", paused.State, paused.ErrorKind)
 	}
 	var others []string
@@ -278,7 +277,7 @@ func TestFaultChannelPausedOneOfFive(t *testing.T) {
 	r.checkChunkHygiene()
 	r.noResend()
 	want := doneAll(others...)
-	want[paths[2]] = journalWant{state: upload.Skipped, kind: api.KindChannelPaused}
+	want[paths[2]] = journalWant{state: core.Skipped, kind: api.KindChannelPaused}
 	r.checkJournal(want)
 }
 
@@ -327,14 +326,14 @@ func TestFaultURLsTooOldAfterRestart(t *testing.T) {
 	p := writeFile(t, r.dir, "overnight.mov", 24*rigPartSize)
 	id := r.add(p).Added[0].ID
 	r.waitChunks(p, 4)
-	if err := r.svc.Pause(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
-	r.waitState(p, upload.Paused)
+	r.waitState(p, core.Paused)
 	r.stop()
 	r.cfg.tuning.URLMaxAge = time.Millisecond
 	r.restart()
-	if err := r.svc.Resume(context.Background(), upload.One(id)); err != nil {
+	if err := r.svc.Resume(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
 	r.waitFinished()

@@ -147,7 +147,7 @@ func (r *rig) open() {
 		Credentials:   api.Credentials{ClientID: r.clientID, ClientSecret: c2csim.DemoClientSecret},
 		Tokens:        r.tokens,
 		Journal:       &recJournal{j: j, st: r.rec},
-		Settings:      r.cfg.settings,
+		Settings:      coreSettings(r.cfg.settings),
 		Policy:        rigPolicy(),
 		Upload:        tuning,
 		Heartbeat:     time.Hour,
@@ -224,7 +224,7 @@ func (r *rig) restart() {
 }
 
 // add queues paths and fails the test on an error.
-func (r *rig) add(paths ...string) upload.AddResult {
+func (r *rig) add(paths ...string) core.AddResult {
 	r.t.Helper()
 	res, err := r.svc.Add(context.Background(), paths, false)
 	if err != nil {
@@ -234,9 +234,9 @@ func (r *rig) add(paths ...string) upload.AddResult {
 }
 
 // views is the queue now, by path.
-func (r *rig) views() map[string]upload.FileView {
+func (r *rig) views() map[string]core.FileView {
 	vs, _ := r.svc.Snapshot()
-	out := make(map[string]upload.FileView, len(vs))
+	out := make(map[string]core.FileView, len(vs))
 	for _, v := range vs {
 		out[v.Path] = v
 	}
@@ -244,13 +244,13 @@ func (r *rig) views() map[string]upload.FileView {
 }
 
 // view is one file's view by path; ok is false when it is not in the queue.
-func (r *rig) view(path string) (upload.FileView, bool) {
+func (r *rig) view(path string) (core.FileView, bool) {
 	v, ok := r.views()[path]
 	return v, ok
 }
 
 // waitFor polls the queue until cond holds.
-func (r *rig) waitFor(what string, cond func(map[string]upload.FileView) bool) {
+func (r *rig) waitFor(what string, cond func(map[string]core.FileView) bool) {
 	r.t.Helper()
 	deadline := time.Now().Add(waitLong)
 	for {
@@ -266,9 +266,9 @@ func (r *rig) waitFor(what string, cond func(map[string]upload.FileView) bool) {
 }
 
 // waitState waits until the file at path is in state st.
-func (r *rig) waitState(path string, st upload.State) upload.FileView {
+func (r *rig) waitState(path string, st core.State) core.FileView {
 	r.t.Helper()
-	r.waitFor(fmt.Sprintf("%s to be %s", filepath.Base(path), st), func(vs map[string]upload.FileView) bool {
+	r.waitFor(fmt.Sprintf("%s to be %s", filepath.Base(path), st), func(vs map[string]core.FileView) bool {
 		return vs[path].State == st
 	})
 	v, _ := r.view(path)
@@ -276,9 +276,9 @@ func (r *rig) waitState(path string, st upload.State) upload.FileView {
 }
 
 // waitFinished waits until every file in the queue needs nothing more from the engine.
-func (r *rig) waitFinished() map[string]upload.FileView {
+func (r *rig) waitFinished() map[string]core.FileView {
 	r.t.Helper()
-	r.waitFor("every file to finish", func(vs map[string]upload.FileView) bool {
+	r.waitFor("every file to finish", func(vs map[string]core.FileView) bool {
 		for _, v := range vs {
 			if !v.State.Finished() {
 				return false
@@ -292,12 +292,12 @@ func (r *rig) waitFinished() map[string]upload.FileView {
 // waitChunks waits until the file at path has at least n chunks finished.
 func (r *rig) waitChunks(path string, n int) {
 	r.t.Helper()
-	r.waitFor(fmt.Sprintf("%d chunks of %s", n, filepath.Base(path)), func(vs map[string]upload.FileView) bool {
+	r.waitFor(fmt.Sprintf("%d chunks of %s", n, filepath.Base(path)), func(vs map[string]core.FileView) bool {
 		return vs[path].ChunksDone >= n
 	})
 }
 
-func describeViews(vs map[string]upload.FileView) string {
+func describeViews(vs map[string]core.FileView) string {
 	var b strings.Builder
 	keys := make([]string, 0, len(vs))
 	for k := range vs {
@@ -338,7 +338,7 @@ func (r *rig) sawConnection(st string) bool {
 }
 
 // sawFileState reports whether the service published the file at path in state st.
-func (r *rig) sawFileState(path string, st upload.State) bool {
+func (r *rig) sawFileState(path string, st core.State) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, ev := range r.events {
@@ -452,7 +452,7 @@ func (r *rig) checkIntact(paths ...string) map[string]c2csim.AssetInfo {
 			r.t.Errorf("%s is not in the queue", p)
 			continue
 		}
-		if v.State != upload.Done {
+		if v.State != core.Done {
 			r.t.Errorf("%s is %s (%s), want done", v.Name, v.State, v.Error)
 			continue
 		}
@@ -536,7 +536,7 @@ func (r *rig) checkChunkHygiene() int {
 
 // journalWant is what the reopened journal must say about one file.
 type journalWant struct {
-	state upload.State
+	state core.State
 	kind  api.Kind // the error kind of a failed or skipped file ("" for any)
 }
 
@@ -578,7 +578,7 @@ func (r *rig) checkJournal(want map[string]journalWant) []upload.Record {
 			r.t.Errorf("journal: %s has error kind %q, want %q", f.Name, f.ErrorKind, w.kind)
 		}
 		if f.AssetID == "" {
-			if f.State == upload.Done {
+			if f.State == core.Done {
 				r.t.Errorf("journal: %s is done without an asset", f.Name)
 			}
 			if len(rec.DoneChunks) != 0 {
@@ -604,7 +604,7 @@ func (r *rig) checkJournal(want map[string]journalWant) []upload.Record {
 				r.t.Errorf("journal: %s calls chunk %d finished; the simulator did not receive it", f.Name, i)
 			}
 		}
-		if f.State == upload.Done {
+		if f.State == core.Done {
 			if !a.Complete {
 				r.t.Errorf("journal: %s is done but its asset %s is %s", f.Name, a.ID, a.State)
 			}
@@ -628,7 +628,7 @@ func (r *rig) checkJournal(want map[string]journalWant) []upload.Record {
 func doneAll(paths ...string) map[string]journalWant {
 	m := map[string]journalWant{}
 	for _, p := range paths {
-		m[p] = journalWant{state: upload.Done}
+		m[p] = journalWant{state: core.Done}
 	}
 	return m
 }
@@ -663,7 +663,7 @@ type recJournal struct {
 type recState struct {
 	disk    full // set: every write fails as on a full disk
 	mu      sync.Mutex
-	assetOf map[upload.FileID]string
+	assetOf map[core.FileID]string
 	done    map[chunkKey]time.Time
 }
 
@@ -672,16 +672,16 @@ type chunkKey struct {
 	index int
 }
 
-func (s *recState) noteAsset(id upload.FileID, asset string) {
+func (s *recState) noteAsset(id core.FileID, asset string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.assetOf == nil {
-		s.assetOf, s.done = map[upload.FileID]string{}, map[chunkKey]time.Time{}
+		s.assetOf, s.done = map[core.FileID]string{}, map[chunkKey]time.Time{}
 	}
 	s.assetOf[id] = asset
 }
 
-func (s *recState) noteChunk(id upload.FileID, index int, at time.Time) {
+func (s *recState) noteChunk(id core.FileID, index int, at time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := chunkKey{s.assetOf[id], index}
@@ -739,7 +739,7 @@ func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {
 	return err
 }
 
-func (r *recJournal) ChunkDone(ctx context.Context, id upload.FileID, index int) error {
+func (r *recJournal) ChunkDone(ctx context.Context, id core.FileID, index int) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
@@ -763,7 +763,7 @@ func (r *recJournal) UpdateFiles(ctx context.Context, files []upload.File) error
 	return err
 }
 
-func (r *recJournal) Forget(ctx context.Context, hide, remove []upload.FileID) error {
+func (r *recJournal) Forget(ctx context.Context, hide, remove []core.FileID) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
@@ -802,4 +802,14 @@ func (r *rig) noResendAfterJournal() {
 				q.Seq, q.Part, q.AssetID, q.Time.Format("15:04:05.000000"), at.Format("15:04:05.000000"))
 		}
 	}
+}
+
+// coreSettings are the service's settings with the engine's part u (zero: the defaults).
+func coreSettings(u upload.Settings) core.Settings {
+	if u == (upload.Settings{}) {
+		return core.Settings{}
+	}
+	s := core.DefaultSettings()
+	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
+	return s
 }

@@ -2,6 +2,7 @@ package upload_test
 
 import (
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"path/filepath"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func TestUploadSizes(t *testing.T) {
 	r.restart()
 	vs := r.views()
 	for _, p := range paths {
-		if vs[p].State != upload.Done || vs[p].BytesDone != vs[p].Size {
+		if vs[p].State != core.Done || vs[p].BytesDone != vs[p].Size {
 			t.Errorf("after a restart %s is %s with %d/%d bytes", vs[p].Name, vs[p].State, vs[p].BytesDone, vs[p].Size)
 		}
 	}

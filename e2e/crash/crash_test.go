@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -236,7 +237,7 @@ func TestCrashSafety(t *testing.T) {
 	// The journal tells the truth: every file done with its complete asset and every chunk.
 	for _, rec := range loadJournal(t, jpath) {
 		f := rec.File
-		if f.State != upload.Done || f.AssetID != complete[f.Name] || len(rec.DoneChunks) != f.ChunkCount() {
+		if f.State != core.Done || f.AssetID != complete[f.Name] || len(rec.DoneChunks) != f.ChunkCount() {
 			t.Errorf("journal: %s is %s with asset %s and %d/%d chunks; want done with %s and all chunks",
 				f.Name, f.State, f.AssetID, len(rec.DoneChunks), f.ChunkCount(), complete[f.Name])
 		}

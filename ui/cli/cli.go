@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
 )
 
 // Exit codes of the headless contract.
@@ -126,15 +125,5 @@ func drain(sub *core.Subscription, jw *jsonWriter, human func(core.Event)) {
 	}
 }
 
-// userText is an error in the words the app shows a person: the API's and the store's
-// errors say what to do without their technical cause (which the log has).
-func userText(err error) string {
-	if e, ok := api.AsError(err); ok {
-		return e.UserMessage()
-	}
-	var u interface{ UserMessage() string }
-	if errors.As(err, &u) {
-		return u.UserMessage()
-	}
-	return err.Error()
-}
+// userText is an error in the words the app shows a person (core.UserText).
+func userText(err error) string { return core.UserText(err) }

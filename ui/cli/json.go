@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // jsonWriter prints one JSON object per line, each with a "type" field. It is the
@@ -50,8 +49,8 @@ func eventJSON(ev core.Event) map[string]any {
 		m["interval_s"] = seconds(p.Interval)
 		m["codes"] = p.Codes
 		m["message"] = p.Message
-		if p.Err != nil {
-			m["error_kind"] = string(p.Err.Kind)
+		if p.ErrKind != "" {
+			m["error_kind"] = p.ErrKind
 		}
 	case core.EventAuth:
 		a := ev.Auth
@@ -93,7 +92,7 @@ func pathJSON(m map[string]any, path string) {
 	}
 }
 
-func fileJSON(m map[string]any, f *upload.FileView) {
+func fileJSON(m map[string]any, f *core.FileView) {
 	m["id"] = int64(f.ID)
 	m["name"] = f.Name
 	pathJSON(m, f.Path)
@@ -113,7 +112,7 @@ func fileJSON(m map[string]any, f *upload.FileView) {
 	m["next_attempt"] = ts(f.NextAttempt)
 }
 
-func totalsJSON(m map[string]any, t *upload.Totals) {
+func totalsJSON(m map[string]any, t *core.Totals) {
 	m["files"] = t.Files
 	m["files_remaining"] = t.FilesRemaining
 	m["active"] = t.Active

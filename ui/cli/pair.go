@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
@@ -34,10 +32,10 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 		fmt.Fprintf(o.Stderr, "pair: %v\n", err)
 		return ExitFailed
 	}
-	if st := svc.AuthStatus(); st.State == auth.Paired {
+	if st := svc.AuthStatus(); st.State == core.Paired {
 		// The tokens kept here may have died meanwhile (access revoked in the project):
 		// then this is no pairing, and a new one is what the caller asked for.
-		if st = withProject(ctx, svc, st); st.State != auth.NeedsReconnect {
+		if st = withProject(ctx, svc, st); st.State != core.NeedsReconnect {
 			fmt.Fprintf(o.Stderr, "Already paired%s. Run `c2c-uploader unpair` first to pair with another project.\n", projectSuffix(st))
 			if o.JSON {
 				newJSONWriter(o.Stdout).write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
@@ -70,7 +68,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 		if ev.Type == core.EventConnection {
 			c := ev.Connection
 			switch {
-			case c.State == conn.Offline && c.Reason != "":
+			case c.State == core.Offline && c.Reason != "":
 				unreachable = c.Reason
 				if !o.JSON {
 					next := ""
@@ -79,7 +77,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 					}
 					fmt.Fprintf(o.Stderr, "Cannot reach %s: %s%s.\n", o.APIURL, strings.TrimSuffix(c.Reason, "."), next)
 				}
-			case c.State == conn.Online && unreachable != "":
+			case c.State == core.Online && unreachable != "":
 				unreachable = ""
 				if !o.JSON {
 					fmt.Fprintf(o.Stderr, "Reached %s.\n", o.APIURL)
@@ -91,7 +89,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 			return
 		}
 		p := ev.Pairing
-		if p.State == auth.PairPending && p.UserCode != shown {
+		if p.State == core.PairPending && p.UserCode != shown {
 			shown = p.UserCode
 			printCode(o, p)
 			if o.AutoApprove != nil {
@@ -137,7 +135,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 	case interrupted():
 		fmt.Fprintln(o.Stderr, "pair: cancelled.")
 		return ExitInterrupted
-	case errors.Is(err, auth.ErrDeclined):
+	case errors.Is(err, core.ErrDeclined):
 		fmt.Fprintln(o.Stderr, "pair: the request was declined in the project. Run `c2c-uploader pair` again for a new code.")
 		return ExitFailed
 	default:
@@ -148,7 +146,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 
 // printCode shows the code so it reads at a glance across a desk: spaced digits, the URL
 // on its own line.
-func printCode(o Options, p *auth.Pairing) {
+func printCode(o Options, p *core.Pairing) {
 	code := p.UserCode
 	if len(code) == 6 {
 		code = code[:3] + " " + code[3:]
@@ -173,7 +171,7 @@ const projectWait = 5 * time.Second
 // tokens that no longer work (access revoked in the project) lead to a new pairing. The
 // folder's record gives the project's name at once; only the API tells whether the
 // pairing still works. Offline, it gives up after projectWait and trusts the record.
-func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.Status {
+func withProject(ctx context.Context, svc *core.Service, st core.AuthStatus) core.AuthStatus {
 	ctx, cancel := context.WithTimeout(ctx, projectWait)
 	defer cancel()
 	sub := svc.Subscribe()
@@ -189,7 +187,7 @@ func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.St
 			return svc.AuthStatus()
 		case <-sub.Ready():
 			sub.Drain()
-			if st := svc.AuthStatus(); st.State == auth.NeedsReconnect {
+			if st := svc.AuthStatus(); st.State == core.NeedsReconnect {
 				return st
 			}
 		case <-ctx.Done():
@@ -198,7 +196,7 @@ func withProject(ctx context.Context, svc *core.Service, st auth.Status) auth.St
 	}
 }
 
-func projectSuffix(st auth.Status) string {
+func projectSuffix(st core.AuthStatus) string {
 	if st.ProjectName == "" {
 		return ""
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"io"
 	"sync"
 	"sync/atomic"
@@ -12,52 +13,51 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // progressDisplay shows an upload run to a person.
 type progressDisplay interface {
-	file(v upload.FileView)
-	totals(t upload.Totals)
+	file(v core.FileView)
+	totals(t core.Totals)
 	note(s string)
 	close()
 }
 
 type nopDisplay struct{}
 
-func (nopDisplay) file(upload.FileView) {}
-func (nopDisplay) totals(upload.Totals) {}
-func (nopDisplay) note(string)          {}
-func (nopDisplay) close()               {}
+func (nopDisplay) file(core.FileView) {}
+func (nopDisplay) totals(core.Totals) {}
+func (nopDisplay) note(string)        {}
+func (nopDisplay) close()             {}
 
 // lineDisplay writes a line per change of state, for logs and pipes.
 type lineDisplay struct {
 	w    io.Writer
-	last map[upload.FileID]upload.State
+	last map[core.FileID]core.State
 	at   time.Time
 }
 
-func (d *lineDisplay) file(v upload.FileView) {
+func (d *lineDisplay) file(v core.FileView) {
 	if d.last == nil {
-		d.last = map[upload.FileID]upload.State{}
+		d.last = map[core.FileID]core.State{}
 	}
 	if d.last[v.ID] == v.State {
 		return
 	}
 	d.last[v.ID] = v.State
 	switch v.State {
-	case upload.Done:
+	case core.Done:
 		fmt.Fprintf(d.w, "  done      %s (%s)\n", v.Name, format.Bytes(v.Size))
-	case upload.Failed, upload.Skipped, upload.Retrying:
+	case core.Failed, core.Skipped, core.Retrying:
 		fmt.Fprintf(d.w, "  %-9s %s: %s\n", v.State, v.Name, v.Error)
-	case upload.Waiting:
+	case core.Waiting:
 		fmt.Fprintf(d.w, "  waiting   %s: %s\n", v.Name, v.Detail)
-	case upload.Uploading:
+	case core.Uploading:
 		fmt.Fprintf(d.w, "  uploading %s (%s)\n", v.Name, format.Bytes(v.Size))
 	}
 }
 
-func (d *lineDisplay) totals(t upload.Totals) {
+func (d *lineDisplay) totals(t core.Totals) {
 	if time.Since(d.at) < 10*time.Second || t.Active == 0 {
 		return
 	}
@@ -75,8 +75,8 @@ func (d *lineDisplay) close()        {}
 type barDisplay struct {
 	p     *mpb.Progress
 	total *mpb.Bar
-	tot   atomic.Pointer[upload.Totals]
-	bars  map[upload.FileID]*fileBar // owned by the caller's goroutine
+	tot   atomic.Pointer[core.Totals]
+	bars  map[core.FileID]*fileBar // owned by the caller's goroutine
 	// refresh asks mpb to draw: a ticker does, and close does once more after the last
 	// change, so that the final lines and figures are drawn before mpb shuts down (its
 	// own ticker may not draw again after the last bar ended).
@@ -87,14 +87,14 @@ type barDisplay struct {
 
 type fileBar struct {
 	bar  *mpb.Bar
-	view atomic.Pointer[upload.FileView]
+	view atomic.Pointer[core.FileView]
 }
 
 // barRefresh is how often the bars are drawn.
 const barRefresh = 200 * time.Millisecond
 
 func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
-	d := &barDisplay{refresh: make(chan any), bars: map[upload.FileID]*fileBar{}}
+	d := &barDisplay{refresh: make(chan any), bars: map[core.FileID]*fileBar{}}
 	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithManualRefresh(d.refresh))
 	tctx, stop := context.WithCancel(ctx)
 	d.stopTick = stop
@@ -116,7 +116,7 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 			}
 		}
 	}()
-	d.tot.Store(&upload.Totals{})
+	d.tot.Store(&core.Totals{})
 	d.total = d.p.AddBar(1,
 		mpb.BarPriority(1<<30),
 		mpb.PrependDecorators(decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight})),
@@ -128,17 +128,17 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 	return d
 }
 
-func (d *barDisplay) file(v upload.FileView) {
+func (d *barDisplay) file(v core.FileView) {
 	fb := d.bars[v.ID]
-	active := v.State == upload.Uploading || v.State == upload.Creating || v.State == upload.Waiting
+	active := v.State == core.Uploading || v.State == core.Creating || v.State == core.Waiting
 	if fb == nil {
 		if !active {
 			// Finished before it was ever seen under way (a small file between two
 			// updates): its line all the same.
 			switch {
-			case v.State == upload.Done:
+			case v.State == core.Done:
 				_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
-			case v.State.Finished() || v.State == upload.Held:
+			case v.State.Finished() || v.State == core.Held:
 				_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
 			}
 			return
@@ -150,7 +150,7 @@ func (d *barDisplay) file(v upload.FileView) {
 			mpb.PrependDecorators(decor.Name(trimName(v.Name, 24), decor.WC{W: 24, C: decor.DindentRight})),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 				fv := fb.view.Load()
-				if fv.State == upload.Waiting {
+				if fv.State == core.Waiting {
 					return " waiting: " + fv.Detail
 				}
 				return fmt.Sprintf(" %s / %s · %s · %s", format.Bytes(fv.BytesDone), format.Bytes(fv.Size), format.Rate(fv.Rate), format.Duration(fv.ETA))
@@ -160,10 +160,10 @@ func (d *barDisplay) file(v upload.FileView) {
 	}
 	fb.view.Store(&v)
 	fb.bar.SetCurrent(min(v.BytesDone, max(v.Size, 1)))
-	if v.State.Finished() || v.State == upload.Retrying || v.State == upload.Paused {
+	if v.State.Finished() || v.State == core.Retrying || v.State == core.Paused {
 		// The line first, then the bar's end: the render that takes the bar away prints
 		// the line (after the last bar's end there may be no render to print it).
-		if v.State == upload.Done {
+		if v.State == core.Done {
 			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
 			fb.bar.SetTotal(max(v.Size, 1), true)
 		} else {
@@ -174,7 +174,7 @@ func (d *barDisplay) file(v upload.FileView) {
 	}
 }
 
-func (d *barDisplay) totals(t upload.Totals) {
+func (d *barDisplay) totals(t core.Totals) {
 	d.tot.Store(&t)
 	// One more than the bytes: the total bar must not end (and stop being drawn) before
 	// close has given it the final figures.

@@ -3,11 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"strings"
 	"sync"
 	"testing"
-
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // syncBuffer is a bytes.Buffer safe for mpb's render goroutine and the test.
@@ -34,14 +33,14 @@ func (s *syncBuffer) String() string {
 func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 	var out syncBuffer
 	d := newBarDisplay(context.Background(), &out)
-	a := upload.FileView{ID: 1, Name: "A001_C001.mov", Size: 1000, State: upload.Uploading, BytesDone: 500}
+	a := core.FileView{ID: 1, Name: "A001_C001.mov", Size: 1000, State: core.Uploading, BytesDone: 500}
 	d.file(a)
-	d.totals(upload.Totals{Files: 2, FilesRemaining: 2, BytesTotal: 1100, BytesRemaining: 600})
-	a.State, a.BytesDone = upload.Done, 1000
+	d.totals(core.Totals{Files: 2, FilesRemaining: 2, BytesTotal: 1100, BytesRemaining: 600})
+	a.State, a.BytesDone = core.Done, 1000
 	d.file(a)
-	d.totals(upload.Totals{Files: 2, FilesRemaining: 1, BytesTotal: 1100, BytesRemaining: 0, Done: 1})
-	d.file(upload.FileView{ID: 2, Name: "SOUND_001.wav", Size: 100, State: upload.Done, BytesDone: 100})
-	d.totals(upload.Totals{Files: 2, FilesRemaining: 0, BytesTotal: 1100, Done: 2})
+	d.totals(core.Totals{Files: 2, FilesRemaining: 1, BytesTotal: 1100, BytesRemaining: 0, Done: 1})
+	d.file(core.FileView{ID: 2, Name: "SOUND_001.wav", Size: 100, State: core.Done, BytesDone: 100})
+	d.totals(core.Totals{Files: 2, FilesRemaining: 0, BytesTotal: 1100, Done: 2})
 	d.close()
 	got := out.String()
 	for _, want := range []string{"done  A001_C001.mov", "done  SOUND_001.wav"} {

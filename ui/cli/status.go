@@ -8,10 +8,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // Status is `c2c-uploader status`: the pairing (paired or not, the project, the
@@ -52,11 +49,11 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	if o.RecordedPaired && (o.HeldBy != "" || o.OtherAPI != "") {
 		// The pairing as the folder records it: its tokens belong to the process that
 		// holds the folder, or to another API.
-		st = auth.Status{State: auth.Paired, ProjectName: o.RecordedProject}
+		st = core.AuthStatus{State: core.Paired, ProjectName: o.RecordedProject}
 	}
-	cs := conn.Status{State: conn.Online, Since: time.Now()}
+	cs := core.Connection{State: core.Online, Since: time.Now()}
 	if !online {
-		cs = conn.Status{State: conn.Offline, Since: time.Now(), Reason: reason}
+		cs = core.Connection{State: core.Offline, Since: time.Now(), Reason: reason}
 	}
 	views, totals := svc.Snapshot()
 	if o.JSON {
@@ -71,9 +68,9 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	}
 	w := o.Stdout
 	switch st.State {
-	case auth.Paired, auth.Refreshing:
+	case core.Paired, core.Refreshing:
 		fmt.Fprintf(w, "Pairing:     paired%s\n", projectSuffix(st))
-	case auth.NeedsReconnect:
+	case core.NeedsReconnect:
 		fmt.Fprintf(w, "Pairing:     needs reconnecting — %s\n", st.Reason)
 	default:
 		fmt.Fprintln(w, "Pairing:     not paired (run `c2c-uploader pair`)")
@@ -118,9 +115,9 @@ func skippedAdvice(n int) string {
 		"They stay on disk; to send them anyway, add them in the project's web app.", format.Counted(n, "file was", "files were"))
 }
 
-func progress(v upload.FileView) string {
+func progress(v core.FileView) string {
 	if v.Size == 0 {
-		if v.State == upload.Done {
+		if v.State == core.Done {
 			return "100%"
 		}
 		return "0%"
@@ -129,18 +126,18 @@ func progress(v upload.FileView) string {
 }
 
 // note is the reason a file is where it is, on one line.
-func note(v upload.FileView) string {
+func note(v core.FileView) string {
 	var parts []string
-	if v.State == upload.Done && !v.DoneAt.IsZero() {
+	if v.State == core.Done && !v.DoneAt.IsZero() {
 		parts = append(parts, "uploaded "+v.DoneAt.Local().Format("2 Jan 2006 15:04"))
 	}
-	if v.Error != "" && v.State != upload.Done {
+	if v.Error != "" && v.State != core.Done {
 		parts = append(parts, v.Error)
 	}
 	if v.Detail != "" {
 		parts = append(parts, v.Detail)
 	}
-	if v.State == upload.Retrying && !v.NextAttempt.IsZero() {
+	if v.State == core.Retrying && !v.NextAttempt.IsZero() {
 		parts = append(parts, "next try "+v.NextAttempt.Local().Format("15:04:05"))
 	}
 	return strings.Join(parts, "; ")

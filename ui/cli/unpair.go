@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 )
 
 // Unpair is `c2c-uploader unpair`: it revokes the pairing at the API (best effort when
@@ -33,7 +32,7 @@ func Unpair(ctx context.Context, svc *core.Service, o Options) int {
 		newJSONWriter(o.Stdout).write(m)
 	}
 	switch {
-	case st.State == auth.Unpaired:
+	case st.State == core.Unpaired:
 		fmt.Fprintln(o.Stderr, "Not paired; nothing to do.")
 	case res.Revoked:
 		fmt.Fprintf(o.Stderr, "Unpaired from %s: the project no longer accepts this computer. The upload history is kept; run `c2c-uploader pair` to connect again.\n", o.APIURL)

@@ -7,9 +7,7 @@ import (
 	"sort"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // Upload is `c2c-uploader upload PATH...`: it adds the paths to the persistent queue and
@@ -67,12 +65,12 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	// Files the project refused (channel paused) stay skipped when named again, as a
 	// script re-running its command after a crash does: Channel Paused is never
 	// retried. They count as not arrived.
-	refused := map[upload.FileID]bool{}
-	skipped := map[upload.FileID]bool{}
+	refused := map[core.FileID]bool{}
+	skipped := map[core.FileID]bool{}
 	if len(res.Rejected) > 0 {
 		views, _ := svc.Snapshot()
 		for _, v := range views {
-			skipped[v.ID] = v.State == upload.Skipped
+			skipped[v.ID] = v.State == core.Skipped
 		}
 	}
 	for _, r := range res.Rejected {
@@ -98,7 +96,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 				refused[r.Existing] = true
 				continue
 			}
-			if err := svc.Retry(ctx, upload.One(r.Existing)); err != nil {
+			if err := svc.Retry(ctx, core.One(r.Existing)); err != nil {
 				fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 			}
 			continue
@@ -113,7 +111,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			format.Counted(already-alreadyShown, "more file", "more files"))
 	}
 	// named are the files this command named that are still in the queue.
-	named := map[upload.FileID]bool{}
+	named := map[core.FileID]bool{}
 	for _, v := range res.Added {
 		named[v.ID] = true
 	}
@@ -124,18 +122,18 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	}
 	watched := maps.Clone(named)
 	if run != nil {
-		_ = svc.Resume(ctx, upload.All) // paused earlier, in the window perhaps: this run finishes them
+		_ = svc.Resume(ctx, core.All) // paused earlier, in the window perhaps: this run finishes them
 	}
 	// Only files named here go to the project paired now: other cards held in the queue
 	// wait for their own decision. Files held later (once the project is known) are sent
 	// there as they are held.
-	var states map[upload.FileID]upload.FileView
-	redirect := func(v upload.FileView) {
-		if o.ToCurrentProject && named[v.ID] && v.State == upload.Held {
-			if svc.Redirect(ctx, upload.One(v.ID)) == nil && states != nil {
+	var states map[core.FileID]core.FileView
+	redirect := func(v core.FileView) {
+		if o.ToCurrentProject && named[v.ID] && v.State == core.Held {
+			if svc.Redirect(ctx, core.One(v.ID)) == nil && states != nil {
 				// Queued again: the run waits for it, although the event saying so may
 				// still be on its way.
-				v.State = upload.Queued
+				v.State = core.Queued
 				states[v.ID] = v
 			}
 		}
@@ -151,7 +149,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	if len(watched) == 0 {
 		return summary(o, svc, nil, refused, rejected, already)
 	}
-	if st := svc.AuthStatus(); st.State == auth.Unpaired {
+	if st := svc.AuthStatus(); st.State == core.Unpaired {
 		fmt.Fprintf(o.Stderr, "upload: %s queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", format.Count(len(watched), "file"))
 		return ExitFailed
 	}
@@ -164,7 +162,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			return ExitFailed
 		}
 	}
-	states = map[upload.FileID]upload.FileView{}
+	states = map[core.FileID]core.FileView{}
 	var display progressDisplay = &lineDisplay{w: o.Stderr}
 	if o.JSON {
 		display = nopDisplay{}
@@ -277,7 +275,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 
 // sending counts the watched files whose chunks are on their way to presigned URLs (or
 // wait for the link to come back to go on).
-func sending(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) int {
+func sending(watched map[core.FileID]bool, states map[core.FileID]core.FileView) int {
 	n := 0
 	for id := range watched {
 		if states[id].Sending {
@@ -288,9 +286,9 @@ func sending(watched map[upload.FileID]bool, states map[upload.FileID]upload.Fil
 }
 
 // allArrived reports whether every watched file is done.
-func allArrived(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
+func allArrived(watched map[core.FileID]bool, states map[core.FileID]core.FileView) bool {
 	for id := range watched {
-		if states[id].State != upload.Done {
+		if states[id].State != core.Done {
 			return false
 		}
 	}
@@ -299,9 +297,9 @@ func allArrived(watched map[upload.FileID]bool, states map[upload.FileID]upload.
 
 // allFinished reports whether no watched file has anything left this run: finished, or
 // held for another project (a person decides: --to-current-project, or pairing with it).
-func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload.FileView) bool {
+func allFinished(watched map[core.FileID]bool, states map[core.FileID]core.FileView) bool {
 	for id := range watched {
-		if v, ok := states[id]; !ok || !(v.State.Finished() || v.State == upload.Held) {
+		if v, ok := states[id]; !ok || !(v.State.Finished() || v.State == core.Held) {
 			return false
 		}
 	}
@@ -310,16 +308,16 @@ func allFinished(watched map[upload.FileID]bool, states map[upload.FileID]upload
 
 // summary lists the files of this run that did not arrive, with their reasons, and
 // picks the exit code. refused are files named again that stay skipped.
-func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool, rejected, already int) int {
+func summary(o Options, svc core.Queue, watched, refused map[core.FileID]bool, rejected, already int) int {
 	views, _ := svc.Snapshot()
-	var bad []upload.FileView
+	var bad []core.FileView
 	arrived := 0
 	projects := map[string]bool{}
 	for _, v := range views {
-		if !watched[v.ID] && !(refused[v.ID] && v.State == upload.Skipped) {
+		if !watched[v.ID] && !(refused[v.ID] && v.State == core.Skipped) {
 			continue
 		}
-		if v.State == upload.Done {
+		if v.State == core.Done {
 			arrived++
 			projects[v.Project] = true
 		} else {
@@ -360,9 +358,9 @@ func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool,
 		}
 		fmt.Fprintf(o.Stderr, "  %s %s: %s\n", v.State, oneLine(v.Path), reason)
 		switch v.State {
-		case upload.Held:
+		case core.Held:
 			held++
-		case upload.Skipped:
+		case core.Skipped:
 			skipped++
 		}
 	}
@@ -384,7 +382,7 @@ func summary(o Options, svc core.Queue, watched, refused map[upload.FileID]bool,
 const alreadyShown = 5
 
 // bytesLeft is what remains to send of the files followed.
-func bytesLeft(views []upload.FileView, watched map[upload.FileID]bool) int64 {
+func bytesLeft(views []core.FileView, watched map[core.FileID]bool) int64 {
 	var n int64
 	for _, v := range views {
 		if watched[v.ID] && !v.State.Finished() {

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // dialTimeout bounds connecting to the holder and its first answer: a window that does
@@ -170,27 +168,27 @@ func (c *Client) Subscribe() *core.Subscription {
 }
 
 // Add hands paths to the holder's queue.
-func (c *Client) Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error) {
-	var res upload.AddResult
+func (c *Client) Add(ctx context.Context, paths []string, force bool) (core.AddResult, error) {
+	var res core.AddResult
 	err := c.call(ctx, request{Method: methodAdd, Paths: paths, Force: force}, &res)
 	return res, err
 }
 
 // Retry, Resume and Redirect act on the holder's queue.
-func (c *Client) Retry(ctx context.Context, sel upload.Selector) error {
+func (c *Client) Retry(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodRetry, Selector: sel}, nil)
 }
 
-func (c *Client) Resume(ctx context.Context, sel upload.Selector) error {
+func (c *Client) Resume(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodResume, Selector: sel}, nil)
 }
 
-func (c *Client) Redirect(ctx context.Context, sel upload.Selector) error {
+func (c *Client) Redirect(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodRedirect, Selector: sel}, nil)
 }
 
 // Snapshot is the holder's queue now (nothing when the connection is gone).
-func (c *Client) Snapshot() ([]upload.FileView, upload.Totals) {
+func (c *Client) Snapshot() ([]core.FileView, core.Totals) {
 	var s snapshot
 	_ = c.call(context.Background(), request{Method: methodSnapshot}, &s)
 	return s.Files, s.Totals
@@ -198,7 +196,7 @@ func (c *Client) Snapshot() ([]upload.FileView, upload.Totals) {
 
 // AuthStatus is the holder's pairing now; the state is empty when the holder cannot be
 // asked (Err says why).
-func (c *Client) AuthStatus() auth.Status {
+func (c *Client) AuthStatus() core.AuthStatus {
 	var s snapshot
 	_ = c.call(context.Background(), request{Method: methodSnapshot}, &s)
 	return s.Auth

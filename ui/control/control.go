@@ -22,8 +22,6 @@ import (
 	"strconv"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // socketName is the socket in the data folder.
@@ -73,7 +71,7 @@ func ownedPrivately(dir string) error {
 const (
 	methodHello     = "hello"     // → the holder's version
 	methodSubscribe = "subscribe" // → events follow, the present first
-	methodAdd       = "add"       // paths, force → upload.AddResult
+	methodAdd       = "add"       // paths, force → core.AddResult
 	methodRetry     = "retry"     // selector
 	methodResume    = "resume"    // selector
 	methodRedirect  = "redirect"  // selector
@@ -82,12 +80,12 @@ const (
 )
 
 type request struct {
-	ID       int64           `json:"id"`
-	Method   string          `json:"method"`
-	Paths    []string        `json:"paths,omitempty"`
-	Force    bool            `json:"force,omitempty"`
-	Selector upload.Selector `json:"selector"`
-	Version  string          `json:"version,omitempty"`
+	ID       int64         `json:"id"`
+	Method   string        `json:"method"`
+	Paths    []string      `json:"paths,omitempty"`
+	Force    bool          `json:"force,omitempty"`
+	Selector core.Selector `json:"selector"`
+	Version  string        `json:"version,omitempty"`
 }
 
 type message struct {
@@ -99,9 +97,9 @@ type message struct {
 
 // snapshot is the answer to methodSnapshot: the queue and the pairing.
 type snapshot struct {
-	Files  []upload.FileView `json:"files"`
-	Totals upload.Totals     `json:"totals"`
-	Auth   auth.Status       `json:"auth"`
+	Files  []core.FileView `json:"files"`
+	Totals core.Totals     `json:"totals"`
+	Auth   core.AuthStatus `json:"auth"`
 }
 
 // maxLine bounds one message: a snapshot of a day of cards fits many times over.

@@ -11,9 +11,6 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // fakeService stands in for the window's core.Service: it records what it was asked and
@@ -22,10 +19,10 @@ type fakeService struct {
 	mu       sync.Mutex
 	feeds    []*core.Subscription
 	added    [][]string
-	retried  []upload.Selector
-	redirect []upload.Selector
-	files    []upload.FileView
-	status   auth.Status
+	retried  []core.Selector
+	redirect []core.Selector
+	files    []core.FileView
+	status   core.AuthStatus
 }
 
 func (f *fakeService) Subscribe() *core.Subscription {
@@ -46,41 +43,41 @@ func (f *fakeService) publish(ev core.Event) {
 	}
 }
 
-func (f *fakeService) Add(_ context.Context, paths []string, force bool) (upload.AddResult, error) {
+func (f *fakeService) Add(_ context.Context, paths []string, force bool) (core.AddResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.added = append(f.added, paths)
 	if strings.HasSuffix(paths[0], "refused") {
-		return upload.AddResult{}, errors.New("the disk holding /data is full (0 B free)")
+		return core.AddResult{}, errors.New("the disk holding /data is full (0 B free)")
 	}
-	v := upload.FileView{ID: upload.FileID(len(f.files) + 1), Path: paths[0], Name: filepath.Base(paths[0]), State: upload.Queued, Size: 10}
+	v := core.FileView{ID: core.FileID(len(f.files) + 1), Path: paths[0], Name: filepath.Base(paths[0]), State: core.Queued, Size: 10}
 	f.files = append(f.files, v)
-	return upload.AddResult{Added: []upload.FileView{v}, Rejected: []upload.Rejection{{Path: "/x/old.mov", Reason: "already in “P”", UploadedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), UploadedTo: "P"}}}, nil
+	return core.AddResult{Added: []core.FileView{v}, Rejected: []core.Rejection{{Path: "/x/old.mov", Reason: "already in “P”", UploadedAt: time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC), UploadedTo: "P"}}}, nil
 }
 
-func (f *fakeService) Retry(_ context.Context, sel upload.Selector) error {
+func (f *fakeService) Retry(_ context.Context, sel core.Selector) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.retried = append(f.retried, sel)
 	return nil
 }
 
-func (f *fakeService) Resume(context.Context, upload.Selector) error { return nil }
+func (f *fakeService) Resume(context.Context, core.Selector) error { return nil }
 
-func (f *fakeService) Redirect(_ context.Context, sel upload.Selector) error {
+func (f *fakeService) Redirect(_ context.Context, sel core.Selector) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redirect = append(f.redirect, sel)
 	return nil
 }
 
-func (f *fakeService) Snapshot() ([]upload.FileView, upload.Totals) {
+func (f *fakeService) Snapshot() ([]core.FileView, core.Totals) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return append([]upload.FileView(nil), f.files...), upload.Totals{Files: len(f.files)}
+	return append([]core.FileView(nil), f.files...), core.Totals{Files: len(f.files)}
 }
 
-func (f *fakeService) AuthStatus() auth.Status {
+func (f *fakeService) AuthStatus() core.AuthStatus {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.status
@@ -125,8 +122,8 @@ func serve(t *testing.T, svc core.Queue, open func([]string)) *Client {
 // The client carries out upload's calls in the holder and brings back its answers and
 // its events, typed as this process's own.
 func TestClientCallsTheHolder(t *testing.T) {
-	svc := &fakeService{status: auth.Status{State: auth.Paired, ProjectName: "P", ProjectID: "p1",
-		Cause: &api.Error{Kind: api.KindUnauthorizedClient, Err: errors.New("a cause that does not travel")}}}
+	svc := &fakeService{status: core.AuthStatus{State: core.Paired, ProjectName: "P", ProjectID: "p1",
+		CauseKind: "UnauthorizedClient"}}
 	c := serve(t, svc, nil)
 	if c.Version() != "9.9.9" {
 		t.Errorf("the holder's version is %q", c.Version())
@@ -143,13 +140,13 @@ func TestClientCallsTheHolder(t *testing.T) {
 	if _, err := c.Add(ctx, []string{"/cards/refused"}, false); err == nil || !strings.Contains(err.Error(), "disk holding /data is full") {
 		t.Errorf("an Add the holder refused: %v, want its error", err)
 	}
-	if err := c.Retry(ctx, upload.One(7)); err != nil {
+	if err := c.Retry(ctx, core.One(7)); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Redirect(ctx, upload.All); err != nil {
+	if err := c.Redirect(ctx, core.All); err != nil {
 		t.Fatal(err)
 	}
-	if st := c.AuthStatus(); st.State != auth.Paired || st.ProjectName != "P" {
+	if st := c.AuthStatus(); st.State != core.Paired || st.ProjectName != "P" {
 		t.Errorf("AuthStatus %+v, want the holder's pairing", st)
 	}
 	files, totals := c.Snapshot()
@@ -157,13 +154,13 @@ func TestClientCallsTheHolder(t *testing.T) {
 		t.Errorf("Snapshot %+v %+v", files, totals)
 	}
 	svc.mu.Lock()
-	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || svc.retried[0] != upload.One(7) ||
+	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || svc.retried[0] != core.One(7) ||
 		len(svc.redirect) != 1 || !svc.redirect[0].All {
 		t.Errorf("the holder was asked %+v / %+v / %+v", svc.added, svc.retried, svc.redirect)
 	}
 	svc.mu.Unlock()
 
-	done := upload.FileView{ID: 1, Path: "/cards/A001/clip.mov", State: upload.Done, Project: "P", DoneAt: time.Now()}
+	done := core.FileView{ID: 1, Path: "/cards/A001/clip.mov", State: core.Done, Project: "P", DoneAt: time.Now()}
 	svc.publish(core.Event{Type: core.EventFile, File: &done})
 	svc.publish(core.Event{Type: core.EventAlert, Alert: &core.Alert{Kind: core.AlertDiskFull, Message: "the disk is full"}})
 	var got []core.Event
@@ -176,8 +173,8 @@ func TestClientCallsTheHolder(t *testing.T) {
 			t.Fatalf("events received: %+v", got)
 		}
 	}
-	if got[0].Type != core.EventAuth || got[0].Auth.ProjectName != "P" || got[0].Auth.Cause == nil || got[0].Auth.Cause.Kind != api.KindUnauthorizedClient ||
-		got[1].Type != core.EventFile || got[1].File.State != upload.Done || got[1].File.Project != "P" ||
+	if got[0].Type != core.EventAuth || got[0].Auth.ProjectName != "P" || got[0].Auth.CauseKind != "UnauthorizedClient" ||
+		got[1].Type != core.EventFile || got[1].File.State != core.Done || got[1].File.Project != "P" ||
 		got[2].Type != core.EventAlert || got[2].Alert.Kind != core.AlertDiskFull {
 		t.Errorf("events %+v", got)
 	}
@@ -218,7 +215,7 @@ func TestAClosedHolderEndsTheCalls(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the client did not notice the holder went away")
 	}
-	if err := c.Retry(t.Context(), upload.All); err == nil {
+	if err := c.Retry(t.Context(), core.All); err == nil {
 		t.Error("a call after the holder went away succeeded")
 	}
 	if _, err := Dial(t.Context(), addr, "1.0.0"); err == nil {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // alertCenter shows the problems that need a person as dialogs, one at a time: a second
@@ -234,7 +233,7 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 	case core.AlertOtherProject:
 		return "Files queued for another project", "Send them to " + project(c.u.m.auth), func() {
 			c.u.p.do("The files could not be sent to this project", func(ctx context.Context) error {
-				return c.u.svc.Redirect(ctx, upload.All)
+				return c.u.svc.Redirect(ctx, core.All)
 			})
 		}
 	case core.AlertDiskFull:

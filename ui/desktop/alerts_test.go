@@ -11,8 +11,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
 )
 
 // alertTitles is what each kind's dialog is called, and the button that dismisses it.
@@ -215,7 +213,7 @@ func TestAlertReconnectOpensPairing(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true})
 	d.settled()
 	// What the service says when the project forgets the device.
-	d.apply(core.Event{Type: core.EventAuth, Auth: &auth.Status{State: auth.NeedsReconnect, Reason: "the project removed this device"}},
+	d.apply(core.Event{Type: core.EventAuth, Auth: &core.AuthStatus{State: core.NeedsReconnect, Reason: "the project removed this device"}},
 		alertEvent(core.AlertReconnect, "The project no longer knows this device."))
 	d.closeDialog("Reconnect")
 	code := d.pendingCode("")
@@ -245,7 +243,7 @@ func TestReconnectWhilePairedKeepsPairingView(t *testing.T) {
 		return d.showsPairing() && d.ui.pairing.code.Text == code[:3]+" "+code[3:]
 	})
 	// More events come (a tick, totals…): the view stays.
-	d.apply(core.Event{Type: core.EventConnection, Connection: &conn.Status{State: conn.Online}})
+	d.apply(core.Event{Type: core.EventConnection, Connection: &core.Connection{State: core.Online}})
 	onUI(func() {
 		if !d.showsPairing() {
 			t.Error("the pairing view went away while its code was live")

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"image/color"
 	"time"
 
@@ -10,8 +11,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
@@ -62,17 +61,17 @@ func (b *banner) state() (tone bannerTone, text, action string, do func()) {
 	switch {
 	case m.totals.DiskFull:
 		return toneBad, "The disk that holds the upload journal is full — uploads wait for room", "", nil
-	case m.auth.State == auth.NeedsReconnect:
+	case m.auth.State == core.NeedsReconnect:
 		return toneBad, "Needs reconnecting — " + m.auth.Reason, "Reconnect", b.u.startPairing
-	case m.conn.State == conn.Offline:
+	case m.conn.State == core.Offline:
 		text := "Offline — the queue waits"
 		if !m.conn.NextCheck.IsZero() {
 			text = "Offline — next check in " + format.Duration(time.Until(m.conn.NextCheck)) + "; the queue waits"
 		}
 		return toneWarn, text, "Check now", b.u.svc.CheckConnectionNow
-	case m.conn.State == conn.Reconnecting:
+	case m.conn.State == core.Reconnecting:
 		return toneBusy, "Reconnecting…", "", nil
-	case m.auth.State == auth.Refreshing:
+	case m.auth.State == core.Refreshing:
 		return toneBusy, "Renewing access to the project…", "", nil
 	case m.channelPaused:
 		return toneWarn, "Paused in the project — media recorded while the device is paused is not uploaded", "", nil
@@ -80,13 +79,13 @@ func (b *banner) state() (tone bannerTone, text, action string, do func()) {
 		return toneWarn, "Connected to " + project(m.auth) + " — but " + m.auth.StorageWarning, "Keep it in a file…", b.u.askNewTokenFile
 	case m.auth.StorageWarning != "":
 		return toneWarn, "Connected to " + project(m.auth) + " — but " + m.auth.StorageWarning, "", nil
-	case m.auth.State == auth.Paired:
+	case m.auth.State == core.Paired:
 		return toneOK, "Connected to " + project(m.auth), "", nil
 	}
 	return toneBusy, "Not connected to a project", "", nil
 }
 
-func project(st auth.Status) string {
+func project(st core.AuthStatus) string {
 	if st.ProjectName == "" {
 		return "the project"
 	}

@@ -10,9 +10,6 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // bannerNow is what the banner shows: its text, its button ("" when hidden) and its icon.
@@ -35,7 +32,7 @@ func TestBannerStates(t *testing.T) {
 	d.eventually("the banner names the project", func() bool {
 		return d.ui.banner.text.Text == "Connected to “Desk Tests”"
 	})
-	paired := auth.Status{State: auth.Paired, ProjectName: "Desk Tests"}
+	paired := core.AuthStatus{State: core.Paired, ProjectName: "Desk Tests"}
 	cases := []struct {
 		name   string
 		events []core.Event
@@ -43,25 +40,25 @@ func TestBannerStates(t *testing.T) {
 		action string
 		icon   string
 	}{
-		{"connected", []core.Event{authEv(paired), connEv(conn.Status{State: conn.Online})},
+		{"connected", []core.Event{authEv(paired), connEv(core.Connection{State: core.Online})},
 			regexp.MustCompile(`^Connected to “Desk Tests”$`), "", theme.ConfirmIcon().Name()},
-		{"offline", []core.Event{connEv(conn.Status{State: conn.Offline, NextCheck: time.Now().Add(30 * time.Second)})},
+		{"offline", []core.Event{connEv(core.Connection{State: core.Offline, NextCheck: time.Now().Add(30 * time.Second)})},
 			regexp.MustCompile(`^Offline — next check in [1-3]?\d s; the queue waits$`), "Check now", theme.WarningIcon().Name()},
-		{"offline, no check planned", []core.Event{connEv(conn.Status{State: conn.Offline})},
+		{"offline, no check planned", []core.Event{connEv(core.Connection{State: core.Offline})},
 			regexp.MustCompile(`^Offline — the queue waits$`), "Check now", theme.WarningIcon().Name()},
-		{"reconnecting", []core.Event{connEv(conn.Status{State: conn.Reconnecting})},
+		{"reconnecting", []core.Event{connEv(core.Connection{State: core.Reconnecting})},
 			regexp.MustCompile(`^Reconnecting…$`), "", theme.InfoIcon().Name()},
-		{"renewing", []core.Event{connEv(conn.Status{State: conn.Online}), authEv(auth.Status{State: auth.Refreshing, ProjectName: "Desk Tests"})},
+		{"renewing", []core.Event{connEv(core.Connection{State: core.Online}), authEv(core.AuthStatus{State: core.Refreshing, ProjectName: "Desk Tests"})},
 			regexp.MustCompile(`^Renewing access to the project…$`), "", theme.InfoIcon().Name()},
-		{"needs reconnect", []core.Event{authEv(auth.Status{State: auth.NeedsReconnect, Reason: "the refresh token was refused"})},
+		{"needs reconnect", []core.Event{authEv(core.AuthStatus{State: core.NeedsReconnect, Reason: "the refresh token was refused"})},
 			regexp.MustCompile(`^Needs reconnecting — the refresh token was refused$`), "Reconnect", theme.ErrorIcon().Name()},
 		{"paused in project", []core.Event{authEv(paired), alertEvent(core.AlertChannelPaused, "Paused.", "/m/x.mov")},
 			regexp.MustCompile(`^Paused in the project — media recorded while the device is paused is not uploaded$`), "", theme.WarningIcon().Name()},
-		{"uploading again clears the pause", []core.Event{fileEv(upload.FileView{ID: 1, Name: "y.mov", Size: 10, State: upload.Uploading})},
+		{"uploading again clears the pause", []core.Event{fileEv(core.FileView{ID: 1, Name: "y.mov", Size: 10, State: core.Uploading})},
 			regexp.MustCompile(`^Connected to “Desk Tests”$`), "", theme.ConfirmIcon().Name()},
-		{"storage warning", []core.Event{authEv(auth.Status{State: auth.Paired, ProjectName: "Desk Tests", StorageWarning: "the pairing is kept in memory only"})},
+		{"storage warning", []core.Event{authEv(core.AuthStatus{State: core.Paired, ProjectName: "Desk Tests", StorageWarning: "the pairing is kept in memory only"})},
 			regexp.MustCompile(`^Connected to “Desk Tests” — but the pairing is kept in memory only$`), "", theme.WarningIcon().Name()},
-		{"no project name yet", []core.Event{authEv(auth.Status{State: auth.Paired})},
+		{"no project name yet", []core.Event{authEv(core.AuthStatus{State: core.Paired})},
 			regexp.MustCompile(`^Connected to the project$`), "", theme.ConfirmIcon().Name()},
 	}
 	for _, c := range cases {
@@ -96,7 +93,7 @@ func TestBannerOfflineCountsDown(t *testing.T) {
 	d.eventually("the banner names the project", func() bool {
 		return d.ui.banner.text.Text == "Connected to “Desk Tests”"
 	})
-	d.apply(connEv(conn.Status{State: conn.Offline, NextCheck: time.Now().Add(40 * time.Second)}))
+	d.apply(connEv(core.Connection{State: core.Offline, NextCheck: time.Now().Add(40 * time.Second)}))
 	first := uiValue(func() string { return d.ui.banner.text.Text })
 	if !strings.HasPrefix(first, "Offline — next check in ") {
 		t.Fatalf("banner %q", first)
@@ -110,7 +107,7 @@ func TestBannerOfflineCountsDown(t *testing.T) {
 func TestBannerReconnectButton(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true})
 	d.settled()
-	d.apply(authEv(auth.Status{State: auth.NeedsReconnect, Reason: "the project removed this device"}))
+	d.apply(authEv(core.AuthStatus{State: core.NeedsReconnect, Reason: "the project removed this device"}))
 	onUI(func() { test.Tap(d.ui.banner.action) })
 	code := d.pendingCode("")
 	d.eventually("the pairing view shows a new code", func() bool {
@@ -118,8 +115,10 @@ func TestBannerReconnectButton(t *testing.T) {
 	})
 }
 
-func authEv(s auth.Status) core.Event { return core.Event{Type: core.EventAuth, Auth: &s} }
-func connEv(s conn.Status) core.Event { return core.Event{Type: core.EventConnection, Connection: &s} }
-func fileEv(v upload.FileView) core.Event {
+func authEv(s core.AuthStatus) core.Event { return core.Event{Type: core.EventAuth, Auth: &s} }
+func connEv(s core.Connection) core.Event {
+	return core.Event{Type: core.EventConnection, Connection: &s}
+}
+func fileEv(v core.FileView) core.Event {
 	return core.Event{Type: core.EventFile, File: &v}
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 const (
@@ -265,12 +264,12 @@ func TestTenThousandFilesCleared(t *testing.T) {
 	d.settled()
 	evs := make([]core.Event, 0, manyFiles)
 	for i := 1; i <= manyFiles; i++ {
-		evs = append(evs, fileEv(upload.FileView{ID: upload.FileID(i), Name: fmt.Sprintf("IMG_%05d.JPG", i), Size: 1000, State: upload.Done}))
+		evs = append(evs, fileEv(core.FileView{ID: core.FileID(i), Name: fmt.Sprintf("IMG_%05d.JPG", i), Size: 1000, State: core.Done}))
 	}
 	d.apply(evs...)
 	evs = evs[:0]
 	for i := 1; i <= manyFiles; i++ { // the engine removes them oldest first
-		evs = append(evs, core.Event{Type: core.EventRemoved, Removed: upload.FileID(i)})
+		evs = append(evs, core.Event{Type: core.EventRemoved, Removed: core.FileID(i)})
 	}
 	t0 := time.Now()
 	d.apply(evs...)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // A card put back in after more shooting, once its files were cleared from the list:
@@ -120,13 +119,13 @@ func TestNoticeIsShownUntilRead(t *testing.T) {
 func TestBannerSaysTheDiskIsFull(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true})
 	d.settled()
-	d.apply(core.Event{Type: core.EventTotals, Totals: &upload.Totals{Files: 3, FilesRemaining: 3, DiskFull: true}})
+	d.apply(core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 3, FilesRemaining: 3, DiskFull: true}})
 	onUI(func() {
 		if got := d.ui.banner.text.Text; !strings.Contains(got, "disk that holds the upload journal is full") {
 			t.Errorf("banner %q", got)
 		}
 	})
-	d.apply(core.Event{Type: core.EventTotals, Totals: &upload.Totals{Files: 3, FilesRemaining: 3}})
+	d.apply(core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 3, FilesRemaining: 3}})
 	onUI(func() {
 		if got := d.ui.banner.text.Text; got != "Connected to “Desk Tests”" {
 			t.Errorf("banner after the disk has room %q", got)

@@ -1,22 +1,20 @@
 package desktop
 
 import (
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/conn"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
 // model is what the window shows, as the presenter last applied it. Only Fyne's
 // goroutine touches it.
 type model struct {
-	auth    auth.Status
-	conn    conn.Status
-	pairing auth.Pairing
-	totals  upload.Totals
+	auth    core.AuthStatus
+	conn    core.Connection
+	pairing core.Pairing
+	totals  core.Totals
 
-	files map[upload.FileID]*upload.FileView
-	order []upload.FileID
-	index map[upload.FileID]int
+	files map[core.FileID]*core.FileView
+	order []core.FileID
+	index map[core.FileID]int
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
@@ -27,11 +25,11 @@ type model struct {
 }
 
 func newModel() *model {
-	return &model{files: map[upload.FileID]*upload.FileView{}, index: map[upload.FileID]int{}}
+	return &model{files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{}}
 }
 
 // setFile stores a file's view; it reports whether the file is new to the list.
-func (m *model) setFile(v upload.FileView) (added bool) {
+func (m *model) setFile(v core.FileView) (added bool) {
 	if cur, ok := m.files[v.ID]; ok {
 		*cur = v
 		return false
@@ -45,7 +43,7 @@ func (m *model) setFile(v upload.FileView) (added bool) {
 
 // removeFile takes a file off the list; compact closes the gap. It reports whether the
 // file was listed.
-func (m *model) removeFile(id upload.FileID) bool {
+func (m *model) removeFile(id core.FileID) bool {
 	if _, ok := m.files[id]; !ok {
 		return false
 	}
@@ -75,7 +73,7 @@ func (m *model) compact() {
 	m.order = kept
 }
 
-func (m *model) fileAt(i int) *upload.FileView {
+func (m *model) fileAt(i int) *core.FileView {
 	if i < 0 || i >= len(m.order) {
 		return nil
 	}

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"slices"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 func modelWith(ids ...upload.FileID) *model {
 	m := newModel()
 	for _, id := range ids {
-		m.setFile(upload.FileView{ID: id, Name: "f"})
+		m.setFile(core.FileView{ID: id, Name: "f"})
 	}
 	return m
 }
@@ -39,10 +40,10 @@ func TestModelRemovalsCompactOnce(t *testing.T) {
 	if !m.removeFile(2) || !m.removeFile(4) || m.removeFile(9) || m.removeFile(2) {
 		t.Fatal("removeFile reports wrongly what was listed")
 	}
-	if m.setFile(upload.FileView{ID: 3, Name: "g"}) {
+	if m.setFile(core.FileView{ID: 3, Name: "g"}) {
 		t.Error("an update of a listed file counts as new")
 	}
-	if !m.setFile(upload.FileView{ID: 6}) {
+	if !m.setFile(core.FileView{ID: 6}) {
 		t.Error("a new file counts as known")
 	}
 	m.compact()
@@ -58,7 +59,7 @@ func TestModelRemovalsCompactOnce(t *testing.T) {
 func TestModelRemovedThenListedAgain(t *testing.T) {
 	m := modelWith(1, 2, 3)
 	m.removeFile(1)
-	if !m.setFile(upload.FileView{ID: 1}) {
+	if !m.setFile(core.FileView{ID: 1}) {
 		t.Error("a file listed again after its removal does not count as new")
 	}
 	m.removeFile(3)

@@ -3,6 +3,7 @@ package desktop
 import (
 	"bytes"
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"image"
 	"image/color"
 	_ "image/png" // the QR encoder writes PNG
@@ -17,7 +18,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 	qrcode "github.com/skip2/go-qrcode"
 
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
@@ -42,7 +42,7 @@ type pairingView struct {
 	retry     *widget.Button
 	approve   *widget.Button
 
-	cur       auth.Pairing
+	cur       core.Pairing
 	codeStart time.Time // when the current code appeared, for the countdown bar
 	qrFor     string
 	qrImage   image.Image
@@ -89,19 +89,19 @@ func newPairingView(u *UI) *pairingView {
 	buttons := container.NewHBox(layout.NewSpacer(), v.cancel, v.retry, v.approve, layout.NewSpacer())
 	card := container.NewVBox(v.heading, widget.NewSeparator(), codeCard, widget.NewSeparator(), status, buttons)
 	v.root = container.NewCenter(container.NewPadded(card))
-	v.update(auth.Pairing{State: auth.PairRequesting, Message: "Asking the server for a pairing code…"})
+	v.update(core.Pairing{State: core.PairRequesting, Message: "Asking the server for a pairing code…"})
 	return v
 }
 
 func (v *pairingView) object() fyne.CanvasObject { return v.root }
 
 // update shows a pairing state.
-func (v *pairingView) update(p auth.Pairing) {
+func (v *pairingView) update(p core.Pairing) {
 	if p.UserCode != v.cur.UserCode {
 		v.codeStart = time.Now()
 	}
 	v.cur = p
-	showCode := p.State == auth.PairPending || p.State == auth.PairApproved
+	showCode := p.State == core.PairPending || p.State == core.PairApproved
 	if showCode && len(p.UserCode) == 6 {
 		v.code.Text = p.UserCode[:3] + " " + p.UserCode[3:]
 	} else if showCode {
@@ -132,21 +132,21 @@ func (v *pairingView) update(p auth.Pairing) {
 		v.qrBox.Hide()
 	}
 	v.message.SetText(p.Message)
-	busy := p.State == auth.PairRequesting || p.State == auth.PairApproved
-	if busy || p.State == auth.PairPending {
+	busy := p.State == core.PairRequesting || p.State == core.PairApproved
+	if busy || p.State == core.PairPending {
 		v.spinner.Show()
 		v.spinner.Start()
 	} else {
 		v.spinner.Stop()
 		v.spinner.Hide()
 	}
-	ended := p.State == auth.PairDeclined || p.State == auth.PairFailed || p.State == auth.PairCancelled
+	ended := p.State == core.PairDeclined || p.State == core.PairFailed || p.State == core.PairCancelled
 	if ended {
 		v.retry.Show()
 	} else {
 		v.retry.Hide()
 	}
-	if v.u.opts.Demo && p.State == auth.PairPending {
+	if v.u.opts.Demo && p.State == core.PairPending {
 		v.approve.Enable()
 	} else {
 		v.approve.Disable()
@@ -157,7 +157,7 @@ func (v *pairingView) update(p auth.Pairing) {
 // tick moves the countdown.
 func (v *pairingView) tick() {
 	p := v.cur
-	if p.State != auth.PairPending || p.ExpiresAt.IsZero() {
+	if p.State != core.PairPending || p.ExpiresAt.IsZero() {
 		v.countdown.SetText("")
 		v.expiry.Hide()
 		return

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"regexp"
 	"testing"
 	"time"
@@ -9,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 )
 
 // pendingCode waits for the simulator to have a pending code newer than not (the code a
@@ -54,7 +54,7 @@ func TestPairingViewShowsCodeAndApprovesInDemo(t *testing.T) {
 	spaced := code[:3] + " " + code[3:]
 	v := d.ui.pairing
 	d.eventually("the pairing view shows "+spaced, func() bool {
-		return d.showsPairing() && v.code.Text == spaced && v.cur.State == auth.PairPending
+		return d.showsPairing() && v.code.Text == spaced && v.cur.State == core.PairPending
 	})
 	onUI(func() {
 		root := d.win.Content()
@@ -93,7 +93,7 @@ func TestPairingViewShowsCodeAndApprovesInDemo(t *testing.T) {
 
 	onUI(func() { test.Tap(v.approve) })
 	d.eventually("the window shows the queue once paired", func() bool {
-		return d.showsQueue() && d.ui.m.auth.State == auth.Paired
+		return d.showsQueue() && d.ui.m.auth.State == core.Paired
 	})
 	d.eventually("the banner names the project", func() bool {
 		return d.ui.banner.text.Text == "Connected to “Pairing Tests”"
@@ -103,7 +103,7 @@ func TestPairingViewShowsCodeAndApprovesInDemo(t *testing.T) {
 			t.Errorf("the empty queue does not invite a drop; texts %q", texts(d.win.Content()))
 		}
 	})
-	if st := d.svc.AuthStatus(); st.State != auth.Paired || st.ProjectName != "Pairing Tests" {
+	if st := d.svc.AuthStatus(); st.State != core.Paired || st.ProjectName != "Pairing Tests" {
 		t.Errorf("service status %+v", st)
 	}
 }
@@ -119,7 +119,7 @@ func TestPairingDeclinedOffersNewCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.eventually("the view offers a new code", func() bool {
-		return v.cur.State == auth.PairDeclined && v.retry.Visible()
+		return v.cur.State == core.PairDeclined && v.retry.Visible()
 	})
 	onUI(func() {
 		if !hasText(d.win.Content(), "declined") || !hasText(d.win.Content(), "Get a new code") {
@@ -138,7 +138,7 @@ func TestPairingDeclinedOffersNewCode(t *testing.T) {
 	onUI(func() { test.Tap(v.retry) })
 	next := d.pendingCode(code)
 	d.eventually("the new code "+next+" is shown", func() bool {
-		return v.cur.State == auth.PairPending && v.code.Text == next[:3]+" "+next[3:] && !v.retry.Visible()
+		return v.cur.State == core.PairPending && v.code.Text == next[:3]+" "+next[3:] && !v.retry.Visible()
 	})
 }
 
@@ -157,7 +157,7 @@ func TestPairingCancelStopsPolling(t *testing.T) {
 		test.Tap(b)
 	})
 	d.eventually("the view says the pairing was cancelled", func() bool {
-		return v.cur.State == auth.PairCancelled && v.retry.Visible() && !v.spinner.Visible()
+		return v.cur.State == core.PairCancelled && v.retry.Visible() && !v.spinner.Visible()
 	})
 	polls := func() int {
 		ps, err := d.sim.Admin.Pairings(context.Background())

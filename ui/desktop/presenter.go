@@ -12,8 +12,6 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // Service is what the window needs of core.Service.
@@ -21,17 +19,17 @@ type Service interface {
 	Subscribe() *core.Subscription
 	Pair(ctx context.Context) error
 	CancelPairing()
-	Unpair(ctx context.Context) (auth.UnpairResult, error)
-	Add(ctx context.Context, paths []string, force bool) (upload.AddResult, error)
-	Pause(ctx context.Context, sel upload.Selector) error
-	Resume(ctx context.Context, sel upload.Selector) error
-	Retry(ctx context.Context, sel upload.Selector) error
-	Cancel(ctx context.Context, sel upload.Selector) error
-	Remove(ctx context.Context, id upload.FileID) error
-	Redirect(ctx context.Context, sel upload.Selector) error
+	Unpair(ctx context.Context) (core.UnpairResult, error)
+	Add(ctx context.Context, paths []string, force bool) (core.AddResult, error)
+	Pause(ctx context.Context, sel core.Selector) error
+	Resume(ctx context.Context, sel core.Selector) error
+	Retry(ctx context.Context, sel core.Selector) error
+	Cancel(ctx context.Context, sel core.Selector) error
+	Remove(ctx context.Context, id core.FileID) error
+	Redirect(ctx context.Context, sel core.Selector) error
 	ClearFinished(ctx context.Context) error
-	Settings() upload.Settings
-	SetSettings(s upload.Settings) error
+	Settings() core.Settings
+	SetSettings(s core.Settings) error
 	CheckConnectionNow()
 }
 

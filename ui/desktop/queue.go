@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"image/color"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // queueView is the list of files (virtualised: rows are made once and reused), or the
@@ -101,7 +101,7 @@ func newDropZone(u *UI) fyne.CanvasObject {
 type queueRow struct {
 	widget.BaseWidget
 	u *UI
-	v upload.FileView
+	v core.FileView
 
 	icon     *widget.Icon
 	name     *widget.Label
@@ -147,7 +147,7 @@ func newQueueRow(u *UI) *queueRow {
 func (r *queueRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }
 
 // set shows a file (rows are reused for other files as the list scrolls).
-func (r *queueRow) set(v upload.FileView) {
+func (r *queueRow) set(v core.FileView) {
 	r.v = v
 	r.icon.SetResource(fileIcon(v.Name))
 	r.name.SetText(v.Name)
@@ -157,7 +157,7 @@ func (r *queueRow) set(v upload.FileView) {
 	r.detail.SetText(rowDetail(v))
 	if v.Size > 0 {
 		r.progress.SetValue(float64(v.BytesDone) / float64(v.Size))
-	} else if v.State == upload.Done {
+	} else if v.State == core.Done {
 		r.progress.SetValue(1)
 	} else {
 		r.progress.SetValue(0)
@@ -165,29 +165,29 @@ func (r *queueRow) set(v upload.FileView) {
 	r.progress.SetColor(barColor(v.State))
 	// A finished upload needs no bar: "Done" and the time say it, and a column of full
 	// bars would only shout.
-	show(r.progress, v.State != upload.Done)
+	show(r.progress, v.State != core.Done)
 	finished := v.State.Finished()
 	show(r.pause, !finished)
-	if v.State == upload.Paused {
+	if v.State == core.Paused {
 		r.pause.SetIcon(theme.MediaPlayIcon())
 	} else {
 		r.pause.SetIcon(theme.MediaPauseIcon())
 	}
-	show(r.retry, v.State == upload.Failed || v.State == upload.Skipped || v.State == upload.Cancelled || v.State == upload.Retrying)
+	show(r.retry, v.State == core.Failed || v.State == core.Skipped || v.State == core.Cancelled || v.State == core.Retrying)
 	show(r.cancel, !finished)
 	show(r.remove, finished)
 }
 
 func (r *queueRow) togglePause() {
-	if r.v.State == upload.Paused {
+	if r.v.State == core.Paused {
 		r.act("Resume failed", r.u.svc.Resume)
 	} else {
 		r.act("Pause failed", r.u.svc.Pause)
 	}
 }
 
-func (r *queueRow) act(failure string, f func(context.Context, upload.Selector) error) {
-	sel := upload.One(r.v.ID)
+func (r *queueRow) act(failure string, f func(context.Context, core.Selector) error) {
+	sel := core.One(r.v.ID)
 	r.u.p.do(failure, func(ctx context.Context) error { return f(ctx, sel) })
 }
 
@@ -205,15 +205,15 @@ func show(o fyne.CanvasObject, visible bool) {
 }
 
 // barColor colours a row's progress by what happened to it.
-func barColor(s upload.State) fyne.ThemeColorName {
+func barColor(s core.State) fyne.ThemeColorName {
 	switch s {
-	case upload.Done:
+	case core.Done:
 		return theme.ColorNameSuccess
-	case upload.Failed:
+	case core.Failed:
 		return theme.ColorNameError
-	case upload.Skipped, upload.Retrying, upload.Waiting, upload.Held:
+	case core.Skipped, core.Retrying, core.Waiting, core.Held:
 		return theme.ColorNameWarning
-	case upload.Paused, upload.Cancelled:
+	case core.Paused, core.Cancelled:
 		return theme.ColorNameDisabled
 	}
 	return theme.ColorNamePrimary
@@ -221,61 +221,61 @@ func barColor(s upload.State) fyne.ThemeColorName {
 
 // stateLabel is a file's state in a word or two, in its bar's colour (a queued file's
 // in the placeholder colour: nothing has happened to it yet).
-func stateLabel(v upload.FileView) (string, color.Color) {
+func stateLabel(v core.FileView) (string, color.Color) {
 	col := theme.Color(barColor(v.State))
 	switch v.State {
-	case upload.Done:
+	case core.Done:
 		return "Done", col
-	case upload.Failed:
+	case core.Failed:
 		return "Failed", col
-	case upload.Skipped:
+	case core.Skipped:
 		return "Skipped: channel paused", col
-	case upload.Held:
+	case core.Held:
 		return "Held: another project", col
-	case upload.Cancelled:
+	case core.Cancelled:
 		return "Cancelled", col
-	case upload.Paused:
+	case core.Paused:
 		return "Paused", col
-	case upload.Retrying:
+	case core.Retrying:
 		if left := time.Until(v.NextAttempt); left > 0 {
 			return "Retrying in " + format.Duration(left), col
 		}
 		return "Retrying", col
-	case upload.Waiting:
+	case core.Waiting:
 		return "Waiting", col
-	case upload.Creating:
+	case core.Creating:
 		return "Starting", col
-	case upload.Uploading:
+	case core.Uploading:
 		return "Uploading", col
 	}
 	return "Queued", theme.Color(theme.ColorNamePlaceHolder)
 }
 
 // rowDetail is the line under the name: size and progress, or the reason.
-func rowDetail(v upload.FileView) string {
+func rowDetail(v core.FileView) string {
 	size := format.Bytes(v.Size)
 	switch v.State {
-	case upload.Uploading, upload.Creating:
+	case core.Uploading, core.Creating:
 		pct := 100
 		if v.Size > 0 {
 			pct = int(v.BytesDone * 100 / v.Size)
 		}
 		return fmt.Sprintf("%s of %s · %d%% · %s · %s left", format.Bytes(v.BytesDone), size, pct, format.Rate(v.Rate), format.Duration(v.ETA))
-	case upload.Done:
+	case core.Done:
 		return size + " · uploaded" + doneAt(v) + toProject(v)
-	case upload.Held:
+	case core.Held:
 		return size + " · " + v.Error
-	case upload.Queued:
+	case core.Queued:
 		if v.Detail != "" {
 			return size + " · " + v.Detail
 		}
-	case upload.Waiting:
+	case core.Waiting:
 		return size + " · " + v.Detail
-	case upload.Failed, upload.Skipped, upload.Retrying, upload.Cancelled:
+	case core.Failed, core.Skipped, core.Retrying, core.Cancelled:
 		if v.Error != "" {
 			return size + " · " + v.Error
 		}
-	case upload.Paused:
+	case core.Paused:
 		if v.BytesDone > 0 {
 			return fmt.Sprintf("%s of %s sent · paused", format.Bytes(v.BytesDone), size)
 		}
@@ -284,7 +284,7 @@ func rowDetail(v upload.FileView) string {
 }
 
 // doneAt is when a file was uploaded: the time today, the day and time before.
-func doneAt(v upload.FileView) string {
+func doneAt(v core.FileView) string {
 	if v.DoneAt.IsZero() {
 		return ""
 	}
@@ -296,7 +296,7 @@ func doneAt(v upload.FileView) string {
 }
 
 // toProject is where an uploaded file went.
-func toProject(v upload.FileView) string {
+func toProject(v core.FileView) string {
 	if v.Project == "" {
 		return ""
 	}

@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -126,7 +127,7 @@ func TestProgressMovesTheBar(t *testing.T) {
 				val, state = r.progress.value, r.state.Text
 				// The bar shows what the service last said of the file.
 				if v := d.ui.m.files[r.v.ID]; v == nil || v.Size == 0 ||
-					(v.State != upload.Done && val != float64(v.BytesDone)/float64(v.Size)) {
+					(v.State != core.Done && val != float64(v.BytesDone)/float64(v.Size)) {
 					t.Errorf("the bar is at %v, the file at %+v", val, v)
 				}
 			}

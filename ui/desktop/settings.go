@@ -16,7 +16,6 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // The keys under which earlier versions kept the settings in Fyne's preferences (per app
@@ -136,8 +135,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.notify.SetChecked(cur.Notifications)
 	f.form = &widget.Form{
 		Items: []*widget.FormItem{
-			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("large files uploaded at once (1–%d); small files share their slots", upload.MaxParallelFiles)},
-			{Text: "Parallel chunks", Widget: f.chunks, HintText: fmt.Sprintf("parts of each file in flight (1–%d); files × chunks is the most parts in flight", upload.MaxParallelChunks)},
+			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("large files uploaded at once (1–%d); small files share their slots", core.MaxParallelFiles)},
+			{Text: "Parallel chunks", Widget: f.chunks, HintText: fmt.Sprintf("parts of each file in flight (1–%d); files × chunks is the most parts in flight", core.MaxParallelChunks)},
 			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "for all uploads together, like 5MB/s or 40Mbit/s; 0 means no limit"},
 			{Text: "Date media by", Widget: f.offset},
 			{Text: "Notifications", Widget: f.notify},
@@ -207,7 +206,7 @@ func (u *UI) showSettings() {
 	var d dialog.Dialog
 	var f *settingsForm
 	f = u.newSettingsForm(func(before, after core.Settings) {
-		if err := u.svc.SetSettings(after.Upload()); err != nil {
+		if err := u.svc.SetSettings(after); err != nil {
 			u.showError("The settings could not be applied", err)
 			return
 		}

@@ -145,7 +145,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		}
 		test.Tap(save)
 	})
-	if s := d.svc.Settings(); s != upload.DefaultSettings() {
+	if s := d.svc.Settings().Upload(); s != upload.DefaultSettings() {
 		t.Errorf("an invalid form changed the settings to %+v", s)
 	}
 	onUI(func() {
@@ -173,7 +173,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
 	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true}
-	if s := d.svc.Settings(); s != want {
+	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
 	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",

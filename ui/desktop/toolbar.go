@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,8 +11,6 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // toolbar holds what applies to the whole queue.
@@ -19,7 +18,7 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), u.chooseFile)
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), u.chooseFolder)
 	retry := widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), func() {
-		u.p.do("Retry failed", func(ctx context.Context) error { return u.svc.Retry(ctx, upload.All) })
+		u.p.do("Retry failed", func(ctx context.Context) error { return u.svc.Retry(ctx, core.All) })
 	})
 	clear := widget.NewButtonWithIcon("Clear finished", theme.DeleteIcon(), func() {
 		u.p.do("Clearing the list failed", u.svc.ClearFinished)

@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -10,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // totalsBar is the footer: files and bytes left, the overall rate and ETA, and pause all
@@ -59,7 +59,7 @@ func (t *totalsBar) update() {
 	}
 }
 
-func totalsText(t upload.Totals) string {
+func totalsText(t core.Totals) string {
 	switch {
 	case t.Files == 0:
 		return "Nothing queued yet."
@@ -84,8 +84,8 @@ func totalsText(t upload.Totals) string {
 
 func (t *totalsBar) togglePauseAll() {
 	if t.u.m.totals.Paused {
-		t.u.p.do("Resume failed", func(ctx context.Context) error { return t.u.svc.Resume(ctx, upload.All) })
+		t.u.p.do("Resume failed", func(ctx context.Context) error { return t.u.svc.Resume(ctx, core.All) })
 	} else {
-		t.u.p.do("Pause failed", func(ctx context.Context) error { return t.u.svc.Pause(ctx, upload.All) })
+		t.u.p.do("Pause failed", func(ctx context.Context) error { return t.u.svc.Pause(ctx, core.All) })
 	}
 }

@@ -2,11 +2,10 @@ package desktop
 
 import (
 	"context"
+	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
-
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // tray is the system tray menu, where the platform has one: the status, pause or resume
@@ -31,9 +30,9 @@ func newTray(u *UI) *tray {
 	t.status.Disabled = true
 	t.pause = fyne.NewMenuItem("Pause all", func() {
 		if u.m.totals.Paused {
-			u.p.do("Resume failed", func(ctx context.Context) error { return u.svc.Resume(ctx, upload.All) })
+			u.p.do("Resume failed", func(ctx context.Context) error { return u.svc.Resume(ctx, core.All) })
 		} else {
-			u.p.do("Pause failed", func(ctx context.Context) error { return u.svc.Pause(ctx, upload.All) })
+			u.p.do("Pause failed", func(ctx context.Context) error { return u.svc.Pause(ctx, core.All) })
 		}
 	})
 	show := fyne.NewMenuItem("Show window", func() { u.win.Show(); u.win.RequestFocus() })

@@ -13,10 +13,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
-	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
 // Options are what main tells the window.
@@ -166,7 +163,7 @@ func (u *UI) apply(evs []core.Event) {
 			u.pairing.update(u.m.pairing)
 			layoutDirty = true
 		case core.EventFile:
-			if ev.File.State == upload.Uploading || ev.File.State == upload.Done {
+			if ev.File.State == core.Uploading || ev.File.State == core.Done {
 				u.m.channelPaused = false
 			}
 			if u.m.setFile(*ev.File) {
@@ -214,15 +211,15 @@ func (u *UI) layout() {
 	st := u.m.auth.State
 	// A pairing the user asked for keeps its view while it runs, even if the app is
 	// (still, or again) paired: its code is being polled for.
-	pairing := st == auth.Unpaired || (u.userPaired && (st != auth.Paired || u.pairingRunning()))
-	if u.userPaired && st == auth.Paired && u.m.pairing.State == auth.PairPaired {
+	pairing := st == core.Unpaired || (u.userPaired && (st != core.Paired || u.pairingRunning()))
+	if u.userPaired && st == core.Paired && u.m.pairing.State == core.PairPaired {
 		u.userPaired = false
 		pairing = false
 	}
 	if pairing && !u.showingPairing {
 		u.showingPairing = true
 		u.win.SetContent(u.pairing.object())
-		if st == auth.Unpaired && !u.pairingRunning() && !u.awaitingPassphrase {
+		if st == core.Unpaired && !u.pairingRunning() && !u.awaitingPassphrase {
 			u.startPairing()
 		}
 	} else if !pairing && u.showingPairing {
@@ -233,7 +230,7 @@ func (u *UI) layout() {
 
 func (u *UI) pairingRunning() bool {
 	switch u.m.pairing.State {
-	case auth.PairRequesting, auth.PairPending, auth.PairApproved:
+	case core.PairRequesting, core.PairPending, core.PairApproved:
 		return true
 	}
 	return false
@@ -243,7 +240,7 @@ func (u *UI) pairingRunning() bool {
 // the Reconnect button (the queue is kept).
 func (u *UI) startPairing() {
 	u.userPaired = true
-	u.m.pairing = auth.Pairing{State: auth.PairRequesting, Message: "Asking the server for a pairing code…"}
+	u.m.pairing = core.Pairing{State: core.PairRequesting, Message: "Asking the server for a pairing code…"}
 	u.pairing.update(u.m.pairing)
 	if !u.showingPairing {
 		u.showingPairing = true
@@ -261,7 +258,7 @@ func (u *UI) startPairing() {
 func (u *UI) cancelPairing() {
 	u.svc.CancelPairing()
 	u.userPaired = false
-	if u.m.auth.State != auth.Unpaired {
+	if u.m.auth.State != core.Unpaired {
 		u.showingPairing = false
 		u.win.SetContent(u.mainView)
 	}
@@ -298,8 +295,8 @@ func (u *UI) addPaths(paths []string, force bool) {
 
 // showRejected tells what was not queued: files uploaded already (a card put back after
 // more shooting) are not an error, and can be sent again on purpose; the others say why.
-func (u *UI) showRejected(rs []upload.Rejection) {
-	var uploaded, other []upload.Rejection
+func (u *UI) showRejected(rs []core.Rejection) {
+	var uploaded, other []core.Rejection
 	for _, r := range rs {
 		if r.AlreadyUploaded() {
 			uploaded = append(uploaded, r)
@@ -327,7 +324,7 @@ func (u *UI) showRejected(rs []upload.Rejection) {
 
 // describeUploaded says where and when files added again went, a line per project, and
 // names a few: a card put back holds hundreds.
-func describeUploaded(rs []upload.Rejection) string {
+func describeUploaded(rs []core.Rejection) string {
 	type span struct {
 		n           int
 		first, last time.Time
@@ -375,7 +372,7 @@ func describeUploaded(rs []upload.Rejection) string {
 	return b.String()
 }
 
-func listRejected(rs []upload.Rejection) string {
+func listRejected(rs []core.Rejection) string {
 	var b strings.Builder
 	for i, r := range rs {
 		if i == 12 {
@@ -389,14 +386,10 @@ func listRejected(rs []upload.Rejection) string {
 
 // showError tells the user that something they asked for failed.
 func (u *UI) showError(what string, err error) {
-	text := err.Error()
-	if e, ok := api.AsError(err); ok {
-		text = e.UserMessage()
-	}
-	u.alerts.info(what, text)
+	u.alerts.info(what, core.UserText(err))
 }
 
-func (u *UI) finished(t upload.Totals) {
+func (u *UI) finished(t core.Totals) {
 	if !u.settings.Notifications {
 		return
 	}

@@ -1,0 +1,280 @@
+package core
+
+import (
+	"errors"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/conn"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// What the front ends see. They import core (and core/format) and nothing else of core:
+// these are the words of the service's signatures and events. The names of states are
+// the engine's own (aliases); the records are core's, converted at the door, so a field
+// added inside the engine reaches a front end only when core says so.
+
+// FileID identifies a file in the queue.
+type FileID = upload.FileID
+
+// State is where a file is in its life (docs/architecture.md, "The life of a file").
+type State = upload.State
+
+const (
+	Queued    = upload.Queued
+	Waiting   = upload.Waiting
+	Creating  = upload.Creating
+	Uploading = upload.Uploading
+	Retrying  = upload.Retrying
+	Paused    = upload.Paused
+	Done      = upload.Done
+	Failed    = upload.Failed
+	Skipped   = upload.Skipped
+	Cancelled = upload.Cancelled
+	Held      = upload.Held
+)
+
+// FileView is what front ends show of a file: its state and progress.
+type FileView struct {
+	ID        FileID
+	Name      string
+	Path      string
+	Size      int64
+	State     State
+	BytesDone int64
+	// Rate is the smoothed upload rate in bytes per second (0 when idle).
+	Rate float64
+	// ETA is the estimated time left at the current rate (0 when unknown).
+	ETA        time.Duration
+	ChunksDone int
+	Chunks     int
+	// Detail says what a waiting or retrying file waits for, in plain words.
+	Detail string
+	// Sending is true while the file's chunks go to presigned URLs: it goes on while the
+	// device needs reconnecting, although State may say waiting.
+	Sending bool
+	// ErrorKind and Error explain a failed, skipped or retrying file.
+	ErrorKind   string
+	Error       string
+	NextAttempt time.Time
+	AddedAt     time.Time
+	DoneAt      time.Time
+	// Project is the name of the project the file is meant for (where a done file went);
+	// "" until known. AssetID is its asset there.
+	Project string
+	AssetID string
+}
+
+// Totals sum the queue up.
+type Totals struct {
+	Files          int
+	FilesRemaining int // not finished
+	Active         int // uploading now
+	Done           int
+	Failed         int
+	Skipped        int
+	Cancelled      int
+	Held           int   // meant for another project; waiting for the person
+	BytesTotal     int64 // of the files not cancelled
+	BytesRemaining int64
+	Rate           float64
+	ETA            time.Duration
+	Paused         bool // every unfinished file is paused
+	// DiskFull: the disk holding the journal is full; nothing starts until it has room.
+	DiskFull bool
+}
+
+// Rejection is a path that was not queued, and why.
+type Rejection struct {
+	Path   string
+	Reason string
+	// Existing is the file still in the queue that this path duplicates (0 if none).
+	Existing FileID
+	// UploadedAt is set when the same content was uploaded already (to the project
+	// UploadedTo, when known); Add with force sends it again.
+	UploadedAt time.Time
+	UploadedTo string
+}
+
+// AlreadyUploaded tells whether the path was refused because its content was uploaded.
+func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
+
+// AddResult is what Add did with each path.
+type AddResult struct {
+	Added    []FileView
+	Rejected []Rejection
+}
+
+// Selector picks the files a command applies to: one id, or All.
+type Selector struct {
+	ID  FileID
+	All bool
+}
+
+// One selects a single file.
+func One(id FileID) Selector { return Selector{ID: id} }
+
+// All selects every file.
+var All = Selector{All: true}
+
+// AuthState is whether the device is paired.
+type AuthState = auth.State
+
+const (
+	Unpaired       = auth.Unpaired
+	Paired         = auth.Paired
+	Refreshing     = auth.Refreshing
+	NeedsReconnect = auth.NeedsReconnect
+)
+
+// AuthStatus is the pairing as the front ends see it.
+type AuthStatus struct {
+	State       AuthState
+	ProjectName string
+	ProjectID   string
+	DeviceName  string
+	// Reason says in plain words why a reconnect is needed.
+	Reason string
+	// CauseKind is the kind of error that led to NeedsReconnect (it picks the dialog).
+	CauseKind string
+	// StorageWarning is set while the tokens live only in memory (the keychain refused
+	// them): pairing will not survive a restart.
+	StorageWarning string
+	AccessExpires  time.Time
+}
+
+// PairState is where a pairing under way is.
+type PairState = auth.PairState
+
+const (
+	PairRequesting = auth.PairRequesting
+	PairPending    = auth.PairPending
+	PairApproved   = auth.PairApproved
+	PairPaired     = auth.PairPaired
+	PairDeclined   = auth.PairDeclined
+	PairFailed     = auth.PairFailed
+	PairCancelled  = auth.PairCancelled
+)
+
+// ErrDeclined is what Pair returns when the pairing was declined in the project.
+var ErrDeclined = auth.ErrDeclined
+
+// Pairing is what a front end shows while pairing.
+type Pairing struct {
+	State    PairState
+	UserCode string
+	// VerificationURI is where the code is typed; VerificationURIComplete (may be "")
+	// has it filled in, for a link or a QR code.
+	VerificationURI         string
+	VerificationURIComplete string
+	DeviceName              string
+	ExpiresAt               time.Time
+	Interval                time.Duration
+	// Codes counts the codes issued in this pairing (a new one each time one expires).
+	Codes int
+	// Message says in plain words what is happening.
+	Message string
+	// ErrKind is the kind of the fatal answer of a failed pairing ("" otherwise).
+	ErrKind string
+}
+
+// ConnState is the state of the connection to the API.
+type ConnState = conn.State
+
+const (
+	Online       = conn.Online
+	Offline      = conn.Offline      // waiting for the next health check
+	Reconnecting = conn.Reconnecting // a health check is under way
+)
+
+// Connection is the connection as the front ends see it.
+type Connection struct {
+	State ConnState
+	Since time.Time // when State began
+	// NextCheck is when the next health check is due (zero unless Offline).
+	NextCheck time.Time
+	// Reason says, in plain words, why the connection is considered down.
+	Reason string
+	// Checks counts the failed health checks since the connection went down.
+	Checks int
+}
+
+// UnpairResult says how an unpair went.
+type UnpairResult struct {
+	// Revoked: the API ended the pairing (or it had already ended there).
+	Revoked bool
+	// Pending: the API could not be reached; the revocation is kept and sent when the
+	// app next reaches it.
+	Pending bool
+	// Reason says why the revocation is pending.
+	Reason string
+}
+
+// UserText is an error in the words the app shows a person: the API's errors and the
+// store's say what to do without their technical cause (which the log has).
+func UserText(err error) string {
+	if e, ok := api.AsError(err); ok {
+		return e.UserMessage()
+	}
+	var u interface{ UserMessage() string }
+	if errors.As(err, &u) {
+		return u.UserMessage()
+	}
+	return err.Error()
+}
+
+// ValidateAPIURL checks an API URL a person typed: nil when the app can use it.
+func ValidateAPIURL(s string) error {
+	_, err := api.ValidateBaseURL(s)
+	return err
+}
+
+// The conversions at the door.
+
+func fileView(v upload.FileView) FileView { return FileView(v) }
+
+func fileViews(vs []upload.FileView) []FileView {
+	out := make([]FileView, len(vs))
+	for i, v := range vs {
+		out[i] = FileView(v)
+	}
+	return out
+}
+
+func totals(t upload.Totals) Totals { return Totals(t) }
+
+func addResult(r upload.AddResult) AddResult {
+	out := AddResult{Added: fileViews(r.Added), Rejected: make([]Rejection, len(r.Rejected))}
+	for i, rej := range r.Rejected {
+		out.Rejected[i] = Rejection(rej)
+	}
+	return out
+}
+
+func (s Selector) engine() upload.Selector { return upload.Selector{ID: s.ID, All: s.All} }
+
+func authStatus(st auth.Status) AuthStatus {
+	out := AuthStatus{
+		State: st.State, ProjectName: st.ProjectName, ProjectID: st.ProjectID, DeviceName: st.DeviceName,
+		Reason: st.Reason, StorageWarning: st.StorageWarning, AccessExpires: st.AccessExpires,
+	}
+	if st.Cause != nil {
+		out.CauseKind = string(st.Cause.Kind)
+	}
+	return out
+}
+
+func pairing(p auth.Pairing) Pairing {
+	out := Pairing{
+		State: p.State, UserCode: p.UserCode, VerificationURI: p.VerificationURI,
+		VerificationURIComplete: p.VerificationURIComplete, DeviceName: p.DeviceName,
+		ExpiresAt: p.ExpiresAt, Interval: p.Interval, Codes: p.Codes, Message: p.Message,
+	}
+	if p.Err != nil {
+		out.ErrKind = string(p.Err.Kind)
+	}
+	return out
+}
+
+func connection(c conn.Status) Connection { return Connection(c) }
