@@ -102,7 +102,10 @@ func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
 
 // AddResult is what Add did with each path.
 type AddResult struct {
-	Added    []FileView
+	Added []FileView
+	// Again are files of the queue that had failed or were cancelled, queued again
+	// because they were named again.
+	Again    []FileView
 	Rejected []Rejection
 }
 
@@ -245,7 +248,7 @@ func fileViews(vs []upload.FileView) []FileView {
 func totals(t upload.Totals) Totals { return Totals(t) }
 
 func addResult(r upload.AddResult) AddResult {
-	out := AddResult{Added: fileViews(r.Added), Rejected: make([]Rejection, len(r.Rejected))}
+	out := AddResult{Added: fileViews(r.Added), Again: fileViews(r.Again), Rejected: make([]Rejection, len(r.Rejected))}
 	for i, rej := range r.Rejected {
 		out.Rejected[i] = Rejection(rej)
 	}

@@ -11,7 +11,8 @@ import (
 // path, size, mtime and fingerprint is refused unless force is set, and so is one that
 // was uploaded before, even if it was cleared from the list since (the journal keeps the
 // record), and even to another project: a card named again after a re-pairing must not
-// be split between two projects unasked. The rejection says where it went.
+// be split between two projects unasked. The rejection says where it went. A file in the
+// queue that failed or was cancelled, named again, is queued again (Again).
 //
 // The paths are looked at here; the owner decides and records, so two Adds of one card
 // at once queue it once.
@@ -36,6 +37,7 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 
 func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, force bool) (AddResult, error) {
 	fresh := files[:0]
+	var again []*entry
 	if force {
 		fresh = files
 	} else {
@@ -44,11 +46,19 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, for
 			known[identity(&ent.f)] = ent
 		}
 		for _, f := range files {
-			if ent, dup := known[identity(&f)]; dup {
+			ent, dup := known[identity(&f)]
+			switch {
+			case !dup:
+				fresh = append(fresh, f)
+			case ent.att == nil && (ent.f.State == Failed || ent.f.State == Cancelled):
+				// Named again on purpose, by a drop or a script re-running its command:
+				// a file that failed or was cancelled is tried again. A skipped one
+				// stays skipped: the project refused it (Channel Paused is never
+				// retried); Retry says otherwise.
+				again = append(again, ent)
+			default:
 				rejected = append(rejected, duplicate(f.Path, &ent.f, ent.f.ID))
-				continue
 			}
-			fresh = append(fresh, f)
 		}
 	}
 	if !force && len(fresh) > 0 {
@@ -68,6 +78,12 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, for
 		fresh = kept
 	}
 	res := AddResult{Rejected: rejected}
+	if err := o.setStates(again, to(Queued)); err != nil {
+		return res, err
+	}
+	for _, ent := range again {
+		res.Again = append(res.Again, o.view(ent))
+	}
 	if len(fresh) == 0 {
 		return res, nil
 	}

@@ -70,7 +70,10 @@ func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
 
 // AddResult is what Add did with each path.
 type AddResult struct {
-	Added    []FileView
+	Added []FileView
+	// Again are files of the queue that had failed or were cancelled, queued again
+	// because they were named again.
+	Again    []FileView
 	Rejected []Rejection
 }
 

@@ -484,3 +484,26 @@ func waitState(t *testing.T, r *ownerRig, id FileID, st State) {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// TestAFailedFileNamedAgainIsQueuedAgain: the same drop (or command) of a file that
+// failed queues it again, for the window as for `upload`; it is not "already in the
+// queue".
+func TestAFailedFileNamedAgainIsQueuedAgain(t *testing.T) {
+	c := &fakeClient{parts: 1}
+	rejected := error(&api.Error{Kind: api.KindUploadRejected, Retry: api.RetryNo, Status: 400})
+	c.createErr.Store(&rejected)
+	r := newOwnerRig(t, Settings{ParallelFiles: 1, ParallelChunks: 1}, c)
+	r.run()
+	paths := r.files(1, 1000)
+	v := r.add(paths...)[0]
+	waitState(t, r, v.ID, Failed)
+	c.createErr.Store(nil)
+	res, err := r.e.Add(context.Background(), paths, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Again) != 1 || res.Again[0].ID != v.ID || len(res.Rejected) != 0 || len(res.Added) != 0 {
+		t.Fatalf("named again: %d again, %d added, rejected %+v; want the failed file queued again", len(res.Again), len(res.Added), res.Rejected)
+	}
+	waitState(t, r, v.ID, Done)
+}

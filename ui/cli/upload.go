@@ -91,13 +91,9 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			continue
 		}
 		if r.Existing != 0 {
-			// Named again on purpose: a file that failed or was cancelled is tried again.
+			// In the queue already (failed and cancelled ones are queued again: Again).
 			if skipped[r.Existing] {
 				refused[r.Existing] = true
-				continue
-			}
-			if err := svc.Retry(ctx, core.One(r.Existing)); err != nil {
-				fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 			}
 			continue
 		}
@@ -112,7 +108,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	}
 	// named are the files this command named that are still in the queue.
 	named := map[core.FileID]bool{}
-	for _, v := range res.Added {
+	for _, v := range append(res.Added, res.Again...) {
 		named[v.ID] = true
 	}
 	for _, r := range res.Rejected {
