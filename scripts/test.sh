@@ -46,3 +46,9 @@ measured=(./ui/desktop ./e2e/window)
 mapfile -t others < <(go list ./... | grep -v -e '/ui/desktop$' -e '/e2e/window$')
 go test -race -count=1 -timeout 25m "$@" "${others[@]}"
 go test -race -count=1 -timeout 15m -p 1 "$@" "${measured[@]}"
+# The budgets that hold only without the race detector (it multiplies memory and slows
+# the window and the fast links several times over), so that CI checks them too: the
+# window's RSS with 10,000 files and the CI-sized field trial's goodput, built without
+# -race, one at a time after everything else.
+go test -count=1 -timeout 15m "$@" -run '^TestTenThousandFilesMemory$' ./ui/desktop
+go test -count=1 -timeout 15m "$@" -run '^TestFieldTrial$' ./e2e/field

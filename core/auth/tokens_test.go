@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,9 +43,43 @@ func (e *orderLog) index(what, token string) int {
 }
 
 // recordingAPI is the real client, noting every use of an access token in the event order.
+// Refreshes pass through held, which a test can arm to hold one.
 type recordingAPI struct {
 	*api.Client
-	ev *orderLog
+	ev   *orderLog
+	held *heldRefresh
+}
+
+func (a recordingAPI) RefreshTokens(ctx context.Context, cr api.Credentials, refreshToken string) (api.Tokens, error) {
+	a.held.wait()
+	return a.Client.RefreshTokens(ctx, cr, refreshToken)
+}
+
+// heldRefresh holds the next refresh, once armed, until the test lets it go.
+type heldRefresh struct {
+	mu      sync.Mutex
+	started chan struct{} // closed when the held refresh reached the API
+	release chan struct{}
+}
+
+// arm holds the next refresh: started is closed when it arrives, and it goes on once
+// release is closed.
+func (h *heldRefresh) arm() (started, release chan struct{}) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.started, h.release = make(chan struct{}), make(chan struct{})
+	return h.started, h.release
+}
+
+func (h *heldRefresh) wait() {
+	h.mu.Lock()
+	started, release := h.started, h.release
+	h.started, h.release = nil, nil
+	h.mu.Unlock()
+	if started != nil {
+		close(started)
+		<-release
+	}
 }
 
 func (a recordingAPI) Me(ctx context.Context, access string) (api.Device, error) {
@@ -135,7 +170,7 @@ func newAuthEnv(t *testing.T, clock retry.Clock) *authEnv {
 	}
 	ev := &orderLog{}
 	e := &authEnv{
-		t: t, ctx: t.Context(), sim: sim, client: client, api: recordingAPI{client, ev},
+		t: t, ctx: t.Context(), sim: sim, client: client, api: recordingAPI{client, ev, &heldRefresh{}},
 		creds: api.Credentials{ClientID: "auth-device", ClientSecret: c2csim.DemoClientSecret},
 		ev:    ev, store: &authtest.MemoryStore{OnSave: func(t api.Tokens) { ev.add("save", t.AccessToken) }}, online: retry.NewGate("connectivity", true),
 	}
@@ -235,10 +270,15 @@ func (e *authEnv) savedBeforeUse(t api.Tokens) {
 	}
 }
 
-// TestConcurrentCallsShareOneRefresh: the access token expires under 8 calls at once;
-// they produce exactly one refresh, then all of them succeed with the new token.
+// TestConcurrentCallsShareOneRefresh: the access token expires under 16 calls at once;
+// they produce exactly one refresh, then all of them succeed with the new token. Every
+// call meets the expired token before any refresh starts (their 401s are held at a
+// barrier); then one call starts the refresh, a third of them arrive while it is under
+// way (and wait for it), and the rest arrive together once it is over: they must see
+// that their token was already replaced and repeat the call with the new one, not spend
+// the new refresh token on another refresh.
 func TestConcurrentCallsShareOneRefresh(t *testing.T) {
-	const n = 8
+	const n = 16
 	e := newAuthEnv(t, nil)
 	if st := e.m.Status(); st.State != auth.Paired || st.ProjectName != pairedProject {
 		t.Fatalf("after pairing: %+v, want paired to %q (devices/me after pairing)", st, pairedProject)
@@ -248,7 +288,57 @@ func TestConcurrentCallsShareOneRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	since := e.lastSeq()
-	results := e.callMe(n)
+
+	// Caller 0 goes first, callers 1..n/3 while the refresh is under way, the others after.
+	first, during, after := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	group := func(i int) chan struct{} {
+		switch {
+		case i == 0:
+			return first
+		case i <= n/3:
+			return during
+		}
+		return after
+	}
+	var refused atomic.Int32
+	results := make(chan error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			results <- e.m.Do(e.ctx, api.EndpointMe, func(ctx context.Context, access string) error {
+				_, err := e.api.Me(ctx, access)
+				if api.KindOf(err) == api.KindUnauthorizedClient && access == e.first.AccessToken {
+					refused.Add(1)
+					select {
+					case <-group(i):
+					case <-ctx.Done():
+						return ctx.Err()
+					}
+				}
+				return err
+			})
+		})
+	}
+	t.Cleanup(wg.Wait)
+	waitfor.Condition(t, "every call refused with the expired token", func() bool { return refused.Load() == n })
+
+	// The limit only keeps a broken test from hanging until the global deadline.
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	started, release := e.api.held.arm()
+	close(first)
+	select {
+	case <-started:
+	case <-ctx.Done():
+		t.Fatal("the first call refused did not start a refresh")
+	}
+	close(during)
+	close(release)
+	// Wait returns once the refresh is over: no refresh is under way when the rest come.
+	if err := e.m.Wait(ctx); err != nil {
+		t.Fatalf("waiting for the refresh: %v", err)
+	}
+	close(after)
 	for range n {
 		if err := <-results; err != nil {
 			t.Errorf("a call failed: %v", err)
@@ -273,8 +363,8 @@ func TestConcurrentCallsShareOneRefresh(t *testing.T) {
 	if len(r) != 1 || r[0].Status != 200 || r[0].TokenFP != c2csim.Fingerprint(e.first.RefreshToken) {
 		t.Fatalf("refresh requests %+v, want exactly one, with the pairing's refresh token", r)
 	}
-	if got := countMe(log, 401, e.first.AccessToken); got < 1 || got > n {
-		t.Errorf("%d calls met the expired token, want 1..%d", got, n)
+	if got := countMe(log, 401, e.first.AccessToken); got != n {
+		t.Errorf("%d calls met the expired token, want all %d", got, n)
 	}
 	for _, req := range log {
 		if req.Status == 401 && req.TokenFP != c2csim.Fingerprint(e.first.AccessToken) {

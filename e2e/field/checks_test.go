@@ -210,6 +210,7 @@ func check(d *day, ev *evidence, r *report) verdict {
 	var v verdict
 	d.checkFiles(ev, r, &v)
 	d.checkChunks(ev, r, &v)
+	d.boundResends(r, &v)
 	d.checkPaused(ev, &v)
 	d.checkOutages(ev, r, &v)
 	d.checkRefreshes(ev, r, &v)
@@ -324,6 +325,7 @@ func (d *day) checkChunks(ev *evidence, r *report, v *verdict) {
 		proc       *proc
 	}
 	attempts := map[string][]attempt{}
+	logged := 0
 	for _, l := range ev.logs {
 		if l.Msg != "request" || l.Attrs["endpoint"] != "PUT s3 part" {
 			continue
@@ -332,6 +334,12 @@ func (d *day) checkChunks(ev *evidence, r *report, v *verdict) {
 		a := attempt{start: l.Time.Add(-time.Duration(ms) * time.Millisecond), end: l.Time, proc: l.Proc,
 			ok: l.Attrs["kind"] == "" && l.Attrs["err"] == ""}
 		attempts[l.Attrs["path"]] = append(attempts[l.Attrs["path"]], a)
+		logged++
+	}
+	// Without a PUT line the check below has nothing to check: the log's format is not
+	// what this parse reads (the simulator received chunks, so the uploader sent them).
+	if logged == 0 {
+		v.fail("the uploaders' logs have no chunk PUT line (msg=request endpoint=\"PUT s3 part\") in %d lines: the log was not read as the checks expect", len(ev.logs))
 	}
 	for path, as := range attempts {
 		for _, s := range as {
@@ -390,6 +398,33 @@ func (d *day) checkChunks(ev *evidence, r *report, v *verdict) {
 			if q.Status == 200 && acked == nil {
 				acked = &ps[i]
 			}
+		}
+	}
+}
+
+// putsInFlight is the most chunk PUTs the uploader has on their way with its default
+// settings: files × chunks, 2 × 4 (docs/field-trial.md, findings 3: one budget of
+// files × chunks PUTs in flight).
+const putsInFlight = 2 * 4
+
+// boundResends: a part is sent again only when an event cut it off (docs/field-trial.md,
+// findings 4: "a fault throws away every part in flight"), so each event of a batch
+// accounts for at most the PUTs then in flight, and a SIGKILL for as many again whose
+// answers reached the simulator but not the killed uploader's journal (findings 6). A
+// batch that re-sends more is sending parts twice for no cause; one with no events
+// re-sends nothing.
+func (d *day) boundResends(r *report, v *verdict) {
+	for i, br := range r.Batches {
+		bound := 0
+		for _, e := range d.cfg.Size.Batches[i].Events {
+			bound += putsInFlight
+			if e.Kind == evKill {
+				bound += putsInFlight
+			}
+		}
+		if br.Resent > bound {
+			v.fail("batch %d (%s): %d chunk PUTs re-sent, more than %s can cut off (%d: the %d PUTs in flight at each, twice that at a SIGKILL)",
+				i+1, br.Profile.Name, br.Resent, count(len(d.cfg.Size.Batches[i].Events), "event"), bound, putsInFlight)
 		}
 	}
 }

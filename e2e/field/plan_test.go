@@ -33,7 +33,14 @@ var (
 	office   = profile{Name: "office", RateBits: 200e6, RTT: 20 * time.Millisecond, Target: 0.8}
 	hotel    = profile{Name: "hotel Wi-Fi", RateBits: 20e6, RTT: 60 * time.Millisecond, Loss: 0.01, Target: 0.8}
 	cellular = profile{Name: "cellular", RateBits: 10e6, RTT: 120 * time.Millisecond, Jitter: 40 * time.Millisecond, Loss: 0.02, Target: 0.6}
+	// longFast is issue 14's long fast path: a fast link to a far region, where the
+	// uploader must keep a large bandwidth-delay product (7.5 MB) in flight.
+	longFast = profile{Name: "long fast path", RateBits: 500e6, RTT: 120 * time.Millisecond, Target: 0.9}
 )
+
+// longFastBatch is one 2 GiB clip over the long fast path, nothing else happening: its
+// goodput is measured from the first chunk to the last.
+var longFastBatch = batch{Profile: longFast, Clips: []int64{2 << 30}}
 
 // eventKind is a scripted misfortune.
 type eventKind string
@@ -146,18 +153,37 @@ var fullSize = size{
 				{At: 0.7, Kind: evRevoke},
 			},
 		},
+		longFastBatch,
 	},
 }
 
-// chooseSize picks the full trial when C2C_FIELD=full (make field), the CI-sized one
-// otherwise.
+// longSize is the long fast path alone (C2C_FIELD=long): the last batch of the full day,
+// to try on its own.
+var longSize = size{
+	Name:     "long",
+	TokenTTL: fullSize.TokenTTL,
+	PartSize: fullSize.PartSize,
+	Batches:  []batch{longFastBatch},
+}
+
+// chooseSize picks the full trial when C2C_FIELD=full (make field), the long fast path
+// alone when C2C_FIELD=long, the CI-sized day otherwise.
 func chooseSize() (size, error) {
-	switch v := strings.ToLower(os.Getenv("C2C_FIELD")); v {
-	case "", "ci":
-		return ciSize, nil
-	case "full":
-		return fullSize, nil
-	default:
-		return size{}, fmt.Errorf("C2C_FIELD=%q: want ci or full", v)
+	v := strings.ToLower(os.Getenv("C2C_FIELD"))
+	if v == "" {
+		v = ciSize.Name
 	}
+	if sz, ok := sizeNamed(v); ok {
+		return sz, nil
+	}
+	return size{}, fmt.Errorf("C2C_FIELD=%q: want ci, full or long", v)
+}
+
+func sizeNamed(name string) (size, bool) {
+	for _, sz := range []size{ciSize, fullSize, longSize} {
+		if sz.Name == name {
+			return sz, true
+		}
+	}
+	return size{}, false
 }

@@ -33,8 +33,37 @@ const segment = 1448
 // simulator sees it and trip its stall watchdog for the emulator's sake.
 const pathBuffer = 8
 
+// deepPathBuffer is the queue of a path whose one-way bandwidth-delay product is more
+// than pathBuffer read chunks (the long fast path: 500 Mbit/s × 60 ms is 3.75 MB, 115
+// chunks): one connection may then hold that product on its way, as a TCP sender with a
+// large enough window does on a real long path, and no more than 4 MiB.
+const deepPathBuffer = 128
+
+// readChunk is the most the proxy reads at once, the unit of these queues.
+const readChunk = 32 << 10
+
 func init() {
 	toxics.Register("c2cpath", new(pathToxic))
+	toxics.Register("c2cpath-deep", new(deepPathToxic))
+}
+
+// deepPathToxic is pathToxic with the deeper queue. (toxiproxy asks a toxic for its queue
+// before it reads the toxic's attributes, so the depth is a type of its own.)
+type deepPathToxic struct{ pathToxic }
+
+func (*deepPathToxic) GetBufferSize() int { return deepPathBuffer }
+
+// pathToxicType is the toxic for profile p: the deep one when the path's one-way
+// bandwidth-delay product needs more than pathBuffer read chunks on their way.
+func pathToxicType(p profile) (string, error) {
+	chunks := float64(p.RateBits) / 8 * (p.RTT + p.Jitter).Seconds() / 2 / readChunk
+	switch {
+	case chunks <= pathBuffer:
+		return "c2cpath", nil
+	case chunks <= deepPathBuffer:
+		return "c2cpath-deep", nil
+	}
+	return "", fmt.Errorf("profile %s: a one-way bandwidth-delay product of %.0f read chunks, more than the deepest path queue (%d)", p.Name, chunks, deepPathBuffer)
 }
 
 // pathToxic is one direction of the emulated path.
@@ -215,6 +244,10 @@ func (p *pathProxy) Addr() string { return p.proxy.Listen }
 // proxy shape the link rate (loopback mode, where no qdisc does).
 func (p *pathProxy) setProfile(pr profile, inProxyRate bool) error {
 	ctx := context.Background()
+	kind, err := pathToxicType(pr)
+	if err != nil {
+		return err
+	}
 	for _, dir := range []string{"upstream", "downstream"} {
 		name := "path_" + dir
 		if p.proxy.Toxics.GetToxic(name) != nil {
@@ -232,8 +265,8 @@ func (p *pathProxy) setProfile(pr profile, inProxyRate bool) error {
 			rateBits = pr.RateBits
 		}
 		m.setRate(rateBits)
-		body := fmt.Sprintf(`{"name":%q,"type":"c2cpath","stream":%q,"toxicity":1,"attributes":{"latency_ms":%d,"jitter_ms":%d,"loss":%g,"hold_min_ms":%d,"hold_max_ms":%d,"meter":%q}}`,
-			name, dir, pr.RTT.Milliseconds()/2, pr.Jitter.Milliseconds()/2, pr.Loss, holdMin.Milliseconds(), holdMax.Milliseconds(), meterName)
+		body := fmt.Sprintf(`{"name":%q,"type":%q,"stream":%q,"toxicity":1,"attributes":{"latency_ms":%d,"jitter_ms":%d,"loss":%g,"hold_min_ms":%d,"hold_max_ms":%d,"meter":%q}}`,
+			name, kind, dir, pr.RTT.Milliseconds()/2, pr.Jitter.Milliseconds()/2, pr.Loss, holdMin.Milliseconds(), holdMax.Milliseconds(), meterName)
 		if _, err := p.proxy.Toxics.AddToxicJson(strings.NewReader(body)); err != nil {
 			return fmt.Errorf("adding the %s path toxic: %w", dir, err)
 		}

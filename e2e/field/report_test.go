@@ -36,6 +36,7 @@ type report struct {
 	RefreshesRefused   int
 	RotationRaces      int // calls refused because a refresh replaced their token on the way
 	TokenLives         float64
+	Revocations        int
 }
 
 // batchResult is one batch's line of the table.
@@ -79,15 +80,23 @@ func measure(d *day, ev *evidence, r *report) {
 			}
 			br.Events = append(br.Events, fmt.Sprintf("%s at %.0f %%", s, e.At*100))
 		}
-		// The window opens with the batch's first chunk PUT and closes at its first event.
-		var first time.Time
+		// The window opens with the batch's first chunk PUT and closes at its first event,
+		// or, in a batch without events, when its last chunk PUT ends.
+		var first, last time.Time
 		for _, q := range ev.reqs {
 			if isPut(q) && !q.Time.Before(run.Start) && (first.IsZero() || q.Time.Before(first)) {
 				first = q.Time
 			}
+			if isPut(q) && !q.Time.Before(run.Start) && q.Time.Before(run.End) && reqEnd(q).After(last) {
+				last = reqEnd(q)
+			}
 		}
-		if !first.IsZero() && run.CleanEnd.After(first) {
-			br.Window = run.CleanEnd.Sub(first)
+		end := run.CleanEnd
+		if len(b.Events) == 0 && !last.IsZero() {
+			end = minTime(end, last)
+		}
+		if !first.IsZero() && end.After(first) {
+			br.Window = end.Sub(first)
 			var bytes float64
 			var busy time.Duration
 			for _, q := range ev.reqs {
@@ -95,19 +104,19 @@ func measure(d *day, ev *evidence, r *report) {
 					continue
 				}
 				s, e := q.Time, reqEnd(q)
-				if !e.After(first) || !s.Before(run.CleanEnd) {
+				if !e.After(first) || !s.Before(end) {
 					continue
 				}
-				if q.Status != 200 && e.Before(run.CleanEnd) {
+				if q.Status != 200 && e.Before(end) {
 					continue // failed inside the window: not goodput
 				}
 				frac := 1.0
 				if span := e.Sub(s); span > 0 {
-					lo, hi := maxTime(s, first), minTime(e, run.CleanEnd)
+					lo, hi := maxTime(s, first), minTime(e, end)
 					frac = float64(hi.Sub(lo)) / float64(span)
 				}
 				bytes += float64(q.BytesIn) * frac
-				busy += minTime(e, run.CleanEnd).Sub(maxTime(s, first))
+				busy += minTime(e, end).Sub(maxTime(s, first))
 			}
 			br.Goodput = bytes * 8 / br.Window.Seconds()
 			br.Streams = float64(busy) / float64(br.Window)
@@ -129,6 +138,7 @@ func measure(d *day, ev *evidence, r *report) {
 		}
 	}
 	r.LossHolds = d.proxy.up.holds.Load() + d.proxy.down.holds.Load()
+	r.Revocations = len(d.revokes)
 }
 
 func maxTime(a, b time.Time) time.Time {
@@ -190,8 +200,9 @@ func (r *report) markdown(v verdict) string {
 	}
 	p("- Uploader: default settings (2 files × 4 chunks in parallel), built %s. Simulator: parts of %s ±50 %%, access tokens of %s.\n",
 		build, mib(r.PartSize), r.TokenTTL)
-	p("- The day: %d files (%.0f MB to arrive) in %d batches, %d shot during a channel pause window; %d outages, %d roams, a laptop sleep, a token revocation, %d SIGKILLs. Loss events (held chunks): %d.\n\n",
-		r.Files, float64(r.Bytes)/MB, len(r.Batches), r.Paused, len(r.Outages), len(r.AfterRoam), len(r.AfterKill), r.LossHolds)
+	p("- The day: %d files (%.0f MB to arrive) in %d batches, %d shot during a channel pause window; %s, %s, %s, %s, %s. Loss events (held chunks): %d.\n\n",
+		r.Files, float64(r.Bytes)/MB, len(r.Batches), r.Paused, count(len(r.Outages), "outage"), count(len(r.AfterRoam), "roam"),
+		count(len(r.AfterWake), "laptop sleep"), count(r.Revocations, "token revocation"), count(len(r.AfterKill), "SIGKILL"), r.LossHolds)
 
 	p("| batch | profile | link | files | MB | clean window | PUTs in flight | goodput | of link rate | target | whole batch | chunks re-sent | MB wasted | peak RSS | CPU s/GB |\n")
 	p("|---|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n")
@@ -210,7 +221,11 @@ func (r *report) markdown(v verdict) string {
 		if i > 0 {
 			p("; ")
 		}
-		p("%d: %s", i+1, strings.Join(br.Events, ", "))
+		events := strings.Join(br.Events, ", ")
+		if events == "" {
+			events = "none"
+		}
+		p("%d: %s", i+1, events)
 	}
 	p(".\n\n")
 
@@ -237,6 +252,17 @@ func (r *report) markdown(v verdict) string {
 		}
 	}
 	return b.String()
+}
+
+// count is "no outages", "1 outage", "2 outages".
+func count(n int, what string) string {
+	switch n {
+	case 0:
+		return "no " + what + "s"
+	case 1:
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
 }
 
 func titleCase(s string) string {

@@ -1,0 +1,77 @@
+package field
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/c2csim"
+)
+
+// The checks on evidence made up for them, without playing a day.
+
+func failedWith(v verdict, text string) bool {
+	for _, f := range v.failures {
+		if strings.Contains(f, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// A day whose uploader logs hold no chunk PUT line (a log format the parse does not
+// read) fails, rather than passing the no-resend check with nothing to check.
+func TestCheckChunksFailsWithoutPutLines(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	put := c2csim.Request{Time: at, Kind: "s3", Method: "PUT", Path: "/s3/a1/1", AssetID: "a1", Part: 1, Status: 200, BytesIn: 100}
+	health := logLine{Time: at, Msg: "request", Attrs: map[string]string{"endpoint": "GET /health", "ms": "3"}, Proc: &proc{}}
+	putLine := logLine{Time: at, Msg: "request", Attrs: map[string]string{"endpoint": "PUT s3 part", "path": "/s3/a1/1", "ms": "40"}, Proc: &proc{}}
+	d := &day{cfg: dayConfig{Size: ciSize}}
+
+	var v verdict
+	d.checkChunks(&evidence{reqs: []c2csim.Request{put}, logs: []logLine{health}}, &report{}, &v)
+	if !failedWith(v, "no chunk PUT line") {
+		t.Errorf("logs without a PUT line: failures %q, want the missing PUT lines named", v.failures)
+	}
+	v = verdict{}
+	d.checkChunks(&evidence{reqs: []c2csim.Request{put}, logs: []logLine{health, putLine}}, &report{}, &v)
+	if len(v.failures) != 0 {
+		t.Errorf("logs with a PUT line: failures %q, want none", v.failures)
+	}
+}
+
+// Each event of a batch may cut off the PUTs in flight (8), a SIGKILL twice that; a
+// batch re-sending more fails, and a batch without events may re-send nothing.
+func TestBoundResends(t *testing.T) {
+	sz := size{Batches: []batch{
+		{Profile: office, Events: []event{{At: 0.5, Kind: evKill}}},
+		{Profile: hotel, Events: []event{{At: 0.3, Kind: evOutage}, {At: 0.5, Kind: evOutage}, {At: 0.6, Kind: evRoam}, {At: 0.75, Kind: evKill}}},
+		{Profile: longFast},
+	}}
+	d := &day{cfg: dayConfig{Size: sz}}
+	for _, c := range []struct {
+		resent []int
+		fails  []int // batches that must fail, 1-based
+	}{
+		{[]int{16, 40, 0}, nil},
+		{[]int{17, 40, 0}, []int{1}},
+		{[]int{16, 41, 0}, []int{2}},
+		{[]int{0, 0, 1}, []int{3}},
+	} {
+		r := &report{}
+		for i, n := range c.resent {
+			r.Batches = append(r.Batches, batchResult{Profile: sz.Batches[i].Profile, Resent: n})
+		}
+		var v verdict
+		d.boundResends(r, &v)
+		if len(v.failures) != len(c.fails) {
+			t.Errorf("re-sent %v: failures %q, want batches %v to fail", c.resent, v.failures, c.fails)
+			continue
+		}
+		for i, b := range c.fails {
+			if !strings.HasPrefix(v.failures[i], "batch "+string(rune('0'+b))+" ") {
+				t.Errorf("re-sent %v: failure %q, want batch %d", c.resent, v.failures[i], b)
+			}
+		}
+	}
+}
