@@ -82,11 +82,14 @@ func TestOnlyHealthLeavesWhileOfflineThenUploadsResume(t *testing.T) {
 	if _, err := svc.Load(ctx); err != nil {
 		t.Fatal(err)
 	}
-	coretest.Pair(t, svc, sim, "Offline Project", time.Minute)
+	// Running before pairing, as the window does: with tokens living 2 s, a loaded
+	// machine can need a renewal before pairing has looked the project up, and only a
+	// running service renews.
 	runCtx, stop := context.WithCancel(ctx)
 	if err := svc.Run(runCtx); err != nil {
 		t.Fatal(err)
 	}
+	coretest.Pair(t, svc, sim, "Offline Project", time.Minute)
 	t.Cleanup(func() {
 		stop()
 		// The engine's goroutines end a moment later; a journal write they still attempt
