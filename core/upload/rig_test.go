@@ -61,6 +61,9 @@ type rigConfig struct {
 	sim      c2csim.Options
 	settings upload.Settings
 	tuning   core.UploadTuning
+	// service, when set, changes the service's configuration before each run opens it
+	// (a client version or secret the API refuses).
+	service func(*core.Config)
 }
 
 // rig is one installation of the uploader under test, against one simulator.
@@ -141,7 +144,7 @@ func (r *rig) open() {
 	if r.rec == nil {
 		r.rec = &recState{}
 	}
-	svc, err := core.New(core.Config{
+	cfg := core.Config{
 		APIURL:        r.sim.URL(),
 		ClientVersion: "1.0.0-test",
 		Credentials:   api.Credentials{ClientID: r.clientID, ClientSecret: c2csim.DemoClientSecret},
@@ -151,7 +154,11 @@ func (r *rig) open() {
 		Policy:        rigPolicy(),
 		Upload:        tuning,
 		Heartbeat:     time.Hour,
-	})
+	}
+	if r.cfg.service != nil {
+		r.cfg.service(&cfg)
+	}
+	svc, err := core.New(cfg)
 	if err != nil {
 		_ = j.Close()
 		r.t.Fatalf("core.New: %v", err)
