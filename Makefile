@@ -67,7 +67,7 @@ test: deps lint
 	./scripts/package-check.sh
 
 ## bench: upload throughput and CPU per GB against a plain Go client on loopback, peak RSS;
-## exits 1 when a target of issue 14 is missed
+## exits 1 when a target is missed (README, make bench)
 .PHONY: bench
 bench: deps build
 	BENCH_BIN=$(BIN) ./scripts/bench.sh

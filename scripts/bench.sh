@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Upload benchmarks against a standalone simulator on loopback (`c2c-uploader sim
 # --discard`: the simulator hashes what it receives and keeps nothing, so the disk is not
-# the limit), each held to issue 14's targets. Every uploader run is measured next to a
+# the limit), each held to its target. Every uploader run is measured next to a
 # baseline taken in the same run, against the same simulator: scripts/benchclient, the
 # plainest Go client that uploads well (create the asset, PUT its chunks from the file
 # over kept-alive connections; no journal, no retries, no progress), with the same

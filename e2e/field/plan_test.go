@@ -33,7 +33,7 @@ var (
 	office   = profile{Name: "office", RateBits: 200e6, RTT: 20 * time.Millisecond, Target: 0.8}
 	hotel    = profile{Name: "hotel Wi-Fi", RateBits: 20e6, RTT: 60 * time.Millisecond, Loss: 0.01, Target: 0.8}
 	cellular = profile{Name: "cellular", RateBits: 10e6, RTT: 120 * time.Millisecond, Jitter: 40 * time.Millisecond, Loss: 0.02, Target: 0.6}
-	// longFast is issue 14's long fast path: a fast link to a far region, where the
+	// longFast is the long fast path: a fast link to a far region, where the
 	// uploader must keep a large bandwidth-delay product (7.5 MB) in flight.
 	longFast = profile{Name: "long fast path", RateBits: 500e6, RTT: 120 * time.Millisecond, Target: 0.9}
 )
