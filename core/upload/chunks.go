@@ -143,7 +143,7 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int) e
 		defer acancel(nil)
 		w := a.e.watches.add(acancel)
 		defer a.e.watches.remove(w)
-		sent := &attemptBytes{total: &a.bytes}
+		sent := &attemptBytes{total: &a.bytes, wire: &a.e.sent}
 		err := a.e.cfg.Client.PutChunk(actx, api.Chunk{
 			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
 			ContentType: f.Filetype, Throttle: a.e.throttle(),
@@ -164,6 +164,7 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int) e
 // back.
 type attemptBytes struct {
 	total  *atomic.Int64
+	wire   *atomic.Int64 // every byte sent, kept even when the PUT fails
 	mu     sync.Mutex
 	n      int64
 	closed bool
@@ -174,6 +175,7 @@ func (b *attemptBytes) add(k int64) {
 	if !b.closed {
 		b.n += k
 		b.total.Add(k)
+		b.wire.Add(k)
 	}
 	b.mu.Unlock()
 }

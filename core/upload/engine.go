@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -96,6 +97,9 @@ type Engine struct {
 	close   sync.Once
 	limiter *rate.Limiter // the bandwidth limit, shared by every chunk reader
 	watches watchSet
+	// sent counts every byte handed to the network, over all files: the queue's rate.
+	// A counter like each attempt's, written by the chunk readers, read by the owner.
+	sent atomic.Int64
 }
 
 // ErrUnknownFile is returned by commands for an id that is not in the queue.

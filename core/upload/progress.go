@@ -14,11 +14,12 @@ type meter struct {
 	lastBytes int64
 	lastTime  time.Time
 	rate      float64
+	measured  bool // rate holds a measurement
 }
 
 func (m *meter) update(bytes int64, now time.Time) float64 {
 	if m.lastTime.IsZero() || bytes < m.lastBytes {
-		m.lastBytes, m.lastTime, m.rate = bytes, now, 0
+		m.lastBytes, m.lastTime, m.rate, m.measured = bytes, now, 0, false
 		return 0
 	}
 	dt := now.Sub(m.lastTime)
@@ -26,8 +27,14 @@ func (m *meter) update(bytes int64, now time.Time) float64 {
 		return m.rate
 	}
 	inst := float64(bytes-m.lastBytes) / dt.Seconds()
-	alpha := 1 - math.Exp(-float64(dt)/float64(rateTau))
-	m.rate += alpha * (inst - m.rate)
+	if !m.measured {
+		// The first measurement is the rate: averaging it with the zero before it would
+		// show a fraction of the real rate for the first seconds of every run.
+		m.rate, m.measured = inst, true
+	} else {
+		alpha := 1 - math.Exp(-float64(dt)/float64(rateTau))
+		m.rate += alpha * (inst - m.rate)
+	}
 	m.lastBytes, m.lastTime = bytes, now
 	return m.rate
 }
@@ -96,6 +103,12 @@ func (o *owner) snapshot() ([]FileView, Totals) {
 	}
 	t := totalsOf(views)
 	t.DiskFull = o.diskFull()
+	// Files of one chunk start and finish between two updates of their own rates: the
+	// queue's rate is measured on every byte sent instead.
+	if o.runCtx != nil && o.busy {
+		t.Rate = o.rate.rate
+		t.ETA = eta(t.BytesRemaining, t.Rate)
+	}
 	return views, t
 }
 
@@ -140,6 +153,12 @@ func totalsOf(views []FileView) Totals {
 // publishProgress announces the running files and, when anything changed, the totals;
 // and Finished when the queue has nothing left to do.
 func (o *owner) publishProgress(now time.Time) {
+	if o.busy {
+		o.rate.update(o.e.sent.Load(), now)
+		o.dirty = true
+	} else {
+		o.rate.reset()
+	}
 	for _, ent := range o.live {
 		ent.meter.update(ent.att.bytes.Load(), now)
 		o.announce(ent)
