@@ -154,10 +154,15 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		apiURL = cs.savedAPI
 	}
 	var secret string
-	if o.demo {
-		if keyringService == "" {
-			keyringService = store.DefaultKeychainService + "-demo"
-		}
+	if o.demo && keyringService == "" {
+		keyringService = store.DefaultKeychainService + "-demo"
+	}
+	switch {
+	case o.demo && a.readOnly:
+		// The demo window (or upload) holding the folder owns its queue, its pairing and
+		// its simulator: a read-only status only reads them, through the folder's record.
+		secret = c2csim.DemoClientSecret
+	case o.demo:
 		// The simulator starts empty each run: so do the demo's queue and pairing.
 		for _, name := range []string{"journal.db", "journal.db-wal", "journal.db-shm", journal.LedgerName, "pairing.json", store.TokenFileName} {
 			_ = os.Remove(filepath.Join(a.dataDir, name))
@@ -168,9 +173,11 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 			return nil, err
 		}
 		apiURL, secret = a.sim.URL(), c2csim.DemoClientSecret
-	} else if secret, err = store.ClientSecret(a.dataDir, clientSecret); err != nil {
-		a.close()
-		return nil, err
+	default:
+		if secret, err = store.ClientSecret(a.dataDir, clientSecret); err != nil {
+			a.close()
+			return nil, err
+		}
 	}
 	_ = os.Unsetenv("C2C_CLIENT_SECRET")
 	secrets.Add(secret)
