@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -113,6 +115,18 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 		return cli.ExitFailed
 	}
 	serveControl(ctx, ap, ui)
+	// Stopped by the system (a logout, a service manager, Ctrl-C in the terminal that
+	// started it): quit as the Quit menu does, without asking; the queue resumes at the
+	// next start.
+	signalled, stopSignals := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	go func() {
+		<-signalled.Done()
+		if ctx.Err() == nil {
+			ap.logger.Info("stopped by a signal; quitting")
+			ui.Quit()
+		}
+	}()
 	ui.Window().ShowAndRun()
 	return cli.ExitOK
 }

@@ -151,3 +151,41 @@ func TestUploadHandsFilesToTheOpenWindow(t *testing.T) {
 	app.stop()
 	checkLogs(t, app, data)
 }
+
+// TestWindowWithoutASessionBusQuitsCleanly: a window started outside a desktop session
+// (no D-Bus: no tray, no keychain) and then stopped by SIGTERM, as a service manager
+// would, exits 0. Fyne's tray library panicked on the way out (nil pointer in its
+// nativeEnd), exit 2.
+func TestWindowWithoutASessionBusQuitsCleanly(t *testing.T) {
+	requireDisplay(t)
+	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
+	defer cancel()
+	bin := e2etest.Binary(t)
+	home, data := t.TempDir(), t.TempDir()
+	var env []string
+	for _, kv := range environ(home, data, "c2c-window-nobus") {
+		if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") && !strings.HasPrefix(kv, "XDG_RUNTIME_DIR=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "XDG_RUNTIME_DIR="+t.TempDir())
+	a := startApp(ctx, t, bin, []string{"--demo"}, env)
+	// The window is up once it holds the data folder and serves its socket.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if b, err := os.ReadFile(filepath.Join(data, "lock.json")); err == nil && strings.Contains(string(b), "control") {
+			break
+		}
+		if time.Now().After(deadline) {
+			a.stop()
+			t.Fatalf("the window did not start\n%s", a.stderr.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // let the drivers finish starting: the panic was in their end
+	a.stop()
+	err := <-a.exited
+	if err != nil || strings.Contains(a.stderr.String(), "panic") {
+		t.Fatalf("the window without a session bus ended with %v\n%s", err, a.stderr.String())
+	}
+}

@@ -2,10 +2,11 @@ package desktop
 
 import (
 	"context"
-	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
 // tray is the system tray menu, where the platform has one: the status, pause or resume
@@ -22,7 +23,7 @@ type tray struct {
 func newTray(u *UI) *tray {
 	t := &tray{u: u}
 	app, ok := u.app.(desktop.App)
-	if !ok {
+	if !ok || !trayAvailable() {
 		return t
 	}
 	t.app = app

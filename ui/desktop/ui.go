@@ -429,6 +429,9 @@ func (u *UI) requestQuit() {
 		}, u.win)
 }
 
+// Quit quits now, without asking (the system asked: a signal); safe from any goroutine.
+func (u *UI) Quit() { fyne.Do(u.quit) }
+
 func (u *UI) quit() {
 	if u.opts.OnQuit != nil {
 		u.opts.OnQuit()
