@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/gofrs/flock"
 	"io/fs"
 	"maps"
 	"os"
@@ -167,7 +168,16 @@ func (s *Store) CarryOver(values map[string]string) ([]string, error) {
 
 // update reads the file, changes it and writes it back; a damaged file is moved aside
 // first and the change made to an empty one.
+//
+// Changes are serialised by an OS lock on a file beside it (gofrs/flock), so that two
+// `settings set` at once both land (TestConcurrentChangesAllLand); readers need none, as
+// every write replaces the file whole.
 func (s *Store) update(change func(*file)) error {
+	fl := flock.New(s.path + ".lock")
+	if err := fl.Lock(); err != nil {
+		return fmt.Errorf("settings: locking %s: %w", fl.Path(), err)
+	}
+	defer func() { _ = fl.Unlock() }()
 	f, err := s.read()
 	var damaged *damagedError
 	if errors.As(err, &damaged) {

@@ -5,7 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -201,12 +203,13 @@ func TestWritesReplaceTheFileAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != FileName {
-		var names []string
-		for _, e := range entries {
-			names = append(names, e.Name())
-		}
-		t.Errorf("the data folder holds %v, want only %s", names, FileName)
+	// No temporary file is left behind: the settings and the lock that serialises writes.
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if !slices.Equal(names, []string{FileName, FileName + ".lock"}) {
+		t.Errorf("the data folder holds %v, want only %s and its lock", names, FileName)
 	}
 }
 
@@ -245,5 +248,30 @@ func TestStoreIsInTheDataFolder(t *testing.T) {
 	dir := t.TempDir()
 	if got := New(dir).Path(); got != filepath.Join(dir, "settings.json") {
 		t.Errorf("Path = %s", got)
+	}
+}
+
+// TestConcurrentChangesAllLand: changes of different keys made at once, by separate
+// stores as separate processes would, all land: each reads the file after the last write.
+func TestConcurrentChangesAllLand(t *testing.T) {
+	dir := t.TempDir()
+	keys := map[string]string{"parallel-files": "3", "parallel-chunks": "5", "bandwidth": "5MB/s", "notifications": "false", "offset-from-now": "true"}
+	var wg sync.WaitGroup
+	for k, v := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := New(dir).Set(map[string]string{k: v}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	saved, err := New(dir).Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(saved.Saved) != len(keys) {
+		t.Fatalf("after %d changes at once the file holds %v", len(keys), saved.Saved)
 	}
 }
