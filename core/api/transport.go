@@ -39,7 +39,7 @@ func (e *LocalFileError) Sentence() string {
 	case e.Reason != "":
 		return e.Reason
 	case errors.Is(e.Err, fs.ErrNotExist):
-		return "It was not found: it was moved or deleted after it was queued; put it back and retry, or remove it from the list."
+		return "It was not found: moved or deleted after it was queued; put it back, then retry."
 	case errors.Is(e.Err, fs.ErrPermission):
 		return "This user may not read it; allow reading it, then retry."
 	case errors.Is(e.Err, ErrFileChanged):
