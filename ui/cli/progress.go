@@ -117,7 +117,9 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 		}
 	}()
 	d.tot.Store(&core.Totals{})
-	d.total = d.p.AddBar(1,
+	// Total 0: a total that grows as files are added, completed only by close
+	// (constructed with a total, the bar completed at its first figures and stayed there).
+	d.total = d.p.AddBar(0,
 		mpb.BarPriority(1<<30),
 		mpb.PrependDecorators(decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
@@ -176,9 +178,7 @@ func (d *barDisplay) file(v core.FileView) {
 
 func (d *barDisplay) totals(t core.Totals) {
 	d.tot.Store(&t)
-	// One more than the bytes: the total bar must not end (and stop being drawn) before
-	// close has given it the final figures.
-	d.total.SetTotal(t.BytesTotal+1, false)
+	d.total.SetTotal(t.BytesTotal, false)
 	d.total.SetCurrent(t.BytesTotal - t.BytesRemaining)
 }
 

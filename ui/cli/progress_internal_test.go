@@ -36,6 +36,11 @@ func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 	a := core.FileView{ID: 1, Name: "A001_C001.mov", Size: 1000, State: core.Uploading, BytesDone: 500}
 	d.file(a)
 	d.totals(core.Totals{Files: 2, FilesRemaining: 2, BytesTotal: 1100, BytesRemaining: 600})
+	// The total's bar goes on until close: it used to complete at its first figures and
+	// stay there, empty to the end (an editor's trial in tmux).
+	if d.total.Completed() {
+		t.Errorf("the total's bar completed at %d of 1,100 bytes", d.total.Current())
+	}
 	a.State, a.BytesDone = core.Done, 1000
 	d.file(a)
 	d.totals(core.Totals{Files: 2, FilesRemaining: 1, BytesTotal: 1100, BytesRemaining: 0, Done: 1})
@@ -51,5 +56,8 @@ func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 	last := got[strings.LastIndex(got, "total"):]
 	if !strings.Contains(last, " 0 to go") {
 		t.Errorf("the display ends with the totals %q, want 0 to go:\n%s", last, got)
+	}
+	if d.total.Current() != 1100 {
+		t.Errorf("the total's bar ends at %d of 1,100 bytes, want it full", d.total.Current())
 	}
 }
