@@ -81,7 +81,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		}
 	}
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `Usage:
+		fmt.Fprint(fs.Output(), `Usage:
   c2c-uploader [flags] [FILE...]          open the window (files given are queued)
   c2c-uploader [flags] pair               pair this computer with a project
   c2c-uploader [flags] upload PATH...     queue files and folders and upload the whole queue
@@ -107,7 +107,7 @@ Flags:
 			positional, rest = append(positional, rest[0]), rest[1:]
 			continue
 		}
-		if err := fs.Parse(rest); err != nil {
+		if err := parseFlags(fs, rest, stderr); err != nil {
 			return o, err
 		}
 		if fs.NArg() == 0 {
@@ -197,4 +197,30 @@ func checkSettingsArgs(o options) error {
 		return fmt.Errorf("settings %s takes %s, like `c2c-uploader %s` (got %d)", args[0], format.Counted(want, "word", "words"), usage, got)
 	}
 	return nil
+}
+
+// parseFlags is fs.Parse with the flag package's own complaint (its error and the whole
+// usage) replaced by one sentence: a flag that does not exist names the nearest one.
+// -h still prints the usage.
+func parseFlags(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(io.Discard)
+	err := fs.Parse(args)
+	fs.SetOutput(stderr)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, flag.ErrHelp):
+		fs.Usage()
+		return err
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		msg := fmt.Sprintf("there is no flag --%s", name)
+		if near := format.Nearest(name, names); near != "" {
+			msg += fmt.Sprintf(" (did you mean --%s?)", near)
+		}
+		return errors.New(msg + "; c2c-uploader -h lists them")
+	}
+	return fmt.Errorf("%v; c2c-uploader -h lists the flags", err)
 }
