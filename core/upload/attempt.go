@@ -38,6 +38,8 @@ type attempt struct {
 	f      File
 	done   []bool
 	detail string
+	// ridSent: f.RequestID went out with a creation; the next write carries a new one.
+	ridSent bool
 	// bytes is what the file has sent: its finished chunks and the chunks in flight. The
 	// owner reads it for progress; it is the one counter shared across goroutines.
 	bytes atomic.Int64
@@ -219,6 +221,7 @@ func keptChanging(f *File, detail string) error {
 func (a *attempt) write(doneChunks []int, change func(*File)) error {
 	f := a.f
 	change(&f)
+	a.nextRequestID(&f)
 	f.UpdatedAt = time.Now()
 	if err := a.journal(func(ctx context.Context) error {
 		return a.e.cfg.Journal.Update(ctx, f, doneChunks...)
@@ -233,6 +236,13 @@ func (a *attempt) write(doneChunks []int, change func(*File)) error {
 		}
 	}
 	return nil
+}
+
+// nextRequestID gives f the id of its next asset creation once the last one was sent.
+func (a *attempt) nextRequestID(f *File) {
+	if a.ridSent {
+		f.RequestID, a.ridSent = uuid.NewString(), false
+	}
 }
 
 // step is write, told to the owner.
@@ -328,13 +338,23 @@ func (a *attempt) resetAsset(change func(*File)) error {
 // createAsset asks the API for an asset and its upload URLs, and journals them before
 // the first chunk leaves. The intent is journalled first with our request id, so a
 // crash between the server's answer and our record leaves a traceable pair of ids.
+//
+// The request id is in the journal before the call: a file is queued with one, and
+// every write after a creation carries the next (nextRequestID). So the creation needs no
+// commit of its own; `creating` is told without one (it is not a state the journal
+// keeps: a file read back creating is queued). Only a creation cut short by a command or
+// a crash, with nothing written after it, lends its id to the next one.
 func (a *attempt) createAsset() error {
-	rid := uuid.NewString()
-	if err := a.step(func(f *File) {
-		f.State, f.RequestID, f.ServerRequestID = Creating, rid, ""
-	}); err != nil {
-		return err
+	if a.f.RequestID == "" {
+		// Queued by an earlier version, without one.
+		if err := a.step(func(f *File) { f.RequestID = uuid.NewString() }); err != nil {
+			return err
+		}
 	}
+	a.f.State, a.f.ServerRequestID = Creating, ""
+	a.report(true)
+	rid := a.f.RequestID
+	a.ridSent = true
 	f := a.f
 	offset := int64(0)
 	if !a.settings.OffsetFromNow {
@@ -378,6 +398,7 @@ func (a *attempt) createAsset() error {
 	if f.ProjectID == "" || f.ProjectName == "" && f.ProjectID == dest.ID {
 		f.ProjectID, f.ProjectName = dest.ID, dest.Name
 	}
+	a.nextRequestID(&f)
 	if err := a.journal(func(ctx context.Context) error { return a.e.cfg.Journal.StartAsset(ctx, f) }); err != nil {
 		return err
 	}

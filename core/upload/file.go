@@ -67,7 +67,7 @@ type File struct {
 
 	ErrorKind       string
 	ErrorMessage    string
-	RequestID       string // ours, of the last asset creation
+	RequestID       string // ours, of its next asset creation (the last, until a write after it)
 	ServerRequestID string
 
 	Attempts    int       // file-level tries that failed

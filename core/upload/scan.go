@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"io/fs"
 	"os"
@@ -143,6 +144,7 @@ func (s *scanner) describe(path string, fi os.FileInfo) (File, string) {
 		Filetype:     Filetype(path),
 		MediaCreated: created,
 		State:        Queued,
+		RequestID:    uuid.NewString(), // of its first asset creation
 		AddedAt:      s.now,
 		UpdatedAt:    s.now,
 	}, ""
