@@ -244,11 +244,13 @@ func newOwnerRigEvery(t *testing.T, s Settings, c *fakeClient, interval time.Dur
 	return r
 }
 
-func (r *ownerRig) run() {
+func (r *ownerRig) run() (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); r.e.Run(ctx) }()
-	r.t.Cleanup(func() { cancel(); <-done })
+	stop = sync.OnceFunc(func() { cancel(); <-done })
+	r.t.Cleanup(stop)
+	return stop
 }
 
 func (r *ownerRig) files(n int, size int) []string {
@@ -355,8 +357,21 @@ func TestLoweredSettingsApplyToFilesRunning(t *testing.T) {
 	if err := r.e.SetSettings(Settings{ParallelFiles: 2, ParallelChunks: 1}); err != nil {
 		t.Fatal(err)
 	}
-	// The requests granted before the change finish; from then on the new limits hold.
-	for c.now() > 2 {
+	// The requests granted before the change finish; once what the owner has granted is
+	// within the new limits, every request granted after holds to them too. (The client
+	// cannot tell: a request granted may not have reached it yet.)
+	within := func(o *owner) bool {
+		if o.slots.inFlight > 2 {
+			return false
+		}
+		for _, n := range o.slots.perFile {
+			if n > 1 {
+				return false
+			}
+		}
+		return true
+	}
+	for ok, _ := ask(r.e, within); !ok; ok, _ = ask(r.e, within) {
 		time.Sleep(time.Millisecond)
 	}
 	c.resetPeaks()
@@ -460,19 +475,15 @@ func TestRetryTheMomentAFileFails(t *testing.T) {
 // once, whatever their number, and leaves the rest of the queue in order.
 func TestClearingADayOfCardsIsOneCommit(t *testing.T) {
 	r := newOwnerRig(t, Settings{ParallelFiles: 4, ParallelChunks: 4}, &fakeClient{parts: 1})
-	r.run()
+	stop := r.run()
 	r.add(r.files(300, 10)...)
 	r.waitFinished()
-	if err := r.e.Pause(context.Background(), All); err != nil {
-		t.Fatal(err)
-	}
+	stop() // late.mov stays queued
 	extra := filepath.Join(r.dir, "late.mov")
 	if err := os.WriteFile(extra, []byte("late"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.e.Pause(context.Background(), One(r.add(extra)[0].ID)); err != nil {
-		t.Fatal(err)
-	}
+	r.add(extra)
 	if err := r.e.ClearFinished(context.Background()); err != nil {
 		t.Fatal(err)
 	}
