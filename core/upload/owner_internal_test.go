@@ -127,12 +127,6 @@ func (c *fakeClient) peak() int {
 	return c.maxTotal
 }
 
-func (c *fakeClient) now() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.inFlight
-}
-
 func (c *fakeClient) resetPeaks() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
