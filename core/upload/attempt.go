@@ -52,7 +52,7 @@ func (o *owner) startAttempt(ent *entry, claim int) {
 		e: o.e, id: ent.f.ID, ctx: ctx, cancel: cancel, runCtx: o.runCtx, settings: o.settings,
 		f: ent.f, done: slices.Clone(ent.done),
 	}
-	a.bytes.Store(ent.doneBytes)
+	a.bytes.Store(doneBytes(&ent.f, ent.done))
 	ent.att, ent.claim, ent.released, ent.wanted, ent.remove = a, claim, false, "", false
 	ent.meter.reset()
 	o.claimed += claim
@@ -89,7 +89,6 @@ func (a *attempt) report(announce bool) {
 		}
 		assetChanged := ent.f.AssetID != f.AssetID || len(ent.done) != len(done)
 		ent.f, ent.done, ent.detail = f, done, detail
-		ent.doneBytes = doneBytes(&ent.f, ent.done)
 		if assetChanged {
 			o.reclaim(ent)
 		}
@@ -112,7 +111,6 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 	ent.meter.reset()
 	if final != nil {
 		ent.f, ent.done = *final, a.done
-		ent.doneBytes = doneBytes(&ent.f, ent.done)
 	} else if st := ent.f.State; st == Waiting || st == Creating || st == Uploading {
 		ent.f.State = Queued // as the journal reads back: it resumes from there
 	}

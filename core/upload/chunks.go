@@ -123,10 +123,8 @@ func (a *attempt) chunkDone(i int) error {
 	}
 	a.done[i] = true
 	a.e.send(func(o *owner) {
-		if ent := o.files[a.id]; ent != nil && ent.att == a && i < len(ent.done) && !ent.done[i] {
+		if ent := o.files[a.id]; ent != nil && ent.att == a && i < len(ent.done) {
 			ent.done[i] = true
-			_, n := ent.f.ChunkRange(i)
-			ent.doneBytes += n
 		}
 	})
 	return nil

@@ -41,11 +41,10 @@ type owner struct {
 
 // entry is a file in the queue.
 type entry struct {
-	f         File
-	done      []bool // finished chunks of its asset, as the journal has them
-	doneBytes int64
-	detail    string
-	meter     meter
+	f      File
+	done   []bool // finished chunks of its asset, as the journal has them
+	detail string
+	meter  meter
 
 	att      *attempt // while the file runs
 	claim    int      // request slots it is expected to want (budget.go)
@@ -116,7 +115,6 @@ func (o *owner) load(recs []Record) {
 				ent.done[i] = true
 			}
 		}
-		ent.doneBytes = doneBytes(&ent.f, ent.done)
 		switch ent.f.State {
 		case Waiting, Creating, Uploading:
 			if !o.e.cfg.ReadOnly {

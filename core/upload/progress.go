@@ -53,14 +53,16 @@ func (o *owner) view(ent *entry) FileView {
 	f := &ent.f
 	v := FileView{
 		ID: f.ID, Name: f.Name, Path: f.Path, Size: f.Size, State: f.State,
-		BytesDone: ent.doneBytes, Rate: ent.meter.rate,
+		Rate:   ent.meter.rate,
 		Chunks: len(ent.done), Detail: ent.detail, ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
 	}
-	for _, d := range ent.done {
+	for i, d := range ent.done {
 		if d {
 			v.ChunksDone++
+			_, n := f.ChunkRange(i)
+			v.BytesDone += n
 		}
 	}
 	running := ent.att != nil
