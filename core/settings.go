@@ -57,6 +57,12 @@ func (s Settings) Upload() upload.Settings {
 	}
 }
 
+// WithUpload is s with the engine's part u (the inverse of Upload).
+func (s Settings) WithUpload(u upload.Settings) Settings {
+	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
+	return s
+}
+
 // Validate explains what is wrong with s, in words for a form.
 func (s Settings) Validate() error {
 	if err := s.Upload().Validate(); err != nil {

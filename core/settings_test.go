@@ -143,3 +143,14 @@ func TestUnknownSettingSuggestsTheNearest(t *testing.T) {
 		}
 	}
 }
+
+// WithUpload puts back what Upload took out, and leaves the rest as it was.
+func TestWithUploadIsUploadsInverse(t *testing.T) {
+	s := DefaultSettings()
+	s.Notifications, s.APIURL = false, "https://api.example.com"
+	u := upload.Settings{ParallelFiles: 3, ParallelChunks: 7, BandwidthLimit: 1 << 20, OffsetFromNow: true}
+	got := s.WithUpload(u)
+	if got.Upload() != u || got.Notifications || got.APIURL != s.APIURL {
+		t.Fatalf("WithUpload(%+v) = %+v", u, got)
+	}
+}

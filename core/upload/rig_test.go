@@ -816,7 +816,5 @@ func coreSettings(u upload.Settings) core.Settings {
 	if u == (upload.Settings{}) {
 		return core.Settings{}
 	}
-	s := core.DefaultSettings()
-	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
-	return s
+	return core.DefaultSettings().WithUpload(u)
 }

@@ -182,7 +182,7 @@ func newDesk(t testing.TB, cfg deskConfig) *desk {
 		Credentials:   api.Credentials{ClientID: fmt.Sprintf("desktop-test-%d", time.Now().UnixNano()), ClientSecret: c2csim.DemoClientSecret},
 		Tokens:        &authtest.MemoryStore{},
 		Journal:       j,
-		Settings:      withUpload(core.DefaultSettings(), cfg.settings),
+		Settings:      core.DefaultSettings().WithUpload(cfg.settings),
 		// The real clock (the pairing poll keeps the simulator's pace), short backoffs.
 		Policy:    retry.Policy{MaxDelay: 200 * time.Millisecond},
 		Upload:    core.UploadTuning{SettleTime: 200 * time.Millisecond, ProgressInterval: 50 * time.Millisecond},
@@ -356,10 +356,4 @@ func rows(o fyne.CanvasObject) map[string]*queueRow {
 		}
 	}
 	return out
-}
-
-// withUpload is s with the engine's part u.
-func withUpload(s core.Settings, u upload.Settings) core.Settings {
-	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
-	return s
 }
