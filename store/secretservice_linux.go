@@ -3,9 +3,8 @@ package store
 import (
 	"context"
 	"errors"
-	"fmt"
 
-	"github.com/godbus/dbus/v5"
+	"github.com/c2c-uploader/c2c-uploader/internal/sessionbus"
 )
 
 // secretServiceName is the bus name a Secret Service (gnome-keyring, KeePassXC...) owns.
@@ -18,17 +17,11 @@ const secretServiceName = "org.freedesktop.secrets"
 // started them. Here nothing is started: no bus, or no owner of the name, is a missing
 // keychain.
 func checkSecretService(ctx context.Context) error {
-	conn, err := dbus.SessionBusPrivateNoAutoStartup(dbus.WithContext(ctx))
+	conn, err := sessionbus.Open(ctx)
 	if err != nil {
-		return &KeychainError{Op: "reach the keychain", Problem: KeychainMissing, Err: fmt.Errorf("no D-Bus session bus: %w", err)}
+		return &KeychainError{Op: "reach the keychain", Problem: KeychainMissing, Err: err}
 	}
 	defer conn.Close()
-	if err := conn.Auth(nil); err != nil {
-		return &KeychainError{Op: "reach the keychain", Problem: KeychainMissing, Err: fmt.Errorf("the D-Bus session bus refused us: %w", err)}
-	}
-	if err := conn.Hello(); err != nil {
-		return &KeychainError{Op: "reach the keychain", Problem: KeychainMissing, Err: fmt.Errorf("the D-Bus session bus refused us: %w", err)}
-	}
 	var owned bool
 	call := conn.BusObject().CallWithContext(ctx, "org.freedesktop.DBus.NameHasOwner", 0, secretServiceName)
 	if err := call.Store(&owned); err != nil {

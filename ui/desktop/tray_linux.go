@@ -1,11 +1,10 @@
 package desktop
 
 import (
-	"os"
+	"context"
+	"time"
 
-	"github.com/godbus/dbus/v5"
-
-	"github.com/c2c-uploader/c2c-uploader/internal/nodbuslaunch"
+	"github.com/c2c-uploader/c2c-uploader/internal/sessionbus"
 )
 
 // trayAvailable tells whether the tray can be shown: on Linux it is a D-Bus service
@@ -14,14 +13,12 @@ import (
 // panic at every quit of a window started outside a desktop session,
 // TestWindowWithoutASessionBusQuitsCleanly).
 func trayAvailable() bool {
-	addr := os.Getenv("DBUS_SESSION_BUS_ADDRESS")
-	if addr == "" || addr == nodbuslaunch.Disabled {
-		return false
-	}
-	conn, err := dbus.Dial(addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	conn, err := sessionbus.Open(ctx)
 	if err != nil {
 		return false
 	}
-	defer conn.Close()
-	return conn.Auth(nil) == nil && conn.Hello() == nil
+	_ = conn.Close()
+	return true
 }
