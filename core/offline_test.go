@@ -22,21 +22,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
-// scaledClock is the wall clock with every wait divided by factor: the whole service
-// (health checks, retries, heartbeat, token renewal) runs through the production policy's
-// schedule in the same order, in a fraction of the time. Waits are recorded as asked.
-type scaledClock struct {
-	retrytest.Clock
-	factor time.Duration
-}
-
-func (c *scaledClock) Now() time.Time { return time.Now() }
-
-func (c *scaledClock) After(d time.Duration) <-chan time.Time {
-	c.Record(d)
-	return time.After(d / c.factor)
-}
-
 // TestOnlyHealthLeavesWhileOfflineThenUploadsResume: the whole service over real HTTP,
 // with the production retry policy on a clock 20 times faster. While files are being
 // uploaded the API goes down (every request answered 503, as from a gateway with nothing
@@ -71,7 +56,7 @@ func TestOnlyHealthLeavesWhileOfflineThenUploadsResume(t *testing.T) {
 		Tokens:        tokens,
 		Journal:       j,
 		Settings:      core.DefaultSettings(),
-		Policy:        retry.Policy{Clock: &scaledClock{factor: 20}, Rand: func() float64 { return 0 }},
+		Policy:        retry.Policy{Clock: &retrytest.Scaled{Factor: 20}, Rand: func() float64 { return 0 }},
 		Upload:        core.UploadTuning{SettleTime: 300 * time.Millisecond, ProgressInterval: 50 * time.Millisecond},
 		// 10 s of policy time: a beat every half second of real time.
 		Heartbeat: 10 * time.Second,

@@ -23,17 +23,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
-// scaledClock records every wait d but waits only d/100 for real: the health monitor's
-// backoff keeps its shape without the test taking minutes or hammering the simulator.
-type scaledClock struct{ retrytest.Clock }
-
-func (c *scaledClock) Now() time.Time { return time.Now() }
-
-func (c *scaledClock) After(d time.Duration) <-chan time.Time {
-	c.Record(d)
-	return time.After(d / 100)
-}
-
 // stuckClock never fires: only CheckNow or the context ends a wait.
 type stuckClock struct{ retrytest.Clock }
 
@@ -328,7 +317,7 @@ func TestOfflineCallsWaitAtTheGate(t *testing.T) {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.Proxy = sent.proxy
 	var client *api.Client
-	monClock := &scaledClock{}
+	monClock := &retrytest.Scaled{Factor: 100} // the backoff keeps its shape without the test taking minutes
 	var statuses statusLog
 	mon := conn.New(conn.Config{
 		Health:   healthFunc(func(ctx context.Context) error { return client.Health(ctx) }),

@@ -30,6 +30,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
+	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
@@ -42,18 +43,11 @@ const rigPartSize = 64 << 10
 // It is a deadline against a hang, never a performance bound.
 const waitLong = 3 * time.Minute
 
-// fastClock is the real clock with every wait divided by factor: the retry, health and
-// refresh loops run through their backoffs quickly, in the same order as in production.
-type fastClock struct{ factor time.Duration }
-
-func (c fastClock) Now() time.Time                         { return time.Now() }
-func (c fastClock) After(d time.Duration) <-chan time.Time { return time.After(d / c.factor) }
-
 // rigPolicy is the retry policy of these tests: the production classes and attempt
 // counts, with waits capped at 100 ms (the file-level retry uses time.Now and
 // Policy.Backoff, so the cap is what keeps it short) and run ten times faster.
 func rigPolicy() retry.Policy {
-	return retry.Policy{Clock: fastClock{10}, MaxDelay: 100 * time.Millisecond}
+	return retry.Policy{Clock: &retrytest.Scaled{Factor: 10}, MaxDelay: 100 * time.Millisecond}
 }
 
 // rigConfig is what a test may change about its rig.

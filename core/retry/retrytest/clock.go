@@ -59,3 +59,20 @@ func (c *Clock) Waits() []time.Duration {
 	defer c.mu.Unlock()
 	return slices.Clone(c.waits)
 }
+
+// Scaled is the wall clock with every wait divided by Factor, and recorded: a loop
+// (retries, health checks, renewals, the heartbeat) runs through the production
+// schedule in the same order, in a fraction of the time.
+type Scaled struct {
+	Clock
+	Factor time.Duration
+}
+
+// Now is the wall clock's time.
+func (c *Scaled) Now() time.Time { return time.Now() }
+
+// After records d and fires after d / Factor.
+func (c *Scaled) After(d time.Duration) <-chan time.Time {
+	c.Record(d)
+	return time.After(d / c.Factor)
+}
