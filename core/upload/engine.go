@@ -221,12 +221,6 @@ func (e *Engine) throttle() func(context.Context, int) error {
 	return func(ctx context.Context, n int) error { return e.limiter.WaitN(ctx, min(n, e.limiter.Burst())) }
 }
 
-// IDs lists the queue, oldest first.
-func (e *Engine) IDs() []FileID {
-	ids, _ := ask(e, func(o *owner) []FileID { return o.ids() })
-	return ids
-}
-
 // Snapshot returns every file and the totals, for a front end that starts or catches up.
 func (e *Engine) Snapshot() ([]FileView, Totals) {
 	type snap struct {
@@ -235,16 +229,4 @@ func (e *Engine) Snapshot() ([]FileView, Totals) {
 	}
 	s, _ := ask(e, func(o *owner) snap { v, t := o.snapshot(); return snap{v, t} })
 	return s.views, s.totals
-}
-
-// Totals sums the queue up now.
-func (e *Engine) Totals() Totals {
-	_, t := e.Snapshot()
-	return t
-}
-
-// DiskFull tells whether the engine is stopped by a full disk.
-func (e *Engine) DiskFull() bool {
-	full, _ := ask(e, func(o *owner) bool { return o.diskFull() })
-	return full
 }

@@ -166,17 +166,6 @@ func (o *owner) index(ent *entry) {
 	}
 }
 
-// ids is the queue, oldest first.
-func (o *owner) ids() []FileID {
-	out := make([]FileID, 0, len(o.files))
-	for _, id := range o.order {
-		if _, ok := o.files[id]; ok {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
 func (o *owner) lookup(id FileID) (*entry, error) {
 	ent := o.files[id]
 	if ent == nil {
