@@ -188,8 +188,10 @@ func (m *Manager) Load(ctx context.Context) error {
 			m.update(func(s *Status) { s.ProjectName, s.ProjectID, s.DeviceName = p.Name, p.ID, p.DeviceName })
 		}
 	}
+	// The device is looked up by Run, not here: what the lookup finds (a project that
+	// no longer accepts the device) raises an alert, and before Run no front end may
+	// have subscribed to hear it (TestLoadLeavesTheAPIAlone).
 	m.use(t, "")
-	go m.fetchDevice()
 	return nil
 }
 
@@ -525,8 +527,12 @@ func (m *Manager) requireReconnect(cause *api.Error, reason, stale string) {
 func (m *Manager) Run(ctx context.Context) {
 	m.mu.Lock()
 	m.runCtx = ctx
+	paired := m.tokens.AccessToken != ""
 	m.mu.Unlock()
 	go m.revokePending(ctx)
+	if paired {
+		go m.fetchDevice() // which project the loaded tokens are in now
+	}
 	for {
 		m.mu.Lock()
 		t, state := m.tokens, m.status.State

@@ -3,7 +3,9 @@ package auth_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -554,4 +556,45 @@ func TestUnpairOfflineStillDeletes(t *testing.T) {
 	if e.store.Deletes() != 1 || e.m.Status().State != auth.Unpaired {
 		t.Errorf("deleted %d times, state %s: want the tokens gone", e.store.Deletes(), e.m.Status().State)
 	}
+}
+
+// TestLoadLeavesTheAPIAlone: Load only takes up the stored tokens; the device is looked
+// up once Run starts. A lookup started by Load can end in needs-reconnect before a front
+// end has subscribed to the service, and the alert it raises then reaches nobody (seen
+// under load as TestEngineAlertsFromTheAPI/client-rejected waiting in vain for its
+// alert). The connection is down while Load runs, so a lookup it started would still be
+// waiting at the online gate when Load returns.
+func TestLoadLeavesTheAPIAlone(t *testing.T) {
+	e := newAuthEnv(t, nil)
+	e.online.Close("offline")
+	// The next start of the same installation: a new manager loads the saved tokens.
+	m := auth.New(auth.Config{
+		API: e.api, Credentials: e.creds, Store: e.store,
+		Policy: retry.Policy{Clock: &retrytest.Clock{}, Rand: noJitter}, Online: e.online,
+	})
+	since := e.lastSeq()
+	if err := m.Load(e.ctx); err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if n := goroutinesStartedBy("auth.(*Manager).Load"); n != 0 {
+		t.Fatalf("Load left %d goroutines behind; it must leave the API to Run", n)
+	}
+	ctx, stop := context.WithCancel(e.ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { m.Run(ctx) })
+	t.Cleanup(func() { stop(); wg.Wait() })
+	e.online.Open()
+	waitfor.Condition(t, "the device looked up once Run started", func() bool {
+		return m.Status().ProjectName == pairedProject
+	})
+	if n := countMe(e.log(since), 200, e.first.AccessToken); n != 1 {
+		t.Errorf("%d lookups of the device, want 1", n)
+	}
+}
+
+// goroutinesStartedBy counts the live goroutines whose go statement is in fn.
+func goroutinesStartedBy(fn string) int {
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	return strings.Count(string(buf), "created by github.com/c2c-uploader/c2c-uploader/core/"+fn+" ")
 }
