@@ -238,6 +238,14 @@ func TestEngineAlertsFromTheAPI(t *testing.T) {
 		r.run()
 		p := writeFile(t, r.dir, "refused-client.mov", 3*rigPartSize)
 		r.add(p)
+		defer func() {
+			if t.Failed() {
+				t.Logf("alerts %+v; auth %+v", r.alerts(), r.svc.AuthStatus())
+				for _, q := range r.sim.Requests(0) {
+					t.Logf("%s %s %s %d %q grant=%s", q.Time.Format("15:04:05.000"), q.Method, q.Path, q.Status, q.Error, q.Grant)
+				}
+			}
+		}()
 		r.waitFor("the device to need reconnecting", func(map[string]core.FileView) bool {
 			return r.svc.AuthStatus().State == core.NeedsReconnect
 		})
