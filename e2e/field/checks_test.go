@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 )
 
 // evidence is everything the checks read once the day is over: the simulator's truth,
@@ -127,7 +128,7 @@ func readLog(p *proc) ([]logLine, error) {
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
-		attrs := parseSlog(sc.Text())
+		attrs := e2etest.ParseLogLine(sc.Text())
 		t, err := time.Parse(time.RFC3339Nano, attrs["time"])
 		if err != nil {
 			continue
@@ -135,34 +136,6 @@ func readLog(p *proc) ([]logLine, error) {
 		out = append(out, logLine{Time: t, Msg: attrs["msg"], Attrs: attrs, Proc: p})
 	}
 	return out, sc.Err()
-}
-
-// parseSlog splits a line of slog's text handler into its key=value pairs.
-func parseSlog(line string) map[string]string {
-	m := map[string]string{}
-	for {
-		line = strings.TrimLeft(line, " ")
-		eq := strings.IndexByte(line, '=')
-		if eq <= 0 {
-			return m
-		}
-		key, rest := line[:eq], line[eq+1:]
-		var val string
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				return m
-			}
-			val, _ = strconv.Unquote(q)
-			rest = rest[len(q):]
-		} else if sp := strings.IndexByte(rest, ' '); sp >= 0 {
-			val, rest = rest[:sp], rest[sp:]
-		} else {
-			val, rest = rest, ""
-		}
-		m[key] = val
-		line = rest
-	}
 }
 
 func reqEnd(r c2csim.Request) time.Time {
