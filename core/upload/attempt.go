@@ -34,6 +34,7 @@ type attempt struct {
 	cancel   context.CancelCauseFunc
 	runCtx   context.Context // the engine's run: a write waiting for disk space ends with it
 	settings Settings
+	started  time.Time
 
 	f      File
 	done   []bool
@@ -50,7 +51,7 @@ func (o *owner) startAttempt(ent *entry, claim int) {
 	ctx, cancel := context.WithCancelCause(o.runCtx)
 	a := &attempt{
 		e: o.e, id: ent.f.ID, ctx: ctx, cancel: cancel, runCtx: o.runCtx, settings: o.settings,
-		f: ent.f, done: slices.Clone(ent.done),
+		f: ent.f, done: slices.Clone(ent.done), started: time.Now(),
 	}
 	a.bytes.Store(doneBytes(&ent.f, ent.done))
 	ent.att, ent.claim, ent.released, ent.wanted, ent.remove = a, claim, false, "", false
@@ -111,6 +112,9 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 	ent.meter.reset()
 	if final != nil {
 		ent.f, ent.done = *final, a.done
+		if final.State == Done {
+			o.logUploaded(final, time.Since(a.started))
+		}
 	} else if st := ent.f.State; st == Waiting || st == Creating || st == Uploading {
 		ent.f.State = Queued // as the journal reads back: it resumes from there
 	}
@@ -133,6 +137,14 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 	}
 	o.alert(alert)
 	o.kick = true
+}
+
+// logUploaded writes the log's record of a file that arrived: what it was and where it
+// went, so that a file can be traced from the log alone.
+func (o *owner) logUploaded(f *File, took time.Duration) {
+	o.e.cfg.Logger.Info("uploaded", "file", f.Name, "path", f.Path, "size", f.Size,
+		"project", f.ProjectName, "project_id", f.ProjectID, "asset", f.AssetID,
+		"took", took.Round(time.Millisecond))
 }
 
 // upload takes a file from wherever it stands to Done.
