@@ -79,10 +79,14 @@ type Service struct {
 	engine  *upload.Engine
 	bus     bus
 
-	mu          sync.Mutex
-	sticky      []Alert // start-up problems, told to every new subscriber
-	pairCancel  context.CancelFunc
-	started     bool
+	mu         sync.Mutex
+	sticky     []Alert // start-up problems, told to every new subscriber
+	pairCancel context.CancelFunc
+	// The connection's run (RunConnection, Run): its context, and done, closed once its
+	// goroutines have returned; nil when none runs.
+	connCtx     context.Context
+	connDone    chan struct{}
+	uploading   bool // the engine runs (Run)
 	lastPairing Pairing
 }
 
@@ -192,28 +196,64 @@ func (s *Service) ReloadPairing(ctx context.Context) error {
 func (s *Service) KeepPairing(ctx context.Context) error { return s.auth.Keep(ctx) }
 
 // Run runs the loaded service until ctx ends: the connection monitor, token renewal,
-// the heartbeat and the upload engine.
+// the heartbeat and the upload engine. After a RunConnection whose context has ended (a
+// run that pairs first, as `--demo upload` does), the connection starts again under
+// Run's context.
 func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	if s.uploading {
+		s.mu.Unlock()
+		return errAlreadyRunning
+	}
+	s.uploading = true
+	s.mu.Unlock()
 	if err := s.RunConnection(ctx); err != nil {
+		s.mu.Lock()
+		s.uploading = false
+		s.mu.Unlock()
 		return err
 	}
 	go s.engine.Run(ctx)
 	return nil
 }
 
+var errAlreadyRunning = errors.New("the service is already running")
+
 // RunConnection runs all but the uploads: the connection monitor, token renewal and the
-// heartbeat (for `pair`, which must not start uploading the queue).
+// heartbeat (for `pair`, which must not start uploading the queue), until ctx ends. A
+// connection whose context has ended is waited for, then started again.
 func (s *Service) RunConnection(ctx context.Context) error {
 	s.mu.Lock()
-	if s.started {
+	if prev, done := s.connCtx, s.connDone; prev != nil {
 		s.mu.Unlock()
-		return errors.New("the service is already running")
+		if prev.Err() == nil {
+			return errAlreadyRunning
+		}
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s.mu.Lock()
+		if s.connCtx != nil {
+			s.mu.Unlock()
+			return errAlreadyRunning // another run started it meanwhile
+		}
 	}
-	s.started = true
+	done := make(chan struct{})
+	s.connCtx, s.connDone = ctx, done
 	s.mu.Unlock()
-	go s.monitor.Run(ctx)
-	go s.auth.Run(ctx)
-	go conn.Heartbeat(ctx, s.cfg.Policy.Clock, s.cfg.Heartbeat, s.heartbeat, s.cfg.Logger)
+	var wg sync.WaitGroup
+	wg.Go(func() { s.monitor.Run(ctx) })
+	wg.Go(func() { s.auth.Run(ctx) })
+	wg.Go(func() { conn.Heartbeat(ctx, s.cfg.Policy.Clock, s.cfg.Heartbeat, s.heartbeat, s.cfg.Logger) })
+	go func() {
+		wg.Wait()
+		s.mu.Lock()
+		s.connCtx, s.connDone = nil, nil
+		s.mu.Unlock()
+		close(done)
+	}()
 	return nil
 }
 

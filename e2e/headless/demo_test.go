@@ -42,3 +42,19 @@ func TestDemoStatusLeavesTheOpenDemoAlone(t *testing.T) {
 	holder.interrupt()
 	holder.wait(ctx)
 }
+
+// TestDemoUploadPairsAndUploads: `--demo upload DIR` pairs with the demo's simulator and
+// uploads, in one run. It paired, then stopped with "the service is already running"
+// (exit 1): the pairing had started the connection, and the upload started it again.
+func TestDemoUploadPairsAndUploads(t *testing.T) {
+	t.Parallel()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	e := newEnv(t, simOptions())
+	dir := t.TempDir()
+	writeFile(t, dir, "A001.mov", 200<<10)
+	writeFile(t, dir, "A001.wav", 20<<10)
+	r := run(ctx, t, e, nil, "--demo", "upload", dir)
+	expectCode(t, "--demo upload", r, 0)
+	expectContains(t, "--demo upload", r.Stderr, "Paired with the project “Demo Project”.", "2 arrived in “Demo Project”.")
+}
