@@ -3,8 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
-	"github.com/c2c-uploader/c2c-uploader/core"
 	"io"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +12,7 @@ import (
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
@@ -51,7 +52,8 @@ func (d *lineDisplay) file(v core.FileView) {
 	case core.Failed, core.Skipped, core.Retrying:
 		fmt.Fprintf(d.w, "  %-9s %s: %s\n", v.State, v.Name, v.Error)
 	case core.Waiting:
-		fmt.Fprintf(d.w, "  waiting   %s: %s\n", v.Name, v.Detail)
+		// The detail says what the file waits for, in words of its own.
+		fmt.Fprintf(d.w, "  %-9s %s: %s\n", "", v.Name, v.Detail)
 	case core.Uploading:
 		fmt.Fprintf(d.w, "  uploading %s (%s)\n", v.Name, format.Bytes(v.Size))
 	}
@@ -62,8 +64,20 @@ func (d *lineDisplay) totals(t core.Totals) {
 		return
 	}
 	d.at = time.Now()
-	fmt.Fprintf(d.w, "  %s to go, %s left, %s, about %s\n",
-		format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
+	fmt.Fprintf(d.w, "  %s\n", totalsLine(t, ", "))
+}
+
+// totalsLine is what is left, with the rate and the time left only when they are known:
+// no placeholders in a log.
+func totalsLine(t core.Totals, sep string) string {
+	parts := []string{format.Count(t.FilesRemaining, "file") + " to go", format.Bytes(t.BytesRemaining) + " left"}
+	if t.Rate >= 1 {
+		parts = append(parts, format.Rate(t.Rate))
+	}
+	if t.ETA > 0 {
+		parts = append(parts, "about "+format.Duration(t.ETA))
+	}
+	return strings.Join(parts, sep)
 }
 
 func (d *lineDisplay) note(s string) { fmt.Fprintln(d.w, s) }
@@ -83,6 +97,9 @@ type barDisplay struct {
 	refresh  chan any
 	stopTick context.CancelFunc
 	ticking  sync.WaitGroup
+	// width is the terminal's, as mpb last measured it for a render (the lines printed
+	// above the bars are fitted to it); barWidth until the first render.
+	width atomic.Int64
 }
 
 type fileBar struct {
@@ -93,9 +110,27 @@ type fileBar struct {
 // barRefresh is how often the bars are drawn.
 const barRefresh = 200 * time.Millisecond
 
+// The live display's columns: a bar of barWidth when the terminal has room, the figures
+// after it (about tailWidth), and the name before it, shortened in the middle to what
+// is left (nameMin to nameMax).
+const (
+	barWidth  = 40
+	barMin    = 12
+	tailWidth = 46
+	nameMin   = 12
+	nameMax   = 48
+)
+
+// nameWidth is the name column for a terminal of width columns: the same for every bar,
+// so that they line up.
+func nameWidth(width int) int {
+	return min(max(width-2-barMin-tailWidth, nameMin), nameMax)
+}
+
 func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 	d := &barDisplay{refresh: make(chan any), bars: map[core.FileID]*fileBar{}}
-	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(40), mpb.WithManualRefresh(d.refresh))
+	d.width.Store(barWidth)
+	d.p = mpb.NewWithContext(ctx, mpb.WithOutput(w), mpb.WithWidth(barWidth), mpb.WithManualRefresh(d.refresh))
 	tctx, stop := context.WithCancel(ctx)
 	d.stopTick = stop
 	d.ticking.Add(1)
@@ -121,10 +156,12 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 	// (constructed with a total, the bar completed at its first figures and stayed there).
 	d.total = d.p.AddBar(0,
 		mpb.BarPriority(1<<30),
-		mpb.PrependDecorators(decor.Name("total ", decor.WC{W: 24, C: decor.DindentRight})),
+		mpb.PrependDecorators(decor.Any(func(s decor.Statistics) string {
+			d.width.Store(int64(s.AvailableWidth))
+			return fitName("total", nameWidth(s.AvailableWidth))
+		})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
-			t := d.tot.Load()
-			return fmt.Sprintf(" %d to go · %s left · %s · %s", t.FilesRemaining, format.Bytes(t.BytesRemaining), format.Rate(t.Rate), format.Duration(t.ETA))
+			return " " + totalsLine(*d.tot.Load(), " · ")
 		})),
 	)
 	return d
@@ -137,11 +174,8 @@ func (d *barDisplay) file(v core.FileView) {
 		if !active {
 			// Finished before it was ever seen under way (a small file between two
 			// updates): its line all the same.
-			switch {
-			case v.State == core.Done:
-				_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
-			case v.State.Finished() || v.State == core.Held:
-				_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
+			if v.State.Finished() || v.State == core.Held {
+				d.line(v)
 			}
 			return
 		}
@@ -149,13 +183,22 @@ func (d *barDisplay) file(v core.FileView) {
 		fb.view.Store(&v)
 		fb.bar = d.p.AddBar(max(v.Size, 1),
 			mpb.BarRemoveOnComplete(),
-			mpb.PrependDecorators(decor.Name(trimName(v.Name, 24), decor.WC{W: 24, C: decor.DindentRight})),
+			mpb.PrependDecorators(decor.Any(func(s decor.Statistics) string {
+				return fitName(v.Name, nameWidth(s.AvailableWidth))
+			})),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
 				fv := fb.view.Load()
 				if fv.State == core.Waiting {
-					return " waiting: " + fv.Detail
+					return " " + fv.Detail
 				}
-				return fmt.Sprintf(" %s / %s · %s · %s", format.Bytes(fv.BytesDone), format.Bytes(fv.Size), format.Rate(fv.Rate), format.Duration(fv.ETA))
+				s := fmt.Sprintf(" %s / %s", format.Bytes(fv.BytesDone), format.Bytes(fv.Size))
+				if fv.Rate >= 1 {
+					s += " · " + format.Rate(fv.Rate)
+				}
+				if fv.ETA > 0 {
+					s += " · " + format.Duration(fv.ETA)
+				}
+				return s
 			})),
 		)
 		d.bars[v.ID] = fb
@@ -165,11 +208,10 @@ func (d *barDisplay) file(v core.FileView) {
 	if v.State.Finished() || v.State == core.Retrying || v.State == core.Paused {
 		// The line first, then the bar's end: the render that takes the bar away prints
 		// the line (after the last bar's end there may be no render to print it).
+		d.line(v)
 		if v.State == core.Done {
-			_, _ = fmt.Fprintf(d.p, "  done  %s (%s)\n", v.Name, format.Bytes(v.Size))
 			fb.bar.SetTotal(max(v.Size, 1), true)
 		} else {
-			_, _ = fmt.Fprintf(d.p, "  %s %s: %s\n", v.State, v.Name, v.Error)
 			fb.bar.Abort(true)
 		}
 		delete(d.bars, v.ID)
@@ -199,9 +241,46 @@ func (d *barDisplay) close() {
 	d.p.Wait()
 }
 
-func trimName(s string, n int) string {
+// line prints a file's end above the bars, kept in the terminal's scroll-back, fitted
+// to one line of the terminal: the name shortened in the middle, the reason at the end.
+func (d *barDisplay) line(v core.FileView) {
+	width := int(d.width.Load())
+	if v.State == core.Done {
+		size := " (" + format.Bytes(v.Size) + ")"
+		_, _ = fmt.Fprintf(d.p, "  done  %s%s\n", shortenMiddle(v.Name, width-8-len([]rune(size))), size)
+		return
+	}
+	head := fmt.Sprintf("  %s ", v.State)
+	name := shortenMiddle(v.Name, min(nameMax, width-len(head)-1))
+	reason := ""
+	if v.Error != "" {
+		reason = shortenEnd(": "+v.Error, width-len(head)-len([]rune(name)))
+	}
+	_, _ = fmt.Fprintf(d.p, "%s%s%s\n", head, name, reason)
+}
+
+// fitName is name shortened in the middle and padded to n columns.
+func fitName(name string, n int) string {
+	s := shortenMiddle(name, n)
+	return s + strings.Repeat(" ", max(0, n-len([]rune(s))))
+}
+
+// shortenMiddle shortens s to n runes by taking out its middle: a clip's name starts
+// with its reel and clip and ends with its take, version and extension, all of which
+// tell clips apart.
+func shortenMiddle(s string, n int) string {
 	r := []rune(s)
-	if len(r) <= n {
+	if n < 2 || len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
+
+// shortenEnd shortens s to n runes, ending with "…".
+func shortenEnd(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 1 {
 		return s
 	}
 	return string(r[:n-1]) + "…"

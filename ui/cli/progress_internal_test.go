@@ -54,10 +54,49 @@ func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 		}
 	}
 	last := got[strings.LastIndex(got, "total"):]
-	if !strings.Contains(last, " 0 to go") {
+	if !strings.Contains(last, " 0 files to go") {
 		t.Errorf("the display ends with the totals %q, want 0 to go:\n%s", last, got)
 	}
 	if d.total.Current() != 1100 {
 		t.Errorf("the total's bar ends at %d of 1,100 bytes, want it full", d.total.Current())
+	}
+}
+
+// A long clip name is shortened in the middle: its reel and clip at the start and its
+// take, version and extension at the end are what tell clips apart.
+func TestNamesAreShortenedInTheMiddle(t *testing.T) {
+	const name = "A001C003_250101_R1AB_v003_approved_by_DOP.mov"
+	got := shortenMiddle(name, 20)
+	if n := len([]rune(got)); n != 20 || !strings.HasPrefix(got, "A001C003") || !strings.HasSuffix(got, "DOP.mov") {
+		t.Errorf("shortened to %q (%d runes), want 20 runes keeping %q and %q", got, n, "A001C003", "DOP.mov")
+	}
+	if got := shortenMiddle("A001.mov", 20); got != "A001.mov" {
+		t.Errorf("a short name became %q", got)
+	}
+	if got := fitName("A001.mov", 12); got != "A001.mov    " {
+		t.Errorf("fitName padded to %q, want 12 columns", got)
+	}
+}
+
+// Piped output (a log, CI) says only what is known: no placeholder for a rate or a time
+// left not measured yet, and a waiting file's reason without the state said twice.
+func TestLinesSayOnlyWhatIsKnown(t *testing.T) {
+	var out bytes.Buffer
+	d := &lineDisplay{w: &out}
+	d.totals(core.Totals{Files: 3, FilesRemaining: 3, Active: 1, BytesTotal: 3 << 20, BytesRemaining: 3 << 20})
+	d.file(core.FileView{ID: 1, Name: "A001.mov", State: core.Waiting, Detail: "Offline: waiting for the connection to come back."})
+	got := out.String()
+	for _, bad := range []string{"—", "about", "waiting   A001.mov"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("the lines say %q:\n%s", bad, got)
+		}
+	}
+	for _, want := range []string{"3 files to go, 3.0 MiB left", "A001.mov: Offline: waiting for the connection to come back."} {
+		if !strings.Contains(got, want) {
+			t.Errorf("the lines do not say %q:\n%s", want, got)
+		}
+	}
+	if n := strings.Count(got, "waiting"); n != 1 {
+		t.Errorf("%q said %d times:\n%s", "waiting", n, got)
 	}
 }
