@@ -8,10 +8,11 @@ GOBIN      := $(shell $(GO) env GOPATH)/bin
 STATICCHECK_VERSION := v0.8.2
 # Debian packages: the C headers Fyne needs to build the window, then what the tests need
 # (a virtual X server, D-Bus and gnome-keyring for a real Secret Service, ImageMagick for
-# screenshots, curl and jq for README's walk-through, time for the benchmark's CPU and RSS).
+# screenshots, curl and jq for README's walk-through, time for the benchmark's CPU and RSS,
+# tmux for the terminal test).
 BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time
+TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build run demo sim test lint clean
