@@ -13,13 +13,10 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
-	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
 // TestOnlyHealthLeavesWhileOfflineThenUploadsResume: the whole service over real HTTP,
@@ -44,29 +41,12 @@ func TestOnlyHealthLeavesWhileOfflineThenUploadsResume(t *testing.T) {
 	)
 	ctx := t.Context()
 	sim := c2csim.Start(t, c2csim.Options{PartSize: partSize, PollInterval: 200 * time.Millisecond, AccessTokenTTL: tokenTTL})
-	j, err := journal.Open(ctx, filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tokens := &authtest.MemoryStore{}
-	svc, err := core.New(core.Config{
-		APIURL:        sim.URL(),
-		ClientVersion: "1.0.0-test",
-		Credentials:   api.Credentials{ClientID: "offline-service-test", ClientSecret: c2csim.DemoClientSecret},
-		Tokens:        tokens,
-		Journal:       j,
-		Settings:      core.DefaultSettings(),
-		Policy:        retry.Policy{Clock: &retrytest.Scaled{Factor: 20}, Rand: func() float64 { return 0 }},
-		Upload:        core.UploadTuning{SettleTime: 300 * time.Millisecond, ProgressInterval: 50 * time.Millisecond},
+	svc, tokens := loadedService(t, sim, "offline-service-test", func(c *core.Config) {
+		c.Policy = retry.Policy{Clock: &retrytest.Scaled{Factor: 20}, Rand: func() float64 { return 0 }}
+		c.Upload = core.UploadTuning{SettleTime: 300 * time.Millisecond, ProgressInterval: 50 * time.Millisecond}
 		// 10 s of policy time: a beat every half second of real time.
-		Heartbeat: 10 * time.Second,
+		c.Heartbeat = 10 * time.Second
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
 	// Running before pairing, as the window does: with tokens living 2 s, a loaded
 	// machine can need a renewal before pairing has looked the project up, and only a
 	// running service renews.
@@ -75,12 +55,7 @@ func TestOnlyHealthLeavesWhileOfflineThenUploadsResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	coretest.Pair(t, svc, sim, "Offline Project", time.Minute)
-	t.Cleanup(func() {
-		stop()
-		// The engine's goroutines end a moment later; a journal write they still attempt
-		// fails as in a crash, which the journal's promises cover.
-		_ = j.Close()
-	})
+	t.Cleanup(stop)
 
 	// Files of 20 parts each; every chunk takes 100 ms at the simulator, so that the
 	// upload is still under way when the API goes down.

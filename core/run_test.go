@@ -2,17 +2,13 @@ package core_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
-	"github.com/c2c-uploader/c2c-uploader/core/api"
-	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
-	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
 // TestRunAfterAPairingRun: a run that pairs first (`--demo upload`) runs the connection
@@ -22,23 +18,7 @@ import (
 func TestRunAfterAPairingRun(t *testing.T) {
 	ctx := t.Context()
 	sim := c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
-	j, err := journal.Open(ctx, filepath.Join(t.TempDir(), "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = j.Close() })
-	svc, err := core.New(core.Config{
-		APIURL: sim.URL(), ClientVersion: "1.0.0-test",
-		Credentials: api.Credentials{ClientID: "run-after-pairing", ClientSecret: c2csim.DemoClientSecret},
-		Tokens:      &authtest.MemoryStore{}, Journal: j, Settings: core.DefaultSettings(),
-		Heartbeat: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.Load(ctx); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := loadedService(t, sim, "run-after-pairing", func(c *core.Config) { c.Heartbeat = 100 * time.Millisecond })
 	pairing, endPairing := context.WithCancel(ctx)
 	if err := svc.RunConnection(pairing); err != nil {
 		t.Fatal(err)

@@ -1,0 +1,43 @@
+package core_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
+	"github.com/c2c-uploader/c2c-uploader/store/journal"
+)
+
+// loadedService is a service over the simulator, with a real journal and its tokens in
+// memory, loaded; change adjusts its configuration first. The journal is closed when
+// the test ends, after the clean-ups the test registers later (which stop the service):
+// a write the engine still attempts then fails as in a crash, which the journal's
+// promises cover.
+func loadedService(t *testing.T, sim *c2csim.Sim, clientID string, change func(*core.Config)) (*core.Service, *authtest.MemoryStore) {
+	t.Helper()
+	j, err := journal.Open(t.Context(), filepath.Join(t.TempDir(), "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = j.Close() })
+	tokens := &authtest.MemoryStore{}
+	cfg := core.Config{
+		APIURL: sim.URL(), ClientVersion: "1.0.0-test",
+		Credentials: api.Credentials{ClientID: clientID, ClientSecret: c2csim.DemoClientSecret},
+		Tokens:      tokens, Journal: j, Settings: core.DefaultSettings(),
+	}
+	if change != nil {
+		change(&cfg)
+	}
+	svc, err := core.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Load(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return svc, tokens
+}
