@@ -39,6 +39,7 @@ func (t *totalsBar) object() fyne.CanvasObject { return t.root }
 
 func (t *totalsBar) update() {
 	tot := t.u.m.totals
+	t.text.Importance = totalsImportance(tot)
 	t.text.SetText(totalsText(tot))
 	if tot.BytesTotal > 0 {
 		t.progress.SetValue(float64(tot.BytesTotal-tot.BytesRemaining) / float64(tot.BytesTotal))
@@ -59,16 +60,42 @@ func (t *totalsBar) update() {
 	}
 }
 
+// attention is how many files wait for the person: failed, refused by the project, or
+// held for another project.
+func attention(t core.Totals) int { return t.Failed + t.Skipped + t.Held }
+
+func needAttention(n int) string { return format.Counted(n, "needs attention", "need attention") }
+
+// outcome says how a queue with nothing left to do ended. "All done" only when every
+// file it was given (and not cancelled) arrived: otherwise how many of them did, and how
+// many need the person.
+func outcome(t core.Totals) string {
+	n := attention(t)
+	if n == 0 {
+		s := fmt.Sprintf("All done: %d uploaded", t.Done)
+		if t.Cancelled > 0 {
+			s += fmt.Sprintf(", %d cancelled", t.Cancelled)
+		}
+		return s + "."
+	}
+	return fmt.Sprintf("%d of %s uploaded — %s.", t.Done, format.Count(t.Files-t.Cancelled, "file"), needAttention(n))
+}
+
+// totalsImportance colours the footer's words: the attention colour once the queue has
+// ended with files that need the person.
+func totalsImportance(t core.Totals) widget.Importance {
+	if t.Files > 0 && t.FilesRemaining == 0 && attention(t) > 0 {
+		return widget.WarningImportance
+	}
+	return widget.MediumImportance
+}
+
 func totalsText(t core.Totals) string {
 	switch {
 	case t.Files == 0:
 		return "Nothing queued yet."
 	case t.FilesRemaining == 0:
-		s := fmt.Sprintf("All done: %d uploaded", t.Done)
-		if n := t.Failed + t.Skipped; n > 0 {
-			s += fmt.Sprintf(", %d need attention", n)
-		}
-		return s + "."
+		return outcome(t)
 	case t.Paused:
 		return fmt.Sprintf("Paused · %s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	}
@@ -76,8 +103,8 @@ func totalsText(t core.Totals) string {
 	if t.Rate >= 1 {
 		s += fmt.Sprintf(" · %s · about %s", format.Rate(t.Rate), format.Duration(t.ETA))
 	}
-	if n := t.Failed + t.Skipped; n > 0 {
-		s += fmt.Sprintf(" · %d need attention", n)
+	if n := attention(t); n > 0 {
+		s += " · " + needAttention(n)
 	}
 	return s
 }

@@ -393,11 +393,7 @@ func (u *UI) finished(t core.Totals) {
 	if !u.settings.Notifications {
 		return
 	}
-	msg := fmt.Sprintf("%d of %s uploaded.", t.Done, format.Count(t.Files, "file"))
-	if t.Failed+t.Skipped > 0 {
-		msg += fmt.Sprintf(" %d need attention.", t.Failed+t.Skipped)
-	}
-	u.app.SendNotification(fyne.NewNotification("Uploads finished", msg))
+	u.app.SendNotification(fyne.NewNotification("Uploads finished", outcome(t)))
 }
 
 func (u *UI) updateTitle() {

@@ -1,0 +1,46 @@
+package desktop
+
+import (
+	"testing"
+
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+)
+
+// The footer says what happened: "All done" only when every file arrived; otherwise how
+// many of how many did and how many need the person, in the attention colour, in words
+// that agree with their number. It used to say "All done: 213 uploaded, 3 need
+// attention." over three refused files, and "All done: 0 uploaded" once Clear had left
+// only the failed ones.
+func TestTheFooterSaysWhatHappened(t *testing.T) {
+	for _, c := range []struct {
+		name      string
+		totals    core.Totals
+		want      string
+		attention bool
+	}{
+		{"every file arrived", core.Totals{Files: 215, Done: 215}, "All done: 215 uploaded.", false},
+		{"some cancelled", core.Totals{Files: 5, Done: 3, Cancelled: 2}, "All done: 3 uploaded, 2 cancelled.", false},
+		{"three refused", core.Totals{Files: 215, Done: 212, Skipped: 3}, "212 of 215 files uploaded — 3 need attention.", true},
+		{"one failed", core.Totals{Files: 11, Done: 10, Failed: 1}, "10 of 11 files uploaded — 1 needs attention.", true},
+		{"only the failed left after Clear", core.Totals{Files: 3, Failed: 3}, "0 of 3 files uploaded — 3 need attention.", true},
+		{"held for another project", core.Totals{Files: 4, Done: 2, Held: 2}, "2 of 4 files uploaded — 2 need attention.", true},
+		{"under way with one failed", core.Totals{Files: 4, FilesRemaining: 2, BytesRemaining: 2 << 20, Done: 1, Failed: 1},
+			"2 files to go · 2.0 MiB left · 1 needs attention", false},
+		{"nothing", core.Totals{}, "Nothing queued yet.", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := totalsText(c.totals); got != c.want {
+				t.Errorf("the footer says %q, want %q", got, c.want)
+			}
+			want := widget.MediumImportance
+			if c.attention {
+				want = widget.WarningImportance
+			}
+			if got := totalsImportance(c.totals); got != want {
+				t.Errorf("in colour %v, want %v", got, want)
+			}
+		})
+	}
+}
