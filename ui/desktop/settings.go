@@ -140,7 +140,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "for all uploads together, like 5MB/s or 40Mbit/s; 0 means no limit"},
 			{Text: "Date media by", Widget: f.offset},
 			{Text: "Notifications", Widget: f.notify},
-			{Text: "API URL", Widget: f.apiURL, HintText: "https only (http only for this computer); applies at the next start"},
+			{Text: "API URL", Widget: f.apiURL, HintText: apiHint(u.opts.APIURL)},
 		},
 		SubmitText: "Save",
 		OnSubmit: func() {
@@ -152,6 +152,16 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 		},
 	}
 	return f
+}
+
+// apiHint names the API in use (set here, in the environment, by a flag or by the demo)
+// beside the rule for a new one.
+func apiHint(inUse string) string {
+	hint := "Use https (http only on this computer); a change applies at the next start."
+	if inUse == "" {
+		return hint
+	}
+	return "In use now: " + inUse + ". " + hint
 }
 
 // values reads the form; the validators have run when Save is enabled.

@@ -258,6 +258,22 @@ func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 	}
 }
 
+// The settings show the API the app runs against, whatever set it (the environment, a
+// flag, the demo): the field used to offer "https://api.frame.io (default)" with nothing
+// else while the app, and its About box, used another.
+func TestSettingsShowTheAPIInUse(t *testing.T) {
+	d := newDesk(t, deskConfig{paired: true, run: true, opts: Options{APIURL: "http://127.0.0.1:7070"}})
+	d.settled()
+	form := d.settingsDialog()
+	onUI(func() {
+		for _, it := range form.Items {
+			if it.Text == "API URL" && !strings.Contains(it.HintText, "In use now: http://127.0.0.1:7070") {
+				t.Errorf("the API URL's hint is %q, want it to name the API in use", it.HintText)
+			}
+		}
+	})
+}
+
 // Problems with the settings found at start (a damaged file, a value not understood)
 // are told once the window is up.
 func TestSettingsProblemsAreShownAtStart(t *testing.T) {
