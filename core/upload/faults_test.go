@@ -111,10 +111,12 @@ func TestFaultOfflineForAWhile(t *testing.T) {
 	paths := r.batch(5)
 	r.add(paths...)
 	r.waitChunks(paths[0], 3)
-	cut := time.Now()
 	if err := r.sim.Admin.Offline(context.Background(), 1500*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
+	// The simulator went offline at some moment of that call, which may take a while on a
+	// loaded machine: the cut is known to have happened by its return.
+	cut := time.Now()
 	// The connection goes down and the files wait instead of failing.
 	r.waitFor("a file waiting for the connection", func(vs map[string]core.FileView) bool {
 		for _, v := range vs {

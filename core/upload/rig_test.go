@@ -393,8 +393,8 @@ func (r *rig) expectAssets(n int) {
 	}
 }
 
-// expectAssetsAcrossACut is expectAssets for a test that took the simulator offline at
-// cut, which cuts every open connection. Asset creation is not idempotent and the API has
+// expectAssetsAcrossACut is expectAssets for a test that took the simulator offline, which
+// cuts every open connection, by cut (the moment the admin call that did it returned). Asset creation is not idempotent and the API has
 // no idempotency key, so a creation the simulator answered just before the cut may have
 // lost its answer on the way back and been made again (docs/error-policy.md §7: an empty
 // extra asset whose answer was lost is tolerated and traced by its request id). Each file
