@@ -37,12 +37,17 @@ const (
 
 // FileView is what front ends show of a file: its state and progress.
 type FileView struct {
-	ID        FileID
-	Name      string
-	Path      string
-	Size      int64
-	State     State
+	ID    FileID
+	Name  string
+	Path  string
+	Size  int64
+	State State
+	// BytesDone is what the file has sent: its acknowledged chunks and the bytes of its
+	// chunks in flight, which a pause or a crash takes back.
 	BytesDone int64
+	// BytesAcked is what S3 has acknowledged (the finished chunks): it never steps back
+	// while the file keeps its asset.
+	BytesAcked int64
 	// Rate is the smoothed upload rate in bytes per second (0 when idle).
 	Rate float64
 	// ETA is the estimated time left at the current rate (0 when unknown).
@@ -78,6 +83,7 @@ type Totals struct {
 	Held           int   // meant for another project; waiting for the person
 	BytesTotal     int64 // of the files not cancelled
 	BytesRemaining int64
+	BytesAcked     int64 // acknowledged by S3, of the files not cancelled: never steps back
 	Rate           float64
 	ETA            time.Duration
 	Paused         bool // every unfinished file is paused

@@ -62,18 +62,20 @@ func (o *owner) view(ent *entry) FileView {
 		if d {
 			v.ChunksDone++
 			_, n := f.ChunkRange(i)
-			v.BytesDone += n
+			v.BytesAcked += n
 		}
 	}
+	v.BytesDone = v.BytesAcked
 	running := ent.att != nil
 	if running {
 		v.BytesDone = ent.att.bytes.Load()
 	}
 	v.Sending = running && v.State == Uploading
 	if v.State == Done {
-		v.BytesDone, v.Rate = v.Size, 0
+		v.BytesDone, v.BytesAcked, v.Rate = v.Size, v.Size, 0
 	}
 	v.BytesDone = max(0, min(v.BytesDone, v.Size))
+	v.BytesAcked = max(0, min(v.BytesAcked, v.BytesDone))
 	// A closed gate holds what passes through it: every request while offline, but only the
 	// API calls while access is renewed or the device needs reconnecting; chunk PUTs go to
 	// presigned URLs and keep moving then.
@@ -133,6 +135,7 @@ func totalsOf(views []FileView) Totals {
 		}
 		if v.State != Cancelled {
 			t.BytesTotal += v.Size
+			t.BytesAcked += v.BytesAcked
 		}
 		// A held file waits for a person, not for the engine.
 		if !v.State.Finished() && v.State != Held {

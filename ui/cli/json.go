@@ -102,6 +102,7 @@ func fileJSON(m map[string]any, f *core.FileView) {
 	m["size"] = f.Size
 	m["state"] = string(f.State)
 	m["bytes_done"] = f.BytesDone
+	m["bytes_acked"] = f.BytesAcked
 	m["rate"] = f.Rate
 	m["eta_s"] = seconds(f.ETA)
 	m["chunks_done"] = f.ChunksDone
@@ -124,6 +125,7 @@ func totalsJSON(m map[string]any, t *core.Totals) {
 	m["disk_full"] = t.DiskFull
 	m["bytes_total"] = t.BytesTotal
 	m["bytes_remaining"] = t.BytesRemaining
+	m["bytes_acked"] = t.BytesAcked
 	m["rate"] = t.Rate
 	m["eta_s"] = seconds(t.ETA)
 	m["paused"] = t.Paused

@@ -156,7 +156,7 @@ func (r *queueRow) set(v core.FileView) {
 	r.state.Refresh()
 	r.detail.SetText(rowDetail(v))
 	if v.Size > 0 {
-		r.progress.SetValue(float64(v.BytesDone) / float64(v.Size))
+		r.progress.SetValues(float64(v.BytesAcked)/float64(v.Size), float64(v.BytesDone)/float64(v.Size))
 	} else if v.State == core.Done {
 		r.progress.SetValue(1)
 	} else {
@@ -251,16 +251,25 @@ func stateLabel(v core.FileView) (string, color.Color) {
 	return "Queued", theme.Color(theme.ColorNamePlaceHolder)
 }
 
-// rowDetail is the line under the name: size and progress, or the reason.
+// rowDetail is the line under the name: size and progress, or the reason. The bytes it
+// counts are those S3 acknowledged, which never step back (a pause or a restart drops
+// the chunks in flight: the bar's lighter part).
 func rowDetail(v core.FileView) string {
 	size := format.Bytes(v.Size)
 	switch v.State {
 	case core.Uploading, core.Creating:
 		pct := 100
 		if v.Size > 0 {
-			pct = int(v.BytesDone * 100 / v.Size)
+			pct = int(v.BytesAcked * 100 / v.Size)
 		}
-		return fmt.Sprintf("%s of %s · %d%% · %s · %s left", format.Bytes(v.BytesDone), size, pct, format.Rate(v.Rate), format.Duration(v.ETA))
+		s := fmt.Sprintf("%s of %s · %d%%", format.Bytes(v.BytesAcked), size, pct)
+		if v.Rate >= 1 {
+			s += " · " + format.Rate(v.Rate)
+		}
+		if v.ETA > 0 {
+			s += " · " + format.Duration(v.ETA) + " left"
+		}
+		return s
 	case core.Done:
 		return size + " · uploaded" + doneAt(v) + toProject(v)
 	case core.Held:
@@ -276,8 +285,8 @@ func rowDetail(v core.FileView) string {
 			return size + " · " + v.Error
 		}
 	case core.Paused:
-		if v.BytesDone > 0 {
-			return fmt.Sprintf("%s of %s sent · paused", format.Bytes(v.BytesDone), size)
+		if v.BytesAcked > 0 {
+			return fmt.Sprintf("%s of %s sent · paused", format.Bytes(v.BytesAcked), size)
 		}
 	}
 	return size

@@ -1,6 +1,8 @@
 package desktop
 
 import (
+	"image/color"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/theme"
@@ -8,12 +10,15 @@ import (
 )
 
 // thinBar is a slim progress bar: widget.ProgressBar is sized for text inside it, too
-// heavy for a countdown or a list row.
+// heavy for a countdown or a list row. Besides its value (the solid part) it can show a
+// lighter part after it: bytes on their way, which a pause or a crash may take back,
+// while the solid part (what S3 acknowledged) never steps back.
 type thinBar struct {
 	widget.BaseWidget
-	value  float64 // 0..1
-	height float32
-	color  fyne.ThemeColorName // of the filled part; "" = primary
+	value   float64 // 0..1
+	pending float64 // value..1: the lighter part ends here
+	height  float32
+	color   fyne.ThemeColorName // of the filled part; "" = primary
 }
 
 func newThinBar(height float32) *thinBar {
@@ -37,31 +42,45 @@ func (b *thinBar) fillColor() fyne.ThemeColorName {
 	return b.color
 }
 
-// SetValue sets the filled fraction (clamped to 0..1).
-func (b *thinBar) SetValue(v float64) {
+// SetValue sets the filled fraction (clamped to 0..1), with no lighter part.
+func (b *thinBar) SetValue(v float64) { b.SetValues(v, v) }
+
+// SetValues sets the solid fraction and where the lighter part after it ends (both
+// clamped to 0..1, pending to at least v).
+func (b *thinBar) SetValues(v, pending float64) {
 	v = min(max(v, 0), 1)
-	if v != b.value {
-		b.value = v
+	pending = min(max(pending, v), 1)
+	if v != b.value || pending != b.pending {
+		b.value, b.pending = v, pending
 		b.Refresh()
 	}
 }
 
+// pendingColor is the fill's colour, faded: the lighter part.
+func (b *thinBar) pendingColor() color.Color {
+	r, g, bl, _ := theme.Color(b.fillColor()).RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(bl >> 8), A: 0x70}
+}
+
 func (b *thinBar) CreateRenderer() fyne.WidgetRenderer {
 	track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
+	pending := canvas.NewRectangle(b.pendingColor())
 	fill := canvas.NewRectangle(theme.Color(b.fillColor()))
-	track.CornerRadius, fill.CornerRadius = b.height/2, b.height/2
-	return &thinBarRenderer{b: b, track: track, fill: fill}
+	track.CornerRadius, pending.CornerRadius, fill.CornerRadius = b.height/2, b.height/2, b.height/2
+	return &thinBarRenderer{b: b, track: track, pending: pending, fill: fill}
 }
 
 type thinBarRenderer struct {
-	b           *thinBar
-	track, fill *canvas.Rectangle
+	b                    *thinBar
+	track, pending, fill *canvas.Rectangle
 }
 
 func (r *thinBarRenderer) Layout(size fyne.Size) {
 	y := (size.Height - r.b.height) / 2
 	r.track.Move(fyne.NewPos(0, y))
 	r.track.Resize(fyne.NewSize(size.Width, r.b.height))
+	r.pending.Move(fyne.NewPos(0, y))
+	r.pending.Resize(fyne.NewSize(size.Width*float32(r.b.pending), r.b.height))
 	r.fill.Move(fyne.NewPos(0, y))
 	r.fill.Resize(fyne.NewSize(size.Width*float32(r.b.value), r.b.height))
 }
@@ -70,11 +89,15 @@ func (r *thinBarRenderer) MinSize() fyne.Size { return fyne.NewSize(40, r.b.heig
 
 func (r *thinBarRenderer) Refresh() {
 	r.track.FillColor = theme.Color(theme.ColorNameInputBackground)
+	r.pending.FillColor = r.b.pendingColor()
 	r.fill.FillColor = theme.Color(r.b.fillColor())
 	r.Layout(r.b.Size())
 	r.track.Refresh()
+	r.pending.Refresh()
 	r.fill.Refresh()
 }
 
-func (r *thinBarRenderer) Objects() []fyne.CanvasObject { return []fyne.CanvasObject{r.track, r.fill} }
-func (r *thinBarRenderer) Destroy()                     {}
+func (r *thinBarRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.track, r.pending, r.fill}
+}
+func (r *thinBarRenderer) Destroy() {}

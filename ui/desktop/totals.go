@@ -42,7 +42,7 @@ func (t *totalsBar) update() {
 	t.text.Importance = totalsImportance(tot)
 	t.text.SetText(totalsText(tot))
 	if tot.BytesTotal > 0 {
-		t.progress.SetValue(float64(tot.BytesTotal-tot.BytesRemaining) / float64(tot.BytesTotal))
+		t.progress.SetValues(float64(tot.BytesAcked)/float64(tot.BytesTotal), float64(tot.BytesTotal-tot.BytesRemaining)/float64(tot.BytesTotal))
 	} else {
 		t.progress.SetValue(0)
 	}

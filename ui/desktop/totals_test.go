@@ -44,3 +44,23 @@ func TestTheFooterSaysWhatHappened(t *testing.T) {
 		})
 	}
 }
+
+// A row counts the bytes S3 acknowledged, the same before and after a pause: the bytes
+// in flight show only as the bar's lighter part.
+func TestRowsCountTheAcknowledgedBytes(t *testing.T) {
+	const mib = 1 << 20
+	sending := core.FileView{Name: "A001.mov", State: core.Uploading, Size: 30 * mib, BytesDone: 18 * mib, BytesAcked: 9 * mib, Rate: 2 * mib, ETA: 6e9}
+	if got, want := rowDetail(sending), "9.0 MiB of 30.0 MiB · 30% · 2.0 MiB/s · 6 s left"; got != want {
+		t.Errorf("sending: %q, want %q", got, want)
+	}
+	paused := sending
+	paused.State, paused.BytesDone, paused.Rate, paused.ETA = core.Paused, 9*mib, 0, 0
+	if got, want := rowDetail(paused), "9.0 MiB of 30.0 MiB sent · paused"; got != want {
+		t.Errorf("paused: %q, want %q", got, want)
+	}
+	bar := newThinBar(4)
+	bar.SetValues(0.3, 0.6)
+	if bar.value != 0.3 || bar.pending != 0.6 {
+		t.Errorf("the bar holds %v solid and %v in flight, want 0.3 and 0.6", bar.value, bar.pending)
+	}
+}

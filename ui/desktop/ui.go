@@ -400,8 +400,7 @@ func (u *UI) updateTitle() {
 	t := u.m.totals
 	title := "C2C Uploader"
 	if t.FilesRemaining > 0 && t.BytesTotal > 0 {
-		done := t.BytesTotal - t.BytesRemaining
-		title = fmt.Sprintf("C2C Uploader — %d%% · %d to go", done*100/t.BytesTotal, t.FilesRemaining)
+		title = fmt.Sprintf("C2C Uploader — %d%% · %d to go", t.BytesAcked*100/t.BytesTotal, t.FilesRemaining)
 	}
 	if title != u.lastTitle {
 		u.lastTitle = title
