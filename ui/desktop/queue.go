@@ -312,17 +312,18 @@ func toProject(v core.FileView) string {
 	return " to “" + v.Project + "”"
 }
 
-// fileIcon picks an icon by extension.
+// fileIcon picks an icon by extension, of a different shape for each kind: the theme's
+// file icons (a page with a small mark) look alike at a row's size.
 func fileIcon(name string) fyne.Resource {
 	switch strings.ToLower(filepath.Ext(name)) {
 	case ".mov", ".mp4", ".mxf", ".braw", ".r3d", ".arx", ".crm", ".mkv", ".avi", ".mts", ".m4v", ".webm", ".dv":
-		return theme.FileVideoIcon()
+		return theme.MediaVideoIcon()
 	case ".wav", ".bwf", ".aif", ".aiff", ".mp3", ".m4a", ".aac", ".flac":
-		return theme.FileAudioIcon()
+		return theme.MediaMusicIcon()
 	case ".jpg", ".jpeg", ".png", ".heic", ".heif", ".dng", ".cr2", ".cr3", ".nef", ".arw", ".tif", ".tiff", ".exr", ".dpx", ".ari", ".raf":
-		return theme.FileImageIcon()
+		return theme.MediaPhotoIcon()
 	case ".srt", ".vtt", ".xml", ".csv", ".txt", ".edl", ".ale", ".cube", ".pdf", ".json":
-		return theme.FileTextIcon()
+		return theme.ListIcon()
 	}
 	return theme.FileIcon()
 }

@@ -1,8 +1,11 @@
 package desktop
 
 import (
+	"image"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -63,4 +66,47 @@ func TestRowsCountTheAcknowledgedBytes(t *testing.T) {
 	if bar.value != 0.3 || bar.pending != 0.6 {
 		t.Errorf("the bar holds %v solid and %v in flight, want 0.3 and 0.6", bar.value, bar.pending)
 	}
+}
+
+// Video, sound, stills and text each get an icon of their own shape at a row's size
+// (16 px): the theme's file icons, a page with a small mark, looked alike.
+func TestKindsOfFileLookDifferent(t *testing.T) {
+	names := []string{"A001.mov", "A001.wav", "A001.jpg", "A001.xml", "A001.bin"}
+	images := make([]image.Image, len(names))
+	for i, n := range names {
+		w := test.NewTempWindow(t, widget.NewIcon(fileIcon(n)))
+		w.SetPadded(false)
+		w.Resize(fyne.NewSize(16, 16))
+		images[i] = w.Canvas().Capture()
+	}
+	for i := range names {
+		for j := i + 1; j < len(names); j++ {
+			if d := pixelsApart(images[i], images[j]); d < 0.15 {
+				t.Errorf("%s and %s look alike at 16 px: %.0f%% of their pixels differ", names[i], names[j], 100*d)
+			}
+		}
+	}
+}
+
+// pixelsApart is the share of pixels that differ clearly between two images of one size.
+func pixelsApart(a, b image.Image) float64 {
+	r := a.Bounds()
+	diff := 0
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			ar, ag, ab, _ := a.At(x, y).RGBA()
+			br, bg, bb, _ := b.At(x, y).RGBA()
+			if absDiff(ar, br)+absDiff(ag, bg)+absDiff(ab, bb) > 3*0x4000 {
+				diff++
+			}
+		}
+	}
+	return float64(diff) / float64(r.Dx()*r.Dy())
+}
+
+func absDiff(a, b uint32) uint32 {
+	if a > b {
+		return a - b
+	}
+	return b - a
 }
