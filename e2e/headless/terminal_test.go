@@ -62,8 +62,8 @@ func TestTheTerminalShowsEveryFileWithinItsWidth(t *testing.T) {
 			lastTotal = l
 		}
 	}
-	if !strings.Contains(lastTotal, "0 files to go") {
-		t.Errorf("the total ends as %q, want 0 files to go:\n%s", lastTotal, screen)
+	if !strings.Contains(lastTotal, " 0 to go") || !strings.Contains(lastTotal, "[") {
+		t.Errorf("the total ends as %q, want its bar and 0 to go:\n%s", lastTotal, screen)
 	}
 	if strings.Contains(screen, "—") {
 		t.Errorf("the screen shows a placeholder:\n%s", screen)

@@ -64,18 +64,22 @@ func (d *lineDisplay) totals(t core.Totals) {
 		return
 	}
 	d.at = time.Now()
-	fmt.Fprintf(d.w, "  %s\n", totalsLine(t, ", "))
+	fmt.Fprintf(d.w, "  %s\n", totalsLine(t, false))
 }
 
 // totalsLine is what is left, with the rate and the time left only when they are known:
-// no placeholders in a log.
-func totalsLine(t core.Totals, sep string) string {
-	parts := []string{format.Count(t.FilesRemaining, "file") + " to go", format.Bytes(t.BytesRemaining) + " left"}
+// no placeholders. Compact, for the total's bar, it leaves the bar room on 80 columns.
+func totalsLine(t core.Totals, compact bool) string {
+	files, sep, about := format.Count(t.FilesRemaining, "file")+" to go", ", ", "about "
+	if compact {
+		files, sep, about = fmt.Sprintf("%d to go", t.FilesRemaining), " · ", ""
+	}
+	parts := []string{files, format.Bytes(t.BytesRemaining) + " left"}
 	if t.Rate >= 1 {
 		parts = append(parts, format.Rate(t.Rate))
 	}
 	if t.ETA > 0 {
-		parts = append(parts, "about "+format.Duration(t.ETA))
+		parts = append(parts, about+format.Duration(t.ETA))
 	}
 	return strings.Join(parts, sep)
 }
@@ -161,7 +165,7 @@ func newBarDisplay(ctx context.Context, w io.Writer) *barDisplay {
 			return fitName("total", nameWidth(s.AvailableWidth))
 		})),
 		mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
-			return " " + totalsLine(*d.tot.Load(), " · ")
+			return " " + totalsLine(*d.tot.Load(), true)
 		})),
 	)
 	return d

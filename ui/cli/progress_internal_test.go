@@ -54,7 +54,7 @@ func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 		}
 	}
 	last := got[strings.LastIndex(got, "total"):]
-	if !strings.Contains(last, " 0 files to go") {
+	if !strings.Contains(last, " 0 to go") {
 		t.Errorf("the display ends with the totals %q, want 0 to go:\n%s", last, got)
 	}
 	if d.total.Current() != 1100 {
