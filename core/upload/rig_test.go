@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -72,6 +73,9 @@ type rig struct {
 	clientID string
 	project  string    // the name of the project it is paired with
 	rec      *recState // what the journal recorded, over every run
+	// lostCreations are the x-request-ids of the asset creations the service saw fail,
+	// over every run, from its log.
+	lostCreations requestLog
 
 	// The current run.
 	j      *journal.Journal
@@ -149,6 +153,7 @@ func (r *rig) open() {
 		Policy:        rigPolicy(),
 		Upload:        tuning,
 		Heartbeat:     time.Hour,
+		Logger:        slog.New(&r.lostCreations),
 	}
 	if r.cfg.service != nil {
 		r.cfg.service(&cfg)
@@ -393,20 +398,19 @@ func (r *rig) expectAssets(n int) {
 	}
 }
 
-// expectAssetsAcrossACut is expectAssets for a test that took the simulator offline, which
-// cuts every open connection, by cut (the moment the admin call that did it returned). Asset creation is not idempotent and the API has
-// no idempotency key, so a creation the simulator answered just before the cut may have
-// lost its answer on the way back and been made again (docs/error-policy.md §7: an empty
-// extra asset whose answer was lost is tolerated and traced by its request id). Each file
-// still has exactly one complete asset; an extra one must be empty, made by a creation
-// that reached the simulator before the cut, and there can be no more of them than
-// creations in flight at once (one per file in flight).
-func (r *rig) expectAssetsAcrossACut(files []string, cut time.Time, inFlight int) {
+// expectAssetsAcrossACut is expectAssets for a test that took the simulator offline,
+// which cuts every open connection. Asset creation is not idempotent and the API has no
+// idempotency key, so a creation the simulator handled as the connection was cut lost
+// its answer on the way back and was made again (docs/error-policy.md §7: an empty extra
+// asset whose answer was lost is tolerated and traced by its request id). Each file
+// still has exactly one complete asset; an extra one must be empty and made by a
+// creation the service logged as failed (by its x-request-id), and there can be no more
+// of them than creations in flight at once (one per file in flight).
+func (r *rig) expectAssetsAcrossACut(files []string, inFlight int) {
 	r.t.Helper()
-	createdAt, createdBy := map[string]time.Time{}, map[string]string{}
+	createdBy := map[string]string{}
 	for _, q := range r.sim.Requests(0) {
 		if q.Method == http.MethodPost && q.Path == "/v2/devices/assets" && q.AssetID != "" {
-			createdAt[q.AssetID] = q.Time
 			if id := q.Headers["X-Request-Id"]; len(id) > 0 {
 				createdBy[q.AssetID] = id[0]
 			}
@@ -421,13 +425,12 @@ func (r *rig) expectAssetsAcrossACut(files []string, cut time.Time, inFlight int
 			switch {
 			case a.Complete:
 				complete++
-			case a.BytesReceived == 0 && !createdAt[a.ID].IsZero() && createdAt[a.ID].Before(cut):
+			case a.BytesReceived == 0 && r.lostCreations.failed(createdBy[a.ID]):
 				extra++
-				r.t.Logf("%s: an empty extra asset %s, created at %s before the cut at %s (request %s): its answer was lost",
-					name, a.ID, createdAt[a.ID].Format("15:04:05.000"), cut.Format("15:04:05.000"), createdBy[a.ID])
+				r.t.Logf("%s: an empty extra asset %s, made by request %s, whose answer the service lost", name, a.ID, createdBy[a.ID])
 			default:
-				r.t.Errorf("%s: extra asset %s (state %s, %d bytes received, created %s, the cut at %s)",
-					name, a.ID, a.State, a.BytesReceived, createdAt[a.ID].Format("15:04:05.000"), cut.Format("15:04:05.000"))
+				r.t.Errorf("%s: extra asset %s (state %s, %d bytes received, made by request %q, which the service did not see fail)",
+					name, a.ID, a.State, a.BytesReceived, createdBy[a.ID])
 			}
 		}
 		if complete != 1 {
@@ -440,6 +443,51 @@ func (r *rig) expectAssetsAcrossACut(files []string, cut time.Time, inFlight int
 	if total := len(r.sim.Assets()); total != len(files)+extra {
 		r.t.Errorf("%d assets for %d files and %d lost answers", total, len(files), extra)
 	}
+}
+
+// requestLog is a log handler that keeps the x-request-ids of the asset creations the
+// service logged as failed (core/api logs every request at debug level, with its kind
+// when it failed).
+type requestLog struct {
+	mu   sync.Mutex
+	lost map[string]bool
+}
+
+func (l *requestLog) Enabled(context.Context, slog.Level) bool { return true }
+func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
+func (l *requestLog) WithGroup(string) slog.Handler           { return l }
+
+func (l *requestLog) Handle(_ context.Context, rec slog.Record) error {
+	if rec.Message != "request" {
+		return nil
+	}
+	var endpoint, kind, id string
+	rec.Attrs(func(a slog.Attr) bool {
+		switch a.Key {
+		case "endpoint":
+			endpoint = a.Value.String()
+		case "kind":
+			kind = a.Value.String()
+		case "request_id":
+			id = a.Value.String()
+		}
+		return true
+	})
+	if endpoint == api.EndpointAssets && kind != "" && id != "" {
+		l.mu.Lock()
+		if l.lost == nil {
+			l.lost = map[string]bool{}
+		}
+		l.lost[id] = true
+		l.mu.Unlock()
+	}
+	return nil
+}
+
+func (l *requestLog) failed(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return id != "" && l.lost[id]
 }
 
 // assetsByName groups the simulator's assets by name, in creation order.
