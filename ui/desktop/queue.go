@@ -112,6 +112,7 @@ type queueRow struct {
 	retry    *widget.Button
 	cancel   *widget.Button
 	remove   *widget.Button
+	details  *widget.Button
 	content  fyne.CanvasObject
 }
 
@@ -131,10 +132,11 @@ func newQueueRow(u *UI) *queueRow {
 	r.retry = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { r.act("Retry failed", u.svc.Retry) })
 	r.cancel = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { r.act("Cancel failed", u.svc.Cancel) })
 	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), r.removeFile)
-	for _, b := range []*widget.Button{r.pause, r.retry, r.cancel, r.remove} {
+	r.details = widget.NewButtonWithIcon("", theme.InfoIcon(), func() { u.showDetails(r.v) })
+	for _, b := range []*widget.Button{r.pause, r.retry, r.cancel, r.remove, r.details} {
 		b.Importance = widget.LowImportance
 	}
-	actions := container.NewHBox(r.pause, r.retry, r.cancel, r.remove)
+	actions := container.NewHBox(r.pause, r.retry, r.cancel, r.remove, r.details)
 	progress := container.NewGridWrap(fyne.NewSize(180, 8), r.progress)
 	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.state), r.name)
 	bottom := container.NewBorder(nil, nil, nil, container.NewCenter(progress), r.detail)

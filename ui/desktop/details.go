@@ -1,0 +1,68 @@
+package desktop
+
+import (
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+)
+
+// detailsDialog is a file's record: where it came from, where it went (the project and
+// the asset), when, and what last went wrong, with its asset id to copy into a report or
+// a message to the post house.
+type detailsDialog struct {
+	dlg    *dialog.CustomDialog
+	form   *widget.Form
+	copyID *widget.Button
+}
+
+// fileDetails lists what is known of a file, a line per fact, leaving out what is not
+// known yet.
+func fileDetails(v core.FileView) []*widget.FormItem {
+	var items []*widget.FormItem
+	add := func(label, value string) {
+		if value == "" {
+			return
+		}
+		l := widget.NewLabel(value)
+		l.Wrapping = fyne.TextWrapBreak
+		items = append(items, widget.NewFormItem(label, l))
+	}
+	add("Name", v.Name)
+	add("Folder", filepath.Dir(v.Path))
+	add("Size", format.Bytes(v.Size))
+	label, _ := stateLabel(v)
+	add("State", label)
+	add("Project", v.Project)
+	add("Asset ID", v.AssetID)
+	if !v.AddedAt.IsZero() {
+		add("Added", v.AddedAt.Local().Format("2 Jan 2006 15:04:05"))
+	}
+	if !v.DoneAt.IsZero() {
+		add("Uploaded", v.DoneAt.Local().Format("2 Jan 2006 15:04:05"))
+	}
+	if v.State != core.Done {
+		add("Last problem", v.Error)
+	}
+	return items
+}
+
+func (u *UI) showDetails(v core.FileView) *detailsDialog {
+	d := &detailsDialog{form: widget.NewForm(fileDetails(v)...)}
+	d.copyID = widget.NewButtonWithIcon("Copy asset ID", theme.ContentCopyIcon(), func() {
+		u.app.Clipboard().SetContent(v.AssetID)
+	})
+	if v.AssetID == "" {
+		d.copyID.Disable()
+	}
+	content := container.NewVBox(d.form, container.NewHBox(d.copyID))
+	d.dlg = dialog.NewCustom(v.Name, "Close", container.NewGridWrap(fyne.NewSize(560, content.MinSize().Height), content), u.win)
+	d.dlg.Show()
+	return d
+}
