@@ -3,14 +3,16 @@ package desktop
 import (
 	"context"
 	"fmt"
-	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
 // toolbar holds what applies to the whole queue.
@@ -29,6 +31,21 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		b.Importance = widget.LowImportance
 	}
 	return container.NewPadded(container.NewHBox(addFiles, addFolder, layout.NewSpacer(), retry, clear, settings, about))
+}
+
+// Keyboard shortcuts for the toolbar's actions: Ctrl (Cmd on a Mac) with O adds files,
+// with Shift and O a folder, with a comma opens the settings.
+var (
+	shortcutAddFiles  = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutAddFolder = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	shortcutSettings  = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+)
+
+func (u *UI) addShortcuts() {
+	c := u.win.Canvas()
+	c.AddShortcut(shortcutAddFiles, func(fyne.Shortcut) { u.chooseFile() })
+	c.AddShortcut(shortcutAddFolder, func(fyne.Shortcut) { u.chooseFolder() })
+	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
 }
 
 func (u *UI) chooseFile() {

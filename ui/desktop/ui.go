@@ -102,6 +102,7 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 		u.totals.object(), nil, nil, u.queue.object())
 	u.win.SetContent(u.mainView)
 	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.addURIs(uris) })
+	u.addShortcuts()
 	u.win.SetCloseIntercept(u.requestQuit)
 	u.tray = newTray(u)
 	return u
