@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
@@ -78,6 +79,7 @@ type UI struct {
 	awaitingPassphrase bool
 	userPaired         bool // the user asked to (re)pair: keep the pairing view until it ends
 	lastTitle          string
+	quitWhenDone       bool // the person chose to quit once the queue has nothing left to do
 }
 
 // New builds the window for svc. Start makes it live.
@@ -391,10 +393,12 @@ func (u *UI) showError(what string, err error) {
 }
 
 func (u *UI) finished(t core.Totals) {
-	if !u.settings.Notifications {
-		return
+	if u.settings.Notifications {
+		u.app.SendNotification(fyne.NewNotification("Uploads finished", outcome(t)))
 	}
-	u.app.SendNotification(fyne.NewNotification("Uploads finished", outcome(t)))
+	if u.quitWhenDone {
+		u.quit()
+	}
 }
 
 func (u *UI) updateTitle() {
@@ -402,6 +406,9 @@ func (u *UI) updateTitle() {
 	title := "C2C Uploader"
 	if t.FilesRemaining > 0 && t.BytesTotal > 0 {
 		title = fmt.Sprintf("C2C Uploader — %d%% · %d to go", t.BytesAcked*100/t.BytesTotal, t.FilesRemaining)
+		if u.quitWhenDone {
+			title += " · quits when done"
+		}
 	}
 	if title != u.lastTitle {
 		u.lastTitle = title
@@ -415,14 +422,36 @@ func (u *UI) requestQuit() {
 		u.quit()
 		return
 	}
-	dialog.ShowConfirm("Quit while uploading?",
-		fmt.Sprintf("%s still to upload (%s left). They resume where they stopped the next time the app starts.",
-			format.Count(u.m.totals.FilesRemaining, "file"), format.Bytes(u.m.totals.BytesRemaining)),
-		func(ok bool) {
-			if ok {
-				u.quit()
-			}
-		}, u.win)
+	u.showQuitChoices()
+}
+
+// showQuitChoices asks how to quit while files are uploading: now (they resume at the
+// next start), once the queue is done, or not at all — with the window hidden in the
+// tray, where there is one.
+func (u *UI) showQuitChoices() *dialog.CustomDialog {
+	resume := "they resume where they"
+	if u.m.totals.FilesRemaining == 1 {
+		resume = "it resumes where it"
+	}
+	msg := widget.NewLabel(fmt.Sprintf("%s still to upload (%s left). If you quit now, %s stopped the next time the app starts.",
+		format.Count(u.m.totals.FilesRemaining, "file"), format.Bytes(u.m.totals.BytesRemaining), resume))
+	msg.Wrapping = fyne.TextWrapWord
+	var d *dialog.CustomDialog
+	choice := func(label string, act func()) *widget.Button {
+		return widget.NewButton(label, func() { d.Hide(); act() })
+	}
+	keep := choice("Keep uploading", func() {})
+	whenDone := choice("Quit when done", func() { u.quitWhenDone = true; u.updateTitle() })
+	now := choice("Quit now", u.quit)
+	now.Importance = widget.DangerImportance
+	buttons := []fyne.CanvasObject{keep, whenDone, now}
+	if u.tray.app != nil {
+		buttons = append([]fyne.CanvasObject{choice("Upload in the tray", u.win.Hide)}, buttons...)
+	}
+	content := container.NewVBox(container.NewGridWrap(fyne.NewSize(520, msg.MinSize().Height*2), msg), container.NewCenter(container.NewHBox(buttons...)))
+	d = dialog.NewCustomWithoutButtons("Quit while uploading?", content, u.win)
+	d.Show()
+	return d
 }
 
 // Quit quits now, without asking (the system asked: a signal); safe from any goroutine.
