@@ -61,11 +61,10 @@ func (r *rig) quietAttempts(id string) map[int]int {
 	return last
 }
 
-// TestControlPauseResume pauses a file in the middle of its upload, restarts the app
-// while it is paused, and resumes it: the finished chunks are kept (each was sent once),
-// and only the rest is sent after the resume.
-func TestControlPauseResume(t *testing.T) {
-	r := newRig(t, rigConfig{})
+// pauseMidUpload queues a file of 48 chunks on a slow link and pauses it once 8 of them
+// are done; it returns the file's path, id and view as paused.
+func pauseMidUpload(t *testing.T, r *rig) (string, core.FileID, core.FileView) {
+	t.Helper()
 	r.slowChunks(60 * time.Millisecond)
 	p := writeFile(t, r.dir, "interview.mov", 48*rigPartSize)
 	id := r.add(p).Added[0].ID
@@ -73,7 +72,15 @@ func TestControlPauseResume(t *testing.T) {
 	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
 		t.Fatal(err)
 	}
-	paused := r.waitState(p, core.Paused)
+	return p, id, r.waitState(p, core.Paused)
+}
+
+// TestControlPauseResume pauses a file in the middle of its upload, restarts the app
+// while it is paused, and resumes it: the finished chunks are kept (each was sent once),
+// and only the rest is sent after the resume.
+func TestControlPauseResume(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	p, id, paused := pauseMidUpload(t, r)
 	asset := r.onlyAsset("interview.mov")
 	kept := map[int]bool{}
 	for k := range r.rec.journaled() {
@@ -404,14 +411,7 @@ func TestOffsetPauseWindow(t *testing.T) {
 // count from 17.6 MiB to 8.9 MiB, and a restart from 24.3 to 20.0.
 func TestAcknowledgedBytesNeverStepBack(t *testing.T) {
 	r := newRig(t, rigConfig{})
-	r.slowChunks(60 * time.Millisecond)
-	p := writeFile(t, r.dir, "interview.mov", 48*rigPartSize)
-	id := r.add(p).Added[0].ID
-	r.waitChunks(p, 8)
-	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
-		t.Fatal(err)
-	}
-	paused := r.waitState(p, core.Paused)
+	_, id, paused := pauseMidUpload(t, r)
 	if want := int64(paused.ChunksDone) * rigPartSize; paused.BytesAcked != want || paused.BytesDone != want {
 		t.Errorf("paused with %d chunks done, %d bytes acknowledged and %d done; want both %d", paused.ChunksDone, paused.BytesAcked, paused.BytesDone, want)
 	}
