@@ -12,8 +12,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"maps"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"os"
@@ -454,8 +454,8 @@ type requestLog struct {
 }
 
 func (l *requestLog) Enabled(context.Context, slog.Level) bool { return true }
-func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler      { return l }
-func (l *requestLog) WithGroup(string) slog.Handler           { return l }
+func (l *requestLog) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *requestLog) WithGroup(string) slog.Handler            { return l }
 
 func (l *requestLog) Handle(_ context.Context, rec slog.Record) error {
 	if rec.Message != "request" {
