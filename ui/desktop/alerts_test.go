@@ -85,7 +85,7 @@ func TestAlertChannelPausedFromTheAPI(t *testing.T) {
 		if txt := d.dialogText(); !strings.Contains(txt, "Paused in the project") || !strings.Contains(txt, "These 2 files") {
 			t.Errorf("dialog text %q", txt)
 		}
-		if got := d.ui.banner.text.Text; !strings.HasPrefix(got, "Paused in the project") {
+		if got := d.ui.banner.text.Text; !strings.Contains(got, "refused media recorded while this device was paused") {
 			t.Errorf("banner %q", got)
 		}
 		if r := rows(d.win.Content())["A003_C001.mov"]; r != nil && !r.retry.Visible() {

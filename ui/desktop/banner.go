@@ -74,7 +74,10 @@ func (b *banner) state() (tone bannerTone, text, action string, do func()) {
 	case m.auth.State == core.Refreshing:
 		return toneBusy, "Renewing access to the project…", "", nil
 	case m.channelPaused:
-		return toneWarn, "Paused in the project — media recorded while the device is paused is not uploaded", "", nil
+		// A fact about files refused, not a state: the API tells no resume, and this
+		// stays true after it (the banner used to say "Paused" long after the project
+		// had resumed).
+		return toneWarn, "Connected to " + project(m.auth) + " — it refused media recorded while this device was paused there", "", nil
 	case m.auth.StorageWarning != "" && b.u.opts.KeepInTokenFile != nil:
 		return toneWarn, "Connected to " + project(m.auth) + " — but " + m.auth.StorageWarning, "Keep it in a file…", b.u.askNewTokenFile
 	case m.auth.StorageWarning != "":

@@ -53,8 +53,12 @@ func TestBannerStates(t *testing.T) {
 		{"needs reconnect", []core.Event{authEv(core.AuthStatus{State: core.NeedsReconnect, Reason: "the refresh token was refused"})},
 			regexp.MustCompile(`^Needs reconnecting — the refresh token was refused$`), "Reconnect", theme.ErrorIcon().Name()},
 		{"paused in project", []core.Event{authEv(paired), alertEvent(core.AlertChannelPaused, "Paused.", "/m/x.mov")},
-			regexp.MustCompile(`^Paused in the project — media recorded while the device is paused is not uploaded$`), "", theme.WarningIcon().Name()},
+			regexp.MustCompile(`^Connected to “Desk Tests” — it refused media recorded while this device was paused there$`), "", theme.WarningIcon().Name()},
 		{"uploading again clears the pause", []core.Event{fileEv(core.FileView{ID: 1, Name: "y.mov", Size: 10, State: core.Uploading})},
+			regexp.MustCompile(`^Connected to “Desk Tests”$`), "", theme.ConfirmIcon().Name()},
+		{"paused in project again", []core.Event{totalsEv(core.Totals{Files: 1, Skipped: 1}), alertEvent(core.AlertChannelPaused, "Paused.", "/m/z.mov")},
+			regexp.MustCompile(`^Connected to “Desk Tests” — it refused media recorded while this device was paused there$`), "", theme.WarningIcon().Name()},
+		{"clearing the refused files clears it", []core.Event{totalsEv(core.Totals{})},
 			regexp.MustCompile(`^Connected to “Desk Tests”$`), "", theme.ConfirmIcon().Name()},
 		{"storage warning", []core.Event{authEv(core.AuthStatus{State: core.Paired, ProjectName: "Desk Tests", StorageWarning: "the pairing is kept in memory only"})},
 			regexp.MustCompile(`^Connected to “Desk Tests” — but the pairing is kept in memory only$`), "", theme.WarningIcon().Name()},
@@ -122,3 +126,5 @@ func connEv(s core.Connection) core.Event {
 func fileEv(v core.FileView) core.Event {
 	return core.Event{Type: core.EventFile, File: &v}
 }
+
+func totalsEv(t core.Totals) core.Event { return core.Event{Type: core.EventTotals, Totals: &t} }

@@ -20,7 +20,7 @@ type model struct {
 	holes bool
 
 	// channelPaused is set when files were refused for a channel pause, until a file is
-	// accepted again: the banner says the device is paused in the project.
+	// accepted again or the refused files leave the list: the banner says so.
 	channelPaused bool
 }
 

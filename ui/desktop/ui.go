@@ -177,6 +177,9 @@ func (u *UI) apply(evs []core.Event) {
 		case core.EventRemoved:
 			listDirty = u.m.removeFile(ev.Removed) || listDirty
 		case core.EventTotals:
+			if ev.Totals.Skipped == 0 && u.m.totals.Skipped > 0 {
+				u.m.channelPaused = false // the refused files were cleared or sent again
+			}
 			u.m.totals = *ev.Totals
 		case core.EventFinished:
 			u.finished(*ev.Finished)
