@@ -53,7 +53,8 @@ func (o *owner) startAttempt(ent *entry, claim int) {
 		e: o.e, id: ent.f.ID, ctx: ctx, cancel: cancel, runCtx: o.runCtx, settings: o.settings,
 		f: ent.f, done: slices.Clone(ent.done), started: time.Now(),
 	}
-	a.bytes.Store(doneBytes(&ent.f, ent.done))
+	_, acked := finishedChunks(&ent.f, ent.done)
+	a.bytes.Store(acked)
 	ent.att, ent.claim, ent.released, ent.wanted, ent.remove = a, claim, false, "", false
 	ent.meter.reset()
 	o.claimed += claim

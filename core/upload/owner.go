@@ -223,13 +223,13 @@ func (o *owner) alert(a *Alert) {
 	}
 }
 
-func doneBytes(f *File, done []bool) int64 {
-	var n int64
+// finishedChunks counts the finished chunks of f and their bytes.
+func finishedChunks(f *File, done []bool) (chunks int, bytes int64) {
 	for i, d := range done {
 		if d {
 			_, l := f.ChunkRange(i)
-			n += l
+			chunks, bytes = chunks+1, bytes+l
 		}
 	}
-	return n
+	return chunks, bytes
 }

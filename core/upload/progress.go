@@ -58,13 +58,7 @@ func (o *owner) view(ent *entry) FileView {
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
 	}
-	for i, d := range ent.done {
-		if d {
-			v.ChunksDone++
-			_, n := f.ChunkRange(i)
-			v.BytesAcked += n
-		}
-	}
+	v.ChunksDone, v.BytesAcked = finishedChunks(f, ent.done)
 	v.BytesDone = v.BytesAcked
 	running := ent.att != nil
 	if running {
