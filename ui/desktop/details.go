@@ -13,15 +13,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
-// detailsDialog is a file's record: where it came from, where it went (the project and
-// the asset), when, and what last went wrong, with its asset id to copy into a report or
-// a message to the post house.
-type detailsDialog struct {
-	dlg    *dialog.CustomDialog
-	form   *widget.Form
-	copyID *widget.Button
-}
-
 // fileDetails lists what is known of a file, a line per fact, leaving out what is not
 // known yet.
 func fileDetails(v core.FileView) []*widget.FormItem {
@@ -53,16 +44,16 @@ func fileDetails(v core.FileView) []*widget.FormItem {
 	return items
 }
 
-func (u *UI) showDetails(v core.FileView) *detailsDialog {
-	d := &detailsDialog{form: widget.NewForm(fileDetails(v)...)}
-	d.copyID = widget.NewButtonWithIcon("Copy asset ID", theme.ContentCopyIcon(), func() {
+// showDetails shows a file's record: where it came from, where it went (the project and
+// the asset), when, and what last went wrong, with its asset id to copy into a report or
+// a message to the post house.
+func (u *UI) showDetails(v core.FileView) {
+	copyID := widget.NewButtonWithIcon("Copy asset ID", theme.ContentCopyIcon(), func() {
 		u.app.Clipboard().SetContent(v.AssetID)
 	})
 	if v.AssetID == "" {
-		d.copyID.Disable()
+		copyID.Disable()
 	}
-	content := container.NewVBox(d.form, container.NewHBox(d.copyID))
-	d.dlg = dialog.NewCustom(v.Name, "Close", container.NewGridWrap(fyne.NewSize(560, content.MinSize().Height), content), u.win)
-	d.dlg.Show()
-	return d
+	content := container.NewVBox(widget.NewForm(fileDetails(v)...), container.NewHBox(copyID))
+	dialog.ShowCustom(v.Name, "Close", container.NewGridWrap(fyne.NewSize(560, content.MinSize().Height), content), u.win)
 }

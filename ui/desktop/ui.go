@@ -431,7 +431,7 @@ func (u *UI) requestQuit() {
 // showQuitChoices asks how to quit while files are uploading: now (they resume at the
 // next start), once the queue is done, or not at all — with the window hidden in the
 // tray, where there is one.
-func (u *UI) showQuitChoices() *dialog.CustomDialog {
+func (u *UI) showQuitChoices() {
 	resume := "they resume where they"
 	if u.m.totals.FilesRemaining == 1 {
 		resume = "it resumes where it"
@@ -454,7 +454,6 @@ func (u *UI) showQuitChoices() *dialog.CustomDialog {
 	content := container.NewVBox(container.NewGridWrap(fyne.NewSize(520, msg.MinSize().Height*2), msg), container.NewCenter(container.NewHBox(buttons...)))
 	d = dialog.NewCustomWithoutButtons("Quit while uploading?", content, u.win)
 	d.Show()
-	return d
 }
 
 // Quit quits now, without asking (the system asked: a signal); safe from any goroutine.
