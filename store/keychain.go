@@ -144,8 +144,8 @@ func IsKeychainProblem(err error, p KeychainProblem) bool {
 }
 
 type expiry struct {
-	ReceivedAt time.Time `json:"received_at"`
-	ExpiresIn  float64   `json:"expires_in_s"`
+	RequestedAt time.Time `json:"received_at"`
+	ExpiresIn   float64   `json:"expires_in_s"`
 }
 
 // Load reads the tokens; auth.ErrNoTokens when there are none.
@@ -170,7 +170,7 @@ func (k *Keychain) Load(ctx context.Context) (api.Tokens, error) {
 	if raw, err := k.get(ctx, entryExpiry); err == nil {
 		var e expiry
 		if json.Unmarshal([]byte(raw), &e) == nil {
-			t.ReceivedAt, t.ExpiresIn = e.ReceivedAt, time.Duration(e.ExpiresIn*float64(time.Second))
+			t.RequestedAt, t.ExpiresIn = e.RequestedAt, time.Duration(e.ExpiresIn*float64(time.Second))
 		}
 	} else if !errors.Is(err, keyring.ErrNotFound) {
 		return api.Tokens{}, err
@@ -182,7 +182,7 @@ func (k *Keychain) Load(ctx context.Context) (api.Tokens, error) {
 // refresh token beside an old access token still recovers (the next call refreshes),
 // while the other way round would strand a spent refresh token.
 func (k *Keychain) Save(ctx context.Context, t api.Tokens) error {
-	exp, err := json.Marshal(expiry{ReceivedAt: t.ReceivedAt.UTC(), ExpiresIn: t.ExpiresIn.Seconds()})
+	exp, err := json.Marshal(expiry{RequestedAt: t.RequestedAt.UTC(), ExpiresIn: t.ExpiresIn.Seconds()})
 	if err != nil {
 		return err
 	}

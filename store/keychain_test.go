@@ -23,7 +23,7 @@ func sampleTokens() api.Tokens {
 		AccessToken:  "at-" + uuid.NewString(),
 		RefreshToken: uuid.NewString(),
 		ExpiresIn:    8 * time.Hour,
-		ReceivedAt:   time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC),
+		RequestedAt:  time.Date(2026, 11, 24, 9, 30, 0, 0, time.UTC),
 	}
 }
 
@@ -43,7 +43,7 @@ func roundTrip(t *testing.T, k *Keychain) {
 		t.Fatalf("Load: %v", err)
 	}
 	if got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken ||
-		got.ExpiresIn != want.ExpiresIn || !got.ReceivedAt.Equal(want.ReceivedAt) {
+		got.ExpiresIn != want.ExpiresIn || !got.RequestedAt.Equal(want.RequestedAt) {
 		t.Fatalf("Load = %+v, want %+v", got, want)
 	}
 	if err := k.Delete(ctx); err != nil {

@@ -55,10 +55,10 @@ type sealedBox struct {
 
 // sealedTokens is what a box holds.
 type sealedTokens struct {
-	Access     string    `json:"access_token"`
-	Refresh    string    `json:"refresh_token"`
-	ExpiresIn  float64   `json:"expires_in_s"`
-	ReceivedAt time.Time `json:"received_at"`
+	Access      string    `json:"access_token"`
+	Refresh     string    `json:"refresh_token"`
+	ExpiresIn   float64   `json:"expires_in_s"`
+	RequestedAt time.Time `json:"received_at"`
 }
 
 // TokenFile keeps the tokens in a file of the data folder, for machines without a
@@ -136,7 +136,7 @@ func (f *TokenFile) Load(context.Context) (api.Tokens, error) {
 		return api.Tokens{}, fmt.Errorf("the token file %s is damaged: %w", f.path, err)
 	}
 	return api.Tokens{AccessToken: st.Access, RefreshToken: st.Refresh,
-		ExpiresIn: time.Duration(st.ExpiresIn * float64(time.Second)), ReceivedAt: st.ReceivedAt}, nil
+		ExpiresIn: time.Duration(st.ExpiresIn * float64(time.Second)), RequestedAt: st.RequestedAt}, nil
 }
 
 // Save seals the tokens into the file (written whole through a temporary file).
@@ -152,7 +152,7 @@ func (f *TokenFile) Save(_ context.Context, t api.Tokens) error {
 		return err
 	}
 	plain, err := json.Marshal(sealedTokens{Access: t.AccessToken, Refresh: t.RefreshToken,
-		ExpiresIn: t.ExpiresIn.Seconds(), ReceivedAt: t.ReceivedAt.UTC()})
+		ExpiresIn: t.ExpiresIn.Seconds(), RequestedAt: t.RequestedAt.UTC()})
 	if err != nil {
 		return err
 	}

@@ -34,7 +34,7 @@ func tokenFileT(t *testing.T, dir, passphrase, clientID, origin string) *TokenFi
 func sameTokens(t *testing.T, got, want api.Tokens) {
 	t.Helper()
 	if got.AccessToken != want.AccessToken || got.RefreshToken != want.RefreshToken ||
-		got.ExpiresIn != want.ExpiresIn || !got.ReceivedAt.Equal(want.ReceivedAt) {
+		got.ExpiresIn != want.ExpiresIn || !got.RequestedAt.Equal(want.RequestedAt) {
 		t.Errorf("Load = %+v, want %+v", got, want)
 	}
 }
@@ -197,7 +197,7 @@ func TestTokenFileDeleteLeavesOtherBindingsAlone(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := mine.Save(ctx, api.Tokens{AccessToken: "a-access", RefreshToken: "a-refresh", ExpiresIn: time.Hour, ReceivedAt: time.Now()}); err != nil {
+	if err := mine.Save(ctx, api.Tokens{AccessToken: "a-access", RefreshToken: "a-refresh", ExpiresIn: time.Hour, RequestedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}
 	other, err := OpenTokenFile(path, "correct horse", Account("client-b", "https://api.example.test"))

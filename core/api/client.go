@@ -252,6 +252,7 @@ type call struct {
 	header      http.Header
 	client      *http.Client // nil: the shared API client
 	waitOnline  bool
+	sent        *time.Time // if set, noted with when the request left
 }
 
 // do sends one API request and decodes a JSON answer into out (nil: body ignored).
@@ -312,6 +313,9 @@ func (c *Client) doOnce(ctx context.Context, k call, out any) error {
 	hc := k.client
 	if hc == nil {
 		hc = c.api
+	}
+	if k.sent != nil {
+		*k.sent = time.Now()
 	}
 	resp, err := hc.Do(req)
 	if err != nil {

@@ -27,7 +27,7 @@ func (t tokenJSON) tokens(endpoint string, at time.Time) (Tokens, error) {
 	}
 	return Tokens{
 		AccessToken: t.AccessToken, RefreshToken: t.RefreshToken,
-		ExpiresIn: seconds(t.ExpiresIn), ReceivedAt: at,
+		ExpiresIn: seconds(t.ExpiresIn), RequestedAt: at,
 	}, nil
 }
 
@@ -41,6 +41,7 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 	tr.DisableKeepAlives = true
 	defer tr.CloseIdleConnections()
 	form := url.Values{"client_id": {cr.ClientID}, "client_secret": {cr.ClientSecret}, "scope": {Scope}}
+	var sent time.Time
 	var out struct {
 		DeviceCode      string  `json:"device_code"`
 		UserCode        string  `json:"user_code"`
@@ -55,7 +56,7 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
 		timeout: c.timeout.Default, waitOnline: true,
 		header: http.Header{"X-Client-Platypus-Enabled": {"true"}},
-		client: &http.Client{Transport: tr, CheckRedirect: noRedirects},
+		client: &http.Client{Transport: tr, CheckRedirect: noRedirects}, sent: &sent,
 	}, &out)
 	if err != nil {
 		return DeviceCode{}, err
@@ -69,7 +70,7 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 	dc := DeviceCode{
 		DeviceCode: out.DeviceCode, UserCode: out.UserCode, Name: out.Name,
 		VerificationURI: out.VerificationURI, ExpiresIn: seconds(out.ExpiresIn),
-		Interval: seconds(out.Interval), ReceivedAt: time.Now(),
+		Interval: seconds(out.Interval), RequestedAt: sent,
 	}
 	if out.Complete != nil {
 		dc.VerificationURIComplete = *out.Complete
@@ -103,15 +104,16 @@ func (c *Client) grant(ctx context.Context, endpoint string, timeout time.Durati
 	form.Set("client_id", cr.ClientID)
 	form.Set("client_secret", cr.ClientSecret)
 	var out tokenJSON
+	var sent time.Time
 	err := c.do(ctx, call{
 		endpoint: endpoint, method: http.MethodPost, path: "/v2/auth/token",
 		contentType: formType, body: []byte(form.Encode()), expected: http.StatusOK,
-		timeout: timeout, waitOnline: true,
+		timeout: timeout, waitOnline: true, sent: &sent,
 	}, &out)
 	if err != nil {
 		return Tokens{}, err
 	}
-	return out.tokens(endpoint, time.Now())
+	return out.tokens(endpoint, sent)
 }
 
 // Revoke revokes a token, and with it the pairing (docs/api-notes.md §2.8).

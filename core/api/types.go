@@ -22,22 +22,27 @@ type DeviceCode struct {
 	VerificationURIComplete string
 	ExpiresIn               time.Duration
 	Interval                time.Duration
-	ReceivedAt              time.Time // our clock, when the answer arrived
+	RequestedAt             time.Time // our clock, when the request left (see Tokens)
 }
 
-// ExpiresAt is when the code dies, by our clock.
-func (d DeviceCode) ExpiresAt() time.Time { return d.ReceivedAt.Add(d.ExpiresIn) }
+// ExpiresAt is when the code dies, by our clock: at the latest, since the server started
+// its lifetime after RequestedAt.
+func (d DeviceCode) ExpiresAt() time.Time { return d.RequestedAt.Add(d.ExpiresIn) }
 
 // Tokens is a token response (docs/api-notes.md §2.5).
 type Tokens struct {
 	AccessToken  string
 	RefreshToken string
 	ExpiresIn    time.Duration
-	ReceivedAt   time.Time
+	// RequestedAt is when, by our clock, the request that got the tokens left. The server
+	// issued them after that and before its answer arrived — which may be much later if
+	// the laptop slept in between (TestLifetimesCountFromTheRequest) — so a lifetime
+	// counted from here never outlasts the server's.
+	RequestedAt time.Time
 }
 
-// ExpiresAt is when the access token dies, by our clock.
-func (t Tokens) ExpiresAt() time.Time { return t.ReceivedAt.Add(t.ExpiresIn) }
+// ExpiresAt is when the access token dies, by our clock: at the latest.
+func (t Tokens) ExpiresAt() time.Time { return t.RequestedAt.Add(t.ExpiresIn) }
 
 // Device is what GET /v2/devices/me says about this installation (docs/api-notes.md
 // §2.7).

@@ -247,7 +247,7 @@ func (m *Manager) save(ctx context.Context, t api.Tokens) string {
 
 func (m *Manager) use(t api.Tokens, storageWarning string) {
 	// Wall clock only: a monotonic reading does not advance while a laptop sleeps.
-	t.ReceivedAt = t.ReceivedAt.Round(0)
+	t.RequestedAt = t.RequestedAt.Round(0)
 	m.mu.Lock()
 	m.tokens = t
 	m.mu.Unlock()
@@ -539,7 +539,7 @@ func (m *Manager) Run(ctx context.Context) {
 		m.mu.Unlock()
 		wait := 30 * time.Second
 		if state == Paired && t.AccessToken != "" {
-			due := t.ReceivedAt.Add(time.Duration(float64(t.ExpiresIn) * m.cfg.RefreshAt))
+			due := t.RequestedAt.Add(time.Duration(float64(t.ExpiresIn) * m.cfg.RefreshAt))
 			if left := due.Sub(m.clock.Now()); left <= 0 {
 				if err := m.Refresh(ctx, t.AccessToken); err != nil && ctx.Err() == nil {
 					m.cfg.Logger.Info("proactive refresh did not complete", "err", err)

@@ -479,7 +479,7 @@ func TestProactiveRefresh(t *testing.T) {
 		})
 	}
 	waitingAgain(0)
-	received := e.first.ReceivedAt.Round(0)
+	received := e.first.RequestedAt.Round(0)
 	due := received.Add(time.Duration(float64(e.first.ExpiresIn) * 0.8))
 
 	a, _ := clock.Waiting()

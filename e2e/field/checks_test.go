@@ -544,8 +544,9 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 			if q.Grant == "refresh_token" && q.Status == 200 && !q.Time.Before(s[1]) && q.Time.Before(s[1].Add(ttl/2)) {
 				n++
 			}
-			if q.Grant == "refresh_token" && q.Time.After(s[0]) && q.Time.Before(s[1]) {
-				v.fail("a refresh at %s while the uploader was stopped", q.Time.Format("15:04:05.000"))
+			// A refresh that left just before the SIGSTOP still arrives after it.
+			if q.Grant == "refresh_token" && q.Time.After(s[0].Add(lateArrival)) && q.Time.Before(s[1]) {
+				v.fail("a refresh at %s while the uploader was stopped (since %s)", q.Time.Format("15:04:05.000"), s[0].Format("15:04:05.000"))
 			}
 		}
 		if n != 1 {
@@ -576,7 +577,7 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 	}
 	rotated := func(t time.Time) bool {
 		for _, rt := range refreshed {
-			if !t.Before(rt) && t.Before(rt.Add(rotationRace)) {
+			if !t.Before(rt) && t.Before(rt.Add(lateArrival)) {
 				return true
 			}
 		}
@@ -605,9 +606,10 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 	}
 }
 
-// rotationRace is how long after a refresh a call carrying the replaced access token may
-// still arrive: the path's latency, a loss hold or two.
-const rotationRace = 5 * time.Second
+// lateArrival is how long after it left a request may still arrive: the path's latency,
+// a loss hold or two. So a call carrying an access token a refresh has just replaced may
+// arrive after the refresh, and a refresh sent just before a SIGSTOP after the stop.
+const lateArrival = 5 * time.Second
 
 // checkStatus: the final `status --json` agrees with the simulator.
 func (d *day) checkStatus(ev *evidence, v *verdict) {

@@ -75,3 +75,26 @@ func TestBoundResends(t *testing.T) {
 		}
 	}
 }
+
+// A refresh that left just before the SIGSTOP arrives after it, held by the shaped path's
+// latency and loss: that is no refresh while stopped. One arriving well into the sleep is.
+func TestRefreshWhileStopped(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	ttl := ciSize.TokenTTL
+	stop, cont := at, at.Add(ttl+5*time.Second)
+	refresh := func(t time.Time) c2csim.Request {
+		return c2csim.Request{Time: t, Method: "POST", Path: "/v2/auth/token", Grant: "refresh_token", Status: 200, TokenFP: t.Format("150405.000")}
+	}
+	woke := refresh(cont.Add(time.Second)) // the one refresh after waking
+	for _, c := range []struct {
+		after time.Duration
+		fail  bool
+	}{{1400 * time.Millisecond, false}, {lateArrival + time.Second, true}} {
+		d := &day{cfg: dayConfig{Size: ciSize}, stops: [][2]time.Time{{stop, cont}}}
+		var v verdict
+		d.checkRefreshes(&evidence{reqs: []c2csim.Request{refresh(stop.Add(c.after)), woke}}, &report{}, &v)
+		if got := failedWith(v, "while the uploader was stopped"); got != c.fail {
+			t.Errorf("a refresh arriving %s after the SIGSTOP: failures %q, want a refresh-while-stopped failure: %v", c.after, v.failures, c.fail)
+		}
+	}
+}
