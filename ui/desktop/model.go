@@ -13,11 +13,20 @@ type model struct {
 	totals  core.Totals
 
 	files map[core.FileID]*core.FileView
-	order []core.FileID
+	order []core.FileID // every file, in the order it was added
 	index map[core.FileID]int
+	// counts are how many files stand in each group, for the filter chips.
+	counts [groups]int
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
+
+	// rows are the files the list shows (see arrange), row their places there.
+	rows      []core.FileID
+	row       map[core.FileID]int
+	rowsStale bool // files came, went or changed group, or the filter or search changed
+	filter    listFilter
+	words     []string // the search, lower case
 
 	// channelPaused is set when files were refused for a channel pause, until a file is
 	// accepted again or the refused files leave the list: the banner says so.
@@ -25,12 +34,18 @@ type model struct {
 }
 
 func newModel() *model {
-	return &model{files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{}}
+	return &model{files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{}, row: map[core.FileID]int{}}
 }
 
 // setFile stores a file's view; it reports whether the file is new to the list.
 func (m *model) setFile(v core.FileView) (added bool) {
+	g := groupOf(v.State)
 	if cur, ok := m.files[v.ID]; ok {
+		if was := groupOf(cur.State); was != g {
+			m.counts[was]--
+			m.counts[g]++
+			m.rowsStale = true
+		}
 		*cur = v
 		return false
 	}
@@ -38,18 +53,23 @@ func (m *model) setFile(v core.FileView) (added bool) {
 	m.files[v.ID] = &cp
 	m.index[v.ID] = len(m.order)
 	m.order = append(m.order, v.ID)
+	m.counts[g]++
+	m.rowsStale = true
 	return true
 }
 
 // removeFile takes a file off the list; compact closes the gap. It reports whether the
 // file was listed.
 func (m *model) removeFile(id core.FileID) bool {
-	if _, ok := m.files[id]; !ok {
+	v, ok := m.files[id]
+	if !ok {
 		return false
 	}
+	m.counts[groupOf(v.State)]--
 	delete(m.files, id)
 	delete(m.index, id)
 	m.holes = true
+	m.rowsStale = true
 	return true
 }
 
@@ -73,9 +93,10 @@ func (m *model) compact() {
 	m.order = kept
 }
 
+// fileAt is the file on row i of the list (as last arranged).
 func (m *model) fileAt(i int) *core.FileView {
-	if i < 0 || i >= len(m.order) {
+	if i < 0 || i >= len(m.rows) {
 		return nil
 	}
-	return m.files[m.order[i]]
+	return m.files[m.rows[i]]
 }

@@ -46,12 +46,12 @@ func TestModelRemovalsCompactOnce(t *testing.T) {
 	if !m.setFile(core.FileView{ID: 6}) {
 		t.Error("a new file counts as known")
 	}
-	m.compact()
+	m.arrange()
 	checkModel(t, m, 1, 3, 5, 6)
 	if m.fileAt(1).Name != "g" {
 		t.Error("the update was lost")
 	}
-	m.compact() // nothing to do
+	m.arrange() // nothing to do
 	checkModel(t, m, 1, 3, 5, 6)
 }
 
@@ -63,10 +63,10 @@ func TestModelRemovedThenListedAgain(t *testing.T) {
 		t.Error("a file listed again after its removal does not count as new")
 	}
 	m.removeFile(3)
-	m.compact()
+	m.arrange()
 	checkModel(t, m, 2, 1)
 	m.removeFile(2)
 	m.removeFile(1)
-	m.compact()
+	m.arrange()
 	checkModel(t, m)
 }

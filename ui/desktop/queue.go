@@ -3,7 +3,6 @@ package desktop
 import (
 	"context"
 	"fmt"
-	"github.com/c2c-uploader/c2c-uploader/core"
 	"image/color"
 	"path/filepath"
 	"strings"
@@ -16,22 +15,27 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
-// queueView is the list of files (virtualised: rows are made once and reused), or the
-// drop zone while the list is empty.
+// queueView is the list of files (virtualised: rows are made once and reused) under its
+// filter chips and search box, or the drop zone while the list is empty.
 type queueView struct {
-	u     *UI
-	list  *widget.List
-	empty fyne.CanvasObject
-	stack *fyne.Container
+	u      *UI
+	list   *widget.List
+	empty  fyne.CanvasObject // no files at all: where to drop them
+	none   *widget.Label     // files, but none the filter and search let through
+	chips  []*widget.Button  // in the order of filters
+	search *searchEntry
+	bar    fyne.CanvasObject
+	body   fyne.CanvasObject
 }
 
 func newQueueView(u *UI) *queueView {
 	q := &queueView{u: u}
 	q.list = widget.NewList(
-		func() int { return len(u.m.order) },
+		func() int { return len(u.m.rows) },
 		func() fyne.CanvasObject { return newQueueRow(u) },
 		func(i widget.ListItemID, o fyne.CanvasObject) {
 			if v := u.m.fileAt(i); v != nil {
@@ -41,23 +45,84 @@ func newQueueView(u *UI) *queueView {
 	)
 	q.list.HideSeparators = false
 	q.empty = newDropZone(u)
-	q.stack = container.NewStack(q.empty, q.list)
-	q.list.Hide()
+	q.none = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+	chipBox := container.NewHBox()
+	for _, f := range filters {
+		b := widget.NewButton(f.label, func() { q.pick(f.f) })
+		q.chips = append(q.chips, b)
+		chipBox.Add(b)
+	}
+	q.search = newSearchEntry(q.find)
+	q.bar = container.NewPadded(container.NewBorder(nil, nil, chipBox, nil, q.search))
+	q.body = container.NewBorder(q.bar, nil, nil, nil, container.NewStack(q.empty, q.none, q.list))
+	q.refresh()
 	return q
 }
 
-func (q *queueView) object() fyne.CanvasObject { return q.stack }
+func (q *queueView) object() fyne.CanvasObject { return q.body }
 
-// refresh redraws after files came or went.
+// pick shows the files of one chip; find those matching the search words.
+func (q *queueView) pick(f listFilter) {
+	q.u.m.setFilter(f)
+	q.rearranged()
+}
+
+func (q *queueView) find(words string) {
+	q.u.m.setQuery(words)
+	q.rearranged()
+}
+
+func (q *queueView) rearranged() {
+	if q.u.m.arrange() {
+		q.refresh()
+		q.list.ScrollToTop()
+	}
+}
+
+// focusSearch puts the cursor in the search box (Ctrl/Cmd+F).
+func (q *queueView) focusSearch() {
+	if q.bar.Visible() {
+		q.u.win.Canvas().Focus(q.search)
+	}
+}
+
+// refresh redraws after the rows were arranged anew: the chips' counts, and the list,
+// the drop zone, or why the list is empty.
 func (q *queueView) refresh() {
-	if len(q.u.m.order) == 0 {
-		q.list.Hide()
-		q.empty.Show()
-	} else {
-		q.empty.Hide()
-		q.list.Show()
+	m := q.u.m
+	for i, f := range filters {
+		b := q.chips[i]
+		text := fmt.Sprintf("%s  %d", f.label, m.count(f.f))
+		imp := widget.LowImportance
+		if m.filter == f.f {
+			imp = widget.HighImportance
+		}
+		if b.Text != text || b.Importance != imp {
+			b.Text, b.Importance = text, imp
+			b.Refresh()
+		}
+	}
+	show(q.bar, len(m.files) > 0)
+	show(q.empty, len(m.files) == 0)
+	show(q.none, len(m.files) > 0 && len(m.rows) == 0)
+	show(q.list, len(m.rows) > 0)
+	if len(m.files) > 0 && len(m.rows) == 0 {
+		q.none.SetText(q.nothingShown())
 	}
 	q.list.Refresh()
+}
+
+// nothingShown says why the list is empty although files are queued.
+func (q *queueView) nothingShown() string {
+	m := q.u.m
+	if len(m.words) > 0 {
+		s := "No file matches “" + strings.Join(m.words, " ") + "”"
+		if m.filter != filterAll {
+			s += " under " + filters[m.filter].label
+		}
+		return s + "."
+	}
+	return filters[m.filter].empty
 }
 
 // refreshRows redraws the rows of files that changed. One row is refreshed alone; for
@@ -65,14 +130,45 @@ func (q *queueView) refresh() {
 // list each time (a new template row, every visible row bound again), so a batch of a
 // few hundred finished files called it a few hundred times and held the UI goroutine
 // for seconds, while the template rows piled up in Fyne's renderer cache.
-func (q *queueView) refreshRows(rows []int) {
-	switch {
-	case !q.list.Visible() || len(rows) == 0:
-	case len(rows) == 1:
+func (q *queueView) refreshRows(ids []core.FileID) {
+	if !q.list.Visible() {
+		return
+	}
+	var rows []int
+	for _, id := range ids {
+		if i, ok := q.u.m.row[id]; ok {
+			rows = append(rows, i)
+		}
+	}
+	switch len(rows) {
+	case 0:
+	case 1:
 		q.list.RefreshItem(rows[0])
 	default:
 		q.list.Refresh()
 	}
+}
+
+// searchEntry is the search box: Escape clears it.
+type searchEntry struct {
+	widget.Entry
+}
+
+func newSearchEntry(onChanged func(string)) *searchEntry {
+	e := &searchEntry{}
+	e.ExtendBaseWidget(e)
+	e.SetPlaceHolder("Search names and folders (" + keyHint("F") + ")")
+	e.ActionItem = widget.NewIcon(theme.SearchIcon())
+	e.OnChanged = onChanged
+	return e
+}
+
+func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		e.SetText("")
+		return
+	}
+	e.Entry.TypedKey(k)
 }
 
 // newDropZone is what an empty queue shows: where to drop, and the buttons that do the

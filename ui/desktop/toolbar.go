@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -34,18 +35,28 @@ func (u *UI) toolbar() fyne.CanvasObject {
 }
 
 // Keyboard shortcuts for the toolbar's actions: Ctrl (Cmd on a Mac) with O adds files,
-// with Shift and O a folder, with a comma opens the settings.
+// with Shift and O a folder, with a comma opens the settings, with F searches the list.
 var (
 	shortcutAddFiles  = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault}
 	shortcutAddFolder = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 	shortcutSettings  = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
+	shortcutSearch    = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
 )
+
+// keyHint names a shortcut of the default modifier and key k as the platform writes it.
+func keyHint(k string) string {
+	if runtime.GOOS == "darwin" {
+		return "⌘" + k
+	}
+	return "Ctrl+" + k
+}
 
 func (u *UI) addShortcuts() {
 	c := u.win.Canvas()
 	c.AddShortcut(shortcutAddFiles, func(fyne.Shortcut) { u.chooseFile() })
 	c.AddShortcut(shortcutAddFolder, func(fyne.Shortcut) { u.chooseFolder() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
+	c.AddShortcut(shortcutSearch, func(fyne.Shortcut) { u.queue.focusSearch() })
 }
 
 func (u *UI) chooseFile() {

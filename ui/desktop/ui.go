@@ -152,8 +152,8 @@ func (u *UI) Wait() { u.p.wg.Wait() }
 
 // apply takes a batch of events (on Fyne's goroutine).
 func (u *UI) apply(evs []core.Event) {
-	layoutDirty, listDirty := false, false
-	var changedRows []int // rows of files that changed (each file once: events coalesce)
+	layoutDirty := false
+	var changed []core.FileID // files whose rows may need redrawing (each once: events coalesce)
 	for _, ev := range evs {
 		switch ev.Type {
 		case core.EventAuth:
@@ -169,13 +169,11 @@ func (u *UI) apply(evs []core.Event) {
 			if ev.File.State == core.Uploading || ev.File.State == core.Done {
 				u.m.channelPaused = false
 			}
-			if u.m.setFile(*ev.File) {
-				listDirty = true
-			} else {
-				changedRows = append(changedRows, u.m.index[ev.File.ID])
+			if !u.m.setFile(*ev.File) {
+				changed = append(changed, ev.File.ID)
 			}
 		case core.EventRemoved:
-			listDirty = u.m.removeFile(ev.Removed) || listDirty
+			u.m.removeFile(ev.Removed)
 		case core.EventTotals:
 			if ev.Totals.Skipped == 0 && u.m.totals.Skipped > 0 {
 				u.m.channelPaused = false // the refused files were cleared or sent again
@@ -190,11 +188,10 @@ func (u *UI) apply(evs []core.Event) {
 			u.alerts.raise(*ev.Alert)
 		}
 	}
-	u.m.compact()
-	if listDirty {
+	if u.m.arrange() {
 		u.queue.refresh()
 	} else {
-		u.queue.refreshRows(changedRows)
+		u.queue.refreshRows(changed)
 	}
 	if layoutDirty {
 		u.layout()

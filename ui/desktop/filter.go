@@ -1,0 +1,136 @@
+package desktop
+
+import (
+	"strings"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+)
+
+// group is where a file stands for the filter chips: still on its way, waiting for the
+// person (the footer's "need attention": failed, refused by the project, held for
+// another), arrived, or cancelled by the person (listed under All only).
+type group int
+
+const (
+	groupActive group = iota
+	groupAttention
+	groupDone
+	groupCancelled
+	groups
+)
+
+func groupOf(s core.State) group {
+	switch s {
+	case core.Failed, core.Skipped, core.Held:
+		return groupAttention
+	case core.Done:
+		return groupDone
+	case core.Cancelled:
+		return groupCancelled
+	}
+	return groupActive
+}
+
+// listFilter is the chip the person picked.
+type listFilter int
+
+const (
+	filterAll listFilter = iota
+	filterActive
+	filterAttention
+	filterDone
+)
+
+// filters are the chips in their order on screen, with their words.
+var filters = []struct {
+	f     listFilter
+	label string
+	empty string // what the list says when no file is in it
+}{
+	{filterAll, "All", "No files."},
+	{filterActive, "In progress", "Nothing is uploading or waiting to."},
+	{filterAttention, "Needs attention", "Nothing needs attention."},
+	{filterDone, "Done", "No file has arrived yet."},
+}
+
+// admits reports whether the filter lists a file of group g.
+func (f listFilter) admits(g group) bool {
+	switch f {
+	case filterActive:
+		return g == groupActive
+	case filterAttention:
+		return g == groupAttention
+	case filterDone:
+		return g == groupDone
+	}
+	return true
+}
+
+// count is how many listed files the chip of f stands for.
+func (m *model) count(f listFilter) int {
+	switch f {
+	case filterActive:
+		return m.counts[groupActive]
+	case filterAttention:
+		return m.counts[groupAttention]
+	case filterDone:
+		return m.counts[groupDone]
+	}
+	return len(m.files)
+}
+
+// matches reports whether a file's name or folder contains the search words, ignoring
+// case; every word must be found.
+func matches(v *core.FileView, words []string) bool {
+	if len(words) == 0 {
+		return true
+	}
+	name, path := strings.ToLower(v.Name), strings.ToLower(v.Path)
+	for _, w := range words {
+		if !strings.Contains(name, w) && !strings.Contains(path, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// setFilter picks a chip; setQuery the search words. Both rearrange the rows.
+func (m *model) setFilter(f listFilter) {
+	if m.filter != f {
+		m.filter = f
+		m.rowsStale = true
+	}
+}
+
+func (m *model) setQuery(q string) {
+	words := strings.Fields(strings.ToLower(q))
+	if strings.Join(words, " ") != strings.Join(m.words, " ") {
+		m.words = words
+		m.rowsStale = true
+	}
+}
+
+// arrange lays out the rows again if files came, went, changed group, or the filter or
+// search changed: the filter's files that match the search, those that need attention
+// first, each part in the order the files were added. It reports whether it did.
+func (m *model) arrange() bool {
+	m.compact()
+	if !m.rowsStale {
+		return false
+	}
+	m.rowsStale = false
+	clear(m.row)
+	m.rows = m.rows[:0]
+	for _, first := range []bool{true, false} {
+		for _, id := range m.order {
+			v := m.files[id]
+			g := groupOf(v.State)
+			if (g == groupAttention) != first || !m.filter.admits(g) || !matches(v, m.words) {
+				continue
+			}
+			m.row[id] = len(m.rows)
+			m.rows = append(m.rows, id)
+		}
+	}
+	return true
+}
