@@ -119,7 +119,9 @@ func TestFiltersAndSearch(t *testing.T) {
 
 	// Removed files leave the counts too.
 	d.apply(core.Event{Type: core.EventRemoved, Removed: 1}, core.Event{Type: core.EventRemoved, Removed: 2})
-	if uiValue(func() bool { return findButton(d.win.Content(), "Done  0") == nil || findButton(d.win.Content(), "Needs attention  2") == nil }) {
+	if uiValue(func() bool {
+		return findButton(d.win.Content(), "Done  0") == nil || findButton(d.win.Content(), "Needs attention  2") == nil
+	}) {
 		t.Errorf("after two files left: %q", uiValue(func() []string { return texts(d.win.Content()) }))
 	}
 }
