@@ -68,3 +68,24 @@ func Counted(n int, singular, plural string) string {
 	}
 	return fmt.Sprintf("%d %s", n, plural)
 }
+
+// ShortenMiddle shortens s to n runes by taking out its middle: a clip's name starts
+// with its reel and clip and ends with its take, version and extension, all of which
+// tell clips apart.
+func ShortenMiddle(s string, n int) string {
+	r := []rune(s)
+	if n < 2 || len(r) <= n {
+		return s
+	}
+	head := (n - 1) / 2
+	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
+}
+
+// ShortenEnd shortens s to n runes, ending with "…".
+func ShortenEnd(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n || n < 1 {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

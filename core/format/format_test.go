@@ -1,6 +1,7 @@
 package format
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -36,5 +37,21 @@ func TestCount(t *testing.T) {
 		if got := Count(n, "file"); got != want {
 			t.Errorf("Count(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// A long clip name is shortened in the middle: its reel and clip at the start and its
+// take, version and extension at the end are what tell clips apart.
+func TestShortenMiddle(t *testing.T) {
+	const name = "A001C003_250101_R1AB_v003_approved_by_DOP.mov"
+	got := ShortenMiddle(name, 20)
+	if n := len([]rune(got)); n != 20 || !strings.HasPrefix(got, "A001C003") || !strings.HasSuffix(got, "DOP.mov") {
+		t.Errorf("shortened to %q (%d runes), want 20 runes keeping %q and %q", got, n, "A001C003", "DOP.mov")
+	}
+	if got := ShortenMiddle("A001.mov", 20); got != "A001.mov" {
+		t.Errorf("a short name became %q", got)
+	}
+	if got := ShortenEnd("Offline: waiting for the network", 10); got != "Offline: …" {
+		t.Errorf("shortened at the end to %q", got)
 	}
 }

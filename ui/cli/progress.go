@@ -251,41 +251,21 @@ func (d *barDisplay) line(v core.FileView) {
 	width := int(d.width.Load())
 	if v.State == core.Done {
 		size := " (" + format.Bytes(v.Size) + ")"
-		_, _ = fmt.Fprintf(d.p, "  done  %s%s\n", shortenMiddle(v.Name, width-8-len([]rune(size))), size)
+		_, _ = fmt.Fprintf(d.p, "  done  %s%s\n", format.ShortenMiddle(v.Name, width-8-len([]rune(size))), size)
 		return
 	}
 	head := fmt.Sprintf("  %s ", v.State)
-	name := shortenMiddle(v.Name, min(nameMax, width-len(head)-1))
+	name := format.ShortenMiddle(v.Name, min(nameMax, width-len(head)-1))
 	reason := ""
 	if v.Error != "" {
-		reason = shortenEnd(": "+v.Error, width-len(head)-len([]rune(name)))
+		reason = format.ShortenEnd(": "+v.Error, width-len(head)-len([]rune(name)))
 	}
 	_, _ = fmt.Fprintf(d.p, "%s%s%s\n", head, name, reason)
 }
 
 // fitName is name shortened in the middle and padded to n columns.
 func fitName(name string, n int) string {
-	s := shortenMiddle(name, n)
+	s := format.ShortenMiddle(name, n)
 	return s + strings.Repeat(" ", max(0, n-len([]rune(s))))
 }
 
-// shortenMiddle shortens s to n runes by taking out its middle: a clip's name starts
-// with its reel and clip and ends with its take, version and extension, all of which
-// tell clips apart.
-func shortenMiddle(s string, n int) string {
-	r := []rune(s)
-	if n < 2 || len(r) <= n {
-		return s
-	}
-	head := (n - 1) / 2
-	return string(r[:head]) + "…" + string(r[len(r)-(n-1-head):])
-}
-
-// shortenEnd shortens s to n runes, ending with "…".
-func shortenEnd(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n || n < 1 {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}

@@ -62,17 +62,8 @@ func TestBarDisplayEndsWithEveryFileAndTheFinalTotals(t *testing.T) {
 	}
 }
 
-// A long clip name is shortened in the middle: its reel and clip at the start and its
-// take, version and extension at the end are what tell clips apart.
-func TestNamesAreShortenedInTheMiddle(t *testing.T) {
-	const name = "A001C003_250101_R1AB_v003_approved_by_DOP.mov"
-	got := shortenMiddle(name, 20)
-	if n := len([]rune(got)); n != 20 || !strings.HasPrefix(got, "A001C003") || !strings.HasSuffix(got, "DOP.mov") {
-		t.Errorf("shortened to %q (%d runes), want 20 runes keeping %q and %q", got, n, "A001C003", "DOP.mov")
-	}
-	if got := shortenMiddle("A001.mov", 20); got != "A001.mov" {
-		t.Errorf("a short name became %q", got)
-	}
+// A name is padded to its column.
+func TestNamesArePaddedToTheirColumn(t *testing.T) {
 	if got := fitName("A001.mov", 12); got != "A001.mov    " {
 		t.Errorf("fitName padded to %q, want 12 columns", got)
 	}

@@ -1,7 +1,6 @@
 package desktop
 
 import (
-	"context"
 	"fmt"
 	"image/color"
 	"path/filepath"
@@ -22,14 +21,15 @@ import (
 // queueView is the list of files (virtualised: rows are made once and reused) under its
 // filter chips and search box, or the drop zone while the list is empty.
 type queueView struct {
-	u      *UI
-	list   *widget.List
-	empty  fyne.CanvasObject // no files at all: where to drop them
-	none   *widget.Label     // files, but none the filter and search let through
-	chips  []*widget.Button  // in the order of filters
-	search *searchEntry
-	bar    fyne.CanvasObject
-	body   fyne.CanvasObject
+	u       *UI
+	list    *widget.List
+	empty   fyne.CanvasObject // no files at all: where to drop them
+	none    *widget.Label     // files, but none the filter and search let through
+	chips   []*widget.Button  // in the order of filters
+	search  *searchEntry
+	density *widget.Check // compact rows
+	bar     fyne.CanvasObject
+	body    fyne.CanvasObject
 }
 
 func newQueueView(u *UI) *queueView {
@@ -53,7 +53,9 @@ func newQueueView(u *UI) *queueView {
 		chipBox.Add(b)
 	}
 	q.search = newSearchEntry(q.find)
-	q.bar = container.NewPadded(container.NewBorder(nil, nil, chipBox, nil, q.search))
+	q.density = widget.NewCheck("Compact", q.setCompact)
+	q.density.Checked = u.compact
+	q.bar = container.NewPadded(container.NewBorder(nil, nil, chipBox, q.density, q.search))
 	q.body = container.NewBorder(q.bar, nil, nil, nil, container.NewStack(q.empty, q.none, q.list))
 	q.refresh()
 	return q
@@ -77,6 +79,20 @@ func (q *queueView) rearranged() {
 		q.refresh()
 		q.list.ScrollToTop()
 	}
+}
+
+// prefCompactRows keeps the row density between runs: how the list looks is the
+// window's business only, unlike the settings the command line shares.
+const prefCompactRows = "compact_rows"
+
+// setCompact switches between one line and two per file.
+func (q *queueView) setCompact(on bool) {
+	if q.u.compact == on {
+		return
+	}
+	q.u.compact = on
+	q.u.app.Preferences().SetBool(prefCompactRows, on)
+	q.list.Refresh()
 }
 
 // focusSearch puts the cursor in the search box (Ctrl/Cmd+F).
@@ -191,107 +207,6 @@ func newDropZone(u *UI) fyne.CanvasObject {
 	border.CornerRadius = 12
 	content := container.NewVBox(container.NewCenter(iconBox), title, container.NewGridWrap(fyne.NewSize(460, 60), hint), buttons)
 	return container.NewPadded(container.NewStack(border, container.NewCenter(content)))
-}
-
-// queueRow is one file: name, size, progress, rate and ETA, state, and its actions.
-type queueRow struct {
-	widget.BaseWidget
-	u *UI
-	v core.FileView
-
-	icon     *widget.Icon
-	name     *widget.Label
-	detail   *widget.Label
-	state    *canvas.Text
-	progress *thinBar
-	pause    *widget.Button
-	retry    *widget.Button
-	cancel   *widget.Button
-	remove   *widget.Button
-	details  *widget.Button
-	content  fyne.CanvasObject
-}
-
-func newQueueRow(u *UI) *queueRow {
-	r := &queueRow{u: u}
-	r.icon = widget.NewIcon(theme.FileVideoIcon())
-	r.name = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	r.name.Truncation = fyne.TextTruncateEllipsis
-	r.detail = widget.NewLabel("")
-	r.detail.Truncation = fyne.TextTruncateEllipsis
-	r.detail.SizeName = theme.SizeNameCaptionText
-	r.state = canvas.NewText("", theme.Color(theme.ColorNameForeground))
-	r.state.TextSize = theme.CaptionTextSize()
-	r.state.TextStyle = fyne.TextStyle{Bold: true}
-	r.progress = newThinBar(6)
-	r.pause = widget.NewButtonWithIcon("", theme.MediaPauseIcon(), r.togglePause)
-	r.retry = widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), func() { r.act("Retry failed", u.svc.Retry) })
-	r.cancel = widget.NewButtonWithIcon("", theme.CancelIcon(), func() { r.act("Cancel failed", u.svc.Cancel) })
-	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), r.removeFile)
-	r.details = widget.NewButtonWithIcon("", theme.InfoIcon(), func() { u.showDetails(r.v) })
-	for _, b := range []*widget.Button{r.pause, r.retry, r.cancel, r.remove, r.details} {
-		b.Importance = widget.LowImportance
-	}
-	actions := container.NewHBox(r.pause, r.retry, r.cancel, r.remove, r.details)
-	progress := container.NewGridWrap(fyne.NewSize(180, 8), r.progress)
-	top := container.NewBorder(nil, nil, nil, container.NewHBox(r.state), r.name)
-	bottom := container.NewBorder(nil, nil, nil, container.NewCenter(progress), r.detail)
-	r.content = container.NewBorder(nil, nil, container.NewCenter(r.icon), container.NewCenter(actions),
-		container.NewVBox(top, bottom))
-	r.ExtendBaseWidget(r)
-	return r
-}
-
-func (r *queueRow) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(r.content) }
-
-// set shows a file (rows are reused for other files as the list scrolls).
-func (r *queueRow) set(v core.FileView) {
-	r.v = v
-	r.icon.SetResource(fileIcon(v.Name))
-	r.name.SetText(v.Name)
-	label, col := stateLabel(v)
-	r.state.Text, r.state.Color = label, col
-	r.state.Refresh()
-	r.detail.SetText(rowDetail(v))
-	if v.Size > 0 {
-		r.progress.SetValues(float64(v.BytesAcked)/float64(v.Size), float64(v.BytesDone)/float64(v.Size))
-	} else if v.State == core.Done {
-		r.progress.SetValue(1)
-	} else {
-		r.progress.SetValue(0)
-	}
-	r.progress.SetColor(barColor(v.State))
-	// A finished upload needs no bar: "Done" and the time say it, and a column of full
-	// bars would only shout.
-	show(r.progress, v.State != core.Done)
-	finished := v.State.Finished()
-	show(r.pause, !finished)
-	if v.State == core.Paused {
-		r.pause.SetIcon(theme.MediaPlayIcon())
-	} else {
-		r.pause.SetIcon(theme.MediaPauseIcon())
-	}
-	show(r.retry, v.State == core.Failed || v.State == core.Skipped || v.State == core.Cancelled || v.State == core.Retrying)
-	show(r.cancel, !finished)
-	show(r.remove, finished)
-}
-
-func (r *queueRow) togglePause() {
-	if r.v.State == core.Paused {
-		r.act("Resume failed", r.u.svc.Resume)
-	} else {
-		r.act("Pause failed", r.u.svc.Pause)
-	}
-}
-
-func (r *queueRow) act(failure string, f func(context.Context, core.Selector) error) {
-	sel := core.One(r.v.ID)
-	r.u.p.do(failure, func(ctx context.Context) error { return f(ctx, sel) })
-}
-
-func (r *queueRow) removeFile() {
-	id := r.v.ID
-	r.u.p.do("Removing failed", func(ctx context.Context) error { return r.u.svc.Remove(ctx, id) })
 }
 
 func show(o fyne.CanvasObject, visible bool) {

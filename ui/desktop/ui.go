@@ -71,6 +71,10 @@ type UI struct {
 	alerts   *alertCenter
 	settings core.Settings // as the dialog last saved them; the engine's own in svc
 	tray     *tray
+	tips     *tooltips
+	// compact is the list's row density: one line per file instead of two (the
+	// person's choice, kept in the app's preferences).
+	compact bool
 
 	mainView       fyne.CanvasObject
 	showingPairing bool // true while the pairing view is up
@@ -94,14 +98,16 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	}
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
+	u.tips = newTooltips()
+	u.compact = a.Preferences().Bool(prefCompactRows)
 	u.alerts = newAlertCenter(u)
 	u.banner = newBanner(u)
 	u.totals = newTotalsBar(u)
 	u.queue = newQueueView(u)
 	u.pairing = newPairingView(u)
-	u.mainView = container.NewBorder(
+	u.mainView = container.NewStack(container.NewBorder(
 		container.NewVBox(u.banner.object(), u.toolbar()),
-		u.totals.object(), nil, nil, u.queue.object())
+		u.totals.object(), nil, nil, u.queue.object()), u.tips.layer)
 	u.win.SetContent(u.mainView)
 	u.win.SetOnDropped(func(_ fyne.Position, uris []fyne.URI) { u.addURIs(uris) })
 	u.addShortcuts()

@@ -1,0 +1,300 @@
+package desktop
+
+import (
+	"context"
+	"path/filepath"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+)
+
+// queueRow is one file: its kind, name, what is happening to it, its progress and the
+// actions it allows. In comfortable density it takes two lines (name and state, then
+// the detail and the bar); compact puts everything on one line, so that a day of cards
+// fits the screen. Names shorten in the middle; the tooltip has the whole name and its
+// folder.
+type queueRow struct {
+	widget.BaseWidget
+	u *UI
+	v core.FileView
+
+	icon     *widget.Icon
+	name     *fitText
+	detail   *fitText
+	state    *fitText
+	progress *thinBar
+	pause    *rowAction
+	retry    *rowAction
+	cancel   *rowAction
+	remove   *rowAction
+	details  *rowAction
+}
+
+func newQueueRow(u *UI) *queueRow {
+	r := &queueRow{u: u}
+	r.icon = widget.NewIcon(theme.FileVideoIcon())
+	r.name = newFitText(true, theme.SizeNameText, fyne.TextStyle{Bold: true})
+	r.detail = newFitText(false, theme.SizeNameCaptionText, fyne.TextStyle{})
+	r.state = newFitText(false, theme.SizeNameCaptionText, fyne.TextStyle{Bold: true})
+	r.progress = newThinBar(6)
+	r.pause = newRowAction(u, theme.MediaPauseIcon(), "Pause", r.togglePause)
+	r.retry = newRowAction(u, theme.ViewRefreshIcon(), "Retry", func() { r.act("Retry failed", u.svc.Retry) })
+	r.cancel = newRowAction(u, theme.CancelIcon(), "Cancel", func() { r.act("Cancel failed", u.svc.Cancel) })
+	r.remove = newRowAction(u, theme.DeleteIcon(), "Remove from the list", r.removeFile)
+	r.details = newRowAction(u, theme.InfoIcon(), "Details", func() { u.showDetails(r.v) })
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+// set shows a file (rows are reused for other files as the list scrolls).
+func (r *queueRow) set(v core.FileView) {
+	r.v = v
+	r.icon.SetResource(fileIcon(v.Name))
+	r.name.SetText(v.Name)
+	label, col := stateLabel(v)
+	r.state.SetText(label)
+	r.state.SetColor(col)
+	r.detail.SetText(rowDetail(v))
+	if v.Size > 0 {
+		r.progress.SetValues(float64(v.BytesAcked)/float64(v.Size), float64(v.BytesDone)/float64(v.Size))
+	} else if v.State == core.Done {
+		r.progress.SetValue(1)
+	} else {
+		r.progress.SetValue(0)
+	}
+	r.progress.SetColor(barColor(v.State))
+	// A finished upload needs no bar: "Done" and the time say it, and a column of full
+	// bars would only shout.
+	show(r.progress, v.State != core.Done)
+	finished := v.State.Finished()
+	show(r.pause, !finished)
+	if v.State == core.Paused {
+		r.pause.set(theme.MediaPlayIcon(), "Resume")
+	} else {
+		r.pause.set(theme.MediaPauseIcon(), "Pause")
+	}
+	show(r.retry, v.State == core.Failed || v.State == core.Skipped || v.State == core.Cancelled || v.State == core.Retrying)
+	show(r.cancel, !finished)
+	show(r.remove, finished)
+	r.Refresh()
+}
+
+// tip is the row's tooltip: the whole name, the folder, and the whole detail.
+func (r *queueRow) tip() string {
+	if r.v.Name == "" {
+		return ""
+	}
+	return r.v.Name + "\n" + filepath.Dir(r.v.Path) + "\n" + r.detail.Text
+}
+
+func (r *queueRow) MouseIn(e *desktop.MouseEvent)    { r.u.tips.hover(r, r.tip(), e.AbsolutePosition) }
+func (r *queueRow) MouseMoved(e *desktop.MouseEvent) { r.u.tips.hover(r, r.tip(), e.AbsolutePosition) }
+func (r *queueRow) MouseOut()                        { r.u.tips.leave(r) }
+
+func (r *queueRow) togglePause() {
+	if r.v.State == core.Paused {
+		r.act("Resume failed", r.u.svc.Resume)
+	} else {
+		r.act("Pause failed", r.u.svc.Pause)
+	}
+}
+
+func (r *queueRow) act(failure string, f func(context.Context, core.Selector) error) {
+	sel := core.One(r.v.ID)
+	r.u.p.do(failure, func(ctx context.Context) error { return f(ctx, sel) })
+}
+
+func (r *queueRow) removeFile() {
+	id := r.v.ID
+	r.u.p.do("Removing failed", func(ctx context.Context) error { return r.u.svc.Remove(ctx, id) })
+}
+
+func (r *queueRow) CreateRenderer() fyne.WidgetRenderer { return &rowRenderer{r: r} }
+
+// Row geometry: an action's square, the bar's width in each density, and the compact
+// line's share for the name (the rest is the detail's, so that the details of the rows
+// line up).
+const (
+	actionSize         = 26
+	compactActionSize  = 22
+	barWidth           = 160
+	compactBarWidth    = 90
+	compactStateColumn = 160
+	compactNameShare   = 0.45
+)
+
+type rowRenderer struct{ r *queueRow }
+
+func (rr *rowRenderer) actions() []*rowAction {
+	r := rr.r
+	return []*rowAction{r.pause, r.retry, r.cancel, r.remove, r.details}
+}
+
+func (rr *rowRenderer) Objects() []fyne.CanvasObject {
+	r := rr.r
+	objs := []fyne.CanvasObject{r.icon, r.name, r.detail, r.state, r.progress}
+	for _, a := range rr.actions() {
+		objs = append(objs, a)
+	}
+	return objs
+}
+
+func (rr *rowRenderer) lineHeight() float32 {
+	return max(rr.r.name.MinSize().Height, rr.r.detail.MinSize().Height)
+}
+
+func (rr *rowRenderer) MinSize() fyne.Size {
+	pad := theme.Padding()
+	w := theme.IconInlineSize() + 200 + 4*actionSize
+	if rr.r.u.compact {
+		return fyne.NewSize(w, max(rr.lineHeight(), compactActionSize)+pad)
+	}
+	return fyne.NewSize(w, max(rr.r.name.MinSize().Height+rr.r.detail.MinSize().Height+pad, actionSize)+2*pad)
+}
+
+func (rr *rowRenderer) Layout(size fyne.Size) {
+	r := rr.r
+	pad := theme.Padding()
+	iconSize := theme.IconInlineSize()
+	r.icon.Resize(fyne.NewSquareSize(iconSize))
+	r.icon.Move(fyne.NewPos(pad, (size.Height-iconSize)/2))
+	left := pad + iconSize + 2*pad
+
+	// The actions from the right: the details button always last, the others before it.
+	right := size.Width - pad
+	act := float32(actionSize)
+	if r.u.compact {
+		act = compactActionSize
+	}
+	acts := rr.actions()
+	for i := len(acts) - 1; i >= 0; i-- {
+		if a := acts[i]; a.Visible() {
+			right -= act
+			a.Resize(fyne.NewSquareSize(act))
+			a.Move(fyne.NewPos(right, (size.Height-act)/2))
+		}
+	}
+	right -= 2 * pad
+	stateW := min(r.state.fullWidth(), max(0, right-left)/3)
+	line := rr.lineHeight()
+
+	if r.u.compact {
+		y := (size.Height - line) / 2
+		bar := float32(compactBarWidth)
+		r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
+		r.progress.Move(fyne.NewPos(right-bar, (size.Height-r.progress.MinSize().Height)/2))
+		right -= bar + 2*pad
+		// A column of the same width in every row, so that names and details line up;
+		// the state sits at its right end, beside the bar.
+		col := min(float32(compactStateColumn), max(0, right-left)/4)
+		stateW = min(r.state.fullWidth(), col)
+		r.state.Resize(fyne.NewSize(stateW, line))
+		r.state.Move(fyne.NewPos(right-stateW, y))
+		right -= col + 2*pad
+		nameW := max(0, right-left) * compactNameShare
+		r.name.Resize(fyne.NewSize(nameW, line))
+		r.name.Move(fyne.NewPos(left, y))
+		detailX := left + nameW + 2*pad
+		r.detail.Resize(fyne.NewSize(max(0, right-detailX), line))
+		r.detail.Move(fyne.NewPos(detailX, y))
+		return
+	}
+
+	nameH, detailH := r.name.MinSize().Height, r.detail.MinSize().Height
+	top := (size.Height - nameH - detailH - pad) / 2
+	r.state.Resize(fyne.NewSize(stateW, nameH))
+	r.state.Move(fyne.NewPos(right-stateW, top))
+	r.name.Resize(fyne.NewSize(max(0, right-stateW-2*pad-left), nameH))
+	r.name.Move(fyne.NewPos(left, top))
+	y2 := top + nameH + pad
+	bar := min(float32(barWidth), max(0, right-left)/3)
+	r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
+	r.progress.Move(fyne.NewPos(right-bar, y2+(detailH-r.progress.MinSize().Height)/2))
+	r.detail.Resize(fyne.NewSize(max(0, right-bar-2*pad-left), detailH))
+	r.detail.Move(fyne.NewPos(left, y2))
+}
+
+func (rr *rowRenderer) Refresh() {
+	rr.Layout(rr.r.Size())
+	for _, o := range rr.Objects() {
+		o.Refresh()
+	}
+}
+
+func (rr *rowRenderer) Destroy() {}
+
+// rowAction is a row's small icon button: a widget.Button is as tall as a line of text
+// with its padding, which would make every row that tall. Its tooltip says what it does.
+type rowAction struct {
+	widget.BaseWidget
+	u       *UI
+	icon    *widget.Icon
+	bg      *canvas.Rectangle
+	label   string
+	onTap   func()
+	hovered bool
+}
+
+func newRowAction(u *UI, icon fyne.Resource, label string, onTap func()) *rowAction {
+	a := &rowAction{u: u, icon: widget.NewIcon(icon), label: label, onTap: onTap,
+		bg: canvas.NewRectangle(theme.Color(theme.ColorNameHover))}
+	a.bg.CornerRadius = 4
+	a.bg.Hide()
+	a.ExtendBaseWidget(a)
+	return a
+}
+
+// set changes the icon and what the tooltip says (pause becomes resume).
+func (a *rowAction) set(icon fyne.Resource, label string) {
+	a.label = label
+	a.icon.SetResource(icon)
+}
+
+func (a *rowAction) Tapped(*fyne.PointEvent) {
+	if a.onTap != nil {
+		a.onTap()
+	}
+}
+
+func (a *rowAction) Cursor() desktop.Cursor { return desktop.PointerCursor }
+
+func (a *rowAction) MouseIn(e *desktop.MouseEvent) {
+	a.bg.Show()
+	a.u.tips.hover(a, a.label, e.AbsolutePosition)
+}
+
+func (a *rowAction) MouseMoved(*desktop.MouseEvent) {}
+
+func (a *rowAction) MouseOut() {
+	a.bg.Hide()
+	a.u.tips.leave(a)
+}
+
+func (a *rowAction) CreateRenderer() fyne.WidgetRenderer {
+	return &actionRenderer{a: a}
+}
+
+type actionRenderer struct{ a *rowAction }
+
+func (r *actionRenderer) Layout(size fyne.Size) {
+	r.a.bg.Resize(size)
+	icon := min(theme.IconInlineSize(), size.Height-6)
+	r.a.icon.Resize(fyne.NewSquareSize(icon))
+	r.a.icon.Move(fyne.NewPos((size.Width-icon)/2, (size.Height-icon)/2))
+}
+
+func (r *actionRenderer) MinSize() fyne.Size { return fyne.NewSquareSize(compactActionSize) }
+func (r *actionRenderer) Refresh() {
+	r.a.bg.FillColor = theme.Color(theme.ColorNameHover)
+	r.a.bg.Refresh()
+	r.a.icon.Refresh()
+}
+func (r *actionRenderer) Objects() []fyne.CanvasObject {
+	return []fyne.CanvasObject{r.a.bg, r.a.icon}
+}
+func (r *actionRenderer) Destroy() {}
