@@ -268,4 +268,3 @@ func fitName(name string, n int) string {
 	s := format.ShortenMiddle(name, n)
 	return s + strings.Repeat(" ", max(0, n-len([]rune(s))))
 }
-
