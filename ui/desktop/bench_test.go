@@ -97,7 +97,7 @@ func addManyAndWatch(tb testing.TB, folder string, b *testing.B, watch time.Dura
 		apply(evs)
 		took := time.Since(t0)
 		longest, busy = max(longest, took), busy+took
-		if d.ui.queue.list.Visible() && d.ui.queue.list.Length() == manyFiles {
+		if d.ui.queue.list.Visible() && len(d.ui.m.row) == manyFiles {
 			select {
 			case full <- struct{}{}:
 			default:
@@ -146,7 +146,7 @@ func addManyAndWatch(tb testing.TB, folder string, b *testing.B, watch time.Dura
 	case <-full:
 	case <-time.After(deskWaitLong):
 		tb.Fatalf("the list never showed %d files (it has %d)", manyFiles,
-			uiValue(func() int { return d.ui.queue.list.Length() }))
+			uiValue(func() int { return len(d.ui.m.row) }))
 	}
 	var r addRun
 	onUI(func() {

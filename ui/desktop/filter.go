@@ -110,27 +110,56 @@ func (m *model) setQuery(q string) {
 	}
 }
 
-// arrange lays out the rows again if files came, went, changed group, or the filter or
-// search changed: the filter's files that match the search, those that need attention
-// first, each part in the order the files were added. It reports whether it did.
+// arrange lays out the rows again if files came, went, changed group, or the filter,
+// search or folding changed: batch by batch in the order they were added, a header and
+// the batch's files that the filter and search let through — those that need attention
+// first, then the others as added. A batch none of whose files pass is left out; a
+// folded one shows its header only. It reports whether it arranged anew.
 func (m *model) arrange() bool {
 	m.compact()
 	if !m.rowsStale {
 		return false
 	}
 	m.rowsStale = false
-	clear(m.row)
-	m.rows = m.rows[:0]
-	for _, first := range []bool{true, false} {
-		for _, id := range m.order {
-			v := m.files[id]
-			g := groupOf(v.State)
-			if (g == groupAttention) != first || !m.filter.admits(g) || !matches(v, m.words) {
-				continue
-			}
-			m.row[id] = len(m.rows)
-			m.rows = append(m.rows, id)
+	m.batches = groupBatches(m.order, m.files)
+	clear(m.batchOf)
+	for _, b := range m.batches {
+		for _, id := range b.ids {
+			m.batchOf[id] = b
 		}
 	}
+	clear(m.row)
+	clear(m.headerRow)
+	m.rows = m.rows[:0]
+	for _, b := range m.batches {
+		header := len(m.rows)
+		m.rows = append(m.rows, listRow{batch: b})
+		passed := 0
+		for _, first := range []bool{true, false} {
+			for _, id := range b.ids {
+				v := m.files[id]
+				g := groupOf(v.State)
+				if (g == groupAttention) != first || !m.filter.admits(g) || !matches(v, m.words) {
+					continue
+				}
+				passed++
+				if !m.collapsed[b.key] {
+					m.row[id] = len(m.rows)
+					m.rows = append(m.rows, listRow{batch: b, file: id})
+				}
+			}
+		}
+		if passed == 0 {
+			m.rows = m.rows[:header]
+			continue
+		}
+		m.headerRow[b] = header
+	}
 	return true
+}
+
+// fold folds a batch away or opens it again.
+func (m *model) fold(b *batch) {
+	m.collapsed[b.key] = !m.collapsed[b.key]
+	m.rowsStale = true
 }

@@ -22,7 +22,9 @@ func (d *desk) listed() []string {
 	return uiValue(func() []string {
 		var out []string
 		for i := range d.ui.m.rows {
-			out = append(out, d.ui.m.fileAt(i).Name)
+			if v := d.ui.m.fileAt(i); v != nil {
+				out = append(out, v.Name)
+			}
 		}
 		return out
 	})

@@ -21,10 +21,15 @@ type model struct {
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
 
-	// rows are the files the list shows (see arrange), row their places there.
-	rows      []core.FileID
+	// rows are what the list shows (see arrange): each batch's header and its files; row
+	// and headerRow are their places there.
+	rows      []listRow
 	row       map[core.FileID]int
-	rowsStale bool // files came, went or changed group, or the filter or search changed
+	headerRow map[*batch]int
+	batches   []*batch
+	batchOf   map[core.FileID]*batch
+	collapsed map[int64]bool // by batch key: the person folded the batch away
+	rowsStale bool           // files came, went or changed group, or the filter, search or folding changed
 	filter    listFilter
 	words     []string // the search, lower case
 
@@ -34,7 +39,11 @@ type model struct {
 }
 
 func newModel() *model {
-	return &model{files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{}, row: map[core.FileID]int{}}
+	return &model{
+		files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{},
+		row: map[core.FileID]int{}, headerRow: map[*batch]int{}, batchOf: map[core.FileID]*batch{},
+		collapsed: map[int64]bool{},
+	}
 }
 
 // setFile stores a file's view; it reports whether the file is new to the list.
@@ -93,10 +102,10 @@ func (m *model) compact() {
 	m.order = kept
 }
 
-// fileAt is the file on row i of the list (as last arranged).
+// fileAt is the file on row i of the list (as last arranged); nil for a batch's header.
 func (m *model) fileAt(i int) *core.FileView {
-	if i < 0 || i >= len(m.rows) {
+	if i < 0 || i >= len(m.rows) || m.rows[i].file == 0 {
 		return nil
 	}
-	return m.files[m.rows[i]]
+	return m.files[m.rows[i].file]
 }

@@ -24,13 +24,14 @@ func checkModel(t *testing.T, m *model, want ...upload.FileID) {
 	if len(m.files) != len(want) || len(m.index) != len(want) {
 		t.Errorf("%d files and %d index entries for %d rows", len(m.files), len(m.index), len(want))
 	}
+	// One batch (the files share their added time): its header, then its files.
 	for i, id := range want {
-		if m.index[id] != i || m.fileAt(i) == nil || m.fileAt(i).ID != id {
-			t.Errorf("row %d: index %d, fileAt %+v", i, m.index[id], m.fileAt(i))
+		if m.index[id] != i || m.fileAt(i+1) == nil || m.fileAt(i+1).ID != id {
+			t.Errorf("file %d: index %d, fileAt %+v", i, m.index[id], m.fileAt(i+1))
 		}
 	}
-	if m.fileAt(len(want)) != nil || m.fileAt(-1) != nil {
-		t.Error("fileAt answers outside the list")
+	if m.fileAt(0) != nil || m.fileAt(len(want)+1) != nil || m.fileAt(-1) != nil {
+		t.Error("fileAt answers for a header or outside the list")
 	}
 }
 
@@ -48,7 +49,7 @@ func TestModelRemovalsCompactOnce(t *testing.T) {
 	}
 	m.arrange()
 	checkModel(t, m, 1, 3, 5, 6)
-	if m.fileAt(1).Name != "g" {
+	if m.fileAt(2).Name != "g" {
 		t.Error("the update was lost")
 	}
 	m.arrange() // nothing to do

@@ -36,12 +36,8 @@ func newQueueView(u *UI) *queueView {
 	q := &queueView{u: u}
 	q.list = widget.NewList(
 		func() int { return len(u.m.rows) },
-		func() fyne.CanvasObject { return newQueueRow(u) },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if v := u.m.fileAt(i); v != nil {
-				o.(*queueRow).set(*v)
-			}
-		},
+		func() fyne.CanvasObject { return newListItem(u) },
+		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*listItem).set(u.m, i) },
 	)
 	q.list.HideSeparators = false
 	q.empty = newDropZone(u)
@@ -151,9 +147,16 @@ func (q *queueView) refreshRows(ids []core.FileID) {
 		return
 	}
 	var rows []int
+	headers := map[int]bool{}
+	m := q.u.m
 	for _, id := range ids {
-		if i, ok := q.u.m.row[id]; ok {
+		if i, ok := m.row[id]; ok {
 			rows = append(rows, i)
+		}
+		// The header sums its files up, folded away or not.
+		if h, ok := m.headerRow[m.batchOf[id]]; ok && !headers[h] {
+			headers[h] = true
+			rows = append(rows, h)
 		}
 	}
 	switch len(rows) {
@@ -305,12 +308,17 @@ func rowDetail(v core.FileView) string {
 	return size
 }
 
-// doneAt is when a file was uploaded: the time today, the day and time before.
+// doneAt is when a file was uploaded (see when).
 func doneAt(v core.FileView) string {
 	if v.DoneAt.IsZero() {
 		return ""
 	}
-	at := v.DoneAt.Local()
+	return when(v.DoneAt)
+}
+
+// when is " at 15:04" for a time today, " 2 Jan 15:04" for another day.
+func when(t time.Time) string {
+	at := t.Local()
 	if y, m, d := at.Date(); y != time.Now().Year() || m != time.Now().Month() || d != time.Now().Day() {
 		return " " + at.Format("2 Jan 15:04")
 	}
