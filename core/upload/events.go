@@ -50,11 +50,21 @@ type Totals struct {
 	Cancelled      int
 	Held           int   // meant for another project; waiting for the person
 	BytesTotal     int64 // of the files not cancelled
+	// BytesRemaining is what the unfinished files have yet to get acknowledged by S3: it
+	// never grows while they upload, and holds through a pause or a crash.
 	BytesRemaining int64
 	BytesAcked     int64 // acknowledged by S3, of the files not cancelled: never steps back
-	Rate           float64
-	ETA            time.Duration
-	Paused         bool // every unfinished file is paused
+	// BytesInFlight is what the files have sent and S3 has not acknowledged yet: a pause
+	// or a crash takes it back.
+	BytesInFlight int64
+	// BytesSent is every byte this run handed to the network, chunks sent again included.
+	BytesSent int64
+	// Rate (bytes per second) and ETA are the queue's, from what moved lately: both zero
+	// until there is enough to go on, and again for a few seconds after an outage or a
+	// pause.
+	Rate   float64
+	ETA    time.Duration
+	Paused bool // every unfinished file is paused
 	// DiskFull: the disk holding the journal is full; nothing starts until it has room.
 	DiskFull bool
 }

@@ -34,9 +34,9 @@ type owner struct {
 
 	diskWaits int // writes waiting for room on the journal's disk; none starts meanwhile
 
-	rate  meter // of every byte sent: the queue's rate (a file's own misses small files)
-	dirty bool  // the totals need publishing
-	busy  bool  // something ran since the last Finished event
+	estimate estimator // the queue's rate and time left, from every byte sent (a file's own meter misses small files)
+	dirty    bool      // the totals need publishing
+	busy     bool      // something ran since the last Finished event
 }
 
 // entry is a file in the queue.

@@ -529,12 +529,13 @@ func TestAFailedFileNamedAgainIsQueuedAgain(t *testing.T) {
 // fraction of what the link carried (an editor saw 510 KiB/s while 2.8 MB/s arrived).
 // The rate announced in the second half of the run is compared with the bytes over the
 // time the run took, measured in the same run; the bounds are wide (a loaded machine
-// moves both), the bug they catch is ten times off.
+// moves both), the bug they catch is ten times off. The run lasts some seconds: the
+// estimate says nothing before estimateBasis.
 func TestTheQueuesRateCountsSmallFiles(t *testing.T) {
 	c := &fakeClient{parts: 1, putDelay: 15 * time.Millisecond}
 	r := newOwnerRigEvery(t, Settings{ParallelFiles: 2, ParallelChunks: 1}, c, 100*time.Millisecond)
 	r.run()
-	const files, size = 120, 20_000
+	const files, size = 640, 20_000 // ~5 s at two 15 ms files at a time
 	paths := r.files(files, size)
 	start := time.Now()
 	r.add(paths...)

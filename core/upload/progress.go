@@ -101,11 +101,15 @@ func (o *owner) snapshot() ([]FileView, Totals) {
 	}
 	t := totalsOf(views)
 	t.DiskFull = o.diskFull()
+	t.BytesSent = o.e.sent.Load()
 	// Files of one chunk start and finish between two updates of their own rates: the
-	// queue's rate is measured on every byte sent instead.
+	// queue's rate is measured on every byte sent instead. The time left is for the
+	// bytes not acknowledged yet: those in socket buffers and on a slow link's queue
+	// still take their time.
 	if o.runCtx != nil && o.busy {
-		t.Rate = o.rate.rate
-		t.ETA = eta(t.BytesRemaining, t.Rate)
+		if rate, left, ok := o.estimate.estimate(t.BytesRemaining, t.FilesRemaining); ok {
+			t.Rate, t.ETA = rate, left
+		}
 	}
 	return views, t
 }
@@ -134,8 +138,8 @@ func totalsOf(views []FileView) Totals {
 		// A held file waits for a person, not for the engine.
 		if !v.State.Finished() && v.State != Held {
 			t.FilesRemaining++
-			t.BytesRemaining += v.Size - v.BytesDone
-			t.Rate += v.Rate
+			t.BytesRemaining += v.Size - v.BytesAcked
+			t.BytesInFlight += v.BytesDone - v.BytesAcked
 			if v.State != Paused {
 				pausedOnly = false
 			}
@@ -145,7 +149,6 @@ func totalsOf(views []FileView) Totals {
 		}
 	}
 	t.Paused = t.FilesRemaining > 0 && pausedOnly
-	t.ETA = eta(t.BytesRemaining, t.Rate)
 	return t
 }
 
@@ -153,10 +156,10 @@ func totalsOf(views []FileView) Totals {
 // and Finished when the queue has nothing left to do.
 func (o *owner) publishProgress(now time.Time) {
 	if o.busy {
-		o.rate.update(o.e.sent.Load(), now)
+		o.observeProgress(now)
 		o.dirty = true
 	} else {
-		o.rate.reset()
+		o.estimate.restart()
 	}
 	for _, ent := range o.live {
 		ent.meter.update(ent.att.bytes.Load(), now)
@@ -172,6 +175,25 @@ func (o *owner) publishProgress(now time.Time) {
 		o.busy = false
 		o.e.cfg.OnEvent(Event{Finished: &t})
 	}
+}
+
+// observeProgress feeds the estimate: every byte sent and the files finished, and
+// whether the queue moves at the network's pace (not while offline or all paused).
+func (o *owner) observeProgress(now time.Time) {
+	finished, unfinished, paused := 0, 0, 0
+	for _, ent := range o.files {
+		switch {
+		case ent.f.State.Finished() || ent.f.State == Held:
+			finished++
+		case ent.f.State == Paused:
+			paused++
+			unfinished++
+		default:
+			unfinished++
+		}
+	}
+	online := o.e.cfg.Online == nil || o.e.cfg.Online.IsOpen()
+	o.estimate.observe(now, o.e.sent.Load(), finished, online && paused < unfinished)
 }
 
 // setSettings puts new settings in force.

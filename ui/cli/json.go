@@ -11,8 +11,10 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
-// jsonWriter prints one JSON object per line, each with a "type" field. It is the
-// contract scripts and the field trial read: field names change only with a note.
+// jsonWriter prints one JSON object per line, each with a "type" field and "at", when it
+// was printed (a script can time a transfer, the estimator's benchmark replays recorded
+// runs). It is the contract scripts and the field trial read: field names change only
+// with a note.
 type jsonWriter struct {
 	mu  sync.Mutex
 	enc *json.Encoder
@@ -23,6 +25,7 @@ func newJSONWriter(w io.Writer) *jsonWriter { return &jsonWriter{enc: json.NewEn
 func (j *jsonWriter) write(v map[string]any) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	v["at"] = time.Now().UTC().Format(time.RFC3339Nano)
 	_ = j.enc.Encode(v)
 }
 
@@ -126,6 +129,8 @@ func totalsJSON(m map[string]any, t *core.Totals) {
 	m["bytes_total"] = t.BytesTotal
 	m["bytes_remaining"] = t.BytesRemaining
 	m["bytes_acked"] = t.BytesAcked
+	m["bytes_in_flight"] = t.BytesInFlight
+	m["bytes_sent"] = t.BytesSent
 	m["rate"] = t.Rate
 	m["eta_s"] = seconds(t.ETA)
 	m["paused"] = t.Paused

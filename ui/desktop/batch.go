@@ -69,7 +69,7 @@ func (b *batch) title() string {
 // batchStats sum a batch's files up.
 type batchStats struct {
 	files, done, attention, finished int
-	size, acked, sent                int64
+	size, acked, sent, trouble       int64 // trouble: the bytes of the files needing attention
 	projects                         map[string]bool
 }
 
@@ -89,6 +89,7 @@ func (m *model) batchStats(b *batch) batchStats {
 			s.sent += v.Size
 		case groupAttention:
 			s.attention++
+			s.trouble += v.Size
 		default:
 			s.acked += v.BytesAcked
 			s.sent += v.BytesDone

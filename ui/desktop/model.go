@@ -15,8 +15,10 @@ type model struct {
 	files map[core.FileID]*core.FileView
 	order []core.FileID // every file, in the order it was added
 	index map[core.FileID]int
-	// counts are how many files stand in each group, for the filter chips.
+	// counts are how many files stand in each group, for the filter chips; sizes their
+	// bytes, for the footer bar's attention part.
 	counts [groups]int
+	sizes  [groups]int64
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
@@ -50,7 +52,10 @@ func newModel() *model {
 func (m *model) setFile(v core.FileView) (added bool) {
 	g := groupOf(v.State)
 	if cur, ok := m.files[v.ID]; ok {
-		if was := groupOf(cur.State); was != g {
+		was := groupOf(cur.State)
+		m.sizes[was] -= cur.Size
+		m.sizes[g] += v.Size
+		if was != g {
 			m.counts[was]--
 			m.counts[g]++
 			m.rowsStale = true
@@ -63,6 +68,7 @@ func (m *model) setFile(v core.FileView) (added bool) {
 	m.index[v.ID] = len(m.order)
 	m.order = append(m.order, v.ID)
 	m.counts[g]++
+	m.sizes[g] += v.Size
 	m.rowsStale = true
 	return true
 }
@@ -75,6 +81,7 @@ func (m *model) removeFile(id core.FileID) bool {
 		return false
 	}
 	m.counts[groupOf(v.State)]--
+	m.sizes[groupOf(v.State)] -= v.Size
 	delete(m.files, id)
 	delete(m.index, id)
 	m.holes = true

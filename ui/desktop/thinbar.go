@@ -17,6 +17,7 @@ type thinBar struct {
 	widget.BaseWidget
 	value   float64 // 0..1
 	pending float64 // value..1: the lighter part ends here
+	trouble float64 // 0..1-pending: a part at the end, in the attention colour
 	height  float32
 	color   fyne.ThemeColorName // of the filled part; "" = primary
 }
@@ -56,6 +57,16 @@ func (b *thinBar) SetValues(v, pending float64) {
 	}
 }
 
+// SetTrouble sets the part drawn at the bar's end in the attention colour: the bytes of
+// files that will not arrive without the person (failed, refused, held).
+func (b *thinBar) SetTrouble(f float64) {
+	f = min(max(f, 0), 1-b.pending)
+	if f != b.trouble {
+		b.trouble = f
+		b.Refresh()
+	}
+}
+
 // pendingColor is the fill's colour, faded: the lighter part.
 func (b *thinBar) pendingColor() color.Color {
 	r, g, bl, _ := theme.Color(b.fillColor()).RGBA()
@@ -66,13 +77,14 @@ func (b *thinBar) CreateRenderer() fyne.WidgetRenderer {
 	track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	pending := canvas.NewRectangle(b.pendingColor())
 	fill := canvas.NewRectangle(theme.Color(b.fillColor()))
-	track.CornerRadius, pending.CornerRadius, fill.CornerRadius = b.height/2, b.height/2, b.height/2
-	return &thinBarRenderer{b: b, track: track, pending: pending, fill: fill}
+	trouble := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	track.CornerRadius, pending.CornerRadius, fill.CornerRadius, trouble.CornerRadius = b.height/2, b.height/2, b.height/2, b.height/2
+	return &thinBarRenderer{b: b, track: track, pending: pending, fill: fill, trouble: trouble}
 }
 
 type thinBarRenderer struct {
-	b                    *thinBar
-	track, pending, fill *canvas.Rectangle
+	b                             *thinBar
+	track, pending, fill, trouble *canvas.Rectangle
 }
 
 func (r *thinBarRenderer) Layout(size fyne.Size) {
@@ -83,6 +95,10 @@ func (r *thinBarRenderer) Layout(size fyne.Size) {
 	r.pending.Resize(fyne.NewSize(size.Width*float32(r.b.pending), r.b.height))
 	r.fill.Move(fyne.NewPos(0, y))
 	r.fill.Resize(fyne.NewSize(size.Width*float32(r.b.value), r.b.height))
+	w := size.Width * float32(r.b.trouble)
+	r.trouble.Move(fyne.NewPos(size.Width-w, y))
+	r.trouble.Resize(fyne.NewSize(w, r.b.height))
+	show(r.trouble, r.b.trouble > 0)
 }
 
 func (r *thinBarRenderer) MinSize() fyne.Size { return fyne.NewSize(40, r.b.height) }
@@ -91,13 +107,15 @@ func (r *thinBarRenderer) Refresh() {
 	r.track.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.pending.FillColor = r.b.pendingColor()
 	r.fill.FillColor = theme.Color(r.b.fillColor())
+	r.trouble.FillColor = theme.Color(theme.ColorNameWarning)
 	r.Layout(r.b.Size())
 	r.track.Refresh()
 	r.pending.Refresh()
 	r.fill.Refresh()
+	r.trouble.Refresh()
 }
 
 func (r *thinBarRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.track, r.pending, r.fill}
+	return []fyne.CanvasObject{r.track, r.pending, r.fill, r.trouble}
 }
 func (r *thinBarRenderer) Destroy() {}

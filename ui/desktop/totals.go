@@ -42,9 +42,11 @@ func (t *totalsBar) update() {
 	t.text.Importance = totalsImportance(tot)
 	t.text.SetText(totalsText(tot))
 	if tot.BytesTotal > 0 {
-		t.progress.SetValues(float64(tot.BytesAcked)/float64(tot.BytesTotal), float64(tot.BytesTotal-tot.BytesRemaining)/float64(tot.BytesTotal))
+		t.progress.SetValues(float64(tot.BytesAcked)/float64(tot.BytesTotal), float64(tot.BytesAcked+tot.BytesInFlight)/float64(tot.BytesTotal))
+		t.progress.SetTrouble(float64(t.u.m.sizes[groupAttention]) / float64(tot.BytesTotal))
 	} else {
 		t.progress.SetValue(0)
+		t.progress.SetTrouble(0)
 	}
 	if tot.Paused {
 		t.pauseAll.SetText("Resume all")
@@ -100,8 +102,13 @@ func totalsText(t core.Totals) string {
 		return fmt.Sprintf("Paused · %s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	}
 	s := fmt.Sprintf("%s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
-	if t.Rate >= 1 {
+	// The estimate says nothing until it has seconds of movement to go on (after a
+	// start, an outage or a pause): a dash, not a guess.
+	switch {
+	case t.Rate >= 1 && t.ETA > 0:
 		s += fmt.Sprintf(" · %s · about %s", format.Rate(t.Rate), format.Duration(t.ETA))
+	case t.Active > 0:
+		s += " · speed —"
 	}
 	if n := attention(t); n > 0 {
 		s += " · " + needAttention(n)

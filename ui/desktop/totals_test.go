@@ -31,6 +31,10 @@ func TestTheFooterSaysWhatHappened(t *testing.T) {
 		{"held for another project", core.Totals{Files: 4, Done: 2, Held: 2}, "2 of 4 files uploaded — 2 need attention.", true},
 		{"under way with one failed", core.Totals{Files: 4, FilesRemaining: 2, BytesRemaining: 2 << 20, Done: 1, Failed: 1},
 			"2 files to go · 2.0 MiB left · 1 needs attention", false},
+		{"sending, with an estimate", core.Totals{Files: 4, FilesRemaining: 2, Active: 2, BytesRemaining: 30 << 20, Rate: 3 << 20, ETA: 10e9},
+			"2 files to go · 30.0 MiB left · 3.0 MiB/s · about 10 s", false},
+		{"sending, nothing to estimate from yet", core.Totals{Files: 4, FilesRemaining: 2, Active: 2, BytesRemaining: 30 << 20},
+			"2 files to go · 30.0 MiB left · speed —", false},
 		{"nothing", core.Totals{}, "Nothing queued yet.", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -109,4 +113,31 @@ func absDiff(a, b uint32) uint32 {
 		return a - b
 	}
 	return b - a
+}
+
+// The footer's bar shows what arrived, what is on its way, and at its end, in the
+// attention colour, the bytes of the files that will not arrive without the person.
+func TestTheFooterBarShowsWhatWillNotArrive(t *testing.T) {
+	d := newDesk(t, deskConfig{paired: true})
+	d.settled()
+	file := func(id core.FileID, st core.State) core.Event {
+		return core.Event{Type: core.EventFile, File: &core.FileView{ID: id, Name: "f", Size: 100, State: st}}
+	}
+	d.apply(file(1, core.Done), file(2, core.Done), file(3, core.Failed), file(4, core.Skipped),
+		core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 4, Done: 2, Failed: 1, Skipped: 1, BytesTotal: 400, BytesAcked: 200}})
+	bar := func() [3]float64 {
+		return uiValue(func() [3]float64 {
+			b := d.ui.totals.progress
+			return [3]float64{b.value, b.pending, b.trouble}
+		})
+	}
+	if got, want := bar(), [3]float64{0.5, 0.5, 0.5}; got != want {
+		t.Errorf("two of four arrived, two refused: bar (arrived, on its way, attention) %v, want %v", got, want)
+	}
+	d.apply(file(3, core.Uploading),
+		core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 4, FilesRemaining: 1, Active: 1, Done: 2, Skipped: 1,
+			BytesTotal: 400, BytesAcked: 200, BytesInFlight: 50, BytesRemaining: 100}})
+	if got, want := bar(), [3]float64{0.5, 0.625, 0.25}; got != want {
+		t.Errorf("the failed one sent again: bar %v, want %v", got, want)
+	}
 }
