@@ -9,13 +9,14 @@ STATICCHECK_VERSION := v0.8.2
 # Debian packages: the C headers Fyne needs to build the window, then what the tests need
 # (a virtual X server, D-Bus and gnome-keyring for a real Secret Service, ImageMagick for
 # screenshots, curl and jq for README's walk-through, time for the benchmark's CPU and RSS,
-# tmux for the terminal test).
+# tmux for the terminal test, xdotool to size the window and press its buttons for
+# make screenshots).
 BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
-TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux
+TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux xdotool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-build build run demo sim test lint clean
+.PHONY: all deps deps-build build run demo sim test lint clean screenshots
 
 all: build
 
@@ -66,6 +67,11 @@ lint:
 test: deps lint
 	./scripts/test.sh
 	./scripts/package-check.sh
+
+## screenshots: the real window under Xvfb with a day's card of 200 files mid-upload,
+## filtered on "Needs attention", at 1280 x 800 and 800 x 600, into docs/screenshots
+screenshots: deps
+	C2C_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots ./scripts/test.sh -tags screenshots -run '^TestScreenshotsOfADayOfCards$$' -v ./e2e/window
 
 ## bench: upload throughput and CPU per GB against a plain Go client on loopback, peak RSS;
 ## exits 1 when a target is missed (README, make bench)

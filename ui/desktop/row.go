@@ -68,10 +68,10 @@ func (r *queueRow) set(v core.FileView) {
 		r.progress.SetValue(0)
 	}
 	r.progress.SetColor(barColor(v.State))
-	// A finished upload needs no bar: "Done" and the time say it, and a column of full
-	// bars would only shout.
-	show(r.progress, v.State != core.Done)
+	// Only a file on its way has a bar: "Done" and the time say the rest, and a failed,
+	// refused or held file's reason says more than an empty or stopped bar.
 	finished := v.State.Finished()
+	show(r.progress, !finished && v.State != core.Held)
 	show(r.pause, !finished)
 	if v.State == core.Paused {
 		r.pause.set(theme.MediaPlayIcon(), "Resume")
