@@ -85,9 +85,13 @@ func capitalize(s string) string {
 // settingsForm is the settings dialog's content, kept apart for tests.
 type settingsForm struct {
 	files, chunks, bandwidth, apiURL *widget.Entry
+	speed, limit, look               *widget.Select
 	offset                           *widget.RadioGroup
 	notify                           *widget.Check
 	form                             *widget.Form
+	// following is set while a preset list follows what was typed: it then writes
+	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
+	following bool
 	// before are the settings the form opened with: Save writes only what differs.
 	before core.Settings
 }
@@ -96,6 +100,28 @@ const (
 	offsetShot  = "When it was shot (recommended)"
 	offsetToday = "Today (when it is uploaded)"
 )
+
+// speeds are the upload speeds people pick from, as parallel files × parts per file;
+// Advanced holds the numbers.
+var speeds = []struct {
+	label         string
+	files, chunks int
+}{
+	{"Gentle: 1 file, 2 parts at a time", 1, 2},
+	{"Balanced: 2 files, 4 parts each (recommended)", 2, 4},
+	{"Fast: 4 files, 8 parts each", 4, 8},
+}
+
+const speedCustom = "Custom: as set under Advanced"
+
+// limits are bandwidth presets, in the unit crews use for links.
+var limits = []struct{ label, value string }{
+	{"No limit", "0"},
+	{"Hotel Wi-Fi: 8 Mbit/s", "8Mbit/s"},
+	{"Office: 40 Mbit/s", "40Mbit/s"},
+}
+
+const limitCustom = "Custom"
 
 // entries are the form's text fields by setting key, with what an empty one stands for.
 func (f *settingsForm) entries() []struct {
@@ -133,13 +159,67 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	}
 	f.notify = widget.NewCheck("Tell me when a batch finishes or needs attention", nil)
 	f.notify.SetChecked(cur.Notifications)
+
+	// The speed and the bandwidth presets write into the entries they stand for, and
+	// follow what is typed there.
+	var speedLabels []string
+	for _, sp := range speeds {
+		speedLabels = append(speedLabels, sp.label)
+	}
+	f.speed = widget.NewSelect(append(speedLabels, speedCustom), func(label string) {
+		if f.following {
+			return
+		}
+		for _, sp := range speeds {
+			if sp.label == label {
+				f.files.SetText(strconv.Itoa(sp.files))
+				f.chunks.SetText(strconv.Itoa(sp.chunks))
+			}
+		}
+	})
+	var limitLabels []string
+	for _, l := range limits {
+		limitLabels = append(limitLabels, l.label)
+	}
+	f.limit = widget.NewSelect(append(limitLabels, limitCustom), func(label string) {
+		if f.following {
+			return
+		}
+		for _, l := range limits {
+			if l.label == label {
+				f.bandwidth.SetText(l.value)
+			}
+		}
+		if label == limitCustom && f.bandwidth.Text == "0" {
+			f.bandwidth.SetText("")
+			u.win.Canvas().Focus(f.bandwidth)
+		}
+	})
+	follow := func() {
+		f.following = true
+		f.speed.SetSelected(f.speedLabel())
+		f.limit.SetSelected(f.limitLabel())
+		f.following = false
+	}
+	f.files.OnChanged = func(string) { follow() }
+	f.chunks.OnChanged, f.bandwidth.OnChanged = f.files.OnChanged, f.files.OnChanged
+	follow()
+	f.look = widget.NewSelect([]string{lookSystem, lookLight, lookDark}, nil)
+	f.look.SetSelected(u.look())
+
+	advanced := widget.NewLabelWithStyle("Advanced", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	f.form = &widget.Form{
 		Items: []*widget.FormItem{
-			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("large files uploaded at once (1–%d); small files share their slots", core.MaxParallelFiles)},
-			{Text: "Parallel chunks", Widget: f.chunks, HintText: fmt.Sprintf("parts of each file in flight (1–%d); files × chunks is the most parts in flight", core.MaxParallelChunks)},
-			{Text: "Bandwidth limit", Widget: f.bandwidth, HintText: "for all uploads together, like 5MB/s or 40Mbit/s; 0 means no limit"},
-			{Text: "Date media by", Widget: f.offset},
+			{Text: "Upload speed", Widget: f.speed, HintText: "How much runs at once. Gentle leaves room on a shared line; Fast suits a wired connection."},
+			{Text: "Bandwidth limit", Widget: container.NewBorder(nil, nil, f.limit, nil, f.bandwidth),
+				HintText: "For all uploads together, in Mbit/s or MB/s (8Mbit/s is 1MB/s); 0 means no limit."},
+			{Text: "Date media by", Widget: f.offset,
+				HintText: "Shot: a 14:02 clip is filed at 14:02, refused if this device was paused then. Today: filed on arrival."},
 			{Text: "Notifications", Widget: f.notify},
+			{Text: "Appearance", Widget: f.look},
+			{Widget: advanced},
+			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("Large files uploaded at once (1–%d); small files share their slots.", core.MaxParallelFiles)},
+			{Text: "Parts per file", Widget: f.chunks, HintText: fmt.Sprintf("Parts of each file in flight (1–%d); files × parts is the most in flight.", core.MaxParallelChunks)},
 			{Text: "API URL", Widget: f.apiURL, HintText: apiHint(u.opts.APIURL)},
 		},
 		SubmitText: "Save",
@@ -152,6 +232,30 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 		},
 	}
 	return f
+}
+
+// speedLabel is the speed preset the entries hold, or Custom.
+func (f *settingsForm) speedLabel() string {
+	for _, sp := range speeds {
+		if strings.TrimSpace(f.files.Text) == strconv.Itoa(sp.files) && strings.TrimSpace(f.chunks.Text) == strconv.Itoa(sp.chunks) {
+			return sp.label
+		}
+	}
+	return speedCustom
+}
+
+// limitLabel is the bandwidth preset the entry holds, or Custom.
+func (f *settingsForm) limitLabel() string {
+	got, err := format.ParseBandwidth(strings.TrimSpace(f.bandwidth.Text))
+	if strings.TrimSpace(f.bandwidth.Text) == "" {
+		got, err = 0, nil
+	}
+	for _, l := range limits {
+		if want, _ := format.ParseBandwidth(l.value); err == nil && got == want {
+			return l.label
+		}
+	}
+	return limitCustom
 }
 
 // apiHint names the API in use (set here, in the environment, by a flag or by the demo)
@@ -222,6 +326,7 @@ func (u *UI) showSettings() {
 		}
 		u.settings = after
 		u.saveSettings(before, after, f.apiURL.Text)
+		u.setLook(f.look.Selected)
 		d.Hide()
 	})
 	unpair := widget.NewButtonWithIcon("Unpair this computer…", theme.LogoutIcon(), func() {

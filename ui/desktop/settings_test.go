@@ -104,11 +104,31 @@ func (d *desk) settingsDialog() *widget.Form {
 	return form
 }
 
+// formEntry is the text field of the form's item labelled label (beside a preset, for
+// the bandwidth).
 func formEntry(f *widget.Form, label string) *widget.Entry {
 	for _, it := range f.Items {
-		if it.Text == label {
-			if e, ok := it.Widget.(*widget.Entry); ok {
+		if it.Text != label {
+			continue
+		}
+		for _, o := range visibleObjects(it.Widget) {
+			if e, ok := o.(*widget.Entry); ok {
 				return e
+			}
+		}
+	}
+	return nil
+}
+
+// formSelect is the choice list of the form's item labelled label.
+func formSelect(f *widget.Form, label string) *widget.Select {
+	for _, it := range f.Items {
+		if it.Text != label {
+			continue
+		}
+		for _, o := range visibleObjects(it.Widget) {
+			if s, ok := o.(*widget.Select); ok {
+				return s
 			}
 		}
 	}
@@ -159,7 +179,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 
 	onUI(func() {
 		formEntry(form, "Parallel files").SetText("3")
-		formEntry(form, "Parallel chunks").SetText("8")
+		formEntry(form, "Parts per file").SetText("8")
 		formEntry(form, "Bandwidth limit").SetText("1.5MiB/s")
 		formEntry(form, "API URL").SetText("https://api.example.com")
 		for _, it := range form.Items {
@@ -169,6 +189,9 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 			case *widget.Check:
 				w.SetChecked(false)
 			}
+		}
+		if got := formSelect(form, "Upload speed").Selected; got != speedCustom {
+			t.Errorf("3 files × 8 parts show as the speed %q, want %q", got, speedCustom)
 		}
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
@@ -196,7 +219,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 	form = d.settingsDialog()
 	onUI(func() {
 		for label, want := range map[string]string{
-			"Parallel files": "3", "Parallel chunks": "8", "Bandwidth limit": "1.5MiB/s", "API URL": "https://api.example.com",
+			"Parallel files": "3", "Parts per file": "8", "Bandwidth limit": "1.5MiB/s", "API URL": "https://api.example.com",
 		} {
 			if got := formEntry(form, label).Text; got != want {
 				t.Errorf("%s shows %q, want %q", label, got, want)
@@ -227,7 +250,7 @@ func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 	form := d.settingsDialog()
 	onUI(func() {
 		for label, want := range map[string]string{
-			"Parallel files": "2", "Parallel chunks": "8", "Bandwidth limit": "1MB/s", "API URL": "http://127.0.0.1:9",
+			"Parallel files": "2", "Parts per file": "8", "Bandwidth limit": "1MB/s", "API URL": "http://127.0.0.1:9",
 		} {
 			if got := formEntry(form, label).Text; got != want {
 				t.Errorf("%s shows %q, want %q as set on the command line", label, got, want)
@@ -317,5 +340,69 @@ func TestPreferencesAreCarriedOver(t *testing.T) {
 		Notifications: false, APIURL: "https://api.example.com"}
 	if s := loadStore(t, st).Settings; s != wantSettings {
 		t.Errorf("the data folder holds %+v, want %+v", s, wantSettings)
+	}
+}
+
+// Settings in people's words: a speed instead of files × parts (which Advanced keeps),
+// bandwidth presets in Mbit/s that follow what is typed, the date setting explained by
+// an example, and the appearance.
+func TestSettingsForPeople(t *testing.T) {
+	st := newStore(t)
+	d := newDesk(t, deskConfig{paired: true, run: true, opts: Options{SettingsStore: st}})
+	d.settled()
+	form := d.settingsDialog()
+	onUI(func() {
+		speed, limit := formSelect(form, "Upload speed"), formSelect(form, "Bandwidth limit")
+		if speed.Selected != speeds[1].label || limit.Selected != "No limit" {
+			t.Errorf("the defaults show as %q and %q", speed.Selected, limit.Selected)
+		}
+		speed.SetSelected(speeds[2].label)
+		if f, c := formEntry(form, "Parallel files").Text, formEntry(form, "Parts per file").Text; f != "4" || c != "8" {
+			t.Errorf("Fast sets %s files × %s parts, want 4 × 8", f, c)
+		}
+		formEntry(form, "Parts per file").SetText("6")
+		if speed.Selected != speedCustom {
+			t.Errorf("4 × 6 shows as %q, want %q", speed.Selected, speedCustom)
+		}
+		formEntry(form, "Bandwidth limit").SetText("40Mbit/s")
+		if limit.Selected != "Office: 40 Mbit/s" {
+			t.Errorf("40Mbit/s typed shows as %q", limit.Selected)
+		}
+		formEntry(form, "Bandwidth limit").SetText("1MB/s") // 8 Mbit/s
+		if limit.Selected != "Hotel Wi-Fi: 8 Mbit/s" || formEntry(form, "Bandwidth limit").Text != "1MB/s" {
+			t.Errorf("1MB/s typed shows as %q beside %q", limit.Selected, formEntry(form, "Bandwidth limit").Text)
+		}
+		formEntry(form, "Bandwidth limit").SetText("3MB/s")
+		if limit.Selected != limitCustom {
+			t.Errorf("3MB/s typed shows as %q", limit.Selected)
+		}
+		limit.SetSelected("Hotel Wi-Fi: 8 Mbit/s")
+		if got := formEntry(form, "Bandwidth limit").Text; got != "8Mbit/s" {
+			t.Errorf("the hotel preset writes %q", got)
+		}
+		var hint string
+		for _, it := range form.Items {
+			if it.Text == "Date media by" {
+				hint = it.HintText
+			}
+		}
+		if !strings.Contains(hint, "14:02") || !strings.Contains(hint, "paused") {
+			t.Errorf("the date setting is explained as %q, want an example and what it changes", hint)
+		}
+		formSelect(form, "Appearance").SetSelected(lookLight)
+		test.Tap(findButton(d.overlays()[0], "Save"))
+	})
+	want := upload.Settings{ParallelFiles: 4, ParallelChunks: 6, BandwidthLimit: 1_000_000}
+	if s := d.svc.Settings().Upload(); s != want {
+		t.Errorf("the engine runs with %+v, want %+v", s, want)
+	}
+	onUI(func() {
+		light := theme.DefaultTheme().Color(theme.ColorNameBackground, theme.VariantLight)
+		if got := d.app.Settings().Theme().Color(theme.ColorNameBackground, theme.VariantDark); got != light {
+			t.Errorf("after choosing Light the background is %v, want %v", got, light)
+		}
+	})
+	if again := uiValue(func() string { return New(d.app, d.svc, Options{}).look() }); again != lookLight {
+		t.Errorf("a window opened later looks %q", again)
 	}
 }

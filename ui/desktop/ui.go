@@ -100,6 +100,7 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.tips = newTooltips()
 	u.compact = a.Preferences().Bool(prefCompactRows)
+	u.applyLook()
 	u.alerts = newAlertCenter(u)
 	u.banner = newBanner(u)
 	u.totals = newTotalsBar(u)
