@@ -2,7 +2,6 @@ package desktop
 
 import (
 	"context"
-	"fmt"
 	"runtime"
 
 	"fyne.io/fyne/v2"
@@ -27,11 +26,12 @@ func (u *UI) toolbar() fyne.CanvasObject {
 		u.p.do("Clearing the list failed", u.svc.ClearFinished)
 	})
 	settings := widget.NewButtonWithIcon("", theme.SettingsIcon(), u.showSettings)
-	about := widget.NewButtonWithIcon("", theme.InfoIcon(), u.showAbout)
-	for _, b := range []*widget.Button{retry, clear, settings, about} {
+	var help *widget.Button
+	help = widget.NewButtonWithIcon("", theme.HelpIcon(), func() { u.showHelpMenu(help) })
+	for _, b := range []*widget.Button{retry, clear, settings, help} {
 		b.Importance = widget.LowImportance
 	}
-	return container.NewPadded(container.NewHBox(addFiles, addFolder, layout.NewSpacer(), retry, clear, settings, about))
+	return container.NewPadded(container.NewHBox(addFiles, addFolder, layout.NewSpacer(), retry, clear, settings, help))
 }
 
 // Keyboard shortcuts for the toolbar's actions: Ctrl (Cmd on a Mac) with O adds files,
@@ -81,10 +81,4 @@ func (u *UI) chooseFolder() {
 	}, u.win)
 	d.Resize(fyne.NewSize(760, 520))
 	d.Show()
-}
-
-func (u *UI) showAbout() {
-	text := fmt.Sprintf("C2C Uploader %s\n\nUploads camera media to a project through the Camera to Cloud API.\nAPI: %s",
-		u.opts.Version, u.opts.APIURL)
-	dialog.ShowInformation("About C2C Uploader", text, u.win)
 }

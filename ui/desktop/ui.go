@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
@@ -34,6 +36,9 @@ type Options struct {
 	// gave way to the pairing.
 	Notices            []string
 	AcknowledgeNotices func() error
+	// DataDir is the data folder; LogDir and LogFile where the log is written (the Help
+	// menu opens them and reads the log's end for the diagnostics).
+	DataDir, LogDir, LogFile string
 	// TokenStore says where the pairing is kept ("keychain" or "file").
 	TokenStore string
 	// NeedPassphrase: the pairing is in a token file whose passphrase the window must
@@ -83,7 +88,8 @@ type UI struct {
 	awaitingPassphrase bool
 	userPaired         bool // the user asked to (re)pair: keep the pairing view until it ends
 	lastTitle          string
-	quitWhenDone       bool // the person chose to quit once the queue has nothing left to do
+	openURL            func(*url.URL) error // the app's OpenURL; a test's stand-in
+	quitWhenDone       bool                 // the person chose to quit once the queue has nothing left to do
 }
 
 // New builds the window for svc. Start makes it live.
@@ -99,6 +105,12 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.tips = newTooltips()
+	u.openURL = a.OpenURL
+	if runtime.GOOS == "darwin" {
+		// A Mac has a menu bar of its own; elsewhere the toolbar's button holds the menu,
+		// which would otherwise take a line of the window.
+		u.win.SetMainMenu(fyne.NewMainMenu(u.helpMenu()))
+	}
 	u.compact = a.Preferences().Bool(prefCompactRows)
 	u.applyLook()
 	u.alerts = newAlertCenter(u)
