@@ -431,6 +431,12 @@ func (s *Service) Redirect(ctx context.Context, sel Selector) error {
 	return s.engine.Redirect(ctx, sel.engine())
 }
 
+// UploadAnyway sends files the project refused for a channel pause as new media, dated
+// by their arrival.
+func (s *Service) UploadAnyway(ctx context.Context, sel Selector) error {
+	return s.engine.UploadAnyway(ctx, sel.engine())
+}
+
 // Remove takes a file off the list.
 func (s *Service) Remove(ctx context.Context, id FileID) error {
 	return s.engine.Remove(ctx, id)

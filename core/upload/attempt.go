@@ -368,7 +368,7 @@ func (a *attempt) createAsset() error {
 	a.ridSent = true
 	f := a.f
 	offset := int64(0)
-	if !a.settings.OffsetFromNow {
+	if !a.settings.OffsetFromNow && !f.DatedOnArrival {
 		offset = max(0, int64(time.Since(f.MediaCreated)/time.Second))
 	}
 	req := api.AssetRequest{Name: f.Name, Filetype: f.Filetype, Filesize: f.Size, Offset: offset}

@@ -405,6 +405,51 @@ func TestOffsetPauseWindow(t *testing.T) {
 	r.checkJournal(doneAll(inside, outside))
 }
 
+// TestUploadAnywaySendsRefusedMediaAsNew: a file the project refused for a channel pause
+// is sent, on the person's word, as new media — offset 0, filed by its arrival — and
+// stays so across a restart; a file the project did not refuse is left as it is.
+func TestUploadAnywaySendsRefusedMediaAsNew(t *testing.T) {
+	r := newIdleRig(t, rigConfig{})
+	inside := writeFile(t, r.dir, "during-pause.mov", 3*rigPartSize)
+	outside := writeFile(t, r.dir, "before-pause.mov", 2*rigPartSize)
+	now := time.Now()
+	for p, at := range map[string]time.Time{inside: now.Add(-2 * time.Hour), outside: now.Add(-5 * time.Hour)} {
+		if err := os.Chtimes(p, at, at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := r.sim.Admin.AddPauseWindow(context.Background(), 0, now.Add(-3*time.Hour), now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	r.add(inside, outside)
+	r.run()
+	vs := r.waitFinished()
+	if v := vs[inside]; v.State != core.Skipped {
+		t.Fatalf("media from the pause window is %s, want skipped", v.State)
+	}
+	// A file the project did not refuse is left alone.
+	if err := r.svc.UploadAnyway(context.Background(), core.One(vs[outside].ID)); err != nil {
+		t.Fatal(err)
+	}
+	r.restart()
+	if err := r.svc.UploadAnyway(context.Background(), core.All); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFinished()
+	r.checkIntact(inside, outside)
+	if off := r.onlyAsset("during-pause.mov").Offset; off != 0 {
+		t.Errorf("sent anyway with offset %d, want 0: dated by its arrival", off)
+	}
+	if off := r.onlyAsset("before-pause.mov").Offset; off < 5*3600 {
+		t.Errorf("the file uploaded before has offset %d", off)
+	}
+	for _, rec := range r.checkJournal(doneAll(inside, outside)) {
+		if want := rec.File.Path == inside; rec.File.DatedOnArrival != want {
+			t.Errorf("journal: %s dated on arrival %v, want %v", rec.File.Name, rec.File.DatedOnArrival, want)
+		}
+	}
+}
+
 // TestAcknowledgedBytesNeverStepBack: what a front end shows as uploaded (the bytes S3
 // acknowledged) only grows, through a pause, a restart and the resume; the bytes in
 // flight, which the pause takes back, are told apart. Pausing a clip used to take its

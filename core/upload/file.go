@@ -52,6 +52,10 @@ type File struct {
 	// MediaCreated is the earlier of the file's birth time and its mtime: the capture
 	// time the server judges pause windows by (via the offset).
 	MediaCreated time.Time
+	// DatedOnArrival: sent with offset 0, filed in the project by when it arrives. The
+	// person chose to send it so after the project refused it for a channel pause
+	// (UploadAnyway): media from a pause window is refused by its date.
+	DatedOnArrival bool
 	// ProjectID and ProjectName are where the file is meant to go: the project paired
 	// when it was queued, or, when none was, the project its first asset was made in. A
 	// file is never sent to another project unless the person says so (Redirect).

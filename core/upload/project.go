@@ -127,3 +127,28 @@ func (e *Engine) Redirect(ctx context.Context, s Selector) error {
 		})
 	})
 }
+
+// UploadAnyway sends files the project refused for a channel pause as new media: dated
+// by their arrival (offset 0) instead of when they were shot, which fell in the pause.
+// The project files them at the time they arrive. Other files are left as they are.
+func (e *Engine) UploadAnyway(ctx context.Context, s Selector) error {
+	if e.cfg.ReadOnly {
+		return errReadOnly
+	}
+	return e.askErr(func(o *owner) error {
+		ents, err := o.selected(s)
+		if err != nil {
+			return err
+		}
+		var refused []*entry
+		for _, ent := range ents {
+			if ent.f.State == Skipped && ent.att == nil {
+				refused = append(refused, ent)
+			}
+		}
+		return o.setStates(refused, func(f *File) {
+			f.DatedOnArrival = true
+			f.State, f.ErrorKind, f.ErrorMessage, f.Attempts = Queued, "", "", 0
+		})
+	})
+}

@@ -40,6 +40,9 @@ func TestInsertAndLoadRoundTripEveryField(t *testing.T) {
 		AddedAt:         time.Unix(0, 1),
 		UpdatedAt:       time.Date(2025, 1, 2, 3, 4, 5, 999999999, time.Local),
 		DoneAt:          time.Date(2025, 1, 2, 3, 4, 6, 0, time.UTC),
+		ProjectID:       "proj-42",
+		ProjectName:     "Holiday Shoot",
+		DatedOnArrival:  true,
 	}
 	bare := upload.File{Path: "/b.jpg"} // every time zero, every string empty, no URLs
 	empty := upload.File{Path: "/c.jpg", UploadURLs: []string{}}

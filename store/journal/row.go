@@ -16,7 +16,7 @@ var fileColumns = []string{
 	"state", "asset_id", "upload_urls", "urls_fetched_ns", "chunk_size",
 	"error_kind", "error_message", "request_id", "server_request_id",
 	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
-	"project_id", "project_name",
+	"project_id", "project_name", "dated_on_arrival",
 }
 
 var (
@@ -63,7 +63,7 @@ func fileArgs(f *upload.File) ([]any, error) {
 		string(f.State), f.AssetID, urls, times[2], f.ChunkSize,
 		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
 		int64(f.Attempts), times[3], times[4], times[5], done,
-		f.ProjectID, f.ProjectName,
+		f.ProjectID, f.ProjectName, f.DatedOnArrival,
 	}, nil
 }
 
@@ -80,7 +80,7 @@ func scanFile(r scanner) (upload.File, error) {
 	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &media,
 		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
-		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName)
+		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival)
 	if err != nil {
 		return f, err
 	}

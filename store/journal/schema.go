@@ -58,6 +58,11 @@ var migrations = [][]string{
 		`ALTER TABLE files ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0 CHECK (hidden IN (0, 1))`,
 		`CREATE INDEX files_uploaded ON files (path, size, mtime_ns) WHERE state = 'done'`,
 	},
+	// 3: dated on arrival: the person chose to send a file refused for a channel pause as
+	// new media, filed by when it arrives (offset 0) rather than when it was shot.
+	{
+		`ALTER TABLE files ADD COLUMN dated_on_arrival INTEGER NOT NULL DEFAULT 0 CHECK (dated_on_arrival IN (0, 1))`,
+	},
 }
 
 type newerVersionError struct {

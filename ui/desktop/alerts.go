@@ -125,7 +125,7 @@ func (c *alertCenter) next() {
 	s.body.Wrapping = fyne.TextWrapWord
 	var content fyne.CanvasObject = s.body
 	switch {
-	case s.do != nil && s.kind == "info":
+	case s.do != nil && (s.kind == "info" || s.kind == core.AlertChannelPaused):
 		// An offer, not the way out: closing is the default, the action a plain button
 		// (sending 80 files again must not look like the obvious next step).
 		do := s.do
@@ -137,7 +137,11 @@ func (c *alertCenter) next() {
 		})
 		b.Importance = widget.LowImportance
 		content = container.NewBorder(nil, container.NewHBox(b), nil, nil, s.body)
-		s.dlg = dialog.NewCustom(s.title, "Close", content, c.u.win)
+		dismiss := "Close"
+		if s.kind == core.AlertChannelPaused {
+			dismiss = "OK"
+		}
+		s.dlg = dialog.NewCustom(s.title, dismiss, content, c.u.win)
 	case s.do != nil:
 		dismiss := "Later"
 		if s.kind == core.AlertOtherProject {
@@ -191,9 +195,9 @@ func (s *shownAlert) text() string {
 	switch s.kind {
 	case core.AlertChannelPaused:
 		if len(names) == 1 {
-			b.WriteString("\n\nThis file was recorded while the device was paused, and the project refuses media from that time even after it resumes. It stays on disk; to send it anyway, add it in the project's web app:\n")
+			b.WriteString("\n\nThis file was recorded while the device was paused, and the project refuses media from that time even after it resumes. It stays on disk and in the list; Upload anyway sends it as new media, dated by when it arrives:\n")
 		} else {
-			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused, and the project refuses media from that time even after it resumes. They stay on disk; to send them anyway, add them in the project's web app:\n", len(names))
+			fmt.Fprintf(&b, "\n\nThese %d files were recorded while the device was paused, and the project refuses media from that time even after it resumes. They stay on disk and in the list; Upload anyway sends them as new media, dated by when they arrive:\n", len(names))
 		}
 	case core.AlertOtherProject:
 		fmt.Fprintf(&b, "\n\n%s:\n", format.Counted(len(names), "file held", "files held"))
@@ -214,7 +218,7 @@ func (s *shownAlert) text() string {
 func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do func()) {
 	switch kind {
 	case core.AlertChannelPaused:
-		return "Paused in the project", "", nil
+		return "Paused in the project", "Upload them anyway…", func() { c.u.confirmUploadAnyway(core.All, 0) }
 	case core.AlertReconnect:
 		return "Reconnect this computer", "Reconnect", c.u.startPairing
 	case core.AlertVersionRejected:
@@ -240,6 +244,25 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 		return "The disk is full", "", nil
 	}
 	return "Attention", "", nil
+}
+
+// confirmUploadAnyway asks before sending refused files as new media (n of them; 0: all
+// the refused ones) and does it.
+func (u *UI) confirmUploadAnyway(sel core.Selector, n int) {
+	what := "the files the project refused for the pause"
+	if n == 1 {
+		what = "this file"
+	}
+	msg := widget.NewLabel("Send " + what + " as new media? The project files them by when they arrive, not when they were shot, " +
+		"and takes them only while it is not pausing this device. Do it if the pause was a mistake or the project asked for them.")
+	msg.Wrapping = fyne.TextWrapWord
+	d := dialog.NewCustomConfirm("Upload anyway?", "Upload anyway", "Cancel", msg, func(ok bool) {
+		if ok {
+			u.p.do("The files could not be sent", func(ctx context.Context) error { return u.svc.UploadAnyway(ctx, sel) })
+		}
+	}, u.win)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
 }
 
 func firstLine(s string) string {

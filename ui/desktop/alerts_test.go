@@ -88,12 +88,28 @@ func TestAlertChannelPausedFromTheAPI(t *testing.T) {
 		if got := d.ui.banner.text.Text; !strings.Contains(got, "refused media recorded while this device was paused") {
 			t.Errorf("banner %q", got)
 		}
-		if r := rows(d.win.Content())["A003_C001.mov"]; r != nil && !r.retry.Visible() {
-			t.Error("a skipped file offers no Retry")
+		if r := rows(d.win.Content())["A003_C001.mov"]; r != nil && (!r.anyway.Visible() || r.retry.Visible()) {
+			t.Error("a skipped file offers Retry, which the project would refuse again, or not Upload anyway")
 		}
 	})
-	d.closeDialog("OK")
-	d.eventually("the dialog is gone", func() bool { return len(d.overlays()) == 0 && d.ui.alerts.Showing() == "" })
+	// Once the project resumes the device, the person sends them anyway, as new media.
+	d.sim.Resume(0)
+	d.closeDialog("Upload them anyway…")
+	d.closeDialog("Upload anyway")
+	d.eventually("both files arrive", func() bool {
+		rs := rows(d.win.Content())
+		for _, n := range []string{"A003_C001.mov", "A003_C002.mov"} {
+			if r := rs[n]; r == nil || r.state.Text != "Done" {
+				return false
+			}
+		}
+		return len(d.overlays()) == 0
+	})
+	for _, a := range d.sim.Assets() {
+		if a.Complete && a.Offset != 0 {
+			t.Errorf("%s sent anyway with offset %d, want 0", a.Name, a.Offset)
+		}
+	}
 }
 
 // Every kind of alert raises its one dialog; a second alert of the kind joins it (its

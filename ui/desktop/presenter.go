@@ -27,6 +27,7 @@ type Service interface {
 	Cancel(ctx context.Context, sel core.Selector) error
 	Remove(ctx context.Context, id core.FileID) error
 	Redirect(ctx context.Context, sel core.Selector) error
+	UploadAnyway(ctx context.Context, sel core.Selector) error
 	ClearFinished(ctx context.Context) error
 	Settings() core.Settings
 	SetSettings(s core.Settings) error

@@ -30,6 +30,7 @@ type queueRow struct {
 	progress *thinBar
 	pause    *rowAction
 	retry    *rowAction
+	anyway   *rowAction
 	cancel   *rowAction
 	remove   *rowAction
 	details  *rowAction
@@ -44,6 +45,7 @@ func newQueueRow(u *UI) *queueRow {
 	r.progress = newThinBar(6)
 	r.pause = newRowAction(u, theme.MediaPauseIcon(), "Pause", r.togglePause)
 	r.retry = newRowAction(u, theme.ViewRefreshIcon(), "Retry", func() { r.act("Retry failed", u.svc.Retry) })
+	r.anyway = newRowAction(u, theme.UploadIcon(), "Upload anyway…", func() { u.confirmUploadAnyway(core.One(r.v.ID), 1) })
 	r.cancel = newRowAction(u, theme.CancelIcon(), "Cancel", func() { r.act("Cancel failed", u.svc.Cancel) })
 	r.remove = newRowAction(u, theme.DeleteIcon(), "Remove from the list", r.removeFile)
 	r.details = newRowAction(u, theme.InfoIcon(), "Details", func() { u.showDetails(r.v) })
@@ -78,7 +80,10 @@ func (r *queueRow) set(v core.FileView) {
 	} else {
 		r.pause.set(theme.MediaPauseIcon(), "Pause")
 	}
-	show(r.retry, v.State == core.Failed || v.State == core.Skipped || v.State == core.Cancelled || v.State == core.Retrying)
+	// The project refuses a skipped file however often it is sent by its date: it goes
+	// again only as new media.
+	show(r.retry, v.State == core.Failed || v.State == core.Cancelled || v.State == core.Retrying)
+	show(r.anyway, v.State == core.Skipped)
 	show(r.cancel, !finished)
 	show(r.remove, finished)
 	r.Refresh()
@@ -132,7 +137,7 @@ type rowRenderer struct{ r *queueRow }
 
 func (rr *rowRenderer) actions() []*rowAction {
 	r := rr.r
-	return []*rowAction{r.pause, r.retry, r.cancel, r.remove, r.details}
+	return []*rowAction{r.pause, r.retry, r.anyway, r.cancel, r.remove, r.details}
 }
 
 func (rr *rowRenderer) Objects() []fyne.CanvasObject {
