@@ -127,12 +127,18 @@ type AddResult struct {
 
 // Selector picks the files a command applies to: one id, or All.
 type Selector struct {
-	ID  FileID
+	ID FileID
+	// IDs are several files (the rows a person picked); those no longer in the queue
+	// are passed over.
+	IDs []FileID
 	All bool
 }
 
 // One selects a single file.
 func One(id FileID) Selector { return Selector{ID: id} }
+
+// Some selects several files.
+func Some(ids ...FileID) Selector { return Selector{IDs: ids} }
 
 // All selects every file.
 var All = Selector{All: true}
@@ -271,7 +277,9 @@ func addResult(r upload.AddResult) AddResult {
 	return out
 }
 
-func (s Selector) engine() upload.Selector { return upload.Selector{ID: s.ID, All: s.All} }
+func (s Selector) engine() upload.Selector {
+	return upload.Selector{ID: s.ID, IDs: s.IDs, All: s.All}
+}
 
 func authStatus(st auth.Status) AuthStatus {
 	out := AuthStatus{

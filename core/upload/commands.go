@@ -9,12 +9,18 @@ import (
 
 // Selector picks the files a command applies to: one id, or All.
 type Selector struct {
-	ID  FileID
+	ID FileID
+	// IDs are several files (the rows a person picked); those no longer in the queue
+	// are passed over.
+	IDs []FileID
 	All bool
 }
 
 // One selects a single file.
 func One(id FileID) Selector { return Selector{ID: id} }
+
+// Some selects several files.
+func Some(ids ...FileID) Selector { return Selector{IDs: ids} }
 
 // All selects every file.
 var All = Selector{All: true}

@@ -175,6 +175,15 @@ func (o *owner) lookup(id FileID) (*entry, error) {
 }
 
 func (o *owner) selected(s Selector) ([]*entry, error) {
+	if len(s.IDs) > 0 {
+		out := make([]*entry, 0, len(s.IDs))
+		for _, id := range s.IDs {
+			if ent, ok := o.files[id]; ok {
+				out = append(out, ent)
+			}
+		}
+		return out, nil
+	}
 	if !s.All {
 		ent, err := o.lookup(s.ID)
 		if err != nil {

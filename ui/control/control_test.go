@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -154,7 +155,7 @@ func TestClientCallsTheHolder(t *testing.T) {
 		t.Errorf("Snapshot %+v %+v", files, totals)
 	}
 	svc.mu.Lock()
-	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || svc.retried[0] != core.One(7) ||
+	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || !reflect.DeepEqual(svc.retried[0], core.One(7)) ||
 		len(svc.redirect) != 1 || !svc.redirect[0].All {
 		t.Errorf("the holder was asked %+v / %+v / %+v", svc.added, svc.retried, svc.redirect)
 	}

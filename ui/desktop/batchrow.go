@@ -97,10 +97,10 @@ func (r *batchRow) Tapped(*fyne.PointEvent) {
 func (r *batchRow) Cursor() desktop.Cursor { return desktop.PointerCursor }
 
 func (r *batchRow) MouseIn(e *desktop.MouseEvent) {
-	r.u.tips.hover(r, r.tip(), e.AbsolutePosition)
+	r.u.tips.hover(r, r.tip, e.AbsolutePosition)
 }
 func (r *batchRow) MouseMoved(e *desktop.MouseEvent) {
-	r.u.tips.hover(r, r.tip(), e.AbsolutePosition)
+	r.u.tips.hover(r, r.tip, e.AbsolutePosition)
 }
 func (r *batchRow) MouseOut() { r.u.tips.leave(r) }
 

@@ -34,6 +34,7 @@ type model struct {
 	rowsStale bool           // files came, went or changed group, or the filter, search or folding changed
 	filter    listFilter
 	words     []string // the search, lower case
+	sel       selection
 
 	// channelPaused is set when files were refused for a channel pause, until a file is
 	// accepted again or the refused files leave the list: the banner says so.
@@ -82,6 +83,7 @@ func (m *model) removeFile(id core.FileID) bool {
 	}
 	m.counts[groupOf(v.State)]--
 	m.sizes[groupOf(v.State)] -= v.Size
+	delete(m.sel.ids, id)
 	delete(m.files, id)
 	delete(m.index, id)
 	m.holes = true

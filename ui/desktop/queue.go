@@ -22,7 +22,7 @@ import (
 // filter chips and search box, or the drop zone while the list is empty.
 type queueView struct {
 	u       *UI
-	list    *widget.List
+	list    *queueList
 	empty   fyne.CanvasObject // no files at all: where to drop them
 	none    *widget.Label     // files, but none the filter and search let through
 	chips   []*widget.Button  // in the order of filters
@@ -34,12 +34,15 @@ type queueView struct {
 
 func newQueueView(u *UI) *queueView {
 	q := &queueView{u: u}
-	q.list = widget.NewList(
-		func() int { return len(u.m.rows) },
-		func() fyne.CanvasObject { return newListItem(u) },
-		func(i widget.ListItemID, o fyne.CanvasObject) { o.(*listItem).set(u.m, i) },
-	)
+	q.list = &queueList{u: u}
+	q.list.Length = func() int { return len(u.m.rows) }
+	q.list.CreateItem = func() fyne.CanvasObject { return newListItem(u) }
+	q.list.UpdateItem = func(i widget.ListItemID, o fyne.CanvasObject) { o.(*listItem).set(u.m, i) }
+	q.list.ExtendBaseWidget(q.list)
 	q.list.HideSeparators = false
+	// The rows keep their own selection (Shift and Ctrl pick several): the list's own
+	// single one would disagree with it.
+	q.list.OnSelected = func(id widget.ListItemID) { q.list.Unselect(id) }
 	q.empty = newDropZone(u)
 	q.none = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
 	chipBox := container.NewHBox()
@@ -168,6 +171,22 @@ func (q *queueView) refreshRows(ids []core.FileID) {
 	}
 }
 
+// queueList is the list, whose keys act on the picked rows: Fyne's List takes the
+// keyboard when a row is clicked, and would take Space for its own selection.
+type queueList struct {
+	widget.List
+	u *UI
+}
+
+func (l *queueList) TypedKey(k *fyne.KeyEvent) {
+	switch k.Name {
+	case fyne.KeySpace, fyne.KeyDelete, fyne.KeyBackspace, fyne.KeyEscape:
+		l.u.typedKey(k)
+	default:
+		l.List.TypedKey(k)
+	}
+}
+
 // searchEntry is the search box: Escape clears it.
 type searchEntry struct {
 	widget.Entry
@@ -248,10 +267,12 @@ func stateLabel(v core.FileView) (string, color.Color) {
 		return "Skipped: channel paused", col
 	case core.Held:
 		return "Held: another project", col
+	// Paused and cancelled in the placeholder colour: the bar's grey is too faint for
+	// words, on a picked row above all.
 	case core.Cancelled:
-		return "Cancelled", col
+		return "Cancelled", theme.Color(theme.ColorNamePlaceHolder)
 	case core.Paused:
-		return "Paused", col
+		return "Paused", theme.Color(theme.ColorNamePlaceHolder)
 	case core.Retrying:
 		if left := time.Until(v.NextAttempt); left > 0 {
 			return "Retrying in " + format.Duration(left), col

@@ -23,6 +23,7 @@ type queueRow struct {
 	u *UI
 	v core.FileView
 
+	picked   *canvas.Rectangle // shown while the row is selected
 	icon     *widget.Icon
 	name     *fitText
 	detail   *fitText
@@ -37,7 +38,9 @@ type queueRow struct {
 }
 
 func newQueueRow(u *UI) *queueRow {
-	r := &queueRow{u: u}
+	r := &queueRow{u: u, picked: canvas.NewRectangle(theme.Color(theme.ColorNameSelection))}
+	r.picked.CornerRadius = 4
+	r.picked.Hide()
 	r.icon = widget.NewIcon(theme.FileVideoIcon())
 	r.name = newFitText(true, theme.SizeNameText, fyne.TextStyle{Bold: true})
 	r.detail = newFitText(false, theme.SizeNameCaptionText, fyne.TextStyle{})
@@ -86,6 +89,7 @@ func (r *queueRow) set(v core.FileView) {
 	show(r.anyway, v.State == core.Skipped)
 	show(r.cancel, !finished)
 	show(r.remove, finished)
+	show(r.picked, r.u.m.sel.ids[v.ID])
 	r.Refresh()
 }
 
@@ -97,8 +101,8 @@ func (r *queueRow) tip() string {
 	return r.v.Name + "\n" + filepath.Dir(r.v.Path) + "\n" + r.detail.Text
 }
 
-func (r *queueRow) MouseIn(e *desktop.MouseEvent)    { r.u.tips.hover(r, r.tip(), e.AbsolutePosition) }
-func (r *queueRow) MouseMoved(e *desktop.MouseEvent) { r.u.tips.hover(r, r.tip(), e.AbsolutePosition) }
+func (r *queueRow) MouseIn(e *desktop.MouseEvent)    { r.u.tips.hover(r, r.tip, e.AbsolutePosition) }
+func (r *queueRow) MouseMoved(e *desktop.MouseEvent) { r.u.tips.hover(r, r.tip, e.AbsolutePosition) }
 func (r *queueRow) MouseOut()                        { r.u.tips.leave(r) }
 
 func (r *queueRow) togglePause() {
@@ -142,7 +146,7 @@ func (rr *rowRenderer) actions() []*rowAction {
 
 func (rr *rowRenderer) Objects() []fyne.CanvasObject {
 	r := rr.r
-	objs := []fyne.CanvasObject{r.icon, r.name, r.detail, r.state, r.progress}
+	objs := []fyne.CanvasObject{r.picked, r.icon, r.name, r.detail, r.state, r.progress}
 	for _, a := range rr.actions() {
 		objs = append(objs, a)
 	}
@@ -164,6 +168,8 @@ func (rr *rowRenderer) MinSize() fyne.Size {
 
 func (rr *rowRenderer) Layout(size fyne.Size) {
 	r := rr.r
+	r.picked.Resize(size)
+	r.picked.FillColor = theme.Color(theme.ColorNameSelection)
 	pad := theme.Padding()
 	iconSize := theme.IconInlineSize()
 	r.icon.Resize(fyne.NewSquareSize(iconSize))
@@ -270,7 +276,7 @@ func (a *rowAction) Cursor() desktop.Cursor { return desktop.PointerCursor }
 
 func (a *rowAction) MouseIn(e *desktop.MouseEvent) {
 	a.bg.Show()
-	a.u.tips.hover(a, a.label, e.AbsolutePosition)
+	a.u.tips.hover(a, func() string { return a.label }, e.AbsolutePosition)
 }
 
 func (a *rowAction) MouseMoved(*desktop.MouseEvent) {}

@@ -57,6 +57,11 @@ func (u *UI) addShortcuts() {
 	c.AddShortcut(shortcutAddFolder, func(fyne.Shortcut) { u.chooseFolder() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
 	c.AddShortcut(shortcutSearch, func(fyne.Shortcut) { u.queue.focusSearch() })
+	c.AddShortcut(shortcutSelectAll, func(fyne.Shortcut) {
+		u.m.selectAll()
+		u.queue.list.Refresh()
+	})
+	c.SetOnTypedKey(u.typedKey)
 }
 
 func (u *UI) chooseFile() {

@@ -39,13 +39,10 @@ func newTooltips() *tooltips {
 	return t
 }
 
-// hover asks for owner's tip, text, near at (the pointer, on the canvas); it shows once
-// the pointer has rested for tipDelay. Any goroutine but the timer's is Fyne's.
-func (t *tooltips) hover(owner any, text string, at fyne.Position) {
-	if text == "" {
-		t.leave(owner)
-		return
-	}
+// hover asks for owner's tip near at (the pointer, on the canvas); it shows once the
+// pointer has rested for tipDelay, with what text says then (a row may show another file
+// by then, or the same one further on). Any goroutine but the timer's is Fyne's.
+func (t *tooltips) hover(owner any, text func() string, at fyne.Position) {
 	if t.owner == owner && t.box.Visible() {
 		return // already shown; it stays where it opened
 	}
@@ -56,7 +53,9 @@ func (t *tooltips) hover(owner any, text string, at fyne.Position) {
 	t.timer = time.AfterFunc(tipDelay, func() {
 		fyne.Do(func() {
 			if t.gen == gen {
-				t.show(text, at)
+				if s := text(); s != "" {
+					t.show(s, at)
+				}
 			}
 		})
 	})
