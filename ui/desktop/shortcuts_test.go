@@ -17,8 +17,8 @@ func TestKeyboardShortcutsOpenTheDialogs(t *testing.T) {
 		shortcut fyne.Shortcut
 		shows    func(fyne.CanvasObject) bool
 	}{
-		{"Ctrl+O", shortcutAddFiles, labelled("Open File")},
-		{"Ctrl+Shift+O", shortcutAddFolder, labelled("Open Folder")},
+		{"Ctrl+O", shortcutAddFiles, labelled("Add files")},
+		{"Ctrl+Shift+O", shortcutAddFolder, labelled("Add a folder")},
 		{"Ctrl+,", shortcutSettings, func(o fyne.CanvasObject) bool {
 			_, ok := o.(*widget.Form)
 			return ok

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
@@ -64,26 +63,3 @@ func (u *UI) addShortcuts() {
 	c.SetOnTypedKey(u.typedKey)
 }
 
-func (u *UI) chooseFile() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		path := r.URI().Path()
-		_ = r.Close()
-		u.add([]string{path})
-	}, u.win)
-	d.Resize(fyne.NewSize(760, 520))
-	d.Show()
-}
-
-func (u *UI) chooseFolder() {
-	d := dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-		if err != nil || l == nil {
-			return
-		}
-		u.add([]string{l.Path()})
-	}, u.win)
-	d.Resize(fyne.NewSize(760, 520))
-	d.Show()
-}
