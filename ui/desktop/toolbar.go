@@ -62,4 +62,3 @@ func (u *UI) addShortcuts() {
 	})
 	c.SetOnTypedKey(u.typedKey)
 }
-
