@@ -357,17 +357,15 @@ func TestBandwidthLimitShapes(t *testing.T) {
 	r.checkJournal(doneAll(a, b))
 }
 
-// TestOffsetPauseWindow checks the offset sent with each asset: media created inside a
-// pause window is skipped with Channel Paused while media from outside it is uploaded
-// (its offset is its age); with OffsetFromNow the offset is 0 and the server judges by
-// the upload time, so the same file goes through.
-func TestOffsetPauseWindow(t *testing.T) {
-	r := newIdleRig(t, rigConfig{})
-	inside := writeFile(t, r.dir, "during-pause.mov", 3*rigPartSize)
-	outside := writeFile(t, r.dir, "before-pause.mov", 2*rigPartSize)
+// filesAroundAPause writes a clip shot 2 h ago, inside a pause window the simulator
+// keeps from 3 h to 1 h ago, and one shot 5 h ago, before it (returned with its time).
+func filesAroundAPause(t *testing.T, r *rig) (inside, outside string, shotOutside time.Time) {
+	t.Helper()
+	inside = writeFile(t, r.dir, "during-pause.mov", 3*rigPartSize)
+	outside = writeFile(t, r.dir, "before-pause.mov", 2*rigPartSize)
 	now := time.Now()
-	shotInside, shotOutside := now.Add(-2*time.Hour), now.Add(-5*time.Hour)
-	for p, at := range map[string]time.Time{inside: shotInside, outside: shotOutside} {
+	shotOutside = now.Add(-5 * time.Hour)
+	for p, at := range map[string]time.Time{inside: now.Add(-2 * time.Hour), outside: shotOutside} {
 		if err := os.Chtimes(p, at, at); err != nil {
 			t.Fatal(err)
 		}
@@ -375,6 +373,16 @@ func TestOffsetPauseWindow(t *testing.T) {
 	if err := r.sim.Admin.AddPauseWindow(context.Background(), 0, now.Add(-3*time.Hour), now.Add(-time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	return inside, outside, shotOutside
+}
+
+// TestOffsetPauseWindow checks the offset sent with each asset: media created inside a
+// pause window is skipped with Channel Paused while media from outside it is uploaded
+// (its offset is its age); with OffsetFromNow the offset is 0 and the server judges by
+// the upload time, so the same file goes through.
+func TestOffsetPauseWindow(t *testing.T) {
+	r := newIdleRig(t, rigConfig{})
+	inside, outside, shotOutside := filesAroundAPause(t, r)
 	r.add(inside, outside)
 	r.run()
 	vs := r.waitFinished()
@@ -410,17 +418,7 @@ func TestOffsetPauseWindow(t *testing.T) {
 // stays so across a restart; a file the project did not refuse is left as it is.
 func TestUploadAnywaySendsRefusedMediaAsNew(t *testing.T) {
 	r := newIdleRig(t, rigConfig{})
-	inside := writeFile(t, r.dir, "during-pause.mov", 3*rigPartSize)
-	outside := writeFile(t, r.dir, "before-pause.mov", 2*rigPartSize)
-	now := time.Now()
-	for p, at := range map[string]time.Time{inside: now.Add(-2 * time.Hour), outside: now.Add(-5 * time.Hour)} {
-		if err := os.Chtimes(p, at, at); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := r.sim.Admin.AddPauseWindow(context.Background(), 0, now.Add(-3*time.Hour), now.Add(-time.Hour)); err != nil {
-		t.Fatal(err)
-	}
+	inside, outside, _ := filesAroundAPause(t, r)
 	r.add(inside, outside)
 	r.run()
 	vs := r.waitFinished()

@@ -111,17 +111,7 @@ func (e *Engine) Redirect(ctx context.Context, s Selector) error {
 		if paired.ID == "" {
 			return errors.New("the project this computer is paired with is not known yet; try again once it is connected")
 		}
-		ents, err := o.selected(s)
-		if err != nil {
-			return err
-		}
-		var held []*entry
-		for _, ent := range ents {
-			if ent.f.State == Held && ent.att == nil {
-				held = append(held, ent)
-			}
-		}
-		return o.setStates(held, func(f *File) {
+		return o.changeAtRest(s, Held, func(f *File) {
 			f.ProjectID, f.ProjectName = paired.ID, paired.Name
 			f.State, f.ErrorKind, f.ErrorMessage, f.Attempts = Queued, "", "", 0
 		})
@@ -136,19 +126,25 @@ func (e *Engine) UploadAnyway(ctx context.Context, s Selector) error {
 		return errReadOnly
 	}
 	return e.askErr(func(o *owner) error {
-		ents, err := o.selected(s)
-		if err != nil {
-			return err
-		}
-		var refused []*entry
-		for _, ent := range ents {
-			if ent.f.State == Skipped && ent.att == nil {
-				refused = append(refused, ent)
-			}
-		}
-		return o.setStates(refused, func(f *File) {
+		return o.changeAtRest(s, Skipped, func(f *File) {
 			f.DatedOnArrival = true
 			f.State, f.ErrorKind, f.ErrorMessage, f.Attempts = Queued, "", "", 0
 		})
 	})
+}
+
+// changeAtRest changes the selected files in state st that are not running, in one
+// journal commit.
+func (o *owner) changeAtRest(s Selector, st State, change func(*File)) error {
+	ents, err := o.selected(s)
+	if err != nil {
+		return err
+	}
+	var picked []*entry
+	for _, ent := range ents {
+		if ent.f.State == st && ent.att == nil {
+			picked = append(picked, ent)
+		}
+	}
+	return o.setStates(picked, change)
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -50,12 +49,7 @@ func TestUploadHandsFilesToTheOpenWindow(t *testing.T) {
 	bin := e2etest.Binary(t)
 	sim := c2csim.Start(t, c2csim.Options{PollInterval: 300 * time.Millisecond, PartSize: 256 << 10, ProjectName: "Handoff"})
 	home, data, dir := t.TempDir(), t.TempDir(), t.TempDir()
-	keyring := fmt.Sprintf("c2c-window-test-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
-	})
+	keyring := keychainEntry(t, "c2c-window-test")
 	env := append(environ(home, data, keyring), "C2C_API_URL="+sim.URL(), "C2C_CLIENT_SECRET="+c2csim.DemoClientSecret)
 	app := startApp(ctx, t, bin, nil, env)
 	defer app.stop()

@@ -5,7 +5,6 @@ package window
 import (
 	"context"
 	"fmt"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,7 +13,6 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
-	"github.com/c2c-uploader/c2c-uploader/store"
 )
 
 // TestScreenshotsOfADayOfCards makes the screenshots of docs/screenshots that show a
@@ -44,12 +42,7 @@ func TestScreenshotsOfADayOfCards(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(media) })
-	keyring := fmt.Sprintf("c2c-screenshots-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
-	})
+	keyring := keychainEntry(t, "c2c-screenshots")
 
 	// The card: 20 clips, 30 sound files and 150 stills, shot over the last hours; eight
 	// stills were shot while the project's channel was paused.
@@ -145,19 +138,7 @@ func xdotool(ctx context.Context, t *testing.T, args ...string) string {
 // screenshotWindow saves the window's picture at path; it fails if the picture is blank.
 func screenshotWindow(ctx context.Context, t *testing.T, win, path string) {
 	t.Helper()
-	if out, err := exec.CommandContext(ctx, "import", "-window", win, path).CombinedOutput(); err != nil {
-		t.Fatalf("import -window %s: %v\n%s", win, err, out)
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		t.Fatalf("decoding %s: %v", path, err)
-	}
-	if colours, sd := blankness(img); colours < 16 || sd < 8 {
+	if colours, sd := blankness(capture(ctx, t, win, path).img); colours < 16 || sd < 8 {
 		t.Fatalf("%s is blank (%d colours, luminance SD %.1f)", path, colours, sd)
 	}
 }

@@ -86,6 +86,18 @@ func writeMedia(t *testing.T, dir, rel string, size int) media {
 	return media{path: p, name: filepath.Base(p), sha: hex.EncodeToString(sum[:]), size: size}
 }
 
+// keychainEntry is a keychain service name of the test's own (prefix and the time),
+// deleted at its end.
+func keychainEntry(t *testing.T, prefix string) string {
+	keyring := fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
+	})
+	return keyring
+}
+
 // environ is the app's environment: the test's display and session bus, and a private
 // home, data dir and keychain entry.
 func environ(home, data, keyring string) []string {
@@ -116,9 +128,15 @@ type shot struct {
 
 func screenshot(ctx context.Context, t *testing.T, path string) shot {
 	t.Helper()
-	cmd := exec.CommandContext(ctx, "import", "-window", "root", path)
+	return capture(ctx, t, "root", path)
+}
+
+// capture saves a picture of an X window (its id, or "root" for the screen) at path.
+func capture(ctx context.Context, t *testing.T, win, path string) shot {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "import", "-window", win, path)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("import -window root %s: %v\n%s", path, err, out)
+		t.Fatalf("import -window %s %s: %v\n%s", win, path, err, out)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -337,12 +355,7 @@ func TestDemoWindowPairsAndUploads(t *testing.T) {
 		t.Fatal(err)
 	}
 	home, data, dir := t.TempDir(), t.TempDir(), t.TempDir()
-	keyring := fmt.Sprintf("c2c-window-test-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
-	})
+	keyring := keychainEntry(t, "c2c-window-test")
 	files := []media{
 		writeMedia(t, dir, "A001_C001_0101AB.mov", 9<<20+12345), // several parts of the demo's ~4 MiB
 		writeMedia(t, dir, "A001_C002_0101CD.wav", 3<<20),
@@ -493,12 +506,7 @@ func TestWindowTenThousandFiles(t *testing.T) {
 	}
 	sim := c2csim.Start(t, c2csim.Options{Discard: true, PollInterval: 500 * time.Millisecond, ProjectName: "Ten Thousand"})
 	home, data, dir := t.TempDir(), t.TempDir(), t.TempDir()
-	keyring := fmt.Sprintf("c2c-window-test-%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-		defer cancel()
-		_ = store.NewKeychain(keyring, "").DeleteAll(ctx)
-	})
+	keyring := keychainEntry(t, "c2c-window-test")
 	folder := filepath.Join(dir, "DCIM")
 	for i := range files {
 		sub := filepath.Join(folder, fmt.Sprintf("%03dCANON", i/100))

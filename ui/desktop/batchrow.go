@@ -136,37 +136,13 @@ func (br *batchRenderer) Layout(size fyne.Size) {
 	r.fold.Move(fyne.NewPos(pad, (size.Height-iconSize)/2))
 	left := pad + iconSize + 2*pad
 	right := size.Width - 2*pad
-	line := max(r.title.MinSize().Height, r.detail.MinSize().Height)
-	bar := min(float32(barWidth), max(0, right-left)/4)
-	stateW := min(r.state.fullWidth(), max(0, right-left)/3)
-
+	parts := lineParts{name: r.title, detail: r.detail, state: r.state, bar: r.progress}
 	if r.u.compact {
-		y := (size.Height - line) / 2
-		r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
-		r.progress.Move(fyne.NewPos(right-bar, (size.Height-r.progress.MinSize().Height)/2))
-		right -= bar + 2*pad
-		r.state.Resize(fyne.NewSize(stateW, line))
-		r.state.Move(fyne.NewPos(right-stateW, y))
-		right -= stateW + 2*pad
-		titleW := min(r.title.fullWidth(), max(0, right-left)/2)
-		r.title.Resize(fyne.NewSize(titleW, line))
-		r.title.Move(fyne.NewPos(left, y))
-		x := left + titleW + 2*pad
-		r.detail.Resize(fyne.NewSize(max(0, right-x), line))
-		r.detail.Move(fyne.NewPos(x, y))
+		parts.oneLine(size, left, right, min(float32(barWidth), max(0, right-left)/4), 0,
+			func(room float32) float32 { return min(r.title.fullWidth(), room/2) })
 		return
 	}
-	titleH, detailH := r.title.MinSize().Height, r.detail.MinSize().Height
-	top := (size.Height - titleH - detailH - pad) / 2
-	r.state.Resize(fyne.NewSize(stateW, titleH))
-	r.state.Move(fyne.NewPos(right-stateW, top))
-	r.title.Resize(fyne.NewSize(max(0, right-stateW-2*pad-left), titleH))
-	r.title.Move(fyne.NewPos(left, top))
-	y2 := top + titleH + pad
-	r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
-	r.progress.Move(fyne.NewPos(right-bar, y2+(detailH-r.progress.MinSize().Height)/2))
-	r.detail.Resize(fyne.NewSize(max(0, right-bar-2*pad-left), detailH))
-	r.detail.Move(fyne.NewPos(left, y2))
+	parts.twoLines(size, left, right, barWidth)
 }
 
 func (br *batchRenderer) Refresh() {

@@ -153,15 +153,11 @@ func (rr *rowRenderer) Objects() []fyne.CanvasObject {
 	return objs
 }
 
-func (rr *rowRenderer) lineHeight() float32 {
-	return max(rr.r.name.MinSize().Height, rr.r.detail.MinSize().Height)
-}
-
 func (rr *rowRenderer) MinSize() fyne.Size {
 	pad := theme.Padding()
 	w := theme.IconInlineSize() + 200 + 4*actionSize
 	if rr.r.u.compact {
-		return fyne.NewSize(w, max(rr.lineHeight(), compactActionSize)+pad)
+		return fyne.NewSize(w, max(rr.r.name.MinSize().Height, rr.r.detail.MinSize().Height, compactActionSize)+pad)
 	}
 	return fyne.NewSize(w, max(rr.r.name.MinSize().Height+rr.r.detail.MinSize().Height+pad, actionSize)+2*pad)
 }
@@ -191,43 +187,15 @@ func (rr *rowRenderer) Layout(size fyne.Size) {
 		}
 	}
 	right -= 2 * pad
-	stateW := min(r.state.fullWidth(), max(0, right-left)/3)
-	line := rr.lineHeight()
-
+	parts := lineParts{name: r.name, detail: r.detail, state: r.state, bar: r.progress}
 	if r.u.compact {
-		y := (size.Height - line) / 2
-		bar := float32(compactBarWidth)
-		r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
-		r.progress.Move(fyne.NewPos(right-bar, (size.Height-r.progress.MinSize().Height)/2))
-		right -= bar + 2*pad
-		// A column of the same width in every row, so that names and details line up;
-		// the state sits at its right end, beside the bar.
-		col := min(float32(compactStateColumn), max(0, right-left)/4)
-		stateW = min(r.state.fullWidth(), col)
-		r.state.Resize(fyne.NewSize(stateW, line))
-		r.state.Move(fyne.NewPos(right-stateW, y))
-		right -= col + 2*pad
-		nameW := max(0, right-left) * compactNameShare
-		r.name.Resize(fyne.NewSize(nameW, line))
-		r.name.Move(fyne.NewPos(left, y))
-		detailX := left + nameW + 2*pad
-		r.detail.Resize(fyne.NewSize(max(0, right-detailX), line))
-		r.detail.Move(fyne.NewPos(detailX, y))
+		// A state column of the same width in every row, so that names and details
+		// line up.
+		parts.oneLine(size, left, right, compactBarWidth, compactStateColumn,
+			func(room float32) float32 { return room * compactNameShare })
 		return
 	}
-
-	nameH, detailH := r.name.MinSize().Height, r.detail.MinSize().Height
-	top := (size.Height - nameH - detailH - pad) / 2
-	r.state.Resize(fyne.NewSize(stateW, nameH))
-	r.state.Move(fyne.NewPos(right-stateW, top))
-	r.name.Resize(fyne.NewSize(max(0, right-stateW-2*pad-left), nameH))
-	r.name.Move(fyne.NewPos(left, top))
-	y2 := top + nameH + pad
-	bar := min(float32(barWidth), max(0, right-left)/3)
-	r.progress.Resize(fyne.NewSize(bar, r.progress.MinSize().Height))
-	r.progress.Move(fyne.NewPos(right-bar, y2+(detailH-r.progress.MinSize().Height)/2))
-	r.detail.Resize(fyne.NewSize(max(0, right-bar-2*pad-left), detailH))
-	r.detail.Move(fyne.NewPos(left, y2))
+	parts.twoLines(size, left, right, barWidth)
 }
 
 func (rr *rowRenderer) Refresh() {
@@ -309,3 +277,57 @@ func (r *actionRenderer) Objects() []fyne.CanvasObject {
 	return []fyne.CanvasObject{r.a.bg, r.a.icon}
 }
 func (r *actionRenderer) Destroy() {}
+
+// lineParts are the texts and the bar a row lays out, a file's or a batch's.
+type lineParts struct {
+	name, detail, state *fitText
+	bar                 *thinBar
+}
+
+// oneLine lays the parts out on one line between left and right: the bar at the right
+// end, barW wide; the state before it, in a column stateCol wide (as wide as its text,
+// up to a third of the room, when 0); the name nameW(room) wide; the detail in the rest.
+func (p lineParts) oneLine(size fyne.Size, left, right, barW, stateCol float32, nameW func(room float32) float32) {
+	pad := theme.Padding()
+	line := max(p.name.MinSize().Height, p.detail.MinSize().Height)
+	y := (size.Height - line) / 2
+	barH := p.bar.MinSize().Height
+	p.bar.Resize(fyne.NewSize(barW, barH))
+	p.bar.Move(fyne.NewPos(right-barW, (size.Height-barH)/2))
+	right -= barW + 2*pad
+	stateW := min(p.state.fullWidth(), max(0, right-left)/3)
+	col := stateW
+	if stateCol > 0 {
+		col = min(stateCol, max(0, right-left)/4)
+		stateW = min(p.state.fullWidth(), col)
+	}
+	p.state.Resize(fyne.NewSize(stateW, line))
+	p.state.Move(fyne.NewPos(right-stateW, y))
+	right -= col + 2*pad
+	w := nameW(max(0, right-left))
+	p.name.Resize(fyne.NewSize(w, line))
+	p.name.Move(fyne.NewPos(left, y))
+	x := left + w + 2*pad
+	p.detail.Resize(fyne.NewSize(max(0, right-x), line))
+	p.detail.Move(fyne.NewPos(x, y))
+}
+
+// twoLines lays the name and the state on a first line, the detail and the bar (up to
+// barW wide) on a second.
+func (p lineParts) twoLines(size fyne.Size, left, right, barW float32) {
+	pad := theme.Padding()
+	stateW := min(p.state.fullWidth(), max(0, right-left)/3)
+	nameH, detailH := p.name.MinSize().Height, p.detail.MinSize().Height
+	top := (size.Height - nameH - detailH - pad) / 2
+	p.state.Resize(fyne.NewSize(stateW, nameH))
+	p.state.Move(fyne.NewPos(right-stateW, top))
+	p.name.Resize(fyne.NewSize(max(0, right-stateW-2*pad-left), nameH))
+	p.name.Move(fyne.NewPos(left, top))
+	y2 := top + nameH + pad
+	bar := min(barW, max(0, right-left)/3)
+	barH := p.bar.MinSize().Height
+	p.bar.Resize(fyne.NewSize(bar, barH))
+	p.bar.Move(fyne.NewPos(right-bar, y2+(detailH-barH)/2))
+	p.detail.Resize(fyne.NewSize(max(0, right-bar-2*pad-left), detailH))
+	p.detail.Move(fyne.NewPos(left, y2))
+}

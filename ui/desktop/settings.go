@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -162,35 +163,20 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
-	var speedLabels []string
-	for _, sp := range speeds {
-		speedLabels = append(speedLabels, sp.label)
+	speedLabels := make([]string, len(speeds))
+	for i, sp := range speeds {
+		speedLabels[i] = sp.label
 	}
-	f.speed = widget.NewSelect(append(speedLabels, speedCustom), func(label string) {
-		if f.following {
-			return
-		}
-		for _, sp := range speeds {
-			if sp.label == label {
-				f.files.SetText(strconv.Itoa(sp.files))
-				f.chunks.SetText(strconv.Itoa(sp.chunks))
-			}
-		}
-	})
-	var limitLabels []string
-	for _, l := range limits {
-		limitLabels = append(limitLabels, l.label)
+	f.speed = f.presets(speedLabels, speedCustom, func(i int) {
+		f.files.SetText(strconv.Itoa(speeds[i].files))
+		f.chunks.SetText(strconv.Itoa(speeds[i].chunks))
+	}, nil)
+	limitLabels := make([]string, len(limits))
+	for i, l := range limits {
+		limitLabels[i] = l.label
 	}
-	f.limit = widget.NewSelect(append(limitLabels, limitCustom), func(label string) {
-		if f.following {
-			return
-		}
-		for _, l := range limits {
-			if l.label == label {
-				f.bandwidth.SetText(l.value)
-			}
-		}
-		if label == limitCustom && f.bandwidth.Text == "0" {
+	f.limit = f.presets(limitLabels, limitCustom, func(i int) { f.bandwidth.SetText(limits[i].value) }, func() {
+		if f.bandwidth.Text == "0" {
 			f.bandwidth.SetText("")
 			u.win.Canvas().Focus(f.bandwidth)
 		}
@@ -232,6 +218,21 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 		},
 	}
 	return f
+}
+
+// presets is a choice of labels and custom: picking label i runs pick(i), picking custom
+// runs onCustom (if set) — unless the list only follows what was typed.
+func (f *settingsForm) presets(labels []string, custom string, pick func(int), onCustom func()) *widget.Select {
+	return widget.NewSelect(append(labels, custom), func(l string) {
+		if f.following {
+			return
+		}
+		if i := slices.Index(labels, l); i >= 0 {
+			pick(i)
+		} else if onCustom != nil {
+			onCustom()
+		}
+	})
 }
 
 // speedLabel is the speed preset the entries hold, or Custom.

@@ -105,34 +105,28 @@ func (d *desk) settingsDialog() *widget.Form {
 }
 
 // formEntry is the text field of the form's item labelled label (beside a preset, for
-// the bandwidth).
+// the bandwidth); formSelect its choice list.
 func formEntry(f *widget.Form, label string) *widget.Entry {
-	for _, it := range f.Items {
-		if it.Text != label {
-			continue
-		}
-		for _, o := range visibleObjects(it.Widget) {
-			if e, ok := o.(*widget.Entry); ok {
-				return e
-			}
-		}
-	}
-	return nil
+	return formWidget[*widget.Entry](f, label)
 }
 
-// formSelect is the choice list of the form's item labelled label.
 func formSelect(f *widget.Form, label string) *widget.Select {
+	return formWidget[*widget.Select](f, label)
+}
+
+func formWidget[T fyne.CanvasObject](f *widget.Form, label string) T {
+	var zero T
 	for _, it := range f.Items {
 		if it.Text != label {
 			continue
 		}
 		for _, o := range visibleObjects(it.Widget) {
-			if s, ok := o.(*widget.Select); ok {
-				return s
+			if w, ok := o.(T); ok {
+				return w
 			}
 		}
 	}
-	return nil
+	return zero
 }
 
 // newStore is a data folder's settings store for a test.
