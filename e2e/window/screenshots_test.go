@@ -114,7 +114,8 @@ func TestScreenshotsOfADayOfCards(t *testing.T) {
 	screenshotWindow(ctx, t, win, filepath.Join(out, "day-channel-paused.png"))
 	// The channel-pause dialog has come up, listing the eight stills: its OK closes
 	// it; then the "Needs attention" chip.
-	press(640, 561)
+	press(640, 590)
+	screenshotWindow(ctx, t, win, filepath.Join(out, "day-all-1280x800.png"))
 	press(280, 113)
 	screenshotWindow(ctx, t, win, filepath.Join(out, "day-1280x800.png"))
 	// 800 × 600 with compact rows.
