@@ -77,8 +77,7 @@ func (u *UI) openPicker(folders bool, dir string) *picker {
 	up := widget.NewButtonWithIcon("", theme.MoveUpIcon(), func() { p.open(filepath.Dir(p.dir)) })
 	p.add = widget.NewButtonWithIcon("", theme.ContentAddIcon(), p.done)
 	p.add.Importance = widget.HighImportance
-	var all *widget.Button
-	all = widget.NewButton("Tick every file", func() {
+	all := widget.NewButton("Tick every file", func() {
 		for _, e := range p.entries {
 			if !e.dir {
 				p.ticked[filepath.Join(p.dir, e.name)] = true

@@ -211,12 +211,11 @@ func (rr *rowRenderer) Destroy() {}
 // with its padding, which would make every row that tall. Its tooltip says what it does.
 type rowAction struct {
 	widget.BaseWidget
-	u       *UI
-	icon    *widget.Icon
-	bg      *canvas.Rectangle
-	label   string
-	onTap   func()
-	hovered bool
+	u     *UI
+	icon  *widget.Icon
+	bg    *canvas.Rectangle
+	label string
+	onTap func()
 }
 
 func newRowAction(u *UI, icon fyne.Resource, label string, onTap func()) *rowAction {
