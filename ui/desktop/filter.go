@@ -79,15 +79,11 @@ func (m *model) count(f listFilter) int {
 	return len(m.files)
 }
 
-// matches reports whether a file's name or folder contains the search words, ignoring
-// case; every word must be found.
-func matches(v *core.FileView, words []string) bool {
-	if len(words) == 0 {
-		return true
-	}
-	name, path := strings.ToLower(v.Name), strings.ToLower(v.Path)
+// matches reports whether a file's name or folder (haystack: both in lower case)
+// contains every search word.
+func matches(haystack string, words []string) bool {
 	for _, w := range words {
-		if !strings.Contains(name, w) && !strings.Contains(path, w) {
+		if !strings.Contains(haystack, w) {
 			return false
 		}
 	}
@@ -122,12 +118,6 @@ func (m *model) arrange() bool {
 	}
 	m.rowsStale = false
 	m.batches = groupBatches(m.order, m.files)
-	clear(m.batchOf)
-	for _, b := range m.batches {
-		for _, id := range b.ids {
-			m.batchOf[id] = b
-		}
-	}
 	clear(m.row)
 	clear(m.headerRow)
 	m.rows = m.rows[:0]
@@ -139,7 +129,7 @@ func (m *model) arrange() bool {
 			for _, id := range b.ids {
 				v := m.files[id]
 				g := groupOf(v.State)
-				if (g == groupAttention) != first || !m.filter.admits(g) || !matches(v, m.words) {
+				if (g == groupAttention) != first || !m.filter.admits(g) || (len(m.words) > 0 && !matches(m.haystack[id], m.words)) {
 					continue
 				}
 				passed++
@@ -153,7 +143,7 @@ func (m *model) arrange() bool {
 			m.rows = m.rows[:header]
 			continue
 		}
-		m.headerRow[b] = header
+		m.headerRow[b.key] = header
 	}
 	return true
 }

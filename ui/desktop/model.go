@@ -1,6 +1,8 @@
 package desktop
 
 import (
+	"strings"
+
 	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
@@ -27,14 +29,16 @@ type model struct {
 	// and headerRow are their places there.
 	rows      []listRow
 	row       map[core.FileID]int
-	headerRow map[*batch]int
+	headerRow map[int64]int // by batch key
 	batches   []*batch
-	batchOf   map[core.FileID]*batch
 	collapsed map[int64]bool // by batch key: the person folded the batch away
 	rowsStale bool           // files came, went or changed group, or the filter, search or folding changed
 	filter    listFilter
 	words     []string // the search, lower case
-	sel       selection
+	// haystack is each file's name and path in lower case, for the search: made once,
+	// not at every keystroke for every file.
+	haystack map[core.FileID]string
+	sel      selection
 
 	// channelPaused is set when files were refused for a channel pause, until a file is
 	// accepted again or the refused files leave the list: the banner says so.
@@ -44,7 +48,7 @@ type model struct {
 func newModel() *model {
 	return &model{
 		files: map[core.FileID]*core.FileView{}, index: map[core.FileID]int{},
-		row: map[core.FileID]int{}, headerRow: map[*batch]int{}, batchOf: map[core.FileID]*batch{},
+		row: map[core.FileID]int{}, headerRow: map[int64]int{}, haystack: map[core.FileID]string{},
 		collapsed: map[int64]bool{},
 	}
 }
@@ -68,6 +72,7 @@ func (m *model) setFile(v core.FileView) (added bool) {
 	m.files[v.ID] = &cp
 	m.index[v.ID] = len(m.order)
 	m.order = append(m.order, v.ID)
+	m.haystack[v.ID] = strings.ToLower(v.Name + "\x00" + v.Path)
 	m.counts[g]++
 	m.sizes[g] += v.Size
 	m.rowsStale = true
@@ -84,6 +89,7 @@ func (m *model) removeFile(id core.FileID) bool {
 	m.counts[groupOf(v.State)]--
 	m.sizes[groupOf(v.State)] -= v.Size
 	delete(m.sel.ids, id)
+	delete(m.haystack, id)
 	delete(m.files, id)
 	delete(m.index, id)
 	m.holes = true

@@ -157,7 +157,11 @@ func (q *queueView) refreshRows(ids []core.FileID) {
 			rows = append(rows, i)
 		}
 		// The header sums its files up, folded away or not.
-		if h, ok := m.headerRow[m.batchOf[id]]; ok && !headers[h] {
+		v := m.files[id]
+		if v == nil {
+			continue
+		}
+		if h, ok := m.headerRow[v.AddedAt.UnixNano()]; ok && !headers[h] {
 			headers[h] = true
 			rows = append(rows, h)
 		}
