@@ -134,6 +134,10 @@ type Selector struct {
 	All bool
 }
 
+// ErrUnknownFile is returned by commands for an id that is not in the queue (removed
+// meanwhile).
+var ErrUnknownFile = upload.ErrUnknownFile
+
 // One selects a single file.
 func One(id FileID) Selector { return Selector{ID: id} }
 

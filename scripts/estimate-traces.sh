@@ -24,7 +24,7 @@ for card in $cards; do
 			jq -c 'select(.type == "totals" or .type == "result" or .type == "connection")
 				| if .type == "connection" then {type, at, state}
 				  elif .type == "result" then {type: "finished", at, not_arrived}
-				  else {type, at, files, files_remaining, bytes_remaining, bytes_in_flight, bytes_sent, paused} end' >>"$trace"
+				  else {type, at, files, files_remaining, done, bytes_remaining, bytes_in_flight, bytes_sent, paused} end' >>"$trace"
 	done
 	if ! awk '/"type":"start"/ { f = 0 } /"type":"finished"/ { f = 1 } END { exit !f }' "$trace"; then
 		echo "skipped $card: its last run did not finish"

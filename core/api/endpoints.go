@@ -70,7 +70,7 @@ func (c *Client) RequestDeviceCode(ctx context.Context, cr Credentials) (DeviceC
 	dc := DeviceCode{
 		DeviceCode: out.DeviceCode, UserCode: out.UserCode, Name: out.Name,
 		VerificationURI: out.VerificationURI, ExpiresIn: seconds(out.ExpiresIn),
-		Interval: seconds(out.Interval), RequestedAt: sent,
+		Interval: seconds(out.Interval), RequestedAt: sent.Round(0),
 	}
 	if out.Complete != nil {
 		dc.VerificationURIComplete = *out.Complete
@@ -113,7 +113,8 @@ func (c *Client) grant(ctx context.Context, endpoint string, timeout time.Durati
 	if err != nil {
 		return Tokens{}, err
 	}
-	return out.tokens(endpoint, sent)
+	// Wall clock only: a monotonic reading does not advance while a laptop sleeps.
+	return out.tokens(endpoint, sent.Round(0))
 }
 
 // Revoke revokes a token, and with it the pairing (docs/api-notes.md §2.8).

@@ -58,10 +58,12 @@ func (e *Engine) Resume(ctx context.Context, s Selector) error {
 	return e.command(s, func(st State) bool { return st == Paused }, Queued)
 }
 
-// Retry queues failed, skipped, cancelled and retrying files again at once.
+// Retry queues failed, cancelled and retrying files again at once, and skipped ones
+// named one by one. Retrying all leaves the skipped: the project refuses them by their
+// date however often they are sent (UploadAnyway sends them as new media).
 func (e *Engine) Retry(ctx context.Context, s Selector) error {
 	return e.command(s, func(st State) bool {
-		return st == Failed || st == Skipped || st == Cancelled || st == Retrying
+		return st == Failed || st == Cancelled || st == Retrying || (st == Skipped && !s.All)
 	}, Queued)
 }
 

@@ -425,7 +425,14 @@ func TestUploadAnywaySendsRefusedMediaAsNew(t *testing.T) {
 	if v := vs[inside]; v.State != core.Skipped {
 		t.Fatalf("media from the pause window is %s, want skipped", v.State)
 	}
-	// A file the project did not refuse is left alone.
+	// Retrying all leaves it: the project would refuse it again by its date. A file the
+	// project did not refuse is left alone by UploadAnyway.
+	if err := r.svc.Retry(context.Background(), core.All); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := r.view(inside); v.State != core.Skipped {
+		t.Errorf("Retry all took a refused file back to %s", v.State)
+	}
 	if err := r.svc.UploadAnyway(context.Background(), core.One(vs[outside].ID)); err != nil {
 		t.Fatal(err)
 	}

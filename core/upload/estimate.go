@@ -14,6 +14,8 @@ const (
 	estimateWindow = 20 * time.Second
 	// estimateBasis is how much moving the estimate needs before it says anything.
 	estimateBasis = 3 * time.Second
+	// maxEstimate is the longest time left said: beyond it a number means nothing.
+	maxEstimate = 30 * 24 * time.Hour
 )
 
 // estimator estimates the queue's rate and time left from samples of its progress. It
@@ -28,15 +30,23 @@ type estimator struct {
 
 type estimateSample struct {
 	at    time.Time
-	bytes int64 // of the queue's work done: acknowledged and in flight, finished files whole
-	files int   // finished
+	bytes int64 // every byte sent so far, chunks sent again included
+	files int   // uploaded
 }
 
-// observe takes the queue's progress at a moment; moving is false while it waits for
-// something other than the network's speed.
+// observe takes the queue's progress at a moment: the bytes sent and the files
+// uploaded; moving is false while it waits for something other than the network's
+// speed.
 func (e *estimator) observe(at time.Time, bytes int64, files int, moving bool) {
 	n := len(e.samples)
-	if !moving || (n > 0 && (bytes < e.samples[n-1].bytes || files < e.samples[n-1].files || !at.After(e.samples[n-1].at))) {
+	if n > 0 && files < e.samples[n-1].files {
+		// Uploaded files left the list (Clear finished): count on from their number.
+		drop := e.samples[n-1].files - files
+		for i := range e.samples {
+			e.samples[i].files -= drop
+		}
+	}
+	if !moving || (n > 0 && (bytes < e.samples[n-1].bytes || !at.After(e.samples[n-1].at))) {
 		e.restart()
 		if !moving {
 			return
@@ -70,6 +80,8 @@ func (e *estimator) estimate(bytesLeft int64, filesLeft int) (rate float64, left
 	rate = float64(moved) / span
 	perByte, perFile := e.costs(span, moved, last.files-first.files)
 	secs := perByte*float64(max(0, bytesLeft)) + perFile*float64(max(0, filesLeft))
+	// A near stall with terabytes left would overflow a Duration.
+	secs = min(secs, maxEstimate.Seconds())
 	return rate, time.Duration(secs * float64(time.Second)), true
 }
 

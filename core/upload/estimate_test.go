@@ -124,3 +124,27 @@ func TestEstimateCountsWhatEachFileCosts(t *testing.T) {
 		t.Errorf("one 40 MB clip left: estimate %s, want %s within 10 %%", left, truth)
 	}
 }
+
+// Uploaded files cleared from the list lower the count of files uploaded: the estimate
+// goes on, counting from there, instead of starting over ("speed —" after every Clear).
+func TestEstimateGoesOnWhenFinishedFilesAreCleared(t *testing.T) {
+	var e estimator
+	t0 := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	e.observe(t0, 0, 0, true)
+	at, b, f := feed(&e, t0, 0, 0, 5*time.Second, 4e6, time.Second)
+	e.observe(at.Add(250*time.Millisecond), b+1e6, f-3, true)
+	if _, _, ok := e.estimate(10e6, 5); !ok {
+		t.Error("no estimate after uploaded files were cleared")
+	}
+}
+
+// A near stall with terabytes left says a month at most, not a negative overflow.
+func TestEstimateOfANearStallStaysInRange(t *testing.T) {
+	var e estimator
+	t0 := time.Date(2026, 12, 3, 14, 0, 0, 0, time.UTC)
+	e.observe(t0, 0, 0, true)
+	feed(&e, t0, 0, 0, 10*time.Second, 10, 0)
+	if _, left, ok := e.estimate(1<<42, 1); !ok || left <= 0 || left > maxEstimate {
+		t.Errorf("4 TiB at 10 B/s: %s (ok %v), want at most %s", left, ok, maxEstimate)
+	}
+}

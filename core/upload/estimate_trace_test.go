@@ -24,6 +24,7 @@ type traceEvent struct {
 	State          string    `json:"state"`
 	Files          int       `json:"files"`
 	FilesRemaining int       `json:"files_remaining"`
+	Done           int       `json:"done"`
 	BytesRemaining int64     `json:"bytes_remaining"`
 	BytesInFlight  int64     `json:"bytes_in_flight"`
 	BytesSent      int64     `json:"bytes_sent"`
@@ -67,7 +68,7 @@ type windowed struct{ e estimator }
 
 func (w *windowed) restart() { w.e.restart() }
 func (w *windowed) observe(ev traceEvent, moving bool) {
-	w.e.observe(ev.At, ev.BytesSent, ev.Files-ev.FilesRemaining, moving)
+	w.e.observe(ev.At, ev.BytesSent, ev.Done, moving)
 }
 func (w *windowed) timeLeft(bytesLeft int64, filesLeft int) (time.Duration, bool) {
 	_, left, ok := w.e.estimate(bytesLeft, filesLeft)

@@ -177,14 +177,17 @@ func (o *owner) publishProgress(now time.Time) {
 	}
 }
 
-// observeProgress feeds the estimate: every byte sent and the files finished, and
-// whether the queue moves at the network's pace (not while offline or all paused).
+// observeProgress feeds the estimate: every byte sent and the files uploaded (not those
+// cancelled or refused, which cost no upload), and whether the queue moves at the
+// network's pace (not while offline or all paused).
 func (o *owner) observeProgress(now time.Time) {
-	finished, unfinished, paused := 0, 0, 0
+	uploaded, unfinished, paused := 0, 0, 0
 	for _, ent := range o.files {
 		switch {
+		case ent.f.State == Done:
+			uploaded++
 		case ent.f.State.Finished() || ent.f.State == Held:
-			finished++
+			// neither uploaded nor on its way
 		case ent.f.State == Paused:
 			paused++
 			unfinished++
@@ -193,7 +196,7 @@ func (o *owner) observeProgress(now time.Time) {
 		}
 	}
 	online := o.e.cfg.Online == nil || o.e.cfg.Online.IsOpen()
-	o.estimate.observe(now, o.e.sent.Load(), finished, online && paused < unfinished)
+	o.estimate.observe(now, o.e.sent.Load(), uploaded, online && paused < unfinished)
 }
 
 // setSettings puts new settings in force.

@@ -41,6 +41,9 @@ func newBatchRow(u *UI) *batchRow {
 
 // set shows batch b as it stands in the model.
 func (r *batchRow) set(b *batch) {
+	if r.b == nil || r.b.key != b.key {
+		r.u.tips.leave(r)
+	}
 	r.b = b
 	m := r.u.m
 	s := m.batchStats(b)

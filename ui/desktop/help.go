@@ -57,10 +57,18 @@ func (u *UI) openFolder(dir string) {
 // the app keeps things, its state and the log's end — with secrets scrubbed again,
 // although the log never writes them.
 func (u *UI) copyDiagnostics() {
-	u.app.Clipboard().SetContent(redact.String(u.diagnostics(), nil))
-	u.alerts.info("Diagnostics copied", "Paste them into your message to support. They hold no tokens, secrets or signed links.")
+	state := u.diagnostics()
+	// The log is read off Fyne's goroutine: it may be large, or on a slow disk.
+	u.p.offUI(u.ctx, func() func() {
+		text := redact.String(state+u.logTail(), nil)
+		return func() {
+			u.app.Clipboard().SetContent(text)
+			u.alerts.info("Diagnostics copied", "Paste them into your message to support. They hold no tokens, secrets or signed links.")
+		}
+	})
 }
 
+// diagnostics is the window's state in words, for copyDiagnostics.
 func (u *UI) diagnostics() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "C2C Uploader %s (%s/%s, %s, Fyne %s)\n", u.opts.Version, runtime.GOOS, runtime.GOARCH, runtime.Version(), moduleVersion("fyne.io/fyne/v2"))
@@ -98,13 +106,19 @@ func (u *UI) diagnostics() string {
 		fmt.Fprintf(&b, " %s=%s", k.Name, k.Value(in))
 	}
 	b.WriteString("\n")
-	if lines, err := lastLines(filepath.Join(u.opts.LogDir, u.opts.LogFile), diagnosticsLogLines); err == nil {
-		fmt.Fprintf(&b, "Log (the last %d lines of %s):\n%s", len(lines), u.opts.LogFile, strings.Join(lines, "\n"))
-		b.WriteString("\n")
-	} else if u.opts.LogFile != "" {
-		fmt.Fprintf(&b, "Log: not readable (%v)\n", err)
-	}
 	return b.String()
+}
+
+// logTail is the log's last lines for the diagnostics (it reads the disk).
+func (u *UI) logTail() string {
+	if u.opts.LogFile == "" {
+		return ""
+	}
+	lines, err := lastLines(filepath.Join(u.opts.LogDir, u.opts.LogFile), diagnosticsLogLines)
+	if err != nil {
+		return fmt.Sprintf("Log: not readable (%v)\n", err)
+	}
+	return fmt.Sprintf("Log (the last %d lines of %s):\n%s\n", len(lines), u.opts.LogFile, strings.Join(lines, "\n"))
 }
 
 // lastLines is the last n lines of a file.

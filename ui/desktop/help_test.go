@@ -57,6 +57,7 @@ func TestHelpMenuOpensFoldersAndCopiesDiagnostics(t *testing.T) {
 	}
 
 	onUI(func() { item("Copy diagnostics").Action() })
+	d.eventually("the diagnostics are on the clipboard", func() bool { return d.app.Clipboard().Content() != "" })
 	got := uiValue(func() string { return d.app.Clipboard().Content() })
 	for _, want := range []string{"C2C Uploader 1.2.3", "API: https://api.example.com", "Data folder: " + data,
 		"Pairing: paired with “Desk Tests” (tokens in the keychain)", "Queue: 0 files", "parallel-files=2", "msg=\"line v\"", "msg=request"} {

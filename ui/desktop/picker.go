@@ -105,36 +105,44 @@ func (u *UI) openPicker(folders bool, dir string) *picker {
 // places is the column of where to start: home, the cards and drives mounted, the
 // folders added lately.
 func (p *picker) places() fyne.CanvasObject {
-	box := container.NewVBox()
-	place := func(icon fyne.Resource, label, dir string) {
+	place := func(icon fyne.Resource, label, dir string) *widget.Button {
 		b := widget.NewButtonWithIcon(label, icon, func() { p.open(dir) })
 		b.Alignment = widget.ButtonAlignLeading
 		b.Importance = widget.LowImportance
-		box.Add(b)
+		return b
 	}
-	heading := func(s string) {
-		box.Add(widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	heading := func(s string) *widget.Label {
+		return widget.NewLabelWithStyle(s, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	}
-	if home, err := os.UserHomeDir(); err == nil {
-		place(theme.HomeIcon(), "Home", home)
+	home, volumes, recent := container.NewVBox(), container.NewVBox(), container.NewVBox()
+	if dir, err := os.UserHomeDir(); err == nil {
+		home.Add(place(theme.HomeIcon(), "Home", dir))
 	}
-	if vols := mountedVolumes(volumeRoots()); len(vols) > 0 {
-		heading("Cards and drives")
-		for _, v := range vols {
-			label := filepath.Base(v)
-			if strings.Trim(label, `/\`) == "" {
-				label = v // a drive's root
+	if dirs := p.u.app.Preferences().StringList(prefRecentFolders); len(dirs) > 0 {
+		recent.Add(heading("Added lately"))
+		for _, dir := range dirs {
+			recent.Add(place(theme.FolderIcon(), filepath.Base(dir), dir))
+		}
+	}
+	// The volumes are looked for off Fyne's goroutine: a drive gone away can take
+	// seconds to answer.
+	p.u.p.offUI(p.u.ctx, func() func() {
+		vols := mountedVolumes(volumeRoots())
+		return func() {
+			if len(vols) == 0 {
+				return
 			}
-			place(theme.StorageIcon(), label, v)
+			volumes.Add(heading("Cards and drives"))
+			for _, v := range vols {
+				label := filepath.Base(v)
+				if strings.Trim(label, `/\`) == "" {
+					label = v // a drive's root
+				}
+				volumes.Add(place(theme.StorageIcon(), label, v))
+			}
 		}
-	}
-	if recent := p.u.app.Preferences().StringList(prefRecentFolders); len(recent) > 0 {
-		heading("Added lately")
-		for _, dir := range recent {
-			place(theme.FolderIcon(), filepath.Base(dir), dir)
-		}
-	}
-	return container.NewVScroll(box)
+	})
+	return container.NewVScroll(container.NewVBox(home, volumes, recent))
 }
 
 // open reads dir and shows it.
@@ -146,9 +154,9 @@ func (p *picker) open(dir string) {
 	p.note.SetText("Reading the folder…")
 	p.note.Show()
 	p.refresh()
-	go func() {
+	p.u.p.offUI(p.u.ctx, func() func() {
 		entries, err := readFolder(dir)
-		fyne.Do(func() {
+		return func() {
 			if n != p.loading {
 				return
 			}
@@ -162,8 +170,8 @@ func (p *picker) open(dir string) {
 				p.note.Hide()
 			}
 			p.refresh()
-		})
-	}()
+		}
+	})
 }
 
 // readFolder lists a folder's subfolders then its files, each by name, hidden ones left

@@ -134,6 +134,21 @@ func (p *presenter) commands(ctx context.Context) {
 	}
 }
 
+// offUI runs work off Fyne's goroutine (it reads the disk) and then, on Fyne's
+// goroutine, what work returns — unless the window has stopped meanwhile. Wait waits
+// for it.
+func (p *presenter) offUI(ctx context.Context, work func() func()) {
+	p.wg.Add(1)
+	go func() {
+		defer p.wg.Done()
+		then := work()
+		if ctx != nil && ctx.Err() != nil {
+			return
+		}
+		fyne.Do(then)
+	}()
+}
+
 // background runs a long call (pairing) beside the command queue.
 func (p *presenter) background(ctx context.Context, run func(ctx context.Context)) {
 	p.wg.Add(1)

@@ -58,6 +58,9 @@ func newQueueRow(u *UI) *queueRow {
 
 // set shows a file (rows are reused for other files as the list scrolls).
 func (r *queueRow) set(v core.FileView) {
+	if v.ID != r.v.ID {
+		r.u.tips.leave(r) // the row now shows another file: its tip went with the other
+	}
 	r.v = v
 	r.icon.SetResource(fileIcon(v.Name))
 	r.name.SetText(v.Name)

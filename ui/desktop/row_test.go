@@ -95,6 +95,19 @@ func TestLongNamesShortenAndTheTooltipHasThemWhole(t *testing.T) {
 	onUI(func() { test.MoveMouse(d.win.Canvas(), at) })
 	want := name + "\n/media/CARD_A003/CLIPS\n100.0 MiB · The file changed while it was being uploaded; add it again once the camera has finished writing it."
 	d.eventually("the row's tooltip shows", func() bool { return d.ui.tips.showing() == want })
+	// The list scrolls under the resting pointer: the row shows another file, and the
+	// tip about the first goes.
+	onUI(func() {
+		v := r.v
+		r.set(*d.ui.m.files[v.ID+1])
+		if got := d.ui.tips.showing(); got != "" {
+			t.Errorf("the row shows another file and the tip still says %q", got)
+		}
+		r.set(v)
+		test.MoveMouse(d.win.Canvas(), fyne.NewPos(1, 1))
+		test.MoveMouse(d.win.Canvas(), at)
+	})
+	d.eventually("the row's tooltip shows again", func() bool { return d.ui.tips.showing() == want })
 
 	retry := uiValue(func() fyne.Position {
 		return fyne.CurrentApp().Driver().AbsolutePositionForObject(r.retry).Add(fyne.NewPos(5, 5))

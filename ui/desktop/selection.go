@@ -2,6 +2,7 @@ package desktop
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"fyne.io/fyne/v2"
@@ -93,10 +94,12 @@ func (r *queueRow) MouseDown(e *desktop.MouseEvent) {
 
 func (r *queueRow) MouseUp(*desktop.MouseEvent) {}
 
-// Keys for the picked rows, when no field has the keyboard.
-var shortcutSelectAll = &desktop.CustomShortcut{KeyName: fyne.KeyA, Modifier: fyne.KeyModifierShortcutDefault}
-
+// typedKey acts on the picked rows, when no field has the keyboard and no dialog is up
+// (a key meant for a dialog must not pause or remove the files behind it).
 func (u *UI) typedKey(k *fyne.KeyEvent) {
+	if u.showingPairing || u.win.Canvas().Overlays().Top() != nil {
+		return
+	}
 	switch k.Name {
 	case fyne.KeySpace:
 		u.pauseOrResumePicked()
@@ -142,13 +145,18 @@ func (u *UI) removePicked() {
 		}
 	}
 	remove := func() {
+		// Let them go at once: a second Delete before the list has caught up must not
+		// ask to remove them again.
+		clear(u.m.sel.ids)
 		u.p.do("Removing failed", func(ctx context.Context) error {
+			var errs []error
 			for _, id := range ids {
-				if err := u.svc.Remove(ctx, id); err != nil {
-					return err
+				// One removed meanwhile (by another Delete, or Clear) is gone already.
+				if err := u.svc.Remove(ctx, id); err != nil && !errors.Is(err, core.ErrUnknownFile) {
+					errs = append(errs, err)
 				}
 			}
-			return nil
+			return errors.Join(errs...)
 		})
 	}
 	if unfinished == 0 {

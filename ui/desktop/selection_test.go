@@ -107,6 +107,17 @@ func TestSelectedRowsAnswerTheKeyboard(t *testing.T) {
 			t.Errorf("Delete on unfinished files does not ask first: %q", d.dialogText())
 		}
 	})
+	// Keys meant for the dialog do nothing to the files behind it.
+	d.key(fyne.KeySpace)
+	d.key(fyne.KeyDelete)
+	onUI(func() {
+		if n := len(d.overlays()); n != 1 {
+			t.Errorf("%d dialogs after Delete pressed again over the first", n)
+		}
+	})
+	if st := d.stateOf("A001.mov"); st == core.Paused {
+		t.Error("Space over the dialog paused a file behind it")
+	}
 	d.closeDialog("Remove")
 	d.eventually("the picked files leave the list", func() bool { return len(d.ui.m.row) == 2 })
 	if got, want := d.listed(), []string{"A002.mov", "A004.mov"}; !slices.Equal(got, want) {
@@ -119,7 +130,7 @@ func TestSelectedRowsAnswerTheKeyboard(t *testing.T) {
 		t.Errorf("Escape leaves %q picked", got)
 	}
 	onUI(func() {
-		d.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(shortcutSelectAll)
+		d.win.Canvas().(interface{ TypedShortcut(fyne.Shortcut) }).TypedShortcut(&fyne.ShortcutSelectAll{})
 	})
 	if got := d.pickedNames(); len(got) != 2 {
 		t.Errorf("Ctrl+A picks %q, want both files listed", got)

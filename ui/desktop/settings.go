@@ -245,11 +245,12 @@ func (f *settingsForm) speedLabel() string {
 	return speedCustom
 }
 
-// limitLabel is the bandwidth preset the entry holds, or Custom.
+// limitLabel is the bandwidth preset the entry holds, or Custom (also while it is
+// empty: being typed).
 func (f *settingsForm) limitLabel() string {
 	got, err := format.ParseBandwidth(strings.TrimSpace(f.bandwidth.Text))
 	if strings.TrimSpace(f.bandwidth.Text) == "" {
-		got, err = 0, nil
+		return limitCustom
 	}
 	for _, l := range limits {
 		if want, _ := format.ParseBandwidth(l.value); err == nil && got == want {

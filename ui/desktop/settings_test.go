@@ -370,6 +370,11 @@ func TestSettingsForPeople(t *testing.T) {
 		if limit.Selected != limitCustom {
 			t.Errorf("3MB/s typed shows as %q", limit.Selected)
 		}
+		formEntry(form, "Bandwidth limit").SetText("0")
+		limit.SetSelected(limitCustom)
+		if got := formEntry(form, "Bandwidth limit").Text; got != "" || limit.Selected != limitCustom {
+			t.Errorf("Custom picked over no limit leaves %q beside %q, want an empty field beside Custom", got, limit.Selected)
+		}
 		limit.SetSelected("Hotel Wi-Fi: 8 Mbit/s")
 		if got := formEntry(form, "Bandwidth limit").Text; got != "8Mbit/s" {
 			t.Errorf("the hotel preset writes %q", got)

@@ -56,7 +56,11 @@ func (u *UI) addShortcuts() {
 	c.AddShortcut(shortcutAddFolder, func(fyne.Shortcut) { u.chooseFolder() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
 	c.AddShortcut(shortcutSearch, func(fyne.Shortcut) { u.queue.focusSearch() })
-	c.AddShortcut(shortcutSelectAll, func(fyne.Shortcut) {
+	// Ctrl/Cmd+A comes from the driver as its own select-all shortcut.
+	c.AddShortcut(&fyne.ShortcutSelectAll{}, func(fyne.Shortcut) {
+		if c.Overlays().Top() != nil {
+			return
+		}
 		u.m.selectAll()
 		u.queue.list.Refresh()
 	})
