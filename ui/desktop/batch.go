@@ -74,7 +74,8 @@ func (b *batch) title() string {
 // batchStats sum a batch's files up.
 type batchStats struct {
 	files, done, attention, finished int
-	size, acked, sent, trouble       int64 // trouble: the bytes of the files needing attention
+	size, acked, sent                int64
+	refused, failed                  int64 // bytes of the files needing attention: refused or held, and failed
 	projects                         map[string]bool
 }
 
@@ -94,7 +95,11 @@ func (m *model) batchStats(b *batch) batchStats {
 			s.sent += v.Size
 		case groupAttention:
 			s.attention++
-			s.trouble += v.Size
+			if v.State == core.Failed {
+				s.failed += v.Size
+			} else {
+				s.refused += v.Size
+			}
 		default:
 			s.acked += v.BytesAcked
 			s.sent += v.BytesDone

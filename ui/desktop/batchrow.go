@@ -72,7 +72,7 @@ func (r *batchRow) set(b *batch) {
 	r.state.SetColor(col)
 	if s.size > 0 {
 		r.progress.SetValues(float64(s.acked)/float64(s.size), float64(s.sent)/float64(s.size))
-		r.progress.SetTrouble(float64(s.trouble) / float64(s.size))
+		r.progress.SetTrouble(float64(s.refused)/float64(s.size), float64(s.failed)/float64(s.size))
 	} else {
 		r.progress.SetValue(float64(s.done) / float64(max(1, s.files)))
 	}

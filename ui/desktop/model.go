@@ -21,6 +21,9 @@ type model struct {
 	// bytes, for the footer bar's attention part.
 	counts [groups]int
 	sizes  [groups]int64
+	// failedBytes are the attention group's bytes of failed files (the others were
+	// refused or are held): the bars tell them apart.
+	failedBytes int64
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
@@ -60,6 +63,7 @@ func (m *model) setFile(v core.FileView) (added bool) {
 		was := groupOf(cur.State)
 		m.sizes[was] -= cur.Size
 		m.sizes[g] += v.Size
+		m.failedBytes += failedSize(v) - failedSize(*cur)
 		if was != g {
 			m.counts[was]--
 			m.counts[g]++
@@ -75,8 +79,17 @@ func (m *model) setFile(v core.FileView) (added bool) {
 	m.haystack[v.ID] = strings.ToLower(v.Name + "\x00" + v.Path)
 	m.counts[g]++
 	m.sizes[g] += v.Size
+	m.failedBytes += failedSize(v)
 	m.rowsStale = true
 	return true
+}
+
+// failedSize is a file's size if it failed, 0 otherwise.
+func failedSize(v core.FileView) int64 {
+	if v.State == core.Failed {
+		return v.Size
+	}
+	return 0
 }
 
 // removeFile takes a file off the list; compact closes the gap. It reports whether the
@@ -88,6 +101,7 @@ func (m *model) removeFile(id core.FileID) bool {
 	}
 	m.counts[groupOf(v.State)]--
 	m.sizes[groupOf(v.State)] -= v.Size
+	m.failedBytes -= failedSize(*v)
 	delete(m.sel.ids, id)
 	delete(m.haystack, id)
 	delete(m.files, id)

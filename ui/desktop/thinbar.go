@@ -17,9 +17,12 @@ type thinBar struct {
 	widget.BaseWidget
 	value   float64 // 0..1
 	pending float64 // value..1: the lighter part ends here
-	trouble float64 // 0..1-pending: a part at the end, in the attention colour
-	height  float32
-	color   fyne.ThemeColorName // of the filled part; "" = primary
+	// refused and failed are parts at the bar's end: the bytes the project refused or
+	// that wait for another project (attention colour), then those that failed (error
+	// colour), last.
+	refused, failed float64
+	height          float32
+	color           fyne.ThemeColorName // of the filled part; "" = primary
 }
 
 func newThinBar(height float32) *thinBar {
@@ -57,12 +60,13 @@ func (b *thinBar) SetValues(v, pending float64) {
 	}
 }
 
-// SetTrouble sets the part drawn at the bar's end in the attention colour: the bytes of
-// files that will not arrive without the person (failed, refused, held).
-func (b *thinBar) SetTrouble(f float64) {
-	f = min(max(f, 0), 1-b.pending)
-	if f != b.trouble {
-		b.trouble = f
+// SetTrouble sets the parts drawn at the bar's end for the bytes of files that will not
+// arrive without the person: refused (or held), and failed.
+func (b *thinBar) SetTrouble(refused, failed float64) {
+	failed = min(max(failed, 0), 1-b.pending)
+	refused = min(max(refused, 0), 1-b.pending-failed)
+	if refused != b.refused || failed != b.failed {
+		b.refused, b.failed = refused, failed
 		b.Refresh()
 	}
 }
@@ -77,14 +81,17 @@ func (b *thinBar) CreateRenderer() fyne.WidgetRenderer {
 	track := canvas.NewRectangle(theme.Color(theme.ColorNameInputBackground))
 	pending := canvas.NewRectangle(b.pendingColor())
 	fill := canvas.NewRectangle(theme.Color(b.fillColor()))
-	trouble := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
-	track.CornerRadius, pending.CornerRadius, fill.CornerRadius, trouble.CornerRadius = b.height/2, b.height/2, b.height/2, b.height/2
-	return &thinBarRenderer{b: b, track: track, pending: pending, fill: fill, trouble: trouble}
+	refused := canvas.NewRectangle(theme.Color(theme.ColorNameWarning))
+	failed := canvas.NewRectangle(theme.Color(theme.ColorNameError))
+	for _, r := range []*canvas.Rectangle{track, pending, fill, refused, failed} {
+		r.CornerRadius = b.height / 2
+	}
+	return &thinBarRenderer{b: b, track: track, pending: pending, fill: fill, refused: refused, failed: failed}
 }
 
 type thinBarRenderer struct {
-	b                             *thinBar
-	track, pending, fill, trouble *canvas.Rectangle
+	b                                     *thinBar
+	track, pending, fill, refused, failed *canvas.Rectangle
 }
 
 func (r *thinBarRenderer) Layout(size fyne.Size) {
@@ -95,10 +102,13 @@ func (r *thinBarRenderer) Layout(size fyne.Size) {
 	r.pending.Resize(fyne.NewSize(size.Width*float32(r.b.pending), r.b.height))
 	r.fill.Move(fyne.NewPos(0, y))
 	r.fill.Resize(fyne.NewSize(size.Width*float32(r.b.value), r.b.height))
-	w := size.Width * float32(r.b.trouble)
-	r.trouble.Move(fyne.NewPos(size.Width-w, y))
-	r.trouble.Resize(fyne.NewSize(w, r.b.height))
-	show(r.trouble, r.b.trouble > 0)
+	fw, rw := size.Width*float32(r.b.failed), size.Width*float32(r.b.refused)
+	r.failed.Move(fyne.NewPos(size.Width-fw, y))
+	r.failed.Resize(fyne.NewSize(fw, r.b.height))
+	r.refused.Move(fyne.NewPos(size.Width-fw-rw, y))
+	r.refused.Resize(fyne.NewSize(rw, r.b.height))
+	show(r.failed, fw > 0)
+	show(r.refused, rw > 0)
 }
 
 func (r *thinBarRenderer) MinSize() fyne.Size { return fyne.NewSize(40, r.b.height) }
@@ -107,15 +117,17 @@ func (r *thinBarRenderer) Refresh() {
 	r.track.FillColor = theme.Color(theme.ColorNameInputBackground)
 	r.pending.FillColor = r.b.pendingColor()
 	r.fill.FillColor = theme.Color(r.b.fillColor())
-	r.trouble.FillColor = theme.Color(theme.ColorNameWarning)
+	r.refused.FillColor = theme.Color(theme.ColorNameWarning)
+	r.failed.FillColor = theme.Color(theme.ColorNameError)
 	r.Layout(r.b.Size())
 	r.track.Refresh()
 	r.pending.Refresh()
 	r.fill.Refresh()
-	r.trouble.Refresh()
+	r.refused.Refresh()
+	r.failed.Refresh()
 }
 
 func (r *thinBarRenderer) Objects() []fyne.CanvasObject {
-	return []fyne.CanvasObject{r.track, r.pending, r.fill, r.trouble}
+	return []fyne.CanvasObject{r.track, r.pending, r.fill, r.refused, r.failed}
 }
 func (r *thinBarRenderer) Destroy() {}

@@ -115,8 +115,9 @@ func absDiff(a, b uint32) uint32 {
 	return b - a
 }
 
-// The footer's bar shows what arrived, what is on its way, and at its end, in the
-// attention colour, the bytes of the files that will not arrive without the person.
+// The footer's bar shows what arrived, what is on its way, and at its end the bytes of
+// the files that will not arrive without the person: refused (attention colour), then
+// failed (error colour).
 func TestTheFooterBarShowsWhatWillNotArrive(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true})
 	d.settled()
@@ -125,19 +126,19 @@ func TestTheFooterBarShowsWhatWillNotArrive(t *testing.T) {
 	}
 	d.apply(file(1, core.Done), file(2, core.Done), file(3, core.Failed), file(4, core.Skipped),
 		core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 4, Done: 2, Failed: 1, Skipped: 1, BytesTotal: 400, BytesAcked: 200}})
-	bar := func() [3]float64 {
-		return uiValue(func() [3]float64 {
+	bar := func() [4]float64 {
+		return uiValue(func() [4]float64 {
 			b := d.ui.totals.progress
-			return [3]float64{b.value, b.pending, b.trouble}
+			return [4]float64{b.value, b.pending, b.refused, b.failed}
 		})
 	}
-	if got, want := bar(), [3]float64{0.5, 0.5, 0.5}; got != want {
-		t.Errorf("two of four arrived, two refused: bar (arrived, on its way, attention) %v, want %v", got, want)
+	if got, want := bar(), [4]float64{0.5, 0.5, 0.25, 0.25}; got != want {
+		t.Errorf("two of four arrived, one failed, one refused: bar (arrived, on its way, refused, failed) %v, want %v", got, want)
 	}
 	d.apply(file(3, core.Uploading),
 		core.Event{Type: core.EventTotals, Totals: &core.Totals{Files: 4, FilesRemaining: 1, Active: 1, Done: 2, Skipped: 1,
 			BytesTotal: 400, BytesAcked: 200, BytesInFlight: 50, BytesRemaining: 100}})
-	if got, want := bar(), [3]float64{0.5, 0.625, 0.25}; got != want {
+	if got, want := bar(), [4]float64{0.5, 0.625, 0.25, 0}; got != want {
 		t.Errorf("the failed one sent again: bar %v, want %v", got, want)
 	}
 }
