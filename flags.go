@@ -40,6 +40,7 @@ type options struct {
 	timeout        time.Duration
 	force          bool
 	toCurrent      bool
+	anyway         bool
 	acknowledge    bool
 	tokenStore     string
 	verbose        bool
@@ -63,6 +64,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.timeout, "timeout", 0, "pair: give up after this long (exit 124)")
 	fs.BoolVar(&o.force, "force", false, "upload: queue files again even if they were uploaded already")
 	fs.BoolVar(&o.toCurrent, "to-current-project", false, "upload: send files queued for another project to the one this computer is paired with now")
+	fs.BoolVar(&o.anyway, "anyway", false, "upload: send files the project refused for a channel pause as new media, dated by when they arrive")
 	fs.BoolVar(&o.acknowledge, "acknowledge", false, "status: the warnings shown (a damaged upload history) have been read; stop showing them")
 	fs.StringVar(&o.tokenStore, "token-store", os.Getenv("C2C_TOKEN_STORE"), "pair: where to keep the tokens: keychain (default), or file (encrypted in the data folder with the passphrase in "+store.PassphraseEnv+") [C2C_TOKEN_STORE]")
 	fs.BoolVar(&o.verbose, "verbose", false, "also write the log to stderr")

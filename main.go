@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "warning: %s\n", n)
 	}
 	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
-		ToCurrentProject: o.toCurrent, AcknowledgeAsked: o.acknowledge,
+		ToCurrentProject: o.toCurrent, Anyway: o.anyway, AcknowledgeAsked: o.acknowledge,
 		APIURL: a.apiURL, DataDir: a.dataDir, TokenStore: a.tokenKind,
 		CheckTokens:    a.tokens.Check,
 		Acknowledge:    func() error { return journal.AcknowledgeDamage(a.journalPath()) },
@@ -145,7 +145,7 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
 			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(o.overrides)), ", --"))
 	}
-	co := cli.Options{JSON: o.json, Force: o.force, ToCurrentProject: o.toCurrent, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	co := cli.Options{JSON: o.json, Force: o.force, ToCurrentProject: o.toCurrent, Anyway: o.anyway, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)
 }
 

@@ -64,6 +64,7 @@ type Queue interface {
 	Retry(ctx context.Context, sel Selector) error
 	Resume(ctx context.Context, sel Selector) error
 	Redirect(ctx context.Context, sel Selector) error
+	UploadAnyway(ctx context.Context, sel Selector) error
 	Snapshot() ([]FileView, Totals)
 	AuthStatus() AuthStatus
 }

@@ -78,7 +78,9 @@ func TestUploadAllArrive(t *testing.T) {
 }
 
 // TestUploadSkippedChannelPaused: a file made while the channel was paused is skipped;
-// upload exits 1 and lists it with its reason; the other file arrives.
+// upload exits 1 and lists it with its reason; the other file arrives. Named again, it
+// stays skipped; named again with --anyway, it is sent as new media (offset 0) and
+// arrives.
 func TestUploadSkippedChannelPaused(t *testing.T) {
 	t.Parallel()
 	e2etest.RequireKeychain(t)
@@ -99,7 +101,7 @@ func TestUploadSkippedChannelPaused(t *testing.T) {
 
 	r := run(ctx, t, e, nil, "upload", okPath, pausedPath)
 	expectCode(t, "upload with a paused file", r, 1)
-	expectContains(t, "upload's stderr", r.Stderr, "1 arrived in “Paused Project”, 1 did not:", "add them in the project's web app", "skipped "+pausedPath+": ")
+	expectContains(t, "upload's stderr", r.Stderr, "1 arrived in “Paused Project”, 1 did not:", "upload --anyway PATH", "skipped "+pausedPath+": ")
 	for _, line := range strings.Split(r.Stderr, "\n") {
 		if strings.Contains(line, "skipped "+pausedPath+": ") && !strings.Contains(strings.ToLower(line), "paused") {
 			t.Errorf("the skipped file's reason does not say the channel was paused: %q", line)
@@ -119,6 +121,26 @@ func TestUploadSkippedChannelPaused(t *testing.T) {
 		}
 		if ev["state"] != want {
 			t.Errorf("status --json: %v, want state %s", ev, want)
+		}
+	}
+
+	again := run(ctx, t, e, nil, "upload", pausedPath)
+	expectCode(t, "upload of the refused file again", again, 1)
+	anyway := run(ctx, t, e, nil, "upload", "--anyway", pausedPath)
+	expectCode(t, "upload --anyway", anyway, 0)
+	expectContains(t, "upload --anyway's stderr", anyway.Stderr, "1 arrived in “Paused Project”.")
+	// Named for the first time with --anyway: refused, then sent as new media in the
+	// same run.
+	laterPath, _ := writeFile(t, dir, "also-old.mov", 50<<10)
+	if err := os.Chtimes(laterPath, made, made); err != nil {
+		t.Fatal(err)
+	}
+	first := run(ctx, t, e, nil, "upload", "--anyway", laterPath)
+	expectCode(t, "upload --anyway of a file refused in that run", first, 0)
+	for _, name := range []string{"old.mov", "also-old.mov"} {
+		as := assetsByName(ctx, t, e)[name]
+		if len(as) != 1 || as[0].Offset != 0 || !as[0].Complete {
+			t.Errorf("%s sent anyway as %+v, want one complete asset with offset 0", name, as)
 		}
 	}
 }

@@ -42,6 +42,9 @@ type Options struct {
 	// ToCurrentProject (upload): files queued for another project go to the one the
 	// device is paired with now.
 	ToCurrentProject bool
+	// Anyway (upload): files the project refused for a channel pause are sent once more,
+	// as new media dated by their arrival.
+	Anyway bool
 	// Notices are warnings every command shows first, until the person acknowledges them
 	// (a damaged upload history); Acknowledge marks them read (status --acknowledge).
 	Notices     []string

@@ -112,7 +112,7 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 // skippedAdvice says what can be done with files the project refused for a channel pause.
 func skippedAdvice(n int) string {
 	return fmt.Sprintf("%s recorded while the device was paused in the project: the project refuses media from that time, even after it resumes. "+
-		"They stay on disk; to send them anyway, add them in the project's web app.", format.Counted(n, "file was", "files were"))
+		"They stay on disk; `c2c-uploader upload --anyway PATH...` (or Upload anyway in the window) sends them as new media, dated by when they arrive.", format.Counted(n, "file was", "files were"))
 }
 
 func progress(v core.FileView) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"sort"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -120,6 +121,24 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	if run != nil {
 		_ = svc.Resume(ctx, core.All) // paused earlier, in the window perhaps: this run finishes them
 	}
+	// --anyway: the files named that the project refused, now or during this run, go
+	// once more as new media; refused again (the device still paused), they stay so.
+	sentAnyway := map[core.FileID]bool{}
+	anyway := func(ids ...core.FileID) (sent []core.FileID) {
+		for _, id := range ids {
+			if o.Anyway && named[id] && !sentAnyway[id] {
+				sentAnyway[id] = true
+				sent = append(sent, id)
+			}
+		}
+		if len(sent) > 0 && svc.UploadAnyway(ctx, core.Some(sent...)) != nil {
+			return nil
+		}
+		return sent
+	}
+	for _, id := range anyway(slices.Collect(maps.Keys(refused))...) {
+		delete(refused, id)
+	}
 	// Only files named here go to the project paired now: other cards held in the queue
 	// wait for their own decision. Files held later (once the project is known) are sent
 	// there as they are held.
@@ -170,7 +189,11 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		switch ev.Type {
 		case core.EventFile:
 			if watched[ev.File.ID] {
-				states[ev.File.ID] = *ev.File
+				v := *ev.File
+				if v.State == core.Skipped && len(anyway(v.ID)) == 1 {
+					v.State = core.Queued // sent again: the run waits for it
+				}
+				states[v.ID] = v
 				display.file(*ev.File)
 				redirect(*ev.File)
 			}

@@ -174,7 +174,7 @@ func (c *Client) Add(ctx context.Context, paths []string, force bool) (core.AddR
 	return res, err
 }
 
-// Retry, Resume and Redirect act on the holder's queue.
+// Retry, Resume, Redirect and UploadAnyway act on the holder's queue.
 func (c *Client) Retry(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodRetry, Selector: sel}, nil)
 }
@@ -185,6 +185,10 @@ func (c *Client) Resume(ctx context.Context, sel core.Selector) error {
 
 func (c *Client) Redirect(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodRedirect, Selector: sel}, nil)
+}
+
+func (c *Client) UploadAnyway(ctx context.Context, sel core.Selector) error {
+	return c.call(ctx, request{Method: methodAnyway, Selector: sel}, nil)
 }
 
 // Snapshot is the holder's queue now (nothing when the connection is gone).

@@ -69,14 +69,15 @@ func ownedPrivately(dir string) error {
 
 // Methods of the protocol.
 const (
-	methodHello     = "hello"     // → the holder's version
-	methodSubscribe = "subscribe" // → events follow, the present first
-	methodAdd       = "add"       // paths, force → core.AddResult
-	methodRetry     = "retry"     // selector
-	methodResume    = "resume"    // selector
-	methodRedirect  = "redirect"  // selector
-	methodSnapshot  = "snapshot"  // → snapshot
-	methodOpen      = "open"      // paths: show the window and queue them as if dropped
+	methodHello     = "hello"         // → the holder's version
+	methodSubscribe = "subscribe"     // → events follow, the present first
+	methodAdd       = "add"           // paths, force → core.AddResult
+	methodRetry     = "retry"         // selector
+	methodResume    = "resume"        // selector
+	methodRedirect  = "redirect"      // selector
+	methodAnyway    = "upload_anyway" // selector
+	methodSnapshot  = "snapshot"      // → snapshot
+	methodOpen      = "open"          // paths: show the window and queue them as if dropped
 )
 
 type request struct {

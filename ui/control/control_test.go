@@ -22,6 +22,7 @@ type fakeService struct {
 	added    [][]string
 	retried  []core.Selector
 	redirect []core.Selector
+	anyway   []core.Selector
 	files    []core.FileView
 	status   core.AuthStatus
 }
@@ -69,6 +70,13 @@ func (f *fakeService) Redirect(_ context.Context, sel core.Selector) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.redirect = append(f.redirect, sel)
+	return nil
+}
+
+func (f *fakeService) UploadAnyway(_ context.Context, sel core.Selector) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.anyway = append(f.anyway, sel)
 	return nil
 }
 
@@ -147,6 +155,9 @@ func TestClientCallsTheHolder(t *testing.T) {
 	if err := c.Redirect(ctx, core.All); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.UploadAnyway(ctx, core.Some(3, 4)); err != nil {
+		t.Fatal(err)
+	}
 	if st := c.AuthStatus(); st.State != core.Paired || st.ProjectName != "P" {
 		t.Errorf("AuthStatus %+v, want the holder's pairing", st)
 	}
@@ -156,8 +167,8 @@ func TestClientCallsTheHolder(t *testing.T) {
 	}
 	svc.mu.Lock()
 	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || !reflect.DeepEqual(svc.retried[0], core.One(7)) ||
-		len(svc.redirect) != 1 || !svc.redirect[0].All {
-		t.Errorf("the holder was asked %+v / %+v / %+v", svc.added, svc.retried, svc.redirect)
+		len(svc.redirect) != 1 || !svc.redirect[0].All || len(svc.anyway) != 1 || !reflect.DeepEqual(svc.anyway[0], core.Some(3, 4)) {
+		t.Errorf("the holder was asked %+v / %+v / %+v / %+v", svc.added, svc.retried, svc.redirect, svc.anyway)
 	}
 	svc.mu.Unlock()
 

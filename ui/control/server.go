@@ -128,6 +128,8 @@ func (s *session) call(ctx context.Context, req request) (any, error) {
 		return true, s.svc.Resume(ctx, req.Selector)
 	case methodRedirect:
 		return true, s.svc.Redirect(ctx, req.Selector)
+	case methodAnyway:
+		return true, s.svc.UploadAnyway(ctx, req.Selector)
 	case methodSnapshot:
 		files, totals := s.svc.Snapshot()
 		return snapshot{Files: files, Totals: totals, Auth: s.svc.AuthStatus()}, nil
