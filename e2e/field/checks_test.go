@@ -402,8 +402,12 @@ func (d *day) boundResends(r *report, v *verdict) {
 	}
 }
 
-// checkPaused: the files shot during the pause were asked for once each (one 409),
-// never again, and are reported as skipped.
+// checkPaused: the files shot during the pause were refused (409) once each as far as
+// the uploader knows, never asked for again once it knew, and are reported as skipped.
+// A refusal whose answer never reached the uploader — the link cut or reset with it on
+// its way, or the uploader killed before it wrote the refusal down — is asked again, as
+// any creation whose answer was lost: the simulator then counts one more 409 for that
+// file's request id than the uploader logged (or a SIGKILL came within killWindow).
 func (d *day) checkPaused(ev *evidence, v *verdict) {
 	paused := 0
 	for _, f := range d.files {
@@ -411,14 +415,37 @@ func (d *day) checkPaused(ev *evidence, v *verdict) {
 			paused++
 		}
 	}
-	refused := 0
+	refusedAt := map[string][]time.Time{} // by x-request-id
 	for _, q := range ev.reqs {
 		if isCreate(q) && q.Status == 409 {
-			refused++
+			rid := ""
+			if len(q.Headers["X-Request-Id"]) > 0 {
+				rid = q.Headers["X-Request-Id"][0]
+			}
+			refusedAt[rid] = append(refusedAt[rid], q.Time)
 		}
 	}
-	if refused != paused {
-		v.fail("the simulator refused %d asset creations with 409 Channel Paused; %d files were shot during the pause (each must be asked for exactly once)", refused, paused)
+	heard := map[string]int{} // refusals the uploader logged, by request id
+	for _, l := range ev.logs {
+		if l.Msg == "request" && l.Attrs["endpoint"] == "POST /v2/devices/assets" && l.Attrs["status"] == "409" {
+			heard[l.Attrs["request_id"]]++
+		}
+	}
+	if len(refusedAt) != paused {
+		v.fail("the simulator refused %d files' asset creations (by request id) with 409 Channel Paused; %d files were shot during the pause", len(refusedAt), paused)
+	}
+	for rid, times := range refusedAt {
+		lost := len(times) - heard[rid] // answers the uploader never read
+		for _, t := range times[:len(times)-1] {
+			if d.killedAround(t.Add(-killWindow), t.Add(killWindow)) {
+				lost++
+			}
+		}
+		if again := len(times) - 1; again > lost {
+			v.fail("request %s was refused with 409 Channel Paused %d times, and the uploader had read %d of the refusals: it asked again after it knew", rid, len(times), heard[rid])
+		} else if again > 0 {
+			v.note("request %s was refused %d times: the answer to the first was lost (the link cut or the uploader killed) and the creation asked again", rid, len(times))
+		}
 	}
 	skipped := map[string]int{}
 	for _, l := range ev.logs {

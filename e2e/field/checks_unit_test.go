@@ -98,3 +98,40 @@ func TestRefreshWhileStopped(t *testing.T) {
 		}
 	}
 }
+
+// A refusal the uploader never read (its answer lost on the way) may be asked again; one
+// it had read may not.
+func TestRefusedOnceAsFarAsTheUploaderKnows(t *testing.T) {
+	at := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	refusal := func(rid string, t time.Time) c2csim.Request {
+		return c2csim.Request{Time: t, Kind: "api", Method: "POST", Path: "/v2/devices/assets", Status: 409,
+			Headers: map[string][]string{"X-Request-Id": {rid}}}
+	}
+	heard := func(rid string) logLine {
+		return logLine{Time: at, Msg: "request", Attrs: map[string]string{"endpoint": "POST /v2/devices/assets", "status": "409", "request_id": rid}, Proc: &proc{}}
+	}
+	d := &day{cfg: dayConfig{Size: ciSize}, files: []genFile{{Name: "a.jpg", Paused: true}, {Name: "b.jpg", Paused: true}}}
+	for _, c := range []struct {
+		name string
+		reqs []c2csim.Request
+		logs []logLine
+		fail bool
+	}{
+		{"each once", []c2csim.Request{refusal("r1", at), refusal("r2", at)}, []logLine{heard("r1"), heard("r2")}, false},
+		{"the first answer lost", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5 * time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r2")}, false},
+		{"asked again after hearing", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5 * time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r1"), heard("r2")}, true},
+		{"one file never asked", []c2csim.Request{refusal("r1", at)}, []logLine{heard("r1")}, true},
+	} {
+		var v verdict
+		d.checkPaused(&evidence{reqs: c.reqs, logs: c.logs}, &v)
+		var refusalFailures []string
+		for _, f := range v.failures {
+			if strings.Contains(f, "409") {
+				refusalFailures = append(refusalFailures, f)
+			}
+		}
+		if got := len(refusalFailures) > 0; got != c.fail {
+			t.Errorf("%s: failures %q, want a refusal failure: %v", c.name, refusalFailures, c.fail)
+		}
+	}
+}
