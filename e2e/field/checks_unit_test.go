@@ -118,8 +118,8 @@ func TestRefusedOnceAsFarAsTheUploaderKnows(t *testing.T) {
 		fail bool
 	}{
 		{"each once", []c2csim.Request{refusal("r1", at), refusal("r2", at)}, []logLine{heard("r1"), heard("r2")}, false},
-		{"the first answer lost", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5 * time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r2")}, false},
-		{"asked again after hearing", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5 * time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r1"), heard("r2")}, true},
+		{"the first answer lost", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5*time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r2")}, false},
+		{"asked again after hearing", []c2csim.Request{refusal("r1", at), refusal("r1", at.Add(5*time.Second)), refusal("r2", at)}, []logLine{heard("r1"), heard("r1"), heard("r2")}, true},
 		{"one file never asked", []c2csim.Request{refusal("r1", at)}, []logLine{heard("r1")}, true},
 	} {
 		var v verdict
