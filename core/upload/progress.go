@@ -93,25 +93,40 @@ func (o *owner) view(ent *entry) FileView {
 
 // snapshot is every file and the totals now.
 func (o *owner) snapshot() ([]FileView, Totals) {
+	views := o.views()
+	t := o.totals(views)
+	o.addEstimate(&t)
+	return views, t
+}
+
+func (o *owner) views() []FileView {
 	views := make([]FileView, 0, len(o.files))
 	for _, id := range o.order {
 		if ent := o.files[id]; ent != nil {
 			views = append(views, o.view(ent))
 		}
 	}
+	return views
+}
+
+// totals sums views up, without the estimate.
+func (o *owner) totals(views []FileView) Totals {
 	t := totalsOf(views)
 	t.DiskFull = o.diskFull()
 	t.BytesSent = o.e.sent.Load()
-	// Files of one chunk start and finish between two updates of their own rates: the
-	// queue's rate is measured on every byte sent instead. The time left is for the
-	// bytes not acknowledged yet: those in socket buffers and on a slow link's queue
-	// still take their time.
+	return t
+}
+
+// addEstimate puts the queue's rate and time left in t. Files of one chunk start and
+// finish between two updates of their own rates: the queue's rate is measured on every
+// byte sent instead. The time left is for the bytes not acknowledged yet: those in
+// socket buffers and on a slow link's queue still take their time.
+func (o *owner) addEstimate(t *Totals) {
 	if o.runCtx != nil && o.busy {
 		if rate, left, ok := o.estimate.estimate(t.BytesRemaining, t.FilesRemaining); ok {
 			t.Rate, t.ETA = rate, left
 		}
 	}
-	return views, t
 }
 
 func totalsOf(views []FileView) Totals {
@@ -156,7 +171,6 @@ func totalsOf(views []FileView) Totals {
 // and Finished when the queue has nothing left to do.
 func (o *owner) publishProgress(now time.Time) {
 	if o.busy {
-		o.observeProgress(now)
 		o.dirty = true
 	} else {
 		o.estimate.restart()
@@ -169,34 +183,20 @@ func (o *owner) publishProgress(now time.Time) {
 		return
 	}
 	o.dirty = false
-	_, t := o.snapshot()
+	t := o.totals(o.views())
+	if o.busy {
+		// The estimate takes every byte sent and the files uploaded (not those cancelled
+		// or refused, which cost no upload), and whether the queue moves at the network's
+		// pace (not while offline or all paused).
+		online := o.e.cfg.Online == nil || o.e.cfg.Online.IsOpen()
+		o.estimate.observe(now, t.BytesSent, t.Done, online && t.FilesRemaining > 0 && !t.Paused)
+	}
+	o.addEstimate(&t)
 	o.e.cfg.OnEvent(Event{Totals: &t})
 	if o.busy && len(o.live) == 0 && t.FilesRemaining == 0 {
 		o.busy = false
 		o.e.cfg.OnEvent(Event{Finished: &t})
 	}
-}
-
-// observeProgress feeds the estimate: every byte sent and the files uploaded (not those
-// cancelled or refused, which cost no upload), and whether the queue moves at the
-// network's pace (not while offline or all paused).
-func (o *owner) observeProgress(now time.Time) {
-	uploaded, unfinished, paused := 0, 0, 0
-	for _, ent := range o.files {
-		switch {
-		case ent.f.State == Done:
-			uploaded++
-		case ent.f.State.Finished() || ent.f.State == Held:
-			// neither uploaded nor on its way
-		case ent.f.State == Paused:
-			paused++
-			unfinished++
-		default:
-			unfinished++
-		}
-	}
-	online := o.e.cfg.Online == nil || o.e.cfg.Online.IsOpen()
-	o.estimate.observe(now, o.e.sent.Load(), uploaded, online && paused < unfinished)
 }
 
 // setSettings puts new settings in force.
