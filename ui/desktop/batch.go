@@ -18,6 +18,9 @@ type batch struct {
 	folder string
 }
 
+// batchKey names the batch a file belongs to: the files of one add share their AddedAt.
+func batchKey(v *core.FileView) int64 { return v.AddedAt.UnixNano() }
+
 // listRow is a row of the list: a batch's header (file 0) or one of its files.
 type listRow struct {
 	batch *batch
@@ -31,7 +34,7 @@ func groupBatches(order []core.FileID, files map[core.FileID]*core.FileView) []*
 	byKey := map[int64]*batch{}
 	for _, id := range order {
 		v := files[id]
-		k := v.AddedAt.UnixNano()
+		k := batchKey(v)
 		b := byKey[k]
 		if b == nil {
 			b = &batch{key: k, at: v.AddedAt, folder: filepath.Dir(v.Path)}
@@ -95,11 +98,9 @@ func (m *model) batchStats(b *batch) batchStats {
 			s.sent += v.Size
 		case groupAttention:
 			s.attention++
-			if v.State == core.Failed {
-				s.failed += v.Size
-			} else {
-				s.refused += v.Size
-			}
+			refused, failed := trouble(*v)
+			s.refused += refused
+			s.failed += failed
 		default:
 			s.acked += v.BytesAcked
 			s.sent += v.BytesDone

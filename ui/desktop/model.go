@@ -17,13 +17,11 @@ type model struct {
 	files map[core.FileID]*core.FileView
 	order []core.FileID // every file, in the order it was added
 	index map[core.FileID]int
-	// counts are how many files stand in each group, for the filter chips; sizes their
-	// bytes, for the footer bar's attention part.
-	counts [groups]int
-	sizes  [groups]int64
-	// failedBytes are the attention group's bytes of failed files (the others were
-	// refused or are held): the bars tell them apart.
-	failedBytes int64
+	// counts are how many files stand in each group, for the filter chips; refused and
+	// failed the bytes that will not arrive without the person (see trouble), for the
+	// footer bar's ends.
+	counts          [groups]int
+	refused, failed int64
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
@@ -60,11 +58,9 @@ func newModel() *model {
 func (m *model) setFile(v core.FileView) (added bool) {
 	g := groupOf(v.State)
 	if cur, ok := m.files[v.ID]; ok {
-		was := groupOf(cur.State)
-		m.sizes[was] -= cur.Size
-		m.sizes[g] += v.Size
-		m.failedBytes += failedSize(v) - failedSize(*cur)
-		if was != g {
+		m.addTrouble(*cur, -1)
+		m.addTrouble(v, 1)
+		if was := groupOf(cur.State); was != g {
 			m.counts[was]--
 			m.counts[g]++
 			m.rowsStale = true
@@ -78,18 +74,28 @@ func (m *model) setFile(v core.FileView) (added bool) {
 	m.order = append(m.order, v.ID)
 	m.haystack[v.ID] = strings.ToLower(v.Name + "\x00" + v.Path)
 	m.counts[g]++
-	m.sizes[g] += v.Size
-	m.failedBytes += failedSize(v)
+	m.addTrouble(v, 1)
 	m.rowsStale = true
 	return true
 }
 
-// failedSize is a file's size if it failed, 0 otherwise.
-func failedSize(v core.FileView) int64 {
-	if v.State == core.Failed {
-		return v.Size
+// addTrouble counts (sign 1) or uncounts (-1) a file's bytes that will not arrive.
+func (m *model) addTrouble(v core.FileView, sign int64) {
+	refused, failed := trouble(v)
+	m.refused += sign * refused
+	m.failed += sign * failed
+}
+
+// trouble is a file's bytes that will not arrive without the person: refused by the
+// project or held for another, or failed.
+func trouble(v core.FileView) (refused, failed int64) {
+	switch v.State {
+	case core.Skipped, core.Held:
+		return v.Size, 0
+	case core.Failed:
+		return 0, v.Size
 	}
-	return 0
+	return 0, 0
 }
 
 // removeFile takes a file off the list; compact closes the gap. It reports whether the
@@ -100,8 +106,7 @@ func (m *model) removeFile(id core.FileID) bool {
 		return false
 	}
 	m.counts[groupOf(v.State)]--
-	m.sizes[groupOf(v.State)] -= v.Size
-	m.failedBytes -= failedSize(*v)
+	m.addTrouble(*v, -1)
 	delete(m.sel.ids, id)
 	delete(m.haystack, id)
 	delete(m.files, id)

@@ -161,7 +161,7 @@ func (q *queueView) refreshRows(ids []core.FileID) {
 		if v == nil {
 			continue
 		}
-		if h, ok := m.headerRow[v.AddedAt.UnixNano()]; ok && !headers[h] {
+		if h, ok := m.headerRow[batchKey(v)]; ok && !headers[h] {
 			headers[h] = true
 			rows = append(rows, h)
 		}

@@ -43,8 +43,7 @@ func (t *totalsBar) update() {
 	t.text.SetText(totalsText(tot))
 	if tot.BytesTotal > 0 {
 		t.progress.SetValues(float64(tot.BytesAcked)/float64(tot.BytesTotal), float64(tot.BytesAcked+tot.BytesInFlight)/float64(tot.BytesTotal))
-		m := t.u.m
-		t.progress.SetTrouble(float64(m.sizes[groupAttention]-m.failedBytes)/float64(tot.BytesTotal), float64(m.failedBytes)/float64(tot.BytesTotal))
+		t.progress.SetTrouble(float64(t.u.m.refused)/float64(tot.BytesTotal), float64(t.u.m.failed)/float64(tot.BytesTotal))
 	} else {
 		t.progress.SetValue(0)
 		t.progress.SetTrouble(0, 0)
