@@ -53,28 +53,29 @@ var filters = []struct {
 	{filterDone, "Done", "No file has arrived yet."},
 }
 
-// admits reports whether the filter lists a file of group g.
-func (f listFilter) admits(g group) bool {
+// group is the group of files a chip shows; ok is false for All.
+func (f listFilter) group() (g group, ok bool) {
 	switch f {
 	case filterActive:
-		return g == groupActive
+		return groupActive, true
 	case filterAttention:
-		return g == groupAttention
+		return groupAttention, true
 	case filterDone:
-		return g == groupDone
+		return groupDone, true
 	}
-	return true
+	return 0, false
+}
+
+// admits reports whether the filter lists a file of group g.
+func (f listFilter) admits(g group) bool {
+	fg, ok := f.group()
+	return !ok || g == fg
 }
 
 // count is how many listed files the chip of f stands for.
 func (m *model) count(f listFilter) int {
-	switch f {
-	case filterActive:
-		return m.counts[groupActive]
-	case filterAttention:
-		return m.counts[groupAttention]
-	case filterDone:
-		return m.counts[groupDone]
+	if g, ok := f.group(); ok {
+		return m.counts[g]
 	}
 	return len(m.files)
 }
@@ -117,11 +118,10 @@ func (m *model) arrange() bool {
 		return false
 	}
 	m.rowsStale = false
-	m.batches = groupBatches(m.order, m.files)
 	clear(m.row)
 	clear(m.headerRow)
 	m.rows = m.rows[:0]
-	for _, b := range m.batches {
+	for _, b := range groupBatches(m.order, m.files) {
 		header := len(m.rows)
 		m.rows = append(m.rows, listRow{batch: b})
 		passed := 0

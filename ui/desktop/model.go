@@ -30,8 +30,7 @@ type model struct {
 	// and headerRow are their places there.
 	rows      []listRow
 	row       map[core.FileID]int
-	headerRow map[int64]int // by batch key
-	batches   []*batch
+	headerRow map[int64]int  // by batch key
 	collapsed map[int64]bool // by batch key: the person folded the batch away
 	rowsStale bool           // files came, went or changed group, or the filter, search or folding changed
 	filter    listFilter
