@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"slices"
 	"sort"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -121,36 +120,33 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	if run != nil {
 		_ = svc.Resume(ctx, core.All) // paused earlier, in the window perhaps: this run finishes them
 	}
-	// --anyway: the files named that the project refused, now or during this run, go
-	// once more as new media; refused again (the device still paused), they stay so.
-	sentAnyway := map[core.FileID]bool{}
-	anyway := func(ids ...core.FileID) (sent []core.FileID) {
-		for _, id := range ids {
-			if o.Anyway && named[id] && !sentAnyway[id] {
-				sentAnyway[id] = true
-				sent = append(sent, id)
-			}
-		}
-		if len(sent) > 0 && svc.UploadAnyway(ctx, core.Some(sent...)) != nil {
-			return nil
-		}
-		return sent
-	}
-	for _, id := range anyway(slices.Collect(maps.Keys(refused))...) {
-		delete(refused, id)
-	}
-	// Only files named here go to the project paired now: other cards held in the queue
-	// wait for their own decision. Files held later (once the project is known) are sent
-	// there as they are held.
+	// A file named here that waits for a decision this command was given goes on:
+	// held for another project, to the one paired now (--to-current-project; other cards
+	// held in the queue wait for their own decision); refused for a channel pause, as
+	// new media, once (--anyway; refused again, the device still paused, it stays so).
+	// Files held or refused later in the run go on as they are.
 	var states map[core.FileID]core.FileView
-	redirect := func(v core.FileView) {
-		if o.ToCurrentProject && named[v.ID] && v.State == core.Held {
-			if svc.Redirect(ctx, core.One(v.ID)) == nil && states != nil {
-				// Queued again: the run waits for it, although the event saying so may
-				// still be on its way.
-				v.State = core.Queued
-				states[v.ID] = v
-			}
+	sentAnyway := map[core.FileID]bool{}
+	sendOn := func(v core.FileView) {
+		if !named[v.ID] {
+			return
+		}
+		var err error
+		switch {
+		case o.ToCurrentProject && v.State == core.Held:
+			err = svc.Redirect(ctx, core.One(v.ID))
+		case o.Anyway && v.State == core.Skipped && !sentAnyway[v.ID]:
+			sentAnyway[v.ID] = true
+			delete(refused, v.ID)
+			err = svc.UploadAnyway(ctx, core.One(v.ID))
+		default:
+			return
+		}
+		if err == nil && states != nil {
+			// Queued again: the run waits for it, although the event saying so may
+			// still be on its way.
+			v.State = core.Queued
+			states[v.ID] = v
 		}
 	}
 	views, _ := svc.Snapshot()
@@ -158,7 +154,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		if run != nil && !v.State.Finished() {
 			watched[v.ID] = true // this process runs the whole queue (the headless contract)
 		}
-		redirect(v)
+		sendOn(v)
 	}
 	views, _ = svc.Snapshot()
 	if len(watched) == 0 {
@@ -189,19 +185,15 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		switch ev.Type {
 		case core.EventFile:
 			if watched[ev.File.ID] {
-				v := *ev.File
-				if v.State == core.Skipped && len(anyway(v.ID)) == 1 {
-					v.State = core.Queued // sent again: the run waits for it
-				}
-				states[v.ID] = v
+				states[ev.File.ID] = *ev.File
 				display.file(*ev.File)
-				redirect(*ev.File)
+				sendOn(*ev.File)
 			}
 		case core.EventAuth:
 			if ev.Auth.ProjectID != "" {
 				// The project is known now: files held before it was are sent to it.
 				for _, v := range states {
-					redirect(v)
+					sendOn(v)
 				}
 			}
 		case core.EventTotals:
