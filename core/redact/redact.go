@@ -107,12 +107,35 @@ func String(text string, secrets *Secrets) string {
 		secrets = Registered
 	}
 	text = secrets.scrub(text)
-	text = urlPattern.ReplaceAllStringFunc(text, scrubURL)
-	text = bearer.ReplaceAllString(text, "Bearer "+Mask)
-	text = authScheme.ReplaceAllString(text, "${1}"+Mask)
-	text = replaceKeyed(keyEquals, text)
-	text = replaceKeyed(keyJSON, text)
-	return replaceKeyed(keyColon, text)
+	// Each pattern runs only on text that holds what it cannot match without: most of
+	// what is logged (names, paths, sizes) holds none, and every file uploaded logs a line.
+	if strings.Contains(text, "://") {
+		text = urlPattern.ReplaceAllStringFunc(text, scrubURL)
+	}
+	if containsFold(text, "bearer") {
+		text = bearer.ReplaceAllString(text, "Bearer "+Mask)
+	}
+	if containsFold(text, "authorization") {
+		text = authScheme.ReplaceAllString(text, "${1}"+Mask)
+	}
+	if strings.IndexByte(text, '=') >= 0 {
+		text = replaceKeyed(keyEquals, text)
+	}
+	if strings.IndexByte(text, ':') >= 0 {
+		text = replaceKeyed(keyJSON, text)
+		text = replaceKeyed(keyColon, text)
+	}
+	return text
+}
+
+// containsFold reports whether text holds word (ASCII, lower case) in any case.
+func containsFold(text, word string) bool {
+	for i := 0; i+len(word) <= len(text); i++ {
+		if c := text[i] | 0x20; c == word[0] && strings.EqualFold(text[i:i+len(word)], word) {
+			return true
+		}
+	}
+	return false
 }
 
 // replaceKeyed masks the last submatch (the value) when the first (the key) is secret.

@@ -173,6 +173,12 @@ func TestString(t *testing.T) {
 		{"nothing secret here: 409 Channel Paused", "nothing secret here: 409 Channel Paused"},
 		{`UploadRejected (HTTP 403): "SignatureDoesNotMatch": The request signature`, `UploadRejected (HTTP 403): "SignatureDoesNotMatch": The request signature`},
 		{`[{"token": 12345}, {"x":1}]`, `[{"token": REDACTED}, {"x":1}]`},
+		// The patterns are skipped for text that cannot hold them: these can, in any case.
+		{"BEARER " + accessToken, "Bearer REDACTED"},
+		{"sent with bEaReR " + accessToken, "sent with Bearer REDACTED"},
+		{"AUTHORIZATION: Basic dXNlcjpwYXNz", "AUTHORIZATION: REDACTED"},
+		{"HTTPS://host/p?X-Amz-Signature=abc", "https://host/p?REDACTED"},
+		{"/Volumes/A001/clip-0001.mov", "/Volumes/A001/clip-0001.mov"},
 	}
 	for _, tc := range cases {
 		if got := String(tc.in, s); got != tc.want {
@@ -217,5 +223,13 @@ func TestIsSecretKey(t *testing.T) {
 		if IsSecretKey(k) {
 			t.Errorf("%q should not be secret", k)
 		}
+	}
+}
+
+// BenchmarkStringPlainText is what most log values are: a name or a path with nothing
+// that could be a secret.
+func BenchmarkStringPlainText(b *testing.B) {
+	for b.Loop() {
+		String("/Volumes/A001/CLIPS001/A001C003_230101_R1AB.mov", nil)
 	}
 }
