@@ -52,66 +52,96 @@ func eta(remaining int64, rate float64) time.Duration {
 func (o *owner) view(ent *entry) FileView {
 	f := &ent.f
 	v := FileView{
-		ID: f.ID, Name: f.Name, Path: f.Path, Size: f.Size, State: f.State,
-		Rate:   ent.meter.rate,
-		Chunks: len(ent.done), Detail: ent.detail, ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
+		ID: f.ID, Name: f.Name, Path: f.Path, Size: f.Size,
+		Chunks: len(ent.done), ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
 	}
-	v.ChunksDone, v.BytesAcked = finishedChunks(f, ent.done)
-	v.BytesDone = v.BytesAcked
-	running := ent.att != nil
-	if running {
-		v.BytesDone = ent.att.bytes.Load()
-	}
-	v.Sending = running && v.State == Uploading
-	if v.State == Done {
-		v.BytesDone, v.BytesAcked, v.Rate = v.Size, v.Size, 0
-	}
-	v.BytesDone = max(0, min(v.BytesDone, v.Size))
-	v.BytesAcked = max(0, min(v.BytesAcked, v.BytesDone))
-	// A closed gate holds what passes through it: every request while offline, but only the
-	// API calls while access is renewed or the device needs reconnecting; chunk PUTs go to
-	// presigned URLs and keep moving then.
-	if running && (v.State == Creating || v.State == Uploading) {
-		switch {
-		case o.e.cfg.Online != nil && !o.e.cfg.Online.IsOpen():
-			v.State, v.Detail = Waiting, "Offline: waiting for the connection to come back."
-		case v.State == Creating && o.e.cfg.AuthGate != nil && !o.e.cfg.AuthGate.IsOpen():
-			v.State, v.Detail = Waiting, "Waiting for access to the project ("+o.e.cfg.AuthGate.Reason()+")."
-		}
-	}
-	if !running {
-		v.Rate = 0
-		if o.diskFull() && (v.State == Queued || v.State == Retrying) {
-			v.Detail = "Waiting for room on the disk that holds the upload journal."
-		}
+	p := o.standing(ent)
+	v.State, v.Detail, v.Sending = p.state, p.detail, p.sending
+	v.ChunksDone, v.BytesDone, v.BytesAcked = p.chunksDone, p.bytesDone, p.bytesAcked
+	if ent.att != nil && f.State != Done {
+		v.Rate = ent.meter.rate
 	}
 	v.ETA = eta(v.Size-v.BytesDone, v.Rate)
 	return v
 }
 
+// standing is where a file stands as the front ends see it: what the totals need, and
+// what a view shows beside them.
+type standing struct {
+	state                 State
+	detail                string
+	sending               bool
+	chunksDone            int
+	bytesDone, bytesAcked int64
+}
+
+func (o *owner) standing(ent *entry) standing {
+	f := &ent.f
+	p := standing{state: f.State, detail: ent.detail}
+	p.chunksDone, p.bytesAcked = finishedChunks(f, ent.done)
+	p.bytesDone = p.bytesAcked
+	running := ent.att != nil
+	if running {
+		p.bytesDone = ent.att.bytes.Load()
+	}
+	p.sending = running && p.state == Uploading
+	if p.state == Done {
+		p.bytesDone, p.bytesAcked = f.Size, f.Size
+	}
+	p.bytesDone = max(0, min(p.bytesDone, f.Size))
+	p.bytesAcked = max(0, min(p.bytesAcked, p.bytesDone))
+	// A closed gate holds what passes through it: every request while offline, but only the
+	// API calls while access is renewed or the device needs reconnecting; chunk PUTs go to
+	// presigned URLs and keep moving then.
+	if running && (p.state == Creating || p.state == Uploading) {
+		switch {
+		case o.e.cfg.Online != nil && !o.e.cfg.Online.IsOpen():
+			p.state, p.detail = Waiting, "Offline: waiting for the connection to come back."
+		case p.state == Creating && o.e.cfg.AuthGate != nil && !o.e.cfg.AuthGate.IsOpen():
+			p.state, p.detail = Waiting, "Waiting for access to the project ("+o.e.cfg.AuthGate.Reason()+")."
+		}
+	}
+	if !running && o.diskFull() && (p.state == Queued || p.state == Retrying) {
+		p.detail = "Waiting for room on the disk that holds the upload journal."
+	}
+	return p
+}
+
 // snapshot is every file and the totals now.
 func (o *owner) snapshot() ([]FileView, Totals) {
-	views := o.views()
-	t := o.totals(views)
+	views := make([]FileView, 0, len(o.files))
+	var c tally
+	for _, id := range o.order {
+		if ent := o.files[id]; ent != nil {
+			v := o.view(ent)
+			views = append(views, v)
+			c.add(v.State, v.Size, v.BytesDone, v.BytesAcked)
+		}
+	}
+	t := o.finishTotals(&c)
 	o.addEstimate(&t)
 	return views, t
 }
 
-func (o *owner) views() []FileView {
-	views := make([]FileView, 0, len(o.files))
+// totals sums every file up, without the estimate and without making a view of each:
+// progress asks for them several times a second.
+func (o *owner) totals() Totals {
+	var c tally
 	for _, id := range o.order {
 		if ent := o.files[id]; ent != nil {
-			views = append(views, o.view(ent))
+			p := o.standing(ent)
+			c.add(p.state, ent.f.Size, p.bytesDone, p.bytesAcked)
 		}
 	}
-	return views
+	return o.finishTotals(&c)
 }
 
-// totals sums views up, without the estimate.
-func (o *owner) totals(views []FileView) Totals {
-	t := totalsOf(views)
+// finishTotals adds to the sum what belongs to the queue rather than to one file.
+func (o *owner) finishTotals(c *tally) Totals {
+	t := c.t
+	t.Paused = t.FilesRemaining > 0 && !c.moving
 	t.DiskFull = o.diskFull()
 	t.BytesSent = o.e.sent.Load()
 	return t
@@ -129,42 +159,44 @@ func (o *owner) addEstimate(t *Totals) {
 	}
 }
 
-func totalsOf(views []FileView) Totals {
-	var t Totals
-	pausedOnly := true
-	for _, v := range views {
-		t.Files++
-		switch v.State {
-		case Done:
-			t.Done++
-		case Failed:
-			t.Failed++
-		case Skipped:
-			t.Skipped++
-		case Cancelled:
-			t.Cancelled++
-		case Held:
-			t.Held++
-		}
-		if v.State != Cancelled {
-			t.BytesTotal += v.Size
-			t.BytesAcked += v.BytesAcked
-		}
-		// A held file waits for a person, not for the engine.
-		if !v.State.Finished() && v.State != Held {
-			t.FilesRemaining++
-			t.BytesRemaining += v.Size - v.BytesAcked
-			t.BytesInFlight += v.BytesDone - v.BytesAcked
-			if v.State != Paused {
-				pausedOnly = false
-			}
-		}
-		if v.State == Uploading || v.State == Creating {
-			t.Active++
+// tally sums files up into Totals.
+type tally struct {
+	t      Totals
+	moving bool // a file remains that is not paused
+}
+
+// add counts one file.
+func (c *tally) add(st State, size, bytesDone, bytesAcked int64) {
+	t := &c.t
+	t.Files++
+	switch st {
+	case Done:
+		t.Done++
+	case Failed:
+		t.Failed++
+	case Skipped:
+		t.Skipped++
+	case Cancelled:
+		t.Cancelled++
+	case Held:
+		t.Held++
+	}
+	if st != Cancelled {
+		t.BytesTotal += size
+		t.BytesAcked += bytesAcked
+	}
+	// A held file waits for a person, not for the engine.
+	if !st.Finished() && st != Held {
+		t.FilesRemaining++
+		t.BytesRemaining += size - bytesAcked
+		t.BytesInFlight += bytesDone - bytesAcked
+		if st != Paused {
+			c.moving = true
 		}
 	}
-	t.Paused = t.FilesRemaining > 0 && pausedOnly
-	return t
+	if st == Uploading || st == Creating {
+		t.Active++
+	}
 }
 
 // publishProgress announces the running files and, when anything changed, the totals;
@@ -183,7 +215,7 @@ func (o *owner) publishProgress(now time.Time) {
 		return
 	}
 	o.dirty = false
-	t := o.totals(o.views())
+	t := o.totals()
 	if o.busy {
 		// The estimate takes every byte sent and the files uploaded (not those cancelled
 		// or refused, which cost no upload), and whether the queue moves at the network's
