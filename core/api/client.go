@@ -114,7 +114,10 @@ func New(cfg Config) (*Client, error) {
 		tmpl = defaultTransport()
 	}
 	apiTr := tmpl.Clone()
-	apiTr.MaxIdleConnsPerHost = 4
+	// As many kept-alive connections as creations may run at once (one per request slot of
+	// the default budget and more): with fewer, a burst of small files closes connections
+	// only to open new ones, each a TLS handshake against the real API.
+	apiTr.MaxIdleConnsPerHost = 32
 	s3Tr := tmpl.Clone()
 	// Many chunks in flight at once, each a long body: a bigger pool and a write buffer
 	// large enough that a fast link is not held back by small writes. The body is read as

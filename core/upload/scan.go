@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"github.com/google/uuid"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -165,16 +164,22 @@ func fingerprint(path string, size int64) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	var sz [8]byte
-	binary.BigEndian.PutUint64(sz[:], uint64(size))
-	h.Write(sz[:])
-	if _, err := io.CopyN(h, f, min(size, fingerprintSpan)); err != nil {
+	var buf [8 + fingerprintSpan]byte
+	binary.BigEndian.PutUint64(buf[:8], uint64(size))
+	h.Write(buf[:8])
+	// Two reads into one buffer on the stack: a card's thousands of files are fingerprinted
+	// as they are added.
+	head := buf[:min(size, fingerprintSpan)]
+	if _, err := f.ReadAt(head, 0); err != nil {
 		return "", err
 	}
+	h.Write(head)
 	if size > 2*fingerprintSpan {
-		if _, err := io.Copy(h, io.NewSectionReader(f, size-fingerprintSpan, fingerprintSpan)); err != nil {
+		tail := buf[:fingerprintSpan]
+		if _, err := f.ReadAt(tail, size-fingerprintSpan); err != nil {
 			return "", err
 		}
+		h.Write(tail)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
