@@ -6,9 +6,11 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,13 +36,29 @@ var (
 
 // credentialFingerprints are the fingerprints of every credential the simulator's
 // request log saw: each bearer token used, each device code and refresh token sent to
-// the token endpoint, each token revoked.
+// the token endpoint, each token revoked, and the signature of each presigned URL a chunk
+// was sent to (it lets whoever holds it write into the asset for a day).
 func credentialFingerprints(ctx context.Context, t *testing.T, e *e2etest.Env) map[string]bool {
 	t.Helper()
 	fps := map[string]bool{}
+	for fp := range allFingerprints(ctx, t, e) {
+		fps[fp] = true
+	}
+	return fps
+}
+
+// allFingerprints is credentialFingerprints, each with what it is.
+func allFingerprints(ctx context.Context, t *testing.T, e *e2etest.Env) map[string]string {
+	t.Helper()
+	fps := map[string]string{}
 	for _, rq := range requests(ctx, t, e) {
 		if rq.TokenFP != "" {
-			fps[rq.TokenFP] = true
+			fps[rq.TokenFP] = "token"
+		}
+		if q, err := url.ParseQuery(rq.Query); err == nil {
+			if sig, ok := strings.CutPrefix(q.Get("X-Amz-Signature"), "fp:"); ok {
+				fps[sig] = "signature"
+			}
 		}
 	}
 	return fps
@@ -118,8 +136,8 @@ func noSecretsIn(t *testing.T, step, dir string, secrets map[string]string, fps 
 // and again before they expire), error paths whose answers echo the credentials sent,
 // status and unpair (all at debug level with --verbose, so every request attempt is
 // logged and the log goes to stderr too), neither the client secret nor any access or
-// refresh token appears in any file of the data dir (journal, logs, identity) or in the
-// commands' output. The tokens are read from the real Secret Service with secret-tool,
+// refresh token, nor the signature of a presigned URL, appears in any file of the data
+// dir (journal, logs, identity) or in the commands' output. The tokens are read from the real Secret Service with secret-tool,
 // since the simulator never tells them; every other credential the simulator saw
 // (device codes, the tokens in between) is looked for by its fingerprint in the
 // simulator's request log. The echoing answers put bare tokens into error details the
@@ -229,7 +247,17 @@ func TestNoSecretsOnDisk(t *testing.T) {
 	expectContains(t, "status", st.Stdout, "paired with the project “Secret Project”")
 	noSecretsIn(t, "status", e.DataDir, secrets, credentialFingerprints(ctx, t, e), st)
 
-	// The fingerprint scan would find the tokens read from the keychain, were they there.
+	// The fingerprint scan would find the tokens read from the keychain, were they there,
+	// and it knows the signatures of the links the chunks went to.
+	signatures := 0
+	for _, what := range allFingerprints(ctx, t, e) {
+		if what == "signature" {
+			signatures++
+		}
+	}
+	if signatures == 0 {
+		t.Error("the simulator's log has no signature of a presigned URL to look for")
+	}
 	fps := credentialFingerprints(ctx, t, e)
 	for what, tok := range map[string]string{"first access token": access1, "first refresh token": refresh1, "second access token": access2} {
 		if leakedCredentials([]byte("token="+tok+"."), fps) != 1 {
