@@ -354,10 +354,20 @@ func (a *wiring) openJournal(ctx context.Context) error {
 		a.journal, err = journal.OpenReadOnly(ctx, path)
 	} else {
 		var moved *journal.MovedAsideError
-		a.journal, err = journal.Open(ctx, path)
+		keys := store.JournalKey{Slot: a.backend.Sub(store.JournalKeySlot), Secrets: redact.Registered}
+		a.journal, err = journal.Open(ctx, path, journal.WithKeyStore(keys))
 		if errors.As(err, &moved) {
 			a.logger.Error("the upload journal was damaged and moved aside", "err", moved)
 			err = nil
+		}
+		if err == nil && !a.needPassphrase {
+			// Links an older version kept in the clear are sealed now; with the token file
+			// still locked, at the next start.
+			if n, serr := a.journal.SealLinks(ctx); serr != nil {
+				a.logger.Warn("the upload links kept by an older version could not be sealed", "err", serr)
+			} else if n > 0 {
+				a.logger.Info("sealed the upload links an older version kept in the clear", "files", n)
+			}
 		}
 	}
 	if err != nil {

@@ -154,6 +154,11 @@ func (a *attempt) upload() error {
 		if err := a.ensureUnchanged(); err != nil {
 			return err
 		}
+		if a.f.AssetID != "" && !haveLinks(&a.f) {
+			if err := a.reopenLinks(); err != nil {
+				return err
+			}
+		}
 		if a.f.AssetID == "" || time.Since(a.f.URLsFetchedAt) > a.e.cfg.URLMaxAge {
 			if err := a.createAsset(); err != nil {
 				return err
@@ -218,6 +223,33 @@ func (a *attempt) upload() error {
 			f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
 		})
 	}
+}
+
+// haveLinks tells whether f has the links of its asset: the journal gives blanks for
+// links it could not open.
+func haveLinks(f *File) bool {
+	if len(f.UploadURLs) == 0 {
+		return false
+	}
+	return !slices.Contains(f.UploadURLs, "")
+}
+
+// reopenLinks reads the links of the file's asset from the journal again, for a file
+// loaded without them (the key that opens them was not there yet: a token file unlocked
+// after the start). A file whose links cannot be read gets a new asset, as for links that
+// expired.
+func (a *attempt) reopenLinks() error {
+	urls, err := a.e.cfg.Journal.UploadURLs(a.ctx, a.f.ID, a.f.AssetID)
+	if err == nil && len(urls) == a.f.ChunkCount() {
+		a.f.UploadURLs = urls
+		return nil
+	}
+	if a.ctx.Err() != nil {
+		return context.Cause(a.ctx)
+	}
+	a.e.cfg.Logger.Warn("the links of the file's upload could not be read from the journal; it starts again with a new asset",
+		"file", a.f.Name, "asset", a.f.AssetID, "err", err)
+	return a.dropAsset("The links of its upload could not be read; starting again with a new upload.")
 }
 
 // keptChanging gives up on a file that changed under every try (maxRestarts).

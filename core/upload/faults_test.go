@@ -13,6 +13,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
 // batch writes n files of a few to a dozen parts each into the rig's folder.
@@ -317,21 +318,29 @@ func TestFaultExpiredURLs(t *testing.T) {
 	}
 }
 
+// stoppedHalfway adds a file of 24 parts sent slowly, pauses it once 4 are sent, and
+// stops the rig: a file half uploaded, for a restart.
+func (r *rig) stoppedHalfway(name string) (string, core.FileID) {
+	r.t.Helper()
+	r.slowChunks(50 * time.Millisecond)
+	p := writeFile(r.t, r.dir, name, 24*rigPartSize)
+	id := r.add(p).Added[0].ID
+	r.waitChunks(p, 4)
+	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
+		r.t.Fatal(err)
+	}
+	r.waitState(p, core.Paused)
+	r.stop()
+	return p, id
+}
+
 // TestFaultURLsTooOldAfterRestart stops an upload half way and opens the app again when
 // its upload URLs are older than the engine trusts (23 h in production; a millisecond
 // here): the file starts again with a new asset instead of sending chunks to URLs that
 // may have expired, and the journal names the new asset.
 func TestFaultURLsTooOldAfterRestart(t *testing.T) {
 	r := newRig(t, rigConfig{})
-	r.slowChunks(50 * time.Millisecond)
-	p := writeFile(t, r.dir, "overnight.mov", 24*rigPartSize)
-	id := r.add(p).Added[0].ID
-	r.waitChunks(p, 4)
-	if err := r.svc.Pause(context.Background(), core.One(id)); err != nil {
-		t.Fatal(err)
-	}
-	r.waitState(p, core.Paused)
-	r.stop()
+	p, id := r.stoppedHalfway("overnight.mov")
 	r.cfg.tuning.URLMaxAge = time.Millisecond
 	r.restart()
 	if err := r.svc.Resume(context.Background(), core.One(id)); err != nil {
@@ -346,5 +355,37 @@ func TestFaultURLsTooOldAfterRestart(t *testing.T) {
 	r.noResendAfterJournal()
 	if recs := r.checkJournal(doneAll(p)); len(recs) == 1 && recs[0].File.AssetID != a.ID {
 		t.Errorf("the journal names asset %s, want the new one %s", recs[0].File.AssetID, a.ID)
+	}
+}
+
+// TestSealedLinksResumeWithTheirKey: the journal keeps an asset's links sealed under a
+// key kept where the tokens are. Opened again with that key, a paused file goes on with
+// the same asset; opened with the key gone (a wiped keychain), its links cannot be read
+// and it starts again with a new asset, the old one left unfinished: never a file
+// marked done that was not sent, never two complete assets.
+func TestSealedLinksResumeWithTheirKey(t *testing.T) {
+	for _, keyKept := range []bool{true, false} {
+		t.Run(map[bool]string{true: "kept", false: "gone"}[keyKept], func(t *testing.T) {
+			r := newRig(t, rigConfig{})
+			p, id := r.stoppedHalfway("sealed.mov")
+			if !keyKept {
+				r.keys = journal.NewMemoryKey()
+			}
+			r.restart()
+			if err := r.svc.Resume(context.Background(), core.One(id)); err != nil {
+				t.Fatal(err)
+			}
+			r.waitFinished()
+			a := r.checkIntact(p)[p]
+			assets := r.assetsByName()["sealed.mov"]
+			switch {
+			case keyKept && len(assets) != 1:
+				t.Errorf("with its key the file went on with its asset; got %d assets", len(assets))
+			case !keyKept && (len(assets) != 2 || assets[0].Complete || assets[1].ID != a.ID):
+				t.Errorf("without its key the file needs a new asset, the old one left unfinished; got %d assets", len(assets))
+			}
+			r.noResendAfterJournal()
+			r.checkJournal(doneAll(p))
+		})
 	}
 }

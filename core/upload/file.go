@@ -121,6 +121,10 @@ type Journal interface {
 	// StartAsset writes the file row with its new asset (id, URLs, chunk size, time) and
 	// replaces its chunks with len(f.UploadURLs) unfinished ones, in one transaction.
 	StartAsset(ctx context.Context, f File) error
+	// UploadURLs reads the links of a file's asset from the journal again: for a file
+	// loaded with blank links (they could not be opened then). An error means they still
+	// cannot be, and the file needs a new asset.
+	UploadURLs(ctx context.Context, id FileID, assetID string) ([]string, error)
 	// ChunkDone marks chunk index of the file's current asset finished.
 	ChunkDone(ctx context.Context, id FileID, index int) error
 	// UpdateFiles writes the rows of files (no chunks) in one transaction.

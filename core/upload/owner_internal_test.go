@@ -64,6 +64,11 @@ func (j *memJournal) UpdateFiles(_ context.Context, fs []File) error {
 }
 func (j *memJournal) StartAsset(ctx context.Context, f File) error { return j.Update(ctx, f) }
 func (j *memJournal) ChunkDone(context.Context, FileID, int) error { return nil }
+func (j *memJournal) UploadURLs(_ context.Context, id FileID, _ string) ([]string, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.rows[id].UploadURLs, nil
+}
 func (j *memJournal) Forget(_ context.Context, hide, remove []FileID) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()

@@ -69,6 +69,7 @@ type rig struct {
 	sim      *c2csim.Sim
 	dir      string // the media
 	jpath    string
+	keys     journal.KeyStore // the key of the journal's upload links, over every run
 	tokens   *authtest.MemoryStore
 	clientID string
 	project  string    // the name of the project it is paired with
@@ -115,6 +116,7 @@ func newIdleRig(t testing.TB, cfg rigConfig) *rig {
 		sim:      c2csim.Start(t, cfg.sim),
 		dir:      t.TempDir(),
 		jpath:    filepath.Join(t.TempDir(), "journal.db"),
+		keys:     journal.NewMemoryKey(),
 		tokens:   &authtest.MemoryStore{},
 		clientID: "upload-test-" + uuid.NewString(),
 		project:  "Upload Tests",
@@ -129,7 +131,7 @@ func newIdleRig(t testing.TB, cfg rigConfig) *rig {
 func (r *rig) open() {
 	r.t.Helper()
 	ctx := context.Background()
-	j, err := journal.Open(ctx, r.jpath)
+	j, err := journal.Open(ctx, r.jpath, journal.WithKeyStore(r.keys))
 	if err != nil {
 		r.t.Fatalf("opening the journal: %v", err)
 	}
@@ -648,7 +650,7 @@ type journalWant struct {
 func (r *rig) checkJournal(want map[string]journalWant) []upload.Record {
 	r.t.Helper()
 	r.stop()
-	j, err := journal.Open(context.Background(), r.jpath)
+	j, err := journal.Open(context.Background(), r.jpath, journal.WithKeyStore(r.keys))
 	if err != nil {
 		r.t.Fatalf("reopening the journal: %v", err)
 	}
@@ -825,6 +827,10 @@ func (r *recJournal) Update(ctx context.Context, f upload.File, doneChunks ...in
 		}
 	}
 	return err
+}
+
+func (r *recJournal) UploadURLs(ctx context.Context, id upload.FileID, assetID string) ([]string, error) {
+	return r.j.UploadURLs(ctx, id, assetID)
 }
 
 func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {

@@ -57,6 +57,7 @@ type Journal struct {
 	commits   atomic.Int64 // transactions the writer committed
 
 	ledger   *ledger // the record of finished uploads; used by the writer only
+	links    *sealer // seals and opens the upload links (links.go)
 	fresh    bool    // the file was made (or was empty) when it was opened
 	readOnly bool    // OpenReadOnly: no writer
 }
@@ -104,11 +105,12 @@ func (j *Journal) Load(ctx context.Context) ([]upload.Record, error) {
 	var recs []upload.Record
 	index := make(map[upload.FileID]int)
 	for rows.Next() {
-		f, err := scanFile(rows)
+		f, sealed, err := scanFile(rows)
 		if err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("journal: load files: %w", err)
 		}
+		j.openLinks(ctx, &f, sealed)
 		index[f.ID] = len(recs)
 		recs = append(recs, upload.Record{File: f})
 	}
@@ -152,7 +154,10 @@ func (j *Journal) Insert(ctx context.Context, files []upload.File) ([]upload.Fil
 		if f.Path == "" {
 			return nil, errors.New("journal: insert: a file without a path")
 		}
-		a, err := fileArgs(f)
+		a, keepLinks, err := j.fileArgs(ctx, f)
+		if err == nil && keepLinks {
+			err = errors.New("its upload links are unknown")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("journal: insert %q: %w", f.Path, err)
 		}
@@ -184,7 +189,7 @@ func (j *Journal) Insert(ctx context.Context, files []upload.File) ([]upload.Fil
 // error wrapping ErrNotFound when the file is not in the journal, and one wrapping
 // ErrNoChunk (writing nothing) when a chunk does not exist.
 func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
-	a, err := fileArgs(&f)
+	a, keepLinks, err := j.fileArgs(ctx, &f)
 	if err != nil {
 		return fmt.Errorf("journal: update file %d: %w", f.ID, err)
 	}
@@ -196,7 +201,7 @@ func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) 
 		}
 	}
 	return j.doLogged(ctx, line, func(ctx context.Context, tx *sql.Tx) error {
-		if err := j.updateFile(ctx, tx, f.ID, a); err != nil {
+		if err := j.updateFile(ctx, tx, f.ID, a, keepLinks); err != nil {
 			return err
 		}
 		for _, index := range doneChunks {
@@ -216,13 +221,14 @@ func (j *Journal) UpdateFiles(ctx context.Context, files []upload.File) error {
 		return nil
 	}
 	args := make([][]any, len(files))
+	keepLinks := make([]bool, len(files))
 	var lines []byte
 	for i := range files {
-		a, err := fileArgs(&files[i])
+		a, keep, err := j.fileArgs(ctx, &files[i])
 		if err != nil {
 			return fmt.Errorf("journal: update file %d: %w", files[i].ID, err)
 		}
-		args[i] = append(a, int64(files[i].ID))
+		args[i], keepLinks[i] = append(a, int64(files[i].ID)), keep
 		if files[i].State == upload.Done {
 			line, err := ledgerEntry(&files[i])
 			if err != nil {
@@ -233,7 +239,7 @@ func (j *Journal) UpdateFiles(ctx context.Context, files []upload.File) error {
 	}
 	return j.doLogged(ctx, lines, func(ctx context.Context, tx *sql.Tx) error {
 		for i := range files {
-			if err := j.updateFile(ctx, tx, files[i].ID, args[i]); err != nil {
+			if err := j.updateFile(ctx, tx, files[i].ID, args[i], keepLinks[i]); err != nil {
 				return err
 			}
 		}
@@ -245,7 +251,10 @@ func (j *Journal) UpdateFiles(ctx context.Context, files []upload.File) error {
 // len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
 // must cover the whole file.
 func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
-	a, err := fileArgs(&f)
+	a, keepLinks, err := j.fileArgs(ctx, &f)
+	if err == nil && keepLinks {
+		err = errors.New("its upload links are unknown")
+	}
 	if err != nil {
 		return fmt.Errorf("journal: start asset of file %d: %w", f.ID, err)
 	}
@@ -260,7 +269,7 @@ func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
 		_, sizes[i] = f.ChunkRange(i)
 	}
 	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if err := j.updateFile(ctx, tx, f.ID, a); err != nil {
+		if err := j.updateFile(ctx, tx, f.ID, a, false); err != nil {
 			return err
 		}
 		if _, err := execStmt(ctx, tx, j.st.deleteChunks, int64(f.ID)); err != nil {
@@ -394,7 +403,7 @@ func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.F
 			return nil, fmt.Errorf("journal: uploaded: %w", err)
 		}
 		for rows.Next() {
-			f, err := scanFile(rows)
+			f, _, err := scanFile(rows)
 			if err != nil {
 				rows.Close()
 				return nil, fmt.Errorf("journal: uploaded: %w", err)
@@ -430,8 +439,12 @@ func covers(n int, size, total int64) bool {
 	return (total-1)/size < int64(n)
 }
 
-func (j *Journal) updateFile(ctx context.Context, tx *sql.Tx, id upload.FileID, args []any) error {
-	res, err := execStmt(ctx, tx, j.st.updateFile, args...)
+func (j *Journal) updateFile(ctx context.Context, tx *sql.Tx, id upload.FileID, args []any, keepLinks bool) error {
+	stmt := j.st.updateFile
+	if keepLinks {
+		stmt = j.st.updateFileKeepLinks
+	}
+	res, err := execStmt(ctx, tx, stmt, args...)
 	if err != nil {
 		return fmt.Errorf("journal: update file %d: %w", id, err)
 	}

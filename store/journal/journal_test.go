@@ -284,7 +284,8 @@ func TestRemoveDeletesTheFileAndItsChunks(t *testing.T) {
 func TestJournalSurvivesCloseAndOpen(t *testing.T) {
 	path := tempJournal(t)
 	ctx := context.Background()
-	j, err := Open(ctx, path)
+	keys := &memoryKey{} // kept where the tokens are, across runs
+	j, err := Open(ctx, path, WithKeyStore(keys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +307,7 @@ func TestJournalSurvivesCloseAndOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	j2, err := Open(ctx, path)
+	j2, err := Open(ctx, path, WithKeyStore(keys))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +336,8 @@ func TestJournalSurvivesCloseAndOpen(t *testing.T) {
 func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "journal.db")
-	j := openT(t, path, options{})
+	keys := &memoryKey{}
+	j := openT(t, path, options{keys: keys})
 	ctx := context.Background()
 	f := startAssetT(t, j, insertT(t, j, manyFiles(0, 30)...)[7], 3)
 	if err := j.ChunkDone(ctx, f.ID, 1); err != nil {
@@ -351,7 +353,7 @@ func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	recs := loadT(t, openT(t, crashed, options{}))
+	recs := loadT(t, openT(t, crashed, options{keys: keys}))
 	if len(recs) != 30 || !reflect.DeepEqual(recs[7].DoneChunks, []int{1}) {
 		t.Fatalf("after a crash: %d files, done chunks %v", len(recs), recs[7].DoneChunks)
 	}

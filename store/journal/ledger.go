@@ -178,7 +178,7 @@ func (j *Journal) seedLedger(ctx context.Context) error {
 	}
 	var lines []byte
 	for rows.Next() {
-		f, err := scanFile(rows)
+		f, _, err := scanFile(rows)
 		if err != nil {
 			rows.Close()
 			return fmt.Errorf("journal: reading finished uploads: %w", err)
@@ -254,7 +254,7 @@ func (j *Journal) importLedger(ctx context.Context) (int, error) {
 			f := upload.File{Path: e.path(), Name: e.Name, Size: e.Size, ModTime: fromNS(e.ModTimeNS),
 				Fingerprint: e.Fingerprint, Filetype: e.Filetype, ProjectID: e.ProjectID, ProjectName: e.ProjectName,
 				AssetID: e.AssetID, State: upload.Done, DoneAt: e.Done, AddedAt: e.Done, UpdatedAt: e.Done}
-			args, err := fileArgs(&f)
+			args, _, err := j.fileArgs(ctx, &f)
 			if err != nil {
 				continue
 			}

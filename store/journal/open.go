@@ -53,7 +53,16 @@ type options struct {
 	maxBatch   int         // operations per transaction; 1 turns group commit off
 	batchHook  func(n int) // called by the writer before each transaction of n operations
 	migrations [][]string  // schema steps; nil means the package's own
+	keys       KeyStore    // where the key of the upload links is kept; nil: the process's memory
 }
+
+// An Option changes how Open opens the journal.
+type Option func(*options)
+
+// WithKeyStore keeps the key that seals the upload links in ks (the app: where the
+// tokens are). Without it the key lives in the process's memory only, and a journal
+// opened again cannot open the links it wrote.
+func WithKeyStore(ks KeyStore) Option { return func(o *options) { o.keys = ks } }
 
 // Open opens the journal at path, making it (and its folder, mode 0700) when missing, and
 // brings its schema up to date.
@@ -66,8 +75,12 @@ type options struct {
 //     written (permissions, a path through a regular file, a directory in its place, an
 //     I/O error, a lock held too long), or it was made by a newer version of the app
 //     (errors.Is(err, ErrNewerVersion)). The message names the file.
-func Open(ctx context.Context, path string) (*Journal, error) {
-	return open(ctx, path, options{})
+func Open(ctx context.Context, path string, opt ...Option) (*Journal, error) {
+	var opts options
+	for _, o := range opt {
+		o(&opts)
+	}
+	return open(ctx, path, opts)
 }
 
 func open(ctx context.Context, path string, opts options) (*Journal, error) {
@@ -76,6 +89,9 @@ func open(ctx context.Context, path string, opts options) (*Journal, error) {
 	}
 	if opts.migrations == nil {
 		opts.migrations = migrations
+	}
+	if opts.keys == nil {
+		opts.keys = &memoryKey{}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -208,6 +224,7 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 		stopped:   make(chan struct{}),
 		maxBatch:  opts.maxBatch,
 		batchHook: opts.batchHook,
+		links:     &sealer{store: opts.keys},
 	}
 	go j.writer()
 	return j, nil
@@ -245,7 +262,8 @@ func OpenReadOnly(ctx context.Context, path string) (*Journal, error) {
 		}
 		return nil, fmt.Errorf("journal: the upload history %s is from an older version (schema %d); the running app updates it", abs, version)
 	}
-	j := &Journal{path: abs, rdb: rdb, readOnly: true, stopped: make(chan struct{})}
+	// A reader has no key: it shows how many parts an asset has, never its links.
+	j := &Journal{path: abs, rdb: rdb, readOnly: true, stopped: make(chan struct{}), links: &sealer{store: &memoryKey{}}}
 	close(j.stopped)
 	return j, nil
 }

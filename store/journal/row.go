@@ -1,9 +1,11 @@
 package journal
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,15 +32,24 @@ var (
 		" WHERE state = 'done' AND path IN ("
 )
 
-// fileArgs are f's values for fileColumns.
-func fileArgs(f *upload.File) ([]any, error) {
-	urls := "[]"
-	if len(f.UploadURLs) > 0 {
-		b, err := json.Marshal(f.UploadURLs)
-		if err != nil {
-			return nil, err
-		}
-		urls = string(b)
+// linksColumn is where upload_urls is in fileColumns.
+var linksColumn = slices.Index(fileColumns, "upload_urls")
+
+// updateFileKeepLinksSQL is updateFileSQL without upload_urls: for a file whose links
+// could not be opened, so the row keeps the sealed ones.
+var updateFileKeepLinksSQL = "UPDATE files SET " +
+	strings.Join(slices.Delete(slices.Clone(fileColumns), linksColumn, linksColumn+1), " = ?, ") + " = ? WHERE id = ?"
+
+// fileArgs are f's values for fileColumns, its links sealed. keepLinks: f's links are
+// blanks (they could not be opened), and args leave upload_urls out
+// (updateFileKeepLinksSQL).
+func (j *Journal) fileArgs(ctx context.Context, f *upload.File) (args []any, keepLinks bool, err error) {
+	urls, err := j.links.encode(ctx, f)
+	switch {
+	case errors.Is(err, errBlankLinks):
+		keepLinks = true
+	case err != nil:
+		return nil, false, err
 	}
 	var times [6]int64
 	for i, t := range []struct {
@@ -50,27 +61,32 @@ func fileArgs(f *upload.File) ([]any, error) {
 	} {
 		ns, err := toNS(t.t)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", t.name, err)
+			return nil, false, fmt.Errorf("%s: %w", t.name, err)
 		}
 		times[i] = ns
 	}
 	done, err := toNS(f.DoneAt)
 	if err != nil {
-		return nil, fmt.Errorf("done time: %w", err)
+		return nil, false, fmt.Errorf("done time: %w", err)
 	}
-	return []any{
+	args = []any{
 		[]byte(f.Path), f.Name, f.Size, times[0], f.Fingerprint, f.Filetype, times[1],
 		string(f.State), f.AssetID, urls, times[2], f.ChunkSize,
 		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
 		int64(f.Attempts), times[3], times[4], times[5], done,
 		f.ProjectID, f.ProjectName, f.DatedOnArrival,
-	}, nil
+	}
+	if keepLinks {
+		args = slices.Delete(args, linksColumn, linksColumn+1)
+	}
+	return args, keepLinks, nil
 }
 
 type scanner interface{ Scan(dest ...any) error }
 
-// scanFile reads a row of selectFilesSQL.
-func scanFile(r scanner) (upload.File, error) {
+// scanFile reads a row of selectFilesSQL. Sealed links come back as one blank per part,
+// with their sealed form to open (Journal.openLinks).
+func scanFile(r scanner) (upload.File, *storedLinks, error) {
 	var (
 		f                                            upload.File
 		path                                         []byte
@@ -82,18 +98,16 @@ func scanFile(r scanner) (upload.File, error) {
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
 		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival)
 	if err != nil {
-		return f, err
+		return f, nil, err
 	}
 	f.Path, f.State = string(path), upload.State(state)
 	f.ModTime, f.MediaCreated, f.URLsFetchedAt = fromNS(mtime), fromNS(media), fromNS(fetched)
 	f.NextAttempt, f.AddedAt, f.UpdatedAt, f.DoneAt = fromNS(next), fromNS(added), fromNS(upd), fromNS(don)
-	if err := json.Unmarshal([]byte(urls), &f.UploadURLs); err != nil {
-		return f, fmt.Errorf("file %d: upload URLs: %w", f.ID, err)
+	var sealed *storedLinks
+	if f.UploadURLs, sealed, err = decode(urls); err != nil {
+		return f, nil, fmt.Errorf("file %d: %w", f.ID, err)
 	}
-	if len(f.UploadURLs) == 0 {
-		f.UploadURLs = nil
-	}
-	return f, nil
+	return f, sealed, nil
 }
 
 // The journal keeps times as UTC nanoseconds since 1970, 0 meaning the zero time, so they

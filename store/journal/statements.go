@@ -10,6 +10,7 @@ import (
 // costs more than running it, and the writer runs the same few all day.
 type statements struct {
 	insertFile, updateFile, removeFile   *sql.Stmt
+	updateFileKeepLinks                  *sql.Stmt
 	hideFile                             *sql.Stmt
 	deleteChunks, insertChunk, doneChunk *sql.Stmt
 	savepoint, rollbackTo, release       *sql.Stmt
@@ -23,6 +24,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 	}{
 		{&st.insertFile, insertFileSQL},
 		{&st.updateFile, updateFileSQL},
+		{&st.updateFileKeepLinks, updateFileKeepLinksSQL},
 		{&st.removeFile, `DELETE FROM files WHERE id = ?`},
 		{&st.hideFile, `UPDATE files SET hidden = 1 WHERE id = ?`},
 		{&st.deleteChunks, `DELETE FROM chunks WHERE file_id = ?`},
@@ -43,7 +45,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 
 func (st *statements) close() error {
 	var errs []error
-	for _, s := range []*sql.Stmt{st.insertFile, st.updateFile, st.removeFile, st.hideFile, st.deleteChunks,
+	for _, s := range []*sql.Stmt{st.insertFile, st.updateFile, st.updateFileKeepLinks, st.removeFile, st.hideFile, st.deleteChunks,
 		st.insertChunk, st.doneChunk, st.savepoint, st.rollbackTo, st.release} {
 		if s != nil {
 			errs = append(errs, s.Close())

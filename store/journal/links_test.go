@@ -1,0 +1,182 @@
+package journal
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+)
+
+// onDisk is every byte SQLite keeps of the journal at path.
+func onDisk(t *testing.T, path string) []byte {
+	t.Helper()
+	var all []byte
+	for _, suffix := range []string{"", "-wal"} {
+		b, err := os.ReadFile(path + suffix)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+		all = append(all, b...)
+	}
+	return all
+}
+
+// The links of an asset (presigned URLs, each with a signature that lets whoever holds
+// it write into the asset for a day) never reach the disk in the clear: the journal seals
+// them under the key of its key store, and a journal opened with that key reads them back.
+func TestUploadLinksAreSealedOnDisk(t *testing.T) {
+	ctx := context.Background()
+	path := tempJournal(t)
+	keys := &memoryKey{}
+	j, err := Open(ctx, path, WithKeyStore(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
+	if keys.key == nil {
+		t.Fatal("no key was made for the links")
+	}
+	if disk := onDisk(t, path); bytes.Contains(disk, []byte("uploads.example/parts")) || bytes.Contains(disk, []byte("X-Amz-Signature")) {
+		t.Fatal("the journal holds upload links in the clear")
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	j, err = Open(ctx, path, WithKeyStore(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if recs := loadT(t, j); !reflect.DeepEqual(recs[0].File.UploadURLs, f.UploadURLs) {
+		t.Fatalf("links read back %q, want %q", recs[0].File.UploadURLs, f.UploadURLs)
+	}
+	if urls, err := j.UploadURLs(ctx, f.ID, f.AssetID); err != nil || !reflect.DeepEqual(urls, f.UploadURLs) {
+		t.Fatalf("UploadURLs = %q, %v", urls, err)
+	}
+	if _, err := j.UploadURLs(ctx, f.ID, "another-asset"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("UploadURLs of another asset: %v, want ErrNotFound", err)
+	}
+	_ = j.Close()
+
+	// Another key (the keychain was wiped): blanks, one per part, and a clear error.
+	other, err := Open(ctx, path, WithKeyStore(&memoryKey{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	got := loadT(t, other)[0].File
+	if len(got.UploadURLs) != 3 || got.UploadURLs[0] != "" || got.ChunkCount() != 3 {
+		t.Fatalf("links under another key: %q, want 3 blanks", got.UploadURLs)
+	}
+	if _, err := other.UploadURLs(ctx, f.ID, f.AssetID); !errors.Is(err, ErrLinksUnreadable) {
+		t.Fatalf("UploadURLs under another key: %v, want ErrLinksUnreadable", err)
+	}
+	// Writing the file then (a pause) keeps the sealed links for the key that opens them.
+	got.State = upload.Paused
+	if err := other.Update(ctx, got); err != nil {
+		t.Fatal(err)
+	}
+	_ = other.Close()
+	j, err = Open(ctx, path, WithKeyStore(keys))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	if back := loadT(t, j)[0].File; back.State != upload.Paused || !reflect.DeepEqual(back.UploadURLs, f.UploadURLs) {
+		t.Fatalf("after a write without the key: %s, links %q", back.State, back.UploadURLs)
+	}
+	// A new asset cannot be started with links nobody knows.
+	blank := got
+	blank.AssetID = "asset-new"
+	if err := j.StartAsset(ctx, blank); err == nil {
+		t.Fatal("StartAsset took blank links")
+	}
+}
+
+// A finished file keeps how many parts its asset had, and no links: they serve no more.
+func TestFinishedFilesKeepNoLinks(t *testing.T) {
+	ctx := context.Background()
+	path := tempJournal(t)
+	j := openT(t, path, options{})
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 2)
+	f.State = upload.Done
+	if err := j.Update(ctx, f, 0, 1); err != nil {
+		t.Fatal(err)
+	}
+	got := loadT(t, j)[0].File
+	if got.ChunkCount() != 2 || got.UploadURLs[0] != "" {
+		t.Fatalf("a finished file read back with links %q", got.UploadURLs)
+	}
+	var stored string
+	if err := j.rdb.QueryRowContext(ctx, `SELECT upload_urls FROM files WHERE id = ?`, int64(f.ID)).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if stored != `{"parts":2}` {
+		t.Fatalf("a finished file's row holds %s", stored)
+	}
+}
+
+// Links an older version kept in the clear are read, then sealed by SealLinks (those of
+// finished files dropped).
+func TestSealLinksOfAnOlderVersion(t *testing.T) {
+	ctx := context.Background()
+	path := tempJournal(t)
+	keys := &memoryKey{}
+	j := openT(t, path, options{keys: keys})
+	files := insertT(t, j, queuedFile(1), queuedFile(2))
+	running, done := withAsset(files[0], 2), withAsset(files[1], 1)
+	done.State = upload.Done
+	for _, f := range []upload.File{running, done} {
+		clear, err := json.Marshal(f.UploadURLs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.wdb.ExecContext(ctx, `UPDATE files SET state = ?, asset_id = ?, upload_urls = ? WHERE id = ?`,
+			string(f.State), f.AssetID, string(clear), int64(f.ID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := loadT(t, j)[0].File.UploadURLs; !reflect.DeepEqual(got, running.UploadURLs) {
+		t.Fatalf("links in the clear read back %q, want %q", got, running.UploadURLs)
+	}
+	n, err := j.SealLinks(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("SealLinks = %d, %v; want 2 rows", n, err)
+	}
+	if disk := onDisk(t, path); bytes.Contains(disk, []byte("X-Amz-Signature")) {
+		// The WAL may still hold the old pages until a checkpoint: look at the rows.
+		var clear int
+		if err := j.rdb.QueryRowContext(ctx, `SELECT count(*) FROM files WHERE upload_urls LIKE '%Signature%'`).Scan(&clear); err != nil || clear != 0 {
+			t.Fatalf("%d rows still hold links in the clear (%v)", clear, err)
+		}
+	}
+	recs := loadT(t, j)
+	if !reflect.DeepEqual(recs[0].File.UploadURLs, running.UploadURLs) || recs[1].File.ChunkCount() != 1 || recs[1].File.UploadURLs[0] != "" {
+		t.Fatalf("after sealing: %q and %q", recs[0].File.UploadURLs, recs[1].File.UploadURLs)
+	}
+	if n, err := j.SealLinks(ctx); err != nil || n != 0 {
+		t.Fatalf("SealLinks again = %d, %v; want 0", n, err)
+	}
+}
+
+// A reader (another process holds the folder) has no key: it knows how many parts an
+// asset has, not its links.
+func TestReaderSeesPartsNotLinks(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "journal.db")
+	j := openT(t, path, options{keys: &memoryKey{}})
+	startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 4)
+	r, err := OpenReadOnly(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := loadT(t, r)[0].File; got.ChunkCount() != 4 || got.UploadURLs[0] != "" {
+		t.Fatalf("a reader got links %q", got.UploadURLs)
+	}
+}

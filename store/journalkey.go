@@ -1,0 +1,49 @@
+package store
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+
+	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/auth"
+	"github.com/c2c-uploader/c2c-uploader/core/redact"
+	"github.com/c2c-uploader/c2c-uploader/store/journal"
+)
+
+// JournalKeySlot names the slot of the token store that holds the key of the journal's
+// upload links.
+const JournalKeySlot = "journal"
+
+// JournalKey keeps the key that seals the upload links in the journal (journal.KeyStore)
+// in a slot of its own of the token store (Switchable.Sub(JournalKeySlot)): the keychain
+// or the token file, wherever the pairing is kept, so the links are as safe as the
+// tokens. The key rides in the slot's access token, base64-encoded; it is registered
+// with the redactor like every token.
+type JournalKey struct {
+	Slot    auth.TokenStore
+	Secrets *redact.Secrets
+}
+
+func (k JournalKey) LoadKey(ctx context.Context) ([]byte, error) {
+	t, err := k.Slot.Load(ctx)
+	if errors.Is(err, auth.ErrNoTokens) {
+		return nil, journal.ErrNoKey
+	}
+	if err != nil {
+		return nil, err
+	}
+	k.Secrets.Add(t.AccessToken)
+	key, err := base64.StdEncoding.DecodeString(t.AccessToken)
+	if err != nil {
+		return nil, fmt.Errorf("the key of the upload links is damaged: %w", err)
+	}
+	return key, nil
+}
+
+func (k JournalKey) SaveKey(ctx context.Context, key []byte) error {
+	encoded := base64.StdEncoding.EncodeToString(key)
+	k.Secrets.Add(encoded)
+	return k.Slot.Save(ctx, api.Tokens{AccessToken: encoded})
+}
