@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -295,6 +296,11 @@ func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	err = j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		// The rows' old bytes are zeroed in their pages, not merely freed.
+		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
+			return err
+		}
+		defer tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`) //nolint:errcheck // a setting of this connection only
 		for _, r := range todo {
 			// Only where the row still holds links in the clear: a write since the read
 			// sealed them already.
@@ -307,5 +313,28 @@ func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("journal: sealing upload links: %w", err)
 	}
+	// The write-ahead log still holds the pages as they were: copy it into the database
+	// and empty it.
+	if err := j.truncateWAL(ctx); err != nil {
+		return len(todo), fmt.Errorf("journal: the upload links are sealed, but the old pages are still in the write-ahead log: %w", err)
+	}
 	return len(todo), nil
+}
+
+// truncateWAL checkpoints the write-ahead log into the database and truncates it, on a
+// connection of its own (a checkpoint cannot run inside the writer's transactions).
+func (j *Journal) truncateWAL(ctx context.Context) error {
+	db, err := sql.Open("sqlite", dsn(j.path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds())}}))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var busy, logged, moved int
+	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
+		return err
+	}
+	if busy != 0 {
+		return errors.New("the checkpoint was kept from finishing by a reader")
+	}
+	return nil
 }
