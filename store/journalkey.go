@@ -26,7 +26,14 @@ type JournalKey struct {
 	Secrets *redact.Secrets
 }
 
+// errNoStoreYet: the token store is not open yet (the token file's passphrase is still
+// to come); links sealed with its key wait.
+var errNoStoreYet = errors.New("the token file is not unlocked yet")
+
 func (k JournalKey) LoadKey(ctx context.Context) ([]byte, error) {
+	if r, ok := k.Slot.(interface{ Ready() bool }); ok && !r.Ready() {
+		return nil, errNoStoreYet
+	}
 	t, err := k.Slot.Load(ctx)
 	if errors.Is(err, auth.ErrNoTokens) {
 		return nil, journal.ErrNoKey
@@ -43,6 +50,9 @@ func (k JournalKey) LoadKey(ctx context.Context) ([]byte, error) {
 }
 
 func (k JournalKey) SaveKey(ctx context.Context, key []byte) error {
+	if r, ok := k.Slot.(interface{ Ready() bool }); ok && !r.Ready() {
+		return errNoStoreYet
+	}
 	encoded := base64.StdEncoding.EncodeToString(key)
 	k.Secrets.Add(encoded)
 	return k.Slot.Save(ctx, api.Tokens{AccessToken: encoded})

@@ -45,3 +45,21 @@ func TestJournalKeyInTheTokenFile(t *testing.T) {
 		t.Fatalf("the redactor does not know the key: %s", out)
 	}
 }
+
+// While the window waits for the token file's passphrase, the key's store cannot tell:
+// not "no key" (which would make the journal give up the links of every file under way).
+func TestJournalKeyOfALockedStoreWaits(t *testing.T) {
+	ctx := context.Background()
+	sw := NewSwitchable(NoTokens{})
+	keys := JournalKey{Slot: sw.Sub(JournalKeySlot), Secrets: &redact.Secrets{}}
+	if _, err := keys.LoadKey(ctx); err == nil || errors.Is(err, journal.ErrNoKey) {
+		t.Fatalf("LoadKey of a locked store = %v, want an error other than ErrNoKey", err)
+	}
+	if err := keys.SaveKey(ctx, make([]byte, 32)); err == nil {
+		t.Fatal("SaveKey into a locked store succeeded")
+	}
+	sw.Switch(tokenFileT(t, t.TempDir(), testPassphrase, "id", "https://api.example.test"))
+	if _, err := keys.LoadKey(ctx); !errors.Is(err, journal.ErrNoKey) {
+		t.Fatalf("LoadKey once unlocked = %v, want ErrNoKey", err)
+	}
+}

@@ -107,6 +107,13 @@ func (v subView) store() auth.TokenStore {
 	return NoTokens{}
 }
 
+// Ready tells whether a store stands behind the view: not while the window waits for the
+// token file's passphrase, when it holds nothing and can tell nothing.
+func (v subView) Ready() bool {
+	_, none := v.store().(NoTokens)
+	return !none
+}
+
 func (v subView) Load(ctx context.Context) (api.Tokens, error) { return v.store().Load(ctx) }
 func (v subView) Save(ctx context.Context, t api.Tokens) error { return v.store().Save(ctx, t) }
 func (v subView) Delete(ctx context.Context) error             { return v.store().Delete(ctx) }

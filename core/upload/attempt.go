@@ -235,21 +235,23 @@ func haveLinks(f *File) bool {
 }
 
 // reopenLinks reads the links of the file's asset from the journal again, for a file
-// loaded without them (the key that opens them was not there yet: a token file unlocked
-// after the start). A file whose links cannot be read gets a new asset, as for links that
-// expired.
+// loaded without them. While their key's store cannot tell (a token file unlocked after
+// the start), the file waits with its asset (settle); a file whose links are lost gets a
+// new asset, as for links that expired.
 func (a *attempt) reopenLinks() error {
 	urls, err := a.e.cfg.Journal.UploadURLs(a.ctx, a.f.ID, a.f.AssetID)
-	if err == nil && len(urls) == a.f.ChunkCount() {
+	switch {
+	case err == nil && len(urls) == a.f.ChunkCount():
 		a.f.UploadURLs = urls
 		return nil
-	}
-	if a.ctx.Err() != nil {
+	case a.ctx.Err() != nil:
 		return context.Cause(a.ctx)
+	case err == nil || errors.Is(err, ErrLinksLost):
+		a.e.cfg.Logger.Warn("the links of the file's upload cannot be opened; it starts again with a new asset",
+			"file", a.f.Name, "asset", a.f.AssetID, "err", err)
+		return a.dropAsset("The links of its upload could not be opened; starting again with a new upload.")
 	}
-	a.e.cfg.Logger.Warn("the links of the file's upload could not be read from the journal; it starts again with a new asset",
-		"file", a.f.Name, "asset", a.f.AssetID, "err", err)
-	return a.dropAsset("The links of its upload could not be read; starting again with a new upload.")
+	return err
 }
 
 // keptChanging gives up on a file that changed under every try (maxRestarts).

@@ -2,10 +2,12 @@ package upload_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -388,4 +390,48 @@ func TestSealedLinksResumeWithTheirKey(t *testing.T) {
 			r.checkJournal(doneAll(p))
 		})
 	}
+}
+
+// TestLinksWaitForTheirKey: a restart while the key's store cannot tell (the window
+// waits for the token file's passphrase, a keychain that does not answer) does not give
+// the file up: it waits, keeps its asset, and goes on with it once the store answers.
+func TestLinksWaitForTheirKey(t *testing.T) {
+	r := newRig(t, rigConfig{})
+	p, id := r.stoppedHalfway("locked.mov")
+	locked := &lockedKeys{KeyStore: r.keys}
+	locked.locked.Store(true)
+	r.keys = locked
+	r.restart()
+	if err := r.svc.Resume(context.Background(), core.One(id)); err != nil {
+		t.Fatal(err)
+	}
+	var v core.FileView
+	r.waitFor("the file waiting for its key", func(vs map[string]core.FileView) bool {
+		v = vs[p]
+		return strings.Contains(v.Error, "key")
+	})
+	if v.State == core.Done || v.AssetID == "" {
+		t.Fatalf("while the key is locked the file is %s with asset %q", v.State, v.AssetID)
+	}
+	locked.locked.Store(false)
+	r.waitFinished()
+	a := r.checkIntact(p)[p]
+	if assets := r.assetsByName()["locked.mov"]; len(assets) != 1 || assets[0].ID != a.ID {
+		t.Errorf("the file should have gone on with its asset; got %d assets", len(assets))
+	}
+	r.noResendAfterJournal()
+	r.checkJournal(doneAll(p))
+}
+
+// lockedKeys is a key store that cannot tell while locked.
+type lockedKeys struct {
+	journal.KeyStore
+	locked atomic.Bool
+}
+
+func (l *lockedKeys) LoadKey(ctx context.Context) ([]byte, error) {
+	if l.locked.Load() {
+		return nil, errors.New("the keychain is locked")
+	}
+	return l.KeyStore.LoadKey(ctx)
 }

@@ -26,6 +26,19 @@ func (a *attempt) settle(err error) (final *File, alert *Alert) {
 		// (it waits for room only while it runs): the journal keeps the file as it was.
 		return nil, nil
 	}
+	if errors.Is(err, ErrLinksUnavailable) {
+		// The asset is kept: its links open once the key's store answers.
+		a.e.cfg.Logger.Info("waiting for the key that opens the file's upload links", "file", a.f.Name, "err", err)
+		if werr := a.write(nil, func(f *File) {
+			f.State, f.ErrorKind = Retrying, ""
+			f.ErrorMessage = "Waiting for the key that opens its upload links: unlock the token file or the keychain."
+			f.NextAttempt = time.Now().Add(a.e.cfg.Policy.Backoff(f.Attempts))
+			f.Attempts++
+		}); werr != nil {
+			return nil, nil
+		}
+		return &a.f, nil
+	}
 	var other *otherProjectError
 	if errors.As(err, &other) {
 		if werr := a.write(nil, func(f *File) {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
 
@@ -29,28 +30,29 @@ import (
 //	{"parts":N,"sealed":"…"}         N links, sealed (base64 of nonce and ciphertext)
 //	["https://…", …]                 links written by a version before sealing (SealLinks)
 //
-// A file whose links cannot be opened (the key is gone, or not there yet: a token file
-// still locked) comes back with N blank links; the engine asks again when it runs the
-// file (UploadURLs) and starts it over with a new asset if they still cannot be opened.
+// A file whose links cannot be opened comes back with N blank links; the engine asks
+// again when it runs the file (UploadURLs): while the key's store cannot tell (a token
+// file still locked, a keychain that does not answer) the file waits and keeps its
+// asset; when the store has no key or another one, it starts over with a new asset, as
+// for links that expired.
 
 // A KeyStore keeps the key that seals the upload links.
 type KeyStore interface {
-	// LoadKey returns the key, or an error wrapping ErrNoKey when none was made yet.
+	// LoadKey returns the key, or an error wrapping ErrNoKey when the store answers that
+	// it has none. Any other error means the store cannot tell now (a locked keychain or
+	// token file): links sealed with its key wait for it.
 	LoadKey(ctx context.Context) ([]byte, error)
 	// SaveKey keeps a new key.
 	SaveKey(ctx context.Context, key []byte) error
 }
 
-// ErrNoKey: the key store holds no key for the upload links yet.
+// ErrNoKey: the key store holds no key for the upload links.
 var ErrNoKey = errors.New("no key for the upload links")
-
-// ErrLinksUnreadable: the links of a file cannot be opened with the key at hand.
-var ErrLinksUnreadable = errors.New("the upload links in the journal cannot be opened")
 
 // NewMemoryKey is a key store in the process's memory: what a journal opened without one
 // uses (its links never reach the disk in the clear, and a journal opened again by
-// another process has blanks: its files start over with new assets), and what tests
-// share between the opens of one journal.
+// another process cannot open them: its files start over with new assets), and what
+// tests share between the opens of one journal.
 func NewMemoryKey() KeyStore { return &memoryKey{} }
 
 type memoryKey struct {
@@ -74,35 +76,102 @@ func (m *memoryKey) SaveKey(_ context.Context, key []byte) error {
 	return nil
 }
 
-// sealer seals and opens links with the key of its store, read (or made) once.
+// sealer seals and opens links with the key of its store, read (or made) once. When the
+// store can neither give nor keep a key (a keychain that refuses to save, as the app
+// allows for tokens too), new links are sealed with a key of this process alone, so that
+// an asset just created is never lost to a failed write: after a restart those links
+// cannot be opened and their files start over with new assets, as for links that expired.
 type sealer struct {
-	store KeyStore
-	mu    sync.Mutex
-	aead  cipher.AEAD
+	store     KeyStore
+	mu        sync.Mutex // held while the store is asked: one key is made, once
+	stored    cipher.AEAD
+	noKey     bool // the store answered that it has none (until one is made)
+	ephemeral cipher.AEAD
+	asked     time.Time // when sealing last asked the store
 }
 
-// cipher is the key's AEAD; with create, a key is made and saved when the store has none.
-func (s *sealer) cipher(ctx context.Context, create bool) (cipher.AEAD, error) {
+// retryStore is how long new links go on being sealed with this process's own key before
+// the store is asked again.
+const retryStore = 30 * time.Second
+
+// sealing is the cipher new links are sealed with.
+func (s *sealer) sealing(ctx context.Context) (cipher.AEAD, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.aead != nil {
-		return s.aead, nil
+	if s.stored != nil {
+		return s.stored, nil
 	}
-	key, err := s.store.LoadKey(ctx)
-	if errors.Is(err, ErrNoKey) && create {
-		key = make([]byte, chacha20poly1305.KeySize)
-		if _, err = rand.Read(key); err == nil {
-			err = s.store.SaveKey(ctx, key)
+	if s.ephemeral != nil && time.Since(s.asked) < retryStore {
+		return s.ephemeral, nil
+	}
+	s.asked = time.Now()
+	if !s.noKey {
+		key, err := s.store.LoadKey(ctx)
+		switch {
+		case err == nil:
+			return s.keep(key, &s.stored)
+		case errors.Is(err, ErrNoKey):
+			s.noKey = true
+		}
+		// A store that cannot tell now: not a new key, which would replace the one it
+		// may hold.
+	}
+	if s.noKey {
+		key := make([]byte, chacha20poly1305.KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if s.store.SaveKey(ctx, key) == nil {
+			s.noKey = false
+			return s.keep(key, &s.stored)
 		}
 	}
-	if err != nil {
-		return nil, fmt.Errorf("the key of the upload links: %w", err)
+	if s.ephemeral == nil {
+		key := make([]byte, chacha20poly1305.KeySize)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		return s.keep(key, &s.ephemeral)
 	}
+	return s.ephemeral, nil
+}
+
+// opening is the store's key, for links sealed earlier: an error wrapping
+// upload.ErrLinksUnavailable while the store cannot tell, upload.ErrLinksLost when it has
+// no key.
+func (s *sealer) opening(ctx context.Context) (cipher.AEAD, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stored != nil {
+		return s.stored, nil
+	}
+	if s.noKey {
+		return nil, fmt.Errorf("%w: %w", upload.ErrLinksLost, ErrNoKey)
+	}
+	key, err := s.store.LoadKey(ctx)
+	switch {
+	case errors.Is(err, ErrNoKey):
+		s.noKey = true
+		return nil, fmt.Errorf("%w: %w", upload.ErrLinksLost, err)
+	case err != nil:
+		return nil, fmt.Errorf("%w: %w", upload.ErrLinksUnavailable, err)
+	}
+	return s.keep(key, &s.stored)
+}
+
+// durable tells whether new links are sealed with the store's key.
+func (s *sealer) durable() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stored != nil
+}
+
+func (s *sealer) keep(key []byte, into *cipher.AEAD) (cipher.AEAD, error) {
 	aead, err := chacha20poly1305.NewX(key)
 	if err != nil {
 		return nil, fmt.Errorf("the key of the upload links: %w", err)
 	}
-	s.aead = aead
+	*into = aead
 	return aead, nil
 }
 
@@ -126,7 +195,7 @@ func (s *sealer) encode(ctx context.Context, f *upload.File) (string, error) {
 			// sealed ones it holds rather than blanks (see Journal.fileArgs).
 			return "", errBlankLinks
 		}
-		aead, err := s.cipher(ctx, true)
+		aead, err := s.sealing(ctx)
 		if err != nil {
 			return "", err
 		}
@@ -190,23 +259,39 @@ func decode(stored string) (urls []string, sealed *storedLinks, err error) {
 	}
 }
 
-// open opens sealed links of assetID with the key the store has (none is made).
+// open opens sealed links of assetID: with this process's own key if it sealed them,
+// else with the store's.
 func (s *sealer) open(ctx context.Context, assetID string, sl *storedLinks) ([]string, error) {
-	aead, err := s.cipher(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrLinksUnreadable, err)
-	}
 	raw, err := base64.StdEncoding.DecodeString(sl.Sealed)
-	if err != nil || len(raw) < aead.NonceSize() {
-		return nil, fmt.Errorf("%w: damaged", ErrLinksUnreadable)
+	if err != nil {
+		return nil, fmt.Errorf("%w: damaged", upload.ErrLinksLost)
+	}
+	s.mu.Lock()
+	ephemeral := s.ephemeral
+	s.mu.Unlock()
+	if ephemeral != nil {
+		if urls, err := openWith(ephemeral, raw, assetID, sl.Parts); err == nil {
+			return urls, nil
+		}
+	}
+	aead, err := s.opening(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return openWith(aead, raw, assetID, sl.Parts)
+}
+
+func openWith(aead cipher.AEAD, raw []byte, assetID string, parts int) ([]string, error) {
+	if len(raw) < aead.NonceSize() {
+		return nil, fmt.Errorf("%w: damaged", upload.ErrLinksLost)
 	}
 	plain, err := aead.Open(nil, raw[:aead.NonceSize()], raw[aead.NonceSize():], linksAAD(assetID))
 	if err != nil {
-		return nil, fmt.Errorf("%w: sealed with another key", ErrLinksUnreadable)
+		return nil, fmt.Errorf("%w: sealed with another key", upload.ErrLinksLost)
 	}
 	var urls []string
-	if err := json.Unmarshal(plain, &urls); err != nil || len(urls) != sl.Parts {
-		return nil, fmt.Errorf("%w: damaged", ErrLinksUnreadable)
+	if err := json.Unmarshal(plain, &urls); err != nil || len(urls) != parts {
+		return nil, fmt.Errorf("%w: damaged", upload.ErrLinksLost)
 	}
 	return urls, nil
 }
@@ -227,9 +312,9 @@ func (j *Journal) openLinks(ctx context.Context, f *upload.File, sealed *storedL
 }
 
 // UploadURLs opens the links of a file's asset again: for a file read back with blanks
-// (the key was not there yet). It returns an error wrapping ErrLinksUnreadable when they
-// still cannot be opened, and one wrapping ErrNotFound when the file no longer has that
-// asset.
+// (the key was not there yet). It returns an error wrapping upload.ErrLinksUnavailable
+// while the key store cannot tell, upload.ErrLinksLost when they cannot be opened, and
+// ErrNotFound when the file no longer has that asset.
 func (j *Journal) UploadURLs(ctx context.Context, id upload.FileID, assetID string) ([]string, error) {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
@@ -254,17 +339,34 @@ func (j *Journal) UploadURLs(ctx context.Context, id upload.FileID, assetID stri
 		}
 	}
 	if hasBlank(urls) || len(urls) == 0 {
-		return nil, fmt.Errorf("journal: file %d: %w: the journal keeps none", id, ErrLinksUnreadable)
+		return nil, fmt.Errorf("journal: file %d: %w: the journal keeps none", id, upload.ErrLinksLost)
 	}
 	return urls, nil
 }
 
-// SealLinks seals the links an older version kept in the clear, and drops those of
-// finished files; it returns how many rows it changed. It needs the key store (it makes
-// the key if there is none).
+// SealLinks seals the links an older version kept in the clear, drops those of finished
+// files, and rewrites the file (VACUUM with secure_delete, the write-ahead log emptied),
+// so that no copy is left in free space; it returns how many rows it changed. It runs
+// once for a journal made before schema version 4 (the note links_in_clear), and needs
+// the key store (it makes the key if there is none).
 func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 	if j.readOnly {
 		return 0, ErrReadOnly
+	}
+	var pending int
+	if err := j.rdb.QueryRowContext(ctx, `SELECT count(*) FROM notes WHERE name = 'links_in_clear'`).Scan(&pending); err != nil {
+		return 0, fmt.Errorf("journal: reading its notes: %w", err)
+	}
+	if pending == 0 {
+		return 0, nil
+	}
+	// Sealed with a key of this process alone, the links would be lost at the next start:
+	// wait for a store that keeps the key.
+	if _, err := j.links.sealing(ctx); err != nil {
+		return 0, fmt.Errorf("journal: sealing upload links: %w", err)
+	}
+	if !j.links.durable() {
+		return 0, errors.New("journal: the key's store cannot keep a key now; the upload links are sealed at a later start")
 	}
 	rows, err := j.rdb.QueryContext(ctx, "SELECT id, "+strings.Join(fileColumns, ", ")+
 		" FROM files WHERE upload_urls LIKE '[%' AND upload_urls != '[]'")
@@ -292,15 +394,7 @@ func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return 0, fmt.Errorf("journal: reading upload links: %w", err)
 	}
-	if len(todo) == 0 {
-		return 0, nil
-	}
 	err = j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		// The rows' old bytes are zeroed in their pages, not merely freed.
-		if _, err := tx.ExecContext(ctx, `PRAGMA secure_delete = ON`); err != nil {
-			return err
-		}
-		defer tx.ExecContext(ctx, `PRAGMA secure_delete = OFF`) //nolint:errcheck // a setting of this connection only
 		for _, r := range todo {
 			// Only where the row still holds links in the clear: a write since the read
 			// sealed them already.
@@ -313,22 +407,29 @@ func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("journal: sealing upload links: %w", err)
 	}
-	// The write-ahead log still holds the pages as they were: copy it into the database
-	// and empty it.
-	if err := j.truncateWAL(ctx); err != nil {
-		return len(todo), fmt.Errorf("journal: the upload links are sealed, but the old pages are still in the write-ahead log: %w", err)
+	// Rows rewritten or dropped by older versions left their links in the free space of
+	// pages and in the write-ahead log: rewrite the file.
+	if err := j.rewriteFile(ctx); err != nil {
+		return len(todo), fmt.Errorf("journal: the upload links are sealed, but old copies may remain in the file's free space: %w", err)
 	}
 	return len(todo), nil
 }
 
-// truncateWAL checkpoints the write-ahead log into the database and truncates it, on a
-// connection of its own (a checkpoint cannot run inside the writer's transactions).
-func (j *Journal) truncateWAL(ctx context.Context) error {
-	db, err := sql.Open("sqlite", dsn(j.path, url.Values{"_pragma": {fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds())}}))
+// rewriteFile copies the database into a new file of its own pages only (VACUUM, with
+// secure_delete so the pages it frees are zeroed), empties the write-ahead log, and
+// removes the note links_in_clear. It runs on a connection of its own: VACUUM and a
+// checkpoint cannot run inside the writer's transactions.
+func (j *Journal) rewriteFile(ctx context.Context) error {
+	db, err := sql.Open("sqlite", dsn(j.path, url.Values{"_pragma": {
+		fmt.Sprintf("busy_timeout(%d)", busyTimeout.Milliseconds()), "secure_delete(1)", "synchronous(FULL)"}}))
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, `VACUUM`); err != nil {
+		return err
+	}
 	var busy, logged, moved int
 	if err := db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logged, &moved); err != nil {
 		return err
@@ -336,5 +437,6 @@ func (j *Journal) truncateWAL(ctx context.Context) error {
 	if busy != 0 {
 		return errors.New("the checkpoint was kept from finishing by a reader")
 	}
-	return nil
+	_, err = db.ExecContext(ctx, `DELETE FROM notes WHERE name = 'links_in_clear'`)
+	return err
 }

@@ -74,8 +74,8 @@ func TestUploadLinksAreSealedOnDisk(t *testing.T) {
 	if len(got.UploadURLs) != 3 || got.UploadURLs[0] != "" || got.ChunkCount() != 3 {
 		t.Fatalf("links under another key: %q, want 3 blanks", got.UploadURLs)
 	}
-	if _, err := other.UploadURLs(ctx, f.ID, f.AssetID); !errors.Is(err, ErrLinksUnreadable) {
-		t.Fatalf("UploadURLs under another key: %v, want ErrLinksUnreadable", err)
+	if _, err := other.UploadURLs(ctx, f.ID, f.AssetID); !errors.Is(err, upload.ErrLinksLost) {
+		t.Fatalf("UploadURLs under another key: %v, want ErrLinksLost", err)
 	}
 	// Writing the file then (a pause) keeps the sealed links for the key that opens them.
 	got.State = upload.Paused
@@ -123,25 +123,41 @@ func TestFinishedFilesKeepNoLinks(t *testing.T) {
 }
 
 // Links an older version kept in the clear are read, then sealed by SealLinks (those of
-// finished files dropped).
+// finished files dropped), and no copy is left in the file: not in the rows, not in the
+// free space of pages (a row the older version had already cleared), not in the
+// write-ahead log.
 func TestSealLinksOfAnOlderVersion(t *testing.T) {
 	ctx := context.Background()
 	path := tempJournal(t)
 	keys := &memoryKey{}
-	j := openT(t, path, options{keys: keys})
-	files := insertT(t, j, queuedFile(1), queuedFile(2))
-	running, done := withAsset(files[0], 2), withAsset(files[1], 1)
+	// Made by a version before 4, as that version wrote its links.
+	old := openT(t, path, options{keys: keys, migrations: migrations[:3]})
+	files := insertT(t, old, queuedFile(1), queuedFile(2), queuedFile(3))
+	running, done, cleared := withAsset(files[0], 2), withAsset(files[1], 1), withAsset(files[2], 3)
 	done.State = upload.Done
-	for _, f := range []upload.File{running, done} {
+	for _, f := range []upload.File{running, done, cleared} {
 		clear, err := json.Marshal(f.UploadURLs)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := j.wdb.ExecContext(ctx, `UPDATE files SET state = ?, asset_id = ?, upload_urls = ? WHERE id = ?`,
+		if _, err := old.wdb.ExecContext(ctx, `UPDATE files SET state = ?, asset_id = ?, upload_urls = ? WHERE id = ?`,
 			string(f.State), f.AssetID, string(clear), int64(f.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// The older version dropped this asset (its links expired): the row holds [] now,
+	// the free space of its page the old links.
+	if _, err := old.wdb.ExecContext(ctx, `UPDATE files SET asset_id = '', upload_urls = '[]' WHERE id = ?`, int64(cleared.ID)); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(onDisk(t, path), []byte("X-Amz-Signature")) {
+		t.Fatal("the older version's journal holds no links to seal: the test proves nothing")
+	}
+
+	j := openT(t, path, options{keys: keys})
 	if got := loadT(t, j)[0].File.UploadURLs; !reflect.DeepEqual(got, running.UploadURLs) {
 		t.Fatalf("links in the clear read back %q, want %q", got, running.UploadURLs)
 	}
@@ -149,8 +165,6 @@ func TestSealLinksOfAnOlderVersion(t *testing.T) {
 	if err != nil || n != 2 {
 		t.Fatalf("SealLinks = %d, %v; want 2 rows", n, err)
 	}
-	// Nowhere: not in the rows, not in freed space of their pages, not in the old pages the
-	// write-ahead log kept.
 	if disk := onDisk(t, path); bytes.Contains(disk, []byte("X-Amz-Signature")) || bytes.Contains(disk, []byte("uploads.example")) {
 		t.Fatal("the journal's files still hold links in the clear")
 	}
@@ -161,6 +175,68 @@ func TestSealLinksOfAnOlderVersion(t *testing.T) {
 	if n, err := j.SealLinks(ctx); err != nil || n != 0 {
 		t.Fatalf("SealLinks again = %d, %v; want 0", n, err)
 	}
+}
+
+// A journal made by this version never held links in the clear: SealLinks has nothing
+// to do and does not rewrite it.
+func TestSealLinksOfANewJournalDoesNothing(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 2)
+	if n, err := j.SealLinks(context.Background()); err != nil || n != 0 {
+		t.Fatalf("SealLinks = %d, %v; want 0", n, err)
+	}
+}
+
+// The key's store: while it cannot tell (locked), links wait (ErrLinksUnavailable) and
+// are not given up; once it answers, they open. A store that refuses to keep a new key
+// still lets new links be sealed, with a key of this process.
+func TestLinksWaitForALockedKeyStore(t *testing.T) {
+	ctx := context.Background()
+	path := tempJournal(t)
+	keys := &memoryKey{}
+	j := openT(t, path, options{keys: keys})
+	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 2)
+	_ = j.Close()
+
+	locked := &lockable{KeyStore: keys, locked: true}
+	j = openT(t, path, options{keys: locked})
+	if got := loadT(t, j)[0].File; got.UploadURLs[0] != "" {
+		t.Fatalf("links opened with the store locked: %q", got.UploadURLs)
+	}
+	if _, err := j.UploadURLs(ctx, f.ID, f.AssetID); !errors.Is(err, upload.ErrLinksUnavailable) {
+		t.Fatalf("UploadURLs with the store locked: %v, want ErrLinksUnavailable", err)
+	}
+	locked.locked = false
+	if urls, err := j.UploadURLs(ctx, f.ID, f.AssetID); err != nil || !reflect.DeepEqual(urls, f.UploadURLs) {
+		t.Fatalf("UploadURLs once unlocked = %q, %v", urls, err)
+	}
+
+	refusing := &lockable{KeyStore: &memoryKey{}, refuseSave: true}
+	r := openT(t, tempJournal(t), options{keys: refusing})
+	g := startAssetT(t, r, insertT(t, r, queuedFile(1))[0], 2)
+	if got := loadT(t, r)[0].File.UploadURLs; !reflect.DeepEqual(got, g.UploadURLs) {
+		t.Fatalf("links sealed with this process's key read back %q", got)
+	}
+}
+
+// lockable is a key store that can be locked (it cannot tell) or refuse to save.
+type lockable struct {
+	KeyStore
+	locked, refuseSave bool
+}
+
+func (l *lockable) LoadKey(ctx context.Context) ([]byte, error) {
+	if l.locked {
+		return nil, errors.New("the keychain is locked")
+	}
+	return l.KeyStore.LoadKey(ctx)
+}
+
+func (l *lockable) SaveKey(ctx context.Context, key []byte) error {
+	if l.refuseSave {
+		return errors.New("the keychain refused")
+	}
+	return l.KeyStore.SaveKey(ctx, key)
 }
 
 // A reader (another process holds the folder) has no key: it knows how many parts an

@@ -193,6 +193,13 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 		_ = wdb.Close()
 		return nil, err
 	}
+	if fresh && len(opts.migrations) >= notesVersion {
+		// Made by this version: no link was ever kept in the clear.
+		if _, err := wdb.ExecContext(ctx, `DELETE FROM notes WHERE name = 'links_in_clear'`); err != nil {
+			_ = wdb.Close()
+			return nil, classify(path, "notes", err)
+		}
+	}
 	st, err := prepareStatements(ctx, wdb)
 	if err != nil {
 		_ = wdb.Close()

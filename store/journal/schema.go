@@ -63,7 +63,18 @@ var migrations = [][]string{
 	{
 		`ALTER TABLE files ADD COLUMN dated_on_arrival INTEGER NOT NULL DEFAULT 0 CHECK (dated_on_arrival IN (0, 1))`,
 	},
+	// 4: notes about the file itself. links_in_clear: versions before 4 kept upload links
+	// in the clear, in rows and in the free space of pages; SealLinks removes the note
+	// once they are sealed and the file rewritten. A journal made at this version never
+	// held any (Open removes the note).
+	{
+		`CREATE TABLE notes (name TEXT PRIMARY KEY) STRICT`,
+		`INSERT INTO notes (name) VALUES ('links_in_clear')`,
+	},
 }
+
+// notesVersion is the schema version that made the notes table.
+const notesVersion = 4
 
 type newerVersionError struct {
 	path          string

@@ -53,8 +53,8 @@ func TestMigrationFromEmpty(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	if strings.Join(tables, ",") != "chunks,files" {
-		t.Errorf("tables = %v, want chunks, files", tables)
+	if strings.Join(tables, ",") != "chunks,files,notes" {
+		t.Errorf("tables = %v, want chunks, files, notes", tables)
 	}
 	if recs := loadT(t, j); len(recs) != 0 {
 		t.Errorf("a new journal has %d files", len(recs))
