@@ -30,10 +30,9 @@ func (a *attempt) settle(err error) (final *File, alert *Alert) {
 		// The asset is kept: its links open once the key's store answers.
 		a.e.cfg.Logger.Info("waiting for the key that opens the file's upload links", "file", a.f.Name, "err", err)
 		if werr := a.write(nil, func(f *File) {
-			f.State, f.ErrorKind = Retrying, ""
+			f.ErrorKind = ""
 			f.ErrorMessage = "Waiting for the key that opens its upload links: unlock the token file or the keychain."
-			f.NextAttempt = time.Now().Add(a.e.cfg.Policy.Backoff(f.Attempts))
-			f.Attempts++
+			a.retryLater(f)
 		}); werr != nil {
 			return nil, nil
 		}
@@ -67,14 +66,19 @@ func (a *attempt) settle(err error) (final *File, alert *Alert) {
 		default:
 			// Two levels of retry: the request's attempts are spent; the file goes back
 			// to the queue and resumes from its last finished chunk after a backoff.
-			f.State = Retrying
-			f.NextAttempt = time.Now().Add(a.e.cfg.Policy.Backoff(f.Attempts))
-			f.Attempts++
+			a.retryLater(f)
 		}
 	}); werr != nil {
 		return nil, nil
 	}
 	return &a.f, alert
+}
+
+// retryLater puts f back in the queue after a backoff that grows with its attempts.
+func (a *attempt) retryLater(f *File) {
+	f.State = Retrying
+	f.NextAttempt = time.Now().Add(a.e.cfg.Policy.Backoff(f.Attempts))
+	f.Attempts++
 }
 
 func alertFor(ae *api.Error, name string) *Alert {

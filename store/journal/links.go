@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -116,22 +117,18 @@ func (s *sealer) sealing(ctx context.Context) (cipher.AEAD, error) {
 		// A store that cannot tell now: not a new key, which would replace the one it
 		// may hold.
 	}
-	if s.noKey {
+	if s.ephemeral == nil || s.noKey {
 		key := make([]byte, chacha20poly1305.KeySize)
 		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
-		if s.store.SaveKey(ctx, key) == nil {
+		if s.noKey && s.store.SaveKey(ctx, key) == nil {
 			s.noKey = false
 			return s.keep(key, &s.stored)
 		}
-	}
-	if s.ephemeral == nil {
-		key := make([]byte, chacha20poly1305.KeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
+		if s.ephemeral == nil {
+			return s.keep(key, &s.ephemeral)
 		}
-		return s.keep(key, &s.ephemeral)
 	}
 	return s.ephemeral, nil
 }
@@ -190,7 +187,7 @@ func (s *sealer) encode(ctx context.Context, f *upload.File) (string, error) {
 	}
 	sl := storedLinks{Parts: len(f.UploadURLs)}
 	if f.State != upload.Done {
-		if hasBlank(f.UploadURLs) {
+		if slices.Contains(f.UploadURLs, "") {
 			// Links that could not be opened are not known here: the row keeps the
 			// sealed ones it holds rather than blanks (see Journal.fileArgs).
 			return "", errBlankLinks
@@ -219,15 +216,6 @@ const maxStoredParts = 10000
 // errBlankLinks: a file whose links are blanks (unopened) is written; its row keeps the
 // links it has.
 var errBlankLinks = errors.New("blank links")
-
-func hasBlank(urls []string) bool {
-	for _, u := range urls {
-		if u == "" {
-			return true
-		}
-	}
-	return false
-}
 
 // decode reads upload_urls: the links when they are in the clear (an older version
 // wrote them), else one blank per part and the sealed form to open.
@@ -338,7 +326,7 @@ func (j *Journal) UploadURLs(ctx context.Context, id upload.FileID, assetID stri
 			return nil, fmt.Errorf("journal: file %d: %w", id, err)
 		}
 	}
-	if hasBlank(urls) || len(urls) == 0 {
+	if len(urls) == 0 || slices.Contains(urls, "") {
 		return nil, fmt.Errorf("journal: file %d: %w: the journal keeps none", id, upload.ErrLinksLost)
 	}
 	return urls, nil
