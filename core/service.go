@@ -443,6 +443,11 @@ func (s *Service) Remove(ctx context.Context, id FileID) error {
 	return s.engine.Remove(ctx, id)
 }
 
+// Move puts the selected files at the top or the bottom of the queue.
+func (s *Service) Move(ctx context.Context, sel Selector, to Place) error {
+	return s.engine.Move(ctx, sel.engine(), to)
+}
+
 // ClearFinished removes the uploaded files from the list.
 func (s *Service) ClearFinished(ctx context.Context) error { return s.engine.ClearFinished(ctx) }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -38,6 +39,9 @@ type Settings struct {
 	OffsetFromNow bool
 	Notifications bool   // the window tells when a batch ends or needs attention
 	APIURL        string // the API's base URL
+	// Order is the order categories go in (README, "What goes first"); the zero value is
+	// the default: sound, proxies, sidecars, stills, originals, other.
+	Order CategoryOrder
 }
 
 // DefaultSettings are the settings nobody changed.
@@ -53,13 +57,14 @@ func DefaultSettings() Settings {
 func (s Settings) Upload() upload.Settings {
 	return upload.Settings{
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
-		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow,
+		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
 	}
 }
 
 // WithUpload is s with the engine's part u (the inverse of Upload).
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
+	s.Order = u.Order
 	return s
 }
 
@@ -125,6 +130,18 @@ var settingKeys = []SettingKey{
 		Switch: true,
 		parse:  boolSetting(func(s *Settings) *bool { return &s.OffsetFromNow }),
 		format: func(s Settings) string { return strconv.FormatBool(s.OffsetFromNow) },
+	},
+	{
+		Name: "order", Description: "the order the kinds of file go in, first first: " + media.DefaultOrder().String() + " (those not named follow)",
+		parse: func(s *Settings, v string) error {
+			o, err := media.ParseOrder(v)
+			if err != nil {
+				return err
+			}
+			s.Order = o
+			return nil
+		},
+		format: func(s Settings) string { return s.Order.String() },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

@@ -35,6 +35,13 @@ func TestSettingKeysParse(t *testing.T) {
 			"true": func(s Settings) bool { return s.OffsetFromNow }, "false": func(s Settings) bool { return !s.OffsetFromNow },
 			"yes": func(s Settings) bool { return s.OffsetFromNow }, "OFF": func(s Settings) bool { return !s.OffsetFromNow },
 		}, []string{"", "maybe", "2"}},
+		{"order", map[string]func(Settings) bool{
+			"originals,sound": func(s Settings) bool {
+				return s.Order == CategoryOrder{Originals, Sound, Proxies, Sidecars, Stills, Other}
+			},
+			"sound,proxies,sidecars,stills,originals,other": func(s Settings) bool { return s.Order == CategoryOrder{} },
+			"Proxy, audio": func(s Settings) bool { return s.Order.Rank(Proxies) == 0 && s.Order.Rank(Sound) == 1 },
+		}, []string{"", "video", "sound,sound", "proxys"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -89,7 +96,7 @@ func TestSettingKeysParse(t *testing.T) {
 // only its own field.
 func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
-		Notifications: false, APIURL: "http://127.0.0.1:9000"}
+		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

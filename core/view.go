@@ -7,6 +7,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -34,6 +35,54 @@ const (
 	Cancelled = upload.Cancelled
 	Held      = upload.Held
 )
+
+// Category is what a file is for the people waiting for it (core/media): it decides
+// what goes first.
+type Category = media.Category
+
+const (
+	Sound     = media.Sound
+	Proxies   = media.Proxies
+	Sidecars  = media.Sidecars
+	Stills    = media.Stills
+	Originals = media.Originals
+	Other     = media.Other
+)
+
+// Categories are every category, in the default order.
+var Categories = media.Categories
+
+// CategoryOrder is the order categories go in (Settings.Order); its zero value is the
+// default.
+type CategoryOrder = media.Order
+
+// ParseCategories reads a list of categories, like "sound,proxies".
+func ParseCategories(s string) ([]Category, error) { return media.ParseList(s) }
+
+// Place is where Move puts files: Top or Bottom.
+type Place = upload.Place
+
+const (
+	Top    = upload.Top
+	Bottom = upload.Bottom
+)
+
+// ParsePlace reads "top" or "bottom".
+func ParsePlace(s string) (Place, error) { return upload.ParsePlace(s) }
+
+// SortByRun sorts views into the order the queue runs them: files running, then those
+// waiting to run in the order they will, then the finished.
+func SortByRun(views []FileView, order CategoryOrder) {
+	// The engine's rule, on its own views: converted there and back, as at the door.
+	in := make([]upload.FileView, len(views))
+	for i, v := range views {
+		in[i] = upload.FileView(v)
+	}
+	upload.SortByRun(in, order)
+	for i, v := range in {
+		views[i] = FileView(v)
+	}
+}
 
 // FileView is what front ends show of a file: its state and progress.
 type FileView struct {
@@ -69,6 +118,12 @@ type FileView struct {
 	// "" until known. AssetID is its asset there.
 	Project string
 	AssetID string
+	// Category is what the file is (sound, proxies, …); Rank where the person moved it
+	// (Move); Shot when it was shot. SortByRun puts views in the order the queue runs
+	// them.
+	Category Category
+	Rank     int64
+	Shot     time.Time
 }
 
 // Totals sum the queue up.

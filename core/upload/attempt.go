@@ -90,6 +90,7 @@ func (a *attempt) report(announce bool) {
 			return
 		}
 		assetChanged := ent.f.AssetID != f.AssetID || len(ent.done) != len(done)
+		f.Rank = ent.f.Rank // the owner's: moved while it ran
 		ent.f, ent.done, ent.detail = f, done, detail
 		if assetChanged {
 			o.reclaim(ent)
@@ -112,6 +113,7 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 	delete(o.live, a.id)
 	ent.meter.reset()
 	if final != nil {
+		final.Rank = ent.f.Rank // the owner's: moved while it ran
 		ent.f, ent.done = *final, a.done
 		if final.State == Done {
 			o.logUploaded(final, time.Since(a.started))

@@ -16,7 +16,7 @@ import (
 // slowDownFor is how long S3's SlowDown halves the chunks in flight.
 const slowDownFor = time.Minute
 
-// schedule starts files while there is room, oldest first: always ParallelFiles of them,
+// schedule starts files while there is room, in the queue's order (order.go): always ParallelFiles of them,
 // and more while the files running are expected to want fewer requests than the budget
 // (small files). It returns when the next retrying file, or the end of a slow-down, is
 // due.
@@ -35,7 +35,7 @@ func (o *owner) schedule() (next time.Time) {
 		if o.running >= budget || o.running >= o.settings.ParallelFiles && o.claimed >= budget {
 			break
 		}
-		ent := o.files[o.ready[i]]
+		ent := o.ready[i]
 		if ent.f.State == Retrying && ent.f.NextAttempt.After(now) {
 			if next.IsZero() || ent.f.NextAttempt.Before(next) {
 				next = ent.f.NextAttempt

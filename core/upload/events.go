@@ -1,6 +1,10 @@
 package upload
 
-import "time"
+import (
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
+)
 
 // FileView is what front ends show of a file: its state and progress.
 type FileView struct {
@@ -37,6 +41,12 @@ type FileView struct {
 	// "" until known. AssetID is its asset there.
 	Project string
 	AssetID string
+	// Category is what the file is (sound, proxies, …); Rank where the person moved it
+	// (File.Rank); Shot when it was shot (File.MediaCreated). With them, SortByRun puts
+	// views in the order the queue runs them.
+	Category media.Category
+	Rank     int64
+	Shot     time.Time
 }
 
 // Totals sum the queue up.

@@ -189,7 +189,7 @@ func TestDiskFullStopsAndResumesWithoutResending(t *testing.T) {
 	t.Parallel()
 	r := newIdleRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 1, ParallelChunks: 2}})
 	big := writeFile(t, r.dir, "big.mov", 8*rigPartSize)
-	small := writeFile(t, r.dir, "small.wav", 200)
+	small := writeFile(t, r.dir, "small.mov", 200) // after big.mov: both originals, big.mov shot first
 	slow := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Bandwidth: 256 << 10})
 	r.add(big, small)
 	r.run()

@@ -8,6 +8,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 )
 
 // FileID identifies a file in the queue; the journal assigns it.
@@ -61,6 +63,13 @@ type File struct {
 	// file is never sent to another project unless the person says so (Redirect).
 	ProjectID   string
 	ProjectName string
+	// Category is what the file is (sound, proxies, …), decided when it was queued from
+	// its name, its folders and the files queued with it; it decides what goes first.
+	Category media.Category
+	// Rank is where the person moved the file in the queue: below 0 to the top (the
+	// lowest first), above 0 to the bottom (the highest last), 0 where its category and
+	// the time it was shot put it.
+	Rank int64
 
 	State State
 	// Asset, once created.
@@ -136,6 +145,9 @@ type Journal interface {
 	UploadURLs(ctx context.Context, id FileID, assetID string) ([]string, error)
 	// ChunkDone marks chunk index of the file's current asset finished.
 	ChunkDone(ctx context.Context, id FileID, index int) error
+	// Reorder writes the Rank of files (where the person moved them), which no other
+	// write changes, in one transaction.
+	Reorder(ctx context.Context, ranks map[FileID]int64) error
 	// UpdateFiles writes the rows of files (no chunks) in one transaction.
 	UpdateFiles(ctx context.Context, files []File) error
 	// Forget takes files out of the queue in one transaction: hide keeps their records

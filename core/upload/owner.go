@@ -17,7 +17,7 @@ type owner struct {
 	files map[FileID]*entry
 	order []FileID // oldest first; ids no longer in files are skipped, and compacted away
 	gone  int      // ids in order that are no longer in files
-	ready []FileID // queued and retrying files that are not running, by id (= oldest first)
+	ready []*entry // queued and retrying files that are not running, in the order they go (order.go)
 	live  map[FileID]*entry
 
 	runCtx   context.Context // while Run runs; nil otherwise
@@ -107,6 +107,7 @@ func (o *owner) loop() {
 
 func (o *owner) load(recs []Record) {
 	var newest time.Time // of the assets read back: the server's latest part size
+	o.classifyOld(recs)
 	for _, r := range recs {
 		ent := &entry{f: r.File}
 		ent.done = make([]bool, r.File.ChunkCount())
@@ -131,6 +132,30 @@ func (o *owner) load(recs []Record) {
 	o.dirty, o.kick = true, true
 }
 
+// classifyOld gives a category to files queued by a version that did not decide one:
+// judged together, as if added again at once.
+func (o *owner) classifyOld(recs []Record) {
+	var old []File
+	var where []int
+	for i := range recs {
+		if recs[i].File.Category == "" {
+			old = append(old, recs[i].File)
+			where = append(where, i)
+		}
+	}
+	if len(old) == 0 {
+		return
+	}
+	roots := make([]string, len(old))
+	for i := range old {
+		roots[i] = old[i].Path // the folder it was added with is not known: its own name counts
+	}
+	classify(old, roots)
+	for k, i := range where {
+		recs[i].File.Category = old[k].Category
+	}
+}
+
 func (o *owner) start(ctx context.Context) error {
 	if o.e.cfg.ReadOnly {
 		return errors.New("the journal is another process's: this one only reads it")
@@ -152,18 +177,31 @@ func (o *owner) isRunning() bool { return o.runCtx != nil && o.runCtx.Err() == n
 
 func (o *owner) diskFull() bool { return o.diskWaits > 0 }
 
-// index keeps ready true to the entry: the files the scheduler may start.
+// index keeps ready true to the entry: the files the scheduler may start. What an entry's
+// place depends on (keyOf) must not change while it is in ready: unindex it first.
 func (o *owner) index(ent *entry) {
-	id := ent.f.ID
-	i, found := slices.BinarySearch(o.ready, id)
-	want := ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[id] == ent
+	i, found := o.findReady(ent)
+	want := ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[ent.f.ID] == ent
 	switch {
 	case want && !found:
-		o.ready = slices.Insert(o.ready, i, id)
+		o.ready = slices.Insert(o.ready, i, ent)
 		o.kick = true
 	case !want && found:
 		o.ready = slices.Delete(o.ready, i, i+1)
 	}
+}
+
+// unindex takes the entry out of ready, whatever its state.
+func (o *owner) unindex(ent *entry) {
+	if i, found := o.findReady(ent); found {
+		o.ready = slices.Delete(o.ready, i, i+1)
+	}
+}
+
+// findReady is where ent is in ready, or where it would go.
+func (o *owner) findReady(ent *entry) (int, bool) {
+	i, found := slices.BinarySearchFunc(o.ready, ent, o.compare)
+	return i, found && o.ready[i] == ent
 }
 
 func (o *owner) lookup(id FileID) (*entry, error) {

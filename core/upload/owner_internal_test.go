@@ -62,6 +62,17 @@ func (j *memJournal) UpdateFiles(_ context.Context, fs []File) error {
 	}
 	return nil
 }
+func (j *memJournal) Reorder(_ context.Context, ranks map[FileID]int64) error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for id, r := range ranks {
+		if f, ok := j.rows[id]; ok {
+			f.Rank = r
+			j.rows[id] = f
+		}
+	}
+	return nil
+}
 func (j *memJournal) StartAsset(ctx context.Context, f File) error { return j.Update(ctx, f) }
 func (j *memJournal) ChunkDone(context.Context, FileID, int) error { return nil }
 func (j *memJournal) UploadURLs(_ context.Context, id FileID, _ string) ([]string, error) {

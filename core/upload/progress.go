@@ -56,6 +56,7 @@ func (o *owner) view(ent *entry) FileView {
 		Chunks: len(ent.done), ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
+		Category: f.Category, Rank: f.Rank, Shot: f.MediaCreated,
 	}
 	p := o.standing(ent)
 	v.State, v.Detail, v.Sending = p.state, p.detail, p.sending
@@ -233,7 +234,11 @@ func (o *owner) publishProgress(now time.Time) {
 
 // setSettings puts new settings in force.
 func (o *owner) setSettings(s Settings) {
+	reorder := s.Order != o.settings.Order
 	o.settings = s
+	if reorder {
+		o.reorder()
+	}
 	o.e.applyBandwidth(s.BandwidthLimit)
 	o.kick = true
 }

@@ -855,6 +855,13 @@ func (r *recJournal) ChunkDone(ctx context.Context, id core.FileID, index int) e
 	return err
 }
 
+func (r *recJournal) Reorder(ctx context.Context, ranks map[upload.FileID]int64) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
+	return r.j.Reorder(ctx, ranks)
+}
+
 func (r *recJournal) UpdateFiles(ctx context.Context, files []upload.File) error {
 	if err := r.st.disk.check(); err != nil {
 		return err

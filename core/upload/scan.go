@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 )
 
 // MaxFileSize is the largest object the storage takes (5 TiB).
@@ -41,11 +43,15 @@ func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
 // the others cannot.
 type scanner struct {
 	now      time.Time
+	root     string // the path named that the scan is in
 	files    []File
+	roots    []string // of each file
 	rejected []Rejection
 	seen     map[string]bool
 }
 
+// scanPaths finds the files below paths, each with its category (core/media: the files
+// found together are judged together, so a proxy is known by its original beside it).
 func scanPaths(paths []string, now time.Time) ([]File, []Rejection) {
 	s := &scanner{now: now, seen: map[string]bool{}}
 	for _, p := range paths {
@@ -54,9 +60,22 @@ func scanPaths(paths []string, now time.Time) ([]File, []Rejection) {
 			s.reject(p, "the path cannot be resolved: "+err.Error())
 			continue
 		}
+		s.root = abs
 		s.visit(abs, true, nil)
 	}
+	classify(s.files, s.roots)
 	return s.files, s.rejected
+}
+
+// classify sets the category of files, found below roots (one each).
+func classify(files []File, roots []string) {
+	in := make([]media.File, len(files))
+	for i := range files {
+		in[i] = media.File{Path: files[i].Path, Root: roots[i], Size: files[i].Size}
+	}
+	for i, c := range media.Classify(in) {
+		files[i].Category = c
+	}
 }
 
 func (s *scanner) reject(path, reason string) {
@@ -115,6 +134,7 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 			return
 		}
 		s.files = append(s.files, f)
+		s.roots = append(s.roots, s.root)
 	default:
 		s.reject(path, "not a regular file (a device, pipe or socket): skipped")
 	}

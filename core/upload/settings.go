@@ -1,6 +1,10 @@
 package upload
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
+)
 
 // Settings are the user's choices for the engine; they can change while it runs.
 type Settings struct {
@@ -10,6 +14,9 @@ type Settings struct {
 	// OffsetFromNow sends offset 0 instead of the media's age, filing everything under
 	// today (and letting the server judge pause windows by the upload time).
 	OffsetFromNow bool
+	// Order is the order categories go in; the zero Order is the default (sound,
+	// proxies, sidecars, stills, originals, other).
+	Order media.Order
 }
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets

@@ -247,6 +247,23 @@ func (j *Journal) UpdateFiles(ctx context.Context, files []upload.File) error {
 	})
 }
 
+// Reorder writes where the person moved files in the queue (upload.File.Rank), in one
+// transaction. Files no longer in the journal are passed over: a file removed while the
+// move was on its way has no place left to keep.
+func (j *Journal) Reorder(ctx context.Context, ranks map[upload.FileID]int64) error {
+	if len(ranks) == 0 {
+		return nil
+	}
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for id, rank := range ranks {
+			if _, err := tx.ExecContext(ctx, "UPDATE files SET queue_rank = ? WHERE id = ?", rank, int64(id)); err != nil {
+				return fmt.Errorf("journal: reorder file %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 // StartAsset writes the file's row with its new asset and replaces its chunks with
 // len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
 // must cover the whole file.

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -43,6 +44,7 @@ func TestInsertAndLoadRoundTripEveryField(t *testing.T) {
 		ProjectID:       "proj-42",
 		ProjectName:     "Holiday Shoot",
 		DatedOnArrival:  true,
+		Category:        media.Proxies,
 	}
 	bare := upload.File{Path: "/b.jpg"} // every time zero, every string empty, no URLs
 	empty := upload.File{Path: "/c.jpg", UploadURLs: []string{}}
@@ -75,6 +77,29 @@ func TestInsertAndLoadRoundTripEveryField(t *testing.T) {
 	}
 	if loc := recs[0].File.ModTime.Location(); loc != time.UTC {
 		t.Errorf("times should load in UTC, got %v", loc)
+	}
+}
+
+// Where the person moved a file is written by Reorder alone: writes of the file's row
+// (its upload going on) keep it, and a file already gone is passed over.
+func TestReorderKeepsItsPlaceThroughUpdates(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	files := insertT(t, j, queuedFile(1), queuedFile(2))
+	if err := j.Reorder(context.Background(), map[upload.FileID]int64{files[0].ID: -3, files[1].ID: 2, 999: 1}); err != nil {
+		t.Fatal(err)
+	}
+	f := files[0]
+	f.State, f.Rank = upload.Uploading, 0 // as an attempt that started before the move has it
+	if err := j.Update(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.UpdateFiles(context.Background(), []upload.File{files[1]}); err != nil {
+		t.Fatal(err)
+	}
+	recs := loadT(t, j)
+	if recs[0].File.Rank != -3 || recs[0].File.State != upload.Uploading || recs[1].File.Rank != 2 {
+		t.Fatalf("read back %s at rank %d and rank %d; want uploading at -3, and 2",
+			recs[0].File.State, recs[0].File.Rank, recs[1].File.Rank)
 	}
 }
 

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -172,7 +171,7 @@ func (j *Journal) seedLedger(ctx context.Context) error {
 	if !j.ledger.empty {
 		return nil
 	}
-	rows, err := j.rdb.QueryContext(ctx, "SELECT id, "+strings.Join(fileColumns, ", ")+" FROM files WHERE state = 'done' ORDER BY id")
+	rows, err := j.rdb.QueryContext(ctx, "SELECT "+selectColumns+" FROM files WHERE state = 'done' ORDER BY id")
 	if err != nil {
 		return fmt.Errorf("journal: reading finished uploads: %w", err)
 	}

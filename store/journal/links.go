@@ -356,7 +356,7 @@ func (j *Journal) SealLinks(ctx context.Context) (int, error) {
 	if !j.links.durable() {
 		return 0, errors.New("journal: the key's store cannot keep a key now; the upload links are sealed at a later start")
 	}
-	rows, err := j.rdb.QueryContext(ctx, "SELECT id, "+strings.Join(fileColumns, ", ")+
+	rows, err := j.rdb.QueryContext(ctx, "SELECT "+selectColumns+
 		" FROM files WHERE upload_urls LIKE '[%' AND upload_urls != '[]'")
 	if err != nil {
 		return 0, fmt.Errorf("journal: reading upload links: %w", err)

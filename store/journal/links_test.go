@@ -3,6 +3,7 @@ package journal
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"os"
@@ -130,9 +131,29 @@ func TestSealLinksOfAnOlderVersion(t *testing.T) {
 	ctx := context.Background()
 	path := tempJournal(t)
 	keys := &memoryKey{}
-	// Made by a version before 4, as that version wrote its links.
-	old := openT(t, path, options{keys: keys, migrations: migrations[:3]})
-	files := insertT(t, old, queuedFile(1), queuedFile(2), queuedFile(3))
+	// Made by a version before 4, as that version wrote its links: the schema of version
+	// 3, and rows with its columns.
+	old, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, old, path, migrations[:3]); err != nil {
+		t.Fatal(err)
+	}
+	files := make([]upload.File, 3)
+	for i := range files {
+		f := queuedFile(i + 1)
+		res, err := old.ExecContext(ctx, `INSERT INTO files (path, name, size, state) VALUES (?, ?, ?, 'queued')`, []byte(f.Path), f.Name, f.Size)
+		if err != nil {
+			t.Fatal(err)
+		}
+		id, err := res.LastInsertId()
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ID = upload.FileID(id)
+		files[i] = f
+	}
 	running, done, cleared := withAsset(files[0], 2), withAsset(files[1], 1), withAsset(files[2], 3)
 	done.State = upload.Done
 	for _, f := range []upload.File{running, done, cleared} {
@@ -140,14 +161,14 @@ func TestSealLinksOfAnOlderVersion(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := old.wdb.ExecContext(ctx, `UPDATE files SET state = ?, asset_id = ?, upload_urls = ? WHERE id = ?`,
+		if _, err := old.ExecContext(ctx, `UPDATE files SET state = ?, asset_id = ?, upload_urls = ? WHERE id = ?`,
 			string(f.State), f.AssetID, string(clear), int64(f.ID)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// The older version dropped this asset (its links expired): the row holds [] now,
 	// the free space of its page the old links.
-	if _, err := old.wdb.ExecContext(ctx, `UPDATE files SET asset_id = '', upload_urls = '[]' WHERE id = ?`, int64(cleared.ID)); err != nil {
+	if _, err := old.ExecContext(ctx, `UPDATE files SET asset_id = '', upload_urls = '[]' WHERE id = ?`, int64(cleared.ID)); err != nil {
 		t.Fatal(err)
 	}
 	if err := old.Close(); err != nil {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -18,17 +19,22 @@ var fileColumns = []string{
 	"state", "asset_id", "upload_urls", "urls_fetched_ns", "chunk_size",
 	"error_kind", "error_message", "request_id", "server_request_id",
 	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
-	"project_id", "project_name", "dated_on_arrival",
+	"project_id", "project_name", "dated_on_arrival", "category",
 }
+
+// selectColumns are what a query reads for scanFile: id, fileColumns and queue_rank, which
+// only Insert (0) and Reorder write: an upload attempt writing its file's row must not
+// undo a move the person made meanwhile.
+var selectColumns = "id, " + strings.Join(fileColumns, ", ") + ", queue_rank"
 
 var (
 	insertFileSQL = "INSERT INTO files (" + strings.Join(fileColumns, ", ") + ") VALUES (" +
 		strings.TrimSuffix(strings.Repeat("?, ", len(fileColumns)), ", ") + ")"
 	updateFileSQL  = "UPDATE files SET " + strings.Join(fileColumns, " = ?, ") + " = ? WHERE id = ?"
-	selectFilesSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files WHERE hidden = 0 ORDER BY id"
+	selectFilesSQL = "SELECT " + selectColumns + " FROM files WHERE hidden = 0 ORDER BY id"
 	// uploadedSQL lists the finished uploads of some paths (files_uploaded): it ends in
 	// "path IN (", for the placeholders of a batch and ")".
-	uploadedSQL = "SELECT id, " + strings.Join(fileColumns, ", ") + " FROM files" +
+	uploadedSQL = "SELECT " + selectColumns + " FROM files" +
 		" WHERE state = 'done' AND path IN ("
 )
 
@@ -74,7 +80,7 @@ func (j *Journal) fileArgs(ctx context.Context, f *upload.File) (args []any, kee
 		string(f.State), f.AssetID, urls, times[2], f.ChunkSize,
 		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
 		int64(f.Attempts), times[3], times[4], times[5], done,
-		f.ProjectID, f.ProjectName, f.DatedOnArrival,
+		f.ProjectID, f.ProjectName, f.DatedOnArrival, string(f.Category),
 	}
 	if keepLinks {
 		args = slices.Delete(args, linksColumn, linksColumn+1)
@@ -88,20 +94,20 @@ type scanner interface{ Scan(dest ...any) error }
 // with their sealed form to open (Journal.openLinks).
 func scanFile(r scanner) (upload.File, *storedLinks, error) {
 	var (
-		f                                            upload.File
-		path                                         []byte
-		state, urls                                  string
-		mtime, media, fetched, next, added, upd, don int64
+		f                                              upload.File
+		path                                           []byte
+		state, urls, category                          string
+		mtime, created, fetched, next, added, upd, don int64
 	)
-	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &media,
+	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &created,
 		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
-		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival)
+		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival, &category, &f.Rank)
 	if err != nil {
 		return f, nil, err
 	}
-	f.Path, f.State = string(path), upload.State(state)
-	f.ModTime, f.MediaCreated, f.URLsFetchedAt = fromNS(mtime), fromNS(media), fromNS(fetched)
+	f.Path, f.State, f.Category = string(path), upload.State(state), media.Category(category)
+	f.ModTime, f.MediaCreated, f.URLsFetchedAt = fromNS(mtime), fromNS(created), fromNS(fetched)
 	f.NextAttempt, f.AddedAt, f.UpdatedAt, f.DoneAt = fromNS(next), fromNS(added), fromNS(upd), fromNS(don)
 	var sealed *storedLinks
 	if f.UploadURLs, sealed, err = decode(urls); err != nil {

@@ -71,6 +71,14 @@ var migrations = [][]string{
 		`CREATE TABLE notes (name TEXT PRIMARY KEY) STRICT`,
 		`INSERT INTO notes (name) VALUES ('links_in_clear')`,
 	},
+	// 5: what goes first. category is what the file is (core/media), decided when it was
+	// queued ('' for files queued before: the engine decides when it reads them);
+	// queue_rank is where the person moved it: below 0 to the top (the lowest first), above
+	// 0 to the bottom, 0 where its category puts it.
+	{
+		`ALTER TABLE files ADD COLUMN category TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 0`,
+	},
 }
 
 // notesVersion is the schema version that made the notes table.

@@ -1,0 +1,121 @@
+package media
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/c2c-uploader/c2c-uploader/core/format"
+)
+
+// Order is the order in which categories go: every category once. The zero Order is the
+// default (DefaultOrder), so a setting nobody changed needs no value.
+type Order [len(Categories)]Category
+
+// DefaultOrder: sound, proxies, sidecars, stills, originals, other — what dailies need
+// first, then what is large.
+func DefaultOrder() Order { return Order(Categories) }
+
+// Rank is c's place in o (0 first); an unknown category goes last.
+func (o Order) Rank(c Category) int {
+	if o == (Order{}) {
+		o = DefaultOrder()
+	}
+	for i, x := range o {
+		if x == c {
+			return i
+		}
+	}
+	return len(o)
+}
+
+// String is o as ParseOrder reads it: "sound,proxies,sidecars,stills,originals,other".
+func (o Order) String() string {
+	if o == (Order{}) {
+		o = DefaultOrder()
+	}
+	names := make([]string, len(o))
+	for i, c := range o {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ",")
+}
+
+// ParseOrder reads categories separated by commas, first first; those not named follow
+// in the default order ("sound,originals" puts originals second). The error says what
+// is wrong in words that follow "order cannot be …".
+func ParseOrder(s string) (Order, error) {
+	named, err := ParseList(s)
+	if err != nil {
+		return Order{}, err
+	}
+	if len(named) == 0 {
+		return Order{}, fmt.Errorf("name the categories in the order they go, like %s", DefaultOrder())
+	}
+	var o Order
+	i := copy(o[:], named)
+	for _, c := range Categories {
+		if !contains(named, c) {
+			o[i] = c
+			i++
+		}
+	}
+	if o == DefaultOrder() {
+		return Order{}, nil
+	}
+	return o, nil
+}
+
+// ParseList reads categories separated by commas ("sound,proxies"), each once, each by
+// its name or its singular ("proxy"). An empty string is an empty list.
+func ParseList(s string) ([]Category, error) {
+	var out []Category
+	for _, word := range strings.Split(s, ",") {
+		word = strings.ToLower(strings.TrimSpace(word))
+		if word == "" {
+			continue
+		}
+		c, ok := categoryNamed(word)
+		if !ok {
+			if near := format.Nearest(word, names()); near != "" {
+				return nil, fmt.Errorf("no category is called %q; did you mean %s?", word, near)
+			}
+			return nil, fmt.Errorf("no category is called %q; they are %s", word, strings.Join(names(), ", "))
+		}
+		if contains(out, c) {
+			return nil, fmt.Errorf("%s is named twice", c)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// categoryNamed is the category a person means by word: its name, its singular, or
+// "metadata" for sidecars.
+func categoryNamed(word string) (Category, bool) {
+	for _, c := range Categories {
+		if word == string(c) || word == strings.ToLower(c.Label()) {
+			return c, true
+		}
+	}
+	switch word {
+	case "metadata":
+		return Sidecars, true
+	case "audio":
+		return Sound, true
+	}
+	return "", false
+}
+
+// Valid reports whether c is one of the categories.
+func (c Category) Valid() bool { return contains(Categories[:], c) }
+
+func names() []string {
+	out := make([]string, len(Categories))
+	for i, c := range Categories {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func contains(list []Category, c Category) bool { return slices.Contains(list, c) }

@@ -1,0 +1,152 @@
+package upload
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
+)
+
+// What goes first (README, "What goes first"): files the person moved to the top, the
+// last moved first; then by category in the order of the settings (sound, proxies,
+// sidecars, stills, originals, other unless changed); within a category the oldest shot
+// first, then by name; files moved to the bottom last, the last moved last. A file that
+// arrives with a category ahead of what runs takes the next free place; nothing running
+// is interrupted.
+
+// runKey is what the order of a file depends on.
+type runKey struct {
+	rank int64
+	cat  media.Category
+	shot time.Time
+	name string
+	id   FileID
+}
+
+func keyOf(f *File) runKey {
+	return runKey{rank: f.Rank, cat: f.Category, shot: f.MediaCreated, name: f.Name, id: f.ID}
+}
+
+func compareKeys(order media.Order, a, b runKey) int {
+	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(order.Rank(a.cat), order.Rank(b.cat)); c != 0 {
+		return c
+	}
+	if c := a.shot.Compare(b.shot); c != 0 {
+		return c
+	}
+	if c := strings.Compare(a.name, b.name); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.id, b.id)
+}
+
+// compare orders two files of the queue as they will run.
+func (o *owner) compare(a, b *entry) int {
+	return compareKeys(o.settings.Order, keyOf(&a.f), keyOf(&b.f))
+}
+
+// SortByRun sorts views into the order the queue runs them: files running first, then
+// the files waiting to run as the scheduler will take them, then the finished ones (each
+// part in the order above). order is the category order of the settings.
+func SortByRun(views []FileView, order media.Order) {
+	part := func(v *FileView) int {
+		switch {
+		case v.State.Finished():
+			return 2
+		case v.State == Creating || v.State == Uploading || v.Sending:
+			return 0
+		}
+		return 1
+	}
+	slices.SortStableFunc(views, func(a, b FileView) int {
+		if c := cmp.Compare(part(&a), part(&b)); c != 0 {
+			return c
+		}
+		return compareKeys(order, a.runKey(), b.runKey())
+	})
+}
+
+func (v *FileView) runKey() runKey {
+	return runKey{rank: v.Rank, cat: v.Category, shot: v.Shot, name: v.Name, id: v.ID}
+}
+
+// Place is where Move puts files.
+type Place string
+
+const (
+	Top    Place = "top"
+	Bottom Place = "bottom"
+)
+
+// ParsePlace reads "top" or "bottom".
+func ParsePlace(s string) (Place, error) {
+	switch p := Place(strings.ToLower(strings.TrimSpace(s))); p {
+	case Top, Bottom:
+		return p, nil
+	}
+	return "", fmt.Errorf("%q is not a place in the queue: say top or bottom", s)
+}
+
+// Move puts the selected files at the top of the queue (they go next, as places free up;
+// nothing running is stopped) or at its bottom, keeping their order among themselves.
+// The order is kept in the journal. An id not in the queue is ErrUnknownFile, and
+// nothing moves.
+func (e *Engine) Move(ctx context.Context, s Selector, to Place) error {
+	if e.cfg.ReadOnly {
+		return errReadOnly
+	}
+	if to != Top && to != Bottom {
+		return fmt.Errorf("%q is not a place in the queue: say top or bottom", to)
+	}
+	return e.askErr(func(o *owner) error {
+		for _, id := range s.IDs {
+			if o.files[id] == nil {
+				return fmt.Errorf("file %d: %w", id, ErrUnknownFile)
+			}
+		}
+		ents, err := o.selected(s)
+		if err != nil || len(ents) == 0 {
+			return err
+		}
+		return o.move(ents, to)
+	})
+}
+
+func (o *owner) move(ents []*entry, to Place) error {
+	ents = slices.Clone(ents)
+	slices.SortFunc(ents, o.compare)
+	lowest, highest := int64(0), int64(0)
+	for _, ent := range o.files {
+		lowest, highest = min(lowest, ent.f.Rank), max(highest, ent.f.Rank)
+	}
+	ranks := make(map[FileID]int64, len(ents))
+	n := int64(len(ents))
+	for i, ent := range ents {
+		if to == Top {
+			ranks[ent.f.ID] = lowest - n + int64(i)
+		} else {
+			ranks[ent.f.ID] = highest + 1 + int64(i)
+		}
+	}
+	if err := o.write(func(ctx context.Context) error { return o.e.cfg.Journal.Reorder(ctx, ranks) }); err != nil {
+		return fmt.Errorf("writing the upload journal: %w", err)
+	}
+	for _, ent := range ents {
+		o.unindex(ent) // its place in ready depends on its rank
+		ent.f.Rank = ranks[ent.f.ID]
+		o.index(ent)
+		o.announce(ent)
+	}
+	o.kick = true
+	return nil
+}
+
+// reorder sorts the files waiting to run again, after the category order changed.
+func (o *owner) reorder() { slices.SortFunc(o.ready, o.compare) }
