@@ -207,7 +207,7 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		case "unpair":
 			a.otherAPI = apiURL
 			apiURL, origin = a.pairing.APIURL, a.pairing.APIOrigin
-		case "status":
+		case "status", "move": // neither needs a token
 			a.otherAPI, a.noTokens = apiURL, true
 		default:
 			a.close()

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,10 +20,10 @@ import (
 
 // commands are the headless sub-commands; with none, the window opens (with any file
 // arguments queued). sim is run before the flags are read (main.go).
-var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true}
+var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true, "move": true, "start": true}
 
 // commandNames are the commands in the order the usage lists them, for suggestions.
-var commandNames = []string{"pair", "upload", "status", "unpair", "settings", "sim"}
+var commandNames = []string{"pair", "upload", "status", "start", "move", "unpair", "settings", "sim"}
 
 // settingsActions are the words after `settings`, with the words each takes.
 var settingsActions = map[string]int{"set": 2, "reset": 1}
@@ -39,6 +40,7 @@ type options struct {
 	json           bool
 	timeout        time.Duration
 	force          bool
+	hold           bool
 	toCurrent      bool
 	anyway         bool
 	acknowledge    bool
@@ -50,6 +52,11 @@ type options struct {
 	overrides map[string]string
 	// settingsArgs are the words after `settings`: none (list), set KEY VALUE, reset KEY.
 	settingsArgs []string
+	// moveIDs and movePlace are `move ID... top|bottom`.
+	moveIDs   []core.FileID
+	movePlace core.Place
+	// startWhat is `start ID...|all`.
+	startWhat core.Selector
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -63,6 +70,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.json, "json", false, "print one JSON event per line on stdout (human text stays on stderr)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "pair: give up after this long (exit 124)")
 	fs.BoolVar(&o.force, "force", false, "upload: queue files again even if they were uploaded already")
+	fs.BoolVar(&o.hold, "hold", false, "upload: add the files on hold, to send later with start (nothing is uploaded now)")
 	fs.BoolVar(&o.toCurrent, "to-current-project", false, "upload: send files queued for another project to the one this computer is paired with now")
 	fs.BoolVar(&o.anyway, "anyway", false, "upload: send files the project refused for a channel pause as new media, dated by when they arrive")
 	fs.BoolVar(&o.acknowledge, "acknowledge", false, "status: the warnings shown (a damaged upload history) have been read; stop showing them")
@@ -88,6 +96,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
   c2c-uploader [flags] pair               pair this computer with a project
   c2c-uploader [flags] upload PATH...     queue files and folders and upload the whole queue
   c2c-uploader [flags] status             show the pairing, the connection and the queue
+  c2c-uploader [flags] start ID...|all    send files on hold (upload --hold, or the start setting manual)
+  c2c-uploader [flags] move ID... top|bottom   send files next, or after everything else
   c2c-uploader [flags] unpair             revoke the pairing and forget the tokens
   c2c-uploader settings                   list the settings, their values and defaults
   c2c-uploader settings set KEY VALUE     change one (for one run: --KEY VALUE)
@@ -139,6 +149,19 @@ Flags:
 			return o, err
 		}
 	}
+	if o.command == "move" {
+		if err := parseMove(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.command == "start" {
+		if err := parseStart(&o); err != nil {
+			return o, err
+		}
+	}
+	if o.hold && o.command != "upload" {
+		return o, errors.New("--hold is for upload: it adds files on hold")
+	}
 	for _, name := range slices.Sorted(maps.Keys(o.overrides)) {
 		var s core.Settings
 		if err := core.ApplySettings(&s, map[string]string{name: o.overrides[name]}); err != nil {
@@ -166,6 +189,59 @@ Flags:
 		return o, fmt.Errorf("%s takes no paths (got %q)", o.command, o.paths[0])
 	}
 	return o, nil
+}
+
+// parseMove reads `move ID... top|bottom` (the ids as status lists them).
+func parseMove(o *options) error {
+	const usage = "like `c2c-uploader move 12 top` (status lists the ids)"
+	words := o.paths
+	o.paths = nil
+	if len(words) < 2 {
+		return fmt.Errorf("move takes the ids of files and then top or bottom, %s", usage)
+	}
+	place, err := core.ParsePlace(words[len(words)-1])
+	if err != nil {
+		return fmt.Errorf("move: %v, %s", err, usage)
+	}
+	ids, err := fileIDs(words[:len(words)-1])
+	if err != nil {
+		return fmt.Errorf("move: %v, %s", err, usage)
+	}
+	o.moveIDs, o.movePlace = ids, place
+	return nil
+}
+
+// parseStart reads `start ID...` or `start all`.
+func parseStart(o *options) error {
+	const usage = "like `c2c-uploader start 12 14` or `c2c-uploader start all` (status lists the ids)"
+	words := o.paths
+	o.paths = nil
+	switch {
+	case len(words) == 0:
+		return fmt.Errorf("start takes the ids of files, or all, %s", usage)
+	case len(words) == 1 && strings.EqualFold(words[0], "all"):
+		o.startWhat = core.All
+		return nil
+	}
+	ids, err := fileIDs(words)
+	if err != nil {
+		return fmt.Errorf("start: %v, %s", err, usage)
+	}
+	o.startWhat = core.Some(ids...)
+	return nil
+}
+
+// fileIDs reads ids as status lists them.
+func fileIDs(words []string) ([]core.FileID, error) {
+	ids := make([]core.FileID, 0, len(words))
+	for _, w := range words {
+		id, err := strconv.ParseInt(strings.TrimSpace(w), 10, 64)
+		if err != nil || id <= 0 {
+			return nil, fmt.Errorf("%q is not a file id (a whole number, as status lists them)", w)
+		}
+		ids = append(ids, core.FileID(id))
+	}
+	return ids, nil
 }
 
 // unknownCommand: word is neither a command nor a file or folder.

@@ -62,6 +62,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if o.command == "upload" && held.Holder.Control != "" {
 				return uploadThroughHolder(ctx, o, held, stdout, stderr)
 			}
+			if o.command == "move" && held.Holder.Control != "" {
+				return moveThroughHolder(ctx, o, held, stdout, stderr)
+			}
+			if o.command == "start" && held.Holder.Control != "" {
+				return startThroughHolder(ctx, o, held, stdout, stderr)
+			}
 			fmt.Fprintf(stderr, "c2c-uploader: %v; try again once it has finished%s.\n", held, closeHint(held))
 			return cli.ExitFailed
 		}
@@ -72,7 +78,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, n := range a.settingsNotices {
 		fmt.Fprintf(stderr, "warning: %s\n", n)
 	}
-	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
+	co := cli.Options{JSON: o.json, Timeout: o.timeout, Force: o.force, Hold: o.hold, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr),
 		ToCurrentProject: o.toCurrent, Anyway: o.anyway, AcknowledgeAsked: o.acknowledge,
 		APIURL: a.apiURL, DataDir: a.dataDir, TokenStore: a.tokenKind,
 		CheckTokens:    a.tokens.Check,
@@ -108,6 +114,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.Upload(ctx, a.svc, o.paths, co)
 	case "status":
 		return cli.Status(ctx, a.svc, co)
+	case "move":
+		return cli.MoveWith(ctx, a.svc, o.moveIDs, o.movePlace, co)
+	case "start":
+		return cli.Start(ctx, a.svc, o.startWhat, co)
 	default:
 		return cli.Unpair(ctx, a.svc, co)
 	}
@@ -145,8 +155,32 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
 			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(o.overrides)), ", --"))
 	}
-	co := cli.Options{JSON: o.json, Force: o.force, ToCurrentProject: o.toCurrent, Anyway: o.anyway, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	co := cli.Options{JSON: o.json, Force: o.force, Hold: o.hold, ToCurrentProject: o.toCurrent, Anyway: o.anyway, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)
+}
+
+// moveThroughHolder moves files in the queue of the window that holds the data folder.
+func moveThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+		return cli.ExitFailed
+	}
+	defer c.Close()
+	return cli.Move(ctx, c, o.moveIDs, o.movePlace, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
+}
+
+// startThroughHolder starts files in the queue of the window that holds the data
+// folder, and follows them.
+func startThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+		return cli.ExitFailed
+	}
+	defer c.Close()
+	co := cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	return cli.StartThrough(ctx, c, held.Holder.String(), o.startWhat, co)
 }
 
 // closeHint tells how to end what holds the folder, when it is the window.

@@ -79,7 +79,7 @@ func TestOnlyHealthLeavesWhileOfflineThenUploadsResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Add(ctx, paths, false); err != nil {
+	if _, err := svc.Add(ctx, paths, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitfor.Condition(t, "a few chunks acknowledged", func() bool {

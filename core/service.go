@@ -60,11 +60,13 @@ type UploadTuning struct {
 // the data folder (ui/control serves it and its client offers it).
 type Queue interface {
 	Subscribe() *Subscription
-	Add(ctx context.Context, paths []string, force bool) (AddResult, error)
+	Add(ctx context.Context, paths []string, opts AddOptions) (AddResult, error)
+	Start(ctx context.Context, sel Selector) error
 	Retry(ctx context.Context, sel Selector) error
 	Resume(ctx context.Context, sel Selector) error
 	Redirect(ctx context.Context, sel Selector) error
 	UploadAnyway(ctx context.Context, sel Selector) error
+	Move(ctx context.Context, sel Selector, to Place) error
 	Snapshot() ([]FileView, Totals)
 	AuthStatus() AuthStatus
 }
@@ -404,9 +406,14 @@ func (s *Service) Unpair(ctx context.Context) (UnpairResult, error) {
 }
 
 // Add queues files and folders.
-func (s *Service) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
-	r, err := s.engine.Add(ctx, paths, force)
+func (s *Service) Add(ctx context.Context, paths []string, opts AddOptions) (AddResult, error) {
+	r, err := s.engine.Add(ctx, paths, opts.engine())
 	return addResult(r), err
+}
+
+// Start sends files on hold, and paused ones.
+func (s *Service) Start(ctx context.Context, sel Selector) error {
+	return s.engine.Start(ctx, sel.engine())
 }
 
 // Pause, Resume, Retry and Cancel act on one file or all (All).

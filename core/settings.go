@@ -42,6 +42,9 @@ type Settings struct {
 	// Order is the order categories go in (README, "What goes first"); the zero value is
 	// the default: sound, proxies, sidecars, stills, originals, other.
 	Order CategoryOrder
+	// ManualStart: files added wait on hold until the person starts them (Start);
+	// otherwise they go as soon as they are added.
+	ManualStart bool
 }
 
 // DefaultSettings are the settings nobody changed.
@@ -58,13 +61,14 @@ func (s Settings) Upload() upload.Settings {
 	return upload.Settings{
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
+		ManualStart: s.ManualStart,
 	}
 }
 
 // WithUpload is s with the engine's part u (the inverse of Upload).
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
-	s.Order = u.Order
+	s.Order, s.ManualStart = u.Order, u.ManualStart
 	return s
 }
 
@@ -142,6 +146,26 @@ var settingKeys = []SettingKey{
 			return nil
 		},
 		format: func(s Settings) string { return s.Order.String() },
+	},
+	{
+		Name: "start", Description: "automatic: files upload as soon as they are added; manual: they wait on hold until started (c2c-uploader start, or Start in the window)",
+		parse: func(s *Settings, v string) error {
+			switch strings.ToLower(v) {
+			case "automatic", "auto":
+				s.ManualStart = false
+			case "manual":
+				s.ManualStart = true
+			default:
+				return errors.New("give automatic or manual")
+			}
+			return nil
+		},
+		format: func(s Settings) string {
+			if s.ManualStart {
+				return "manual"
+			}
+			return "automatic"
+		},
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

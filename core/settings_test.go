@@ -42,6 +42,9 @@ func TestSettingKeysParse(t *testing.T) {
 			"sound,proxies,sidecars,stills,originals,other": func(s Settings) bool { return s.Order == CategoryOrder{} },
 			"Proxy, audio": func(s Settings) bool { return s.Order.Rank(Proxies) == 0 && s.Order.Rank(Sound) == 1 },
 		}, []string{"", "video", "sound,sound", "proxys"}},
+		{"start", map[string]func(Settings) bool{
+			"manual": func(s Settings) bool { return s.ManualStart }, "Automatic": func(s Settings) bool { return !s.ManualStart },
+		}, []string{"", "later", "true"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -96,7 +99,7 @@ func TestSettingKeysParse(t *testing.T) {
 // only its own field.
 func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
-		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}}
+		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

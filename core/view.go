@@ -34,6 +34,7 @@ const (
 	Skipped   = upload.Skipped
 	Cancelled = upload.Cancelled
 	Held      = upload.Held
+	OnHold    = upload.OnHold
 )
 
 // Category is what a file is for the people waiting for it (core/media): it decides
@@ -82,6 +83,16 @@ func SortByRun(views []FileView, order CategoryOrder) {
 	for i, v := range in {
 		views[i] = FileView(v)
 	}
+}
+
+// RunKey is what a file's place in the queue depends on (moves, category, time shot,
+// name); its Compare orders two, whatever their state, for a list whose rows should not
+// jump as files start and finish.
+type RunKey = upload.RunKey
+
+// RunKey is the file's place in the queue.
+func (v *FileView) RunKey() RunKey {
+	return RunKey{Rank: v.Rank, Category: v.Category, Shot: v.Shot, Name: v.Name, ID: v.ID}
 }
 
 // FileView is what front ends show of a file: its state and progress.
@@ -136,6 +147,7 @@ type Totals struct {
 	Skipped        int
 	Cancelled      int
 	Held           int   // meant for another project; waiting for the person
+	OnHold         int   // added to start by hand; waiting for the person (Start)
 	BytesTotal     int64 // of the files not cancelled
 	// BytesRemaining is what the unfinished files have yet to get acknowledged by S3: it
 	// never grows while they upload, and holds through a pause or a crash.
@@ -170,6 +182,17 @@ type Rejection struct {
 
 // AlreadyUploaded tells whether the path was refused because its content was uploaded.
 func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
+
+// AddOptions say how Add queues files: Force queues again files uploaded already; Hold
+// keeps them on hold until started, whatever the start setting.
+type AddOptions struct {
+	Force bool `json:"force,omitempty"`
+	Hold  bool `json:"hold,omitempty"`
+}
+
+func (a AddOptions) engine() upload.AddOptions {
+	return upload.AddOptions{Force: a.Force, Hold: a.Hold}
+}
 
 // AddResult is what Add did with each path.
 type AddResult struct {

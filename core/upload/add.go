@@ -6,17 +6,27 @@ import (
 	"time"
 )
 
+// AddOptions say how Add queues files.
+type AddOptions struct {
+	// Force queues again files uploaded already (or in the queue already).
+	Force bool
+	// Hold: the files wait on hold until started (Start), whatever the start setting.
+	Hold bool
+}
+
 // Add queues files and folders (expanded), each meant for the project the device is
 // paired with now (SetProject), if it is known. A file already in the queue with the same
-// path, size, mtime and fingerprint is refused unless force is set, and so is one that
+// path, size, mtime and fingerprint is refused unless opts.Force is set, and so is one that
 // was uploaded before, even if it was cleared from the list since (the journal keeps the
 // record), and even to another project: a card named again after a re-pairing must not
 // be split between two projects unasked. The rejection says where it went. A file in the
 // queue that failed or was cancelled, named again, is queued again (Again).
 //
+// Files wait on hold when uploads start by hand (Settings.ManualStart) or opts.Hold asks.
+//
 // The paths are looked at here; the owner decides and records, so two Adds of one card
 // at once queue it once.
-func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult, error) {
+func (e *Engine) Add(ctx context.Context, paths []string, opts AddOptions) (AddResult, error) {
 	if e.cfg.ReadOnly {
 		return AddResult{}, errReadOnly
 	}
@@ -26,7 +36,7 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 		err error
 	}
 	r, err := ask(e, func(o *owner) result {
-		res, err := o.add(ctx, files, rejected, force)
+		res, err := o.add(ctx, files, rejected, opts)
 		return result{res, err}
 	})
 	if err != nil {
@@ -35,7 +45,12 @@ func (e *Engine) Add(ctx context.Context, paths []string, force bool) (AddResult
 	return r.res, r.err
 }
 
-func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, force bool) (AddResult, error) {
+func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opts AddOptions) (AddResult, error) {
+	force := opts.Force
+	start := Queued
+	if opts.Hold || o.settings.ManualStart {
+		start = OnHold
+	}
 	fresh := files[:0]
 	var again []*entry
 	if force {
@@ -78,7 +93,7 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, for
 		fresh = kept
 	}
 	res := AddResult{Rejected: rejected}
-	if err := o.setStates(again, to(Queued)); err != nil {
+	if err := o.setStates(again, to(start)); err != nil {
 		return res, err
 	}
 	for _, ent := range again {
@@ -89,6 +104,7 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, for
 	}
 	for i := range fresh {
 		fresh[i].ProjectID, fresh[i].ProjectName = o.project.ID, o.project.Name
+		fresh[i].State = start
 	}
 	var stored []File
 	if err := o.write(func(ctx context.Context) (err error) {

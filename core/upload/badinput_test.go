@@ -287,7 +287,7 @@ func TestBadInputDuplicateDrops(t *testing.T) {
 	if n := len(r.sim.Assets()); n != 1 {
 		t.Errorf("%d assets for one file dropped four times", n)
 	}
-	forced, err := r.svc.Add(context.Background(), []string{p}, true)
+	forced, err := r.svc.Add(context.Background(), []string{p}, core.AddOptions{Force: true})
 	if err != nil || len(forced.Added) != 1 {
 		t.Fatalf("forcing it: %v, %+v", err, forced)
 	}

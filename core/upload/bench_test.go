@@ -54,7 +54,7 @@ func benchUploadWith(b *testing.B, s upload.Settings, files int, size int64) {
 	b.ResetTimer()
 	for range b.N {
 		start := time.Now()
-		res, err := r.svc.Add(b.Context(), paths, true)
+		res, err := r.svc.Add(b.Context(), paths, core.AddOptions{Force: true})
 		if err != nil || len(res.Added) != files {
 			b.Fatalf("Add: %v, %d added", err, len(res.Added))
 		}

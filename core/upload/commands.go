@@ -31,8 +31,8 @@ func commandApplies(to, st State) bool {
 	switch to {
 	case Paused, Cancelled:
 		return !st.Finished() && st != to
-	case Queued: // Resume and Retry
-		return st == Paused || st == Failed || st == Skipped || st == Cancelled || st == Retrying
+	case Queued: // Resume, Retry and Start
+		return st == Paused || st == Failed || st == Skipped || st == Cancelled || st == Retrying || st == OnHold
 	}
 	return false
 }
@@ -41,7 +41,7 @@ func commandApplies(to, st State) bool {
 func to(st State) func(*File) {
 	return func(f *File) {
 		f.State = st
-		if st == Queued {
+		if st == Queued || st == OnHold {
 			f.Attempts, f.NextAttempt = 0, time.Time{}
 			f.ErrorKind, f.ErrorMessage = "", ""
 		}
@@ -56,6 +56,12 @@ func (e *Engine) Pause(ctx context.Context, s Selector) error {
 // Resume queues paused files again.
 func (e *Engine) Resume(ctx context.Context, s Selector) error {
 	return e.command(s, func(st State) bool { return st == Paused }, Queued)
+}
+
+// Start sends files on hold (added to start by hand), and paused ones: the person says
+// go.
+func (e *Engine) Start(ctx context.Context, s Selector) error {
+	return e.command(s, func(st State) bool { return st == OnHold || st == Paused }, Queued)
 }
 
 // Retry queues failed, cancelled and retrying files again at once, and skipped ones

@@ -59,6 +59,7 @@ type Totals struct {
 	Skipped        int
 	Cancelled      int
 	Held           int   // meant for another project; waiting for the person
+	OnHold         int   // added to start by hand; waiting for the person (Start)
 	BytesTotal     int64 // of the files not cancelled
 	// BytesRemaining is what the unfinished files have yet to get acknowledged by S3: it
 	// never grows while they upload, and holds through a pause or a crash.

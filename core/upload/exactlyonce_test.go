@@ -53,7 +53,7 @@ func TestClearedFilesStayUploaded(t *testing.T) {
 	}
 	r.expectAssets(3)
 
-	forced, err := r.svc.Add(context.Background(), []string{b}, true)
+	forced, err := r.svc.Add(context.Background(), []string{b}, core.AddOptions{Force: true})
 	if err != nil || len(forced.Added) != 1 {
 		t.Fatalf("forcing %s: %v, %+v", b, err, forced)
 	}

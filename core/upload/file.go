@@ -33,6 +33,9 @@ const (
 	// waits for the person to send it to this project (Redirect) or to pair with its
 	// own again.
 	Held State = "held"
+	// OnHold: added while uploads start by hand (Settings.ManualStart, or an add asked to
+	// hold); it waits until the person starts it (Start).
+	OnHold State = "on-hold"
 )
 
 // Finished reports whether a file needs nothing more from the engine.

@@ -18,43 +18,45 @@ import (
 // arrives with a category ahead of what runs takes the next free place; nothing running
 // is interrupted.
 
-// runKey is what the order of a file depends on.
-type runKey struct {
-	rank int64
-	cat  media.Category
-	shot time.Time
-	name string
-	id   FileID
+// RunKey is what the place of a file in the queue depends on.
+type RunKey struct {
+	Rank     int64 // File.Rank: where the person moved it
+	Category media.Category
+	Shot     time.Time // File.MediaCreated
+	Name     string
+	ID       FileID
 }
 
-func keyOf(f *File) runKey {
-	return runKey{rank: f.Rank, cat: f.Category, shot: f.MediaCreated, name: f.Name, id: f.ID}
+func keyOf(f *File) RunKey {
+	return RunKey{Rank: f.Rank, Category: f.Category, Shot: f.MediaCreated, Name: f.Name, ID: f.ID}
 }
 
-func compareKeys(order media.Order, a, b runKey) int {
-	if c := cmp.Compare(a.rank, b.rank); c != 0 {
+// Compare orders k before (-1) or after (1) other, by the rule above; order is the
+// category order of the settings.
+func (k RunKey) Compare(order media.Order, other RunKey) int {
+	if c := cmp.Compare(k.Rank, other.Rank); c != 0 {
 		return c
 	}
-	if c := cmp.Compare(order.Rank(a.cat), order.Rank(b.cat)); c != 0 {
+	if c := cmp.Compare(order.Rank(k.Category), order.Rank(other.Category)); c != 0 {
 		return c
 	}
-	if c := a.shot.Compare(b.shot); c != 0 {
+	if c := k.Shot.Compare(other.Shot); c != 0 {
 		return c
 	}
-	if c := strings.Compare(a.name, b.name); c != 0 {
+	if c := strings.Compare(k.Name, other.Name); c != 0 {
 		return c
 	}
-	return cmp.Compare(a.id, b.id)
+	return cmp.Compare(k.ID, other.ID)
 }
 
 // compare orders two files of the queue as they will run.
 func (o *owner) compare(a, b *entry) int {
-	return compareKeys(o.settings.Order, keyOf(&a.f), keyOf(&b.f))
+	return keyOf(&a.f).Compare(o.settings.Order, keyOf(&b.f))
 }
 
 // SortByRun sorts views into the order the queue runs them: files running first, then
-// the files waiting to run as the scheduler will take them, then the finished ones (each
-// part in the order above). order is the category order of the settings.
+// the files waiting to run as the scheduler will take them, then the finished ones in the
+// order they finished. order is the category order of the settings.
 func SortByRun(views []FileView, order media.Order) {
 	part := func(v *FileView) int {
 		switch {
@@ -66,15 +68,23 @@ func SortByRun(views []FileView, order media.Order) {
 		return 1
 	}
 	slices.SortStableFunc(views, func(a, b FileView) int {
-		if c := cmp.Compare(part(&a), part(&b)); c != 0 {
+		pa, pb := part(&a), part(&b)
+		if c := cmp.Compare(pa, pb); c != 0 {
 			return c
 		}
-		return compareKeys(order, a.runKey(), b.runKey())
+		if pa == 2 {
+			if c := a.DoneAt.Compare(b.DoneAt); c != 0 {
+				return c
+			}
+			return cmp.Compare(a.ID, b.ID)
+		}
+		return a.RunKey().Compare(order, b.RunKey())
 	})
 }
 
-func (v *FileView) runKey() runKey {
-	return runKey{rank: v.Rank, cat: v.Category, shot: v.Shot, name: v.Name, id: v.ID}
+// RunKey is the view's place in the queue, whatever its state.
+func (v *FileView) RunKey() RunKey {
+	return RunKey{Rank: v.Rank, Category: v.Category, Shot: v.Shot, Name: v.Name, ID: v.ID}
 }
 
 // Place is where Move puts files.

@@ -277,7 +277,7 @@ func (r *ownerRig) files(n int, size int) []string {
 
 func (r *ownerRig) add(paths ...string) []FileView {
 	r.t.Helper()
-	res, err := r.e.Add(context.Background(), paths, false)
+	res, err := r.e.Add(context.Background(), paths, AddOptions{})
 	if err != nil {
 		r.t.Fatal(err)
 	}
@@ -530,7 +530,7 @@ func TestAFailedFileNamedAgainIsQueuedAgain(t *testing.T) {
 	v := r.add(paths...)[0]
 	waitState(t, r, v.ID, Failed)
 	c.createErr.Store(nil)
-	res, err := r.e.Add(context.Background(), paths, false)
+	res, err := r.e.Add(context.Background(), paths, AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

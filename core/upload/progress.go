@@ -181,13 +181,15 @@ func (c *tally) add(st State, size, bytesDone, bytesAcked int64) {
 		t.Cancelled++
 	case Held:
 		t.Held++
+	case OnHold:
+		t.OnHold++
 	}
 	if st != Cancelled {
 		t.BytesTotal += size
 		t.BytesAcked += bytesAcked
 	}
-	// A held file waits for a person, not for the engine.
-	if !st.Finished() && st != Held {
+	// A held file, and one on hold, waits for a person, not for the engine.
+	if !st.Finished() && st != Held && st != OnHold {
 		t.FilesRemaining++
 		t.BytesRemaining += size - bytesAcked
 		t.BytesInFlight += bytesDone - bytesAcked

@@ -235,7 +235,7 @@ func (r *rig) restart() {
 // add queues paths and fails the test on an error.
 func (r *rig) add(paths ...string) core.AddResult {
 	r.t.Helper()
-	res, err := r.svc.Add(context.Background(), paths, false)
+	res, err := r.svc.Add(context.Background(), paths, core.AddOptions{})
 	if err != nil {
 		r.t.Fatalf("Add: %v", err)
 	}

@@ -17,6 +17,8 @@ type Settings struct {
 	// Order is the order categories go in; the zero Order is the default (sound,
 	// proxies, sidecars, stills, originals, other).
 	Order media.Order
+	// ManualStart: files added wait on hold until the person starts them (Start).
+	ManualStart bool
 }
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets

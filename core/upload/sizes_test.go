@@ -87,7 +87,7 @@ func TestUploadSizes(t *testing.T) {
 		}
 	}
 	// Naming the same files again is refused as already uploaded.
-	res, err := r.svc.Add(context.Background(), []string{r.dir}, false)
+	res, err := r.svc.Add(context.Background(), []string{r.dir}, core.AddOptions{})
 	if err != nil || len(res.Added) != 0 || len(res.Rejected) != len(sizes) {
 		t.Fatalf("adding the folder again: %v, added %d, rejected %d", err, len(res.Added), len(res.Rejected))
 	}

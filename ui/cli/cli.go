@@ -31,6 +31,7 @@ type Options struct {
 	JSON    bool
 	Timeout time.Duration // pair: give up after this long (exit 124); 0 = never
 	Force   bool          // upload: queue files again even if already uploaded
+	Hold    bool          // upload: add the files on hold, to start later (start)
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Terminal tells whether stderr is a terminal (live progress bars) or a log/pipe
@@ -70,6 +71,15 @@ type Options struct {
 
 	// through names the process the command works through (UploadThrough).
 	through string
+	// command is the command's name for its messages ("upload" when empty).
+	command string
+}
+
+func (o *Options) name() string {
+	if o.command == "" {
+		return "upload"
+	}
+	return o.command
 }
 
 func (o *Options) defaults() {

@@ -12,7 +12,8 @@ import (
 )
 
 // Status is `c2c-uploader status`: the pairing (paired or not, the project, the
-// connection) and the queue (each file's state, progress, where it went and why). It
+// connection) and the queue in the order it runs (each file's id, state, kind, progress,
+// where it went and why). It
 // starts no upload. With --json it prints the same as events. While another process holds
 // the data folder it reads the queue as last written and uses no token.
 func Status(ctx context.Context, svc *core.Service, o Options) int {
@@ -56,6 +57,7 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		cs = core.Connection{State: core.Offline, Since: time.Now(), Reason: reason}
 	}
 	views, totals := svc.Snapshot()
+	core.SortByRun(views, svc.Settings().Order) // the order it will run
 	if o.JSON {
 		jw := newJSONWriter(o.Stdout)
 		jw.write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
@@ -88,6 +90,9 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	if totals.Held > 0 {
 		fmt.Fprintf(w, ", %d held for another project", totals.Held)
 	}
+	if totals.OnHold > 0 {
+		fmt.Fprintf(w, ", %d on hold (`c2c-uploader start all` sends them)", totals.OnHold)
+	}
 	fmt.Fprintln(w)
 	if totals.DiskFull {
 		fmt.Fprintln(w, "             stopped: the disk holding the upload journal is full")
@@ -97,9 +102,9 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tSTATE\tPROGRESS\tSIZE\tFILE\tPROJECT\tNOTE")
+	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tPROGRESS\tSIZE\tFILE\tPROJECT\tNOTE")
 	for _, v := range views {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, progress(v), format.Bytes(v.Size), oneLine(v.Name), oneLine(v.Project), oneLine(note(v)))
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, strings.ToLower(v.Category.Label()), progress(v), format.Bytes(v.Size), oneLine(v.Name), oneLine(v.Project), oneLine(note(v)))
 	}
 	_ = tw.Flush()
 	if totals.Skipped > 0 {
@@ -128,6 +133,9 @@ func progress(v core.FileView) string {
 // note is the reason a file is where it is, on one line.
 func note(v core.FileView) string {
 	var parts []string
+	if p := movedTo(v.Rank); p != "" && !v.State.Finished() {
+		parts = append(parts, "moved to the "+p)
+	}
 	if v.State == core.Done && !v.DoneAt.IsZero() {
 		parts = append(parts, "uploaded "+v.DoneAt.Local().Format("2 Jan 2006 15:04"))
 	}

@@ -22,7 +22,7 @@ func Upload(ctx context.Context, svc *core.Service, paths []string, o Options) i
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
 	}
-	if tokensErr != nil {
+	if tokensErr != nil && !o.Hold {
 		// Not "not paired": the pairing is there, and pairing again would leave it live.
 		fmt.Fprintf(o.Stderr, "upload: the pairing could not be read: %s\n", userText(tokensErr))
 		return ExitFailed
@@ -56,7 +56,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	sub := svc.Subscribe()
 	defer sub.Close()
 
-	res, err := svc.Add(ctx, paths, o.Force)
+	res, err := svc.Add(ctx, paths, core.AddOptions{Force: o.Force, Hold: o.Hold})
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
@@ -108,14 +108,38 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	}
 	// named are the files this command named that are still in the queue.
 	named := map[core.FileID]bool{}
+	var onHold []core.FileID
 	for _, v := range append(res.Added, res.Again...) {
 		named[v.ID] = true
+		if v.State == core.OnHold {
+			onHold = append(onHold, v.ID)
+		}
 	}
 	for _, r := range res.Rejected {
 		if r.Existing != 0 && !r.AlreadyUploaded() {
 			named[r.Existing] = true
 		}
 	}
+	if o.Hold {
+		return heldSummary(o, jw, len(onHold), rejected, already)
+	}
+	// Uploads start by hand (the start setting): naming files to upload starts them.
+	if len(onHold) > 0 {
+		if err := svc.Start(ctx, core.Some(onHold...)); err != nil {
+			fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+			return ExitFailed
+		}
+	}
+	return follow(ctx, interrupted, svc, sub, jw, named, refused, rejected, already, o, run)
+}
+
+// follow runs the files named to their end and sums them up: the whole queue when this
+// process runs it (run starts the engine), only the files named when another process
+// does (run is nil). Files on hold wait for the person (start) and are not waited for.
+// refused are files named again that the project refused (they stay skipped); rejected
+// and already count the paths not queued, for the summary.
+func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *core.Subscription, jw *jsonWriter,
+	named, refused map[core.FileID]bool, rejected, already int, o Options, run func(context.Context) error) int {
 	watched := maps.Clone(named)
 	if run != nil {
 		_ = svc.Resume(ctx, core.All) // paused earlier, in the window perhaps: this run finishes them
@@ -151,7 +175,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	}
 	views, _ := svc.Snapshot()
 	for _, v := range views {
-		if run != nil && !v.State.Finished() {
+		if run != nil && !v.State.Finished() && v.State != core.OnHold {
 			watched[v.ID] = true // this process runs the whole queue (the headless contract)
 		}
 		sendOn(v)
@@ -161,7 +185,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 		return summary(o, svc, nil, refused, rejected, already)
 	}
 	if st := svc.AuthStatus(); st.State == core.Unpaired {
-		fmt.Fprintf(o.Stderr, "upload: %s queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", format.Count(len(watched), "file"))
+		fmt.Fprintf(o.Stderr, "%s: %s queued, but this computer is not paired with a project. Run `c2c-uploader pair`; they upload on the next run.\n", o.name(), format.Count(len(watched), "file"))
 		return ExitFailed
 	}
 	if !o.JSON {
@@ -169,7 +193,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	}
 	if run != nil {
 		if err := run(ctx); err != nil {
-			fmt.Fprintf(o.Stderr, "upload: %v\n", err)
+			fmt.Fprintf(o.Stderr, "%s: %v\n", o.name(), err)
 			return ExitFailed
 		}
 	}
@@ -245,7 +269,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			drain(sub, jw, handle)
 			if !allFinished(watched, states) {
 				display.close()
-				fmt.Fprintf(o.Stderr, "upload: %s went away before the files were uploaded; open it again and they go on.\n", o.through)
+				fmt.Fprintf(o.Stderr, "%s: %s went away before the files were uploaded; open it again and they go on.\n", o.name(), o.through)
 				return ExitFailed
 			}
 		case <-sub.Ready():
@@ -261,27 +285,46 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	display.close()
 	switch {
 	case interrupted() && o.through != "":
-		fmt.Fprintf(o.Stderr, "upload: interrupted; %s goes on uploading the files.\n", o.through)
+		fmt.Fprintf(o.Stderr, "%s: interrupted; %s goes on uploading the files.\n", o.name(), o.through)
 		return ExitInterrupted
 	case interrupted():
-		fmt.Fprintln(o.Stderr, "upload: interrupted; the queue resumes where it stopped on the next run.")
+		fmt.Fprintf(o.Stderr, "%s: interrupted; the queue resumes where it stopped on the next run.\n", o.name())
 		return ExitInterrupted
 	case diskFull != "":
 		// Nothing more can be recorded, so nothing more is sent: what was journalled
 		// resumes, not re-sent, on the next run.
-		fmt.Fprintf(o.Stderr, "upload: stopped: %s; free some space and run it again (the queue resumes where it stopped).\n", diskFull)
+		fmt.Fprintf(o.Stderr, "%s: stopped: %s; free some space and run it again (the queue resumes where it stopped).\n", o.name(), diskFull)
 		return ExitFailed
 	case stopReason != "" && !allArrived(watched, states):
-		fmt.Fprintf(o.Stderr, "upload: stopped: %s\n", stopReason)
+		fmt.Fprintf(o.Stderr, "%s: stopped: %s\n", o.name(), stopReason)
 		if allFinished(watched, states) {
 			break // the summary lists what did not arrive, and why
 		}
 		return ExitFailed
 	case stopReason != "":
 		// Every file arrived, but the next run will need the device reconnected first.
-		fmt.Fprintf(o.Stderr, "upload: every file arrived, but: %s\n", stopReason)
+		fmt.Fprintf(o.Stderr, "%s: every file arrived, but: %s\n", o.name(), stopReason)
 	}
 	return summary(o, svc, watched, refused, rejected, already)
+}
+
+// heldSummary ends `upload --hold`: what was added, and how to start it.
+func heldSummary(o Options, jw *jsonWriter, added, rejected, already int) int {
+	if jw != nil {
+		jw.write(map[string]any{"type": "result", "on_hold": added, "rejected": rejected, "already_uploaded": already})
+	}
+	switch {
+	case added == 0 && rejected == 0:
+		fmt.Fprintln(o.Stderr, "Nothing new to add: every file was uploaded already.")
+	case added > 0:
+		fmt.Fprintf(o.Stderr, "%s on hold. `c2c-uploader status` lists them in the order they will go; "+
+			"`c2c-uploader start all` (or Start in the window) sends them.\n", format.Counted(added, "file is", "files are"))
+	}
+	if rejected > 0 {
+		fmt.Fprintf(o.Stderr, "%s not queued (see above).\n", format.Counted(rejected, "path was", "paths were"))
+		return ExitFailed
+	}
+	return ExitOK
 }
 
 // sending counts the watched files whose chunks are on their way to presigned URLs (or

@@ -168,10 +168,15 @@ func (c *Client) Subscribe() *core.Subscription {
 }
 
 // Add hands paths to the holder's queue.
-func (c *Client) Add(ctx context.Context, paths []string, force bool) (core.AddResult, error) {
+func (c *Client) Add(ctx context.Context, paths []string, opts core.AddOptions) (core.AddResult, error) {
 	var res core.AddResult
-	err := c.call(ctx, request{Method: methodAdd, Paths: paths, Force: force}, &res)
+	err := c.call(ctx, request{Method: methodAdd, Paths: paths, Force: opts.Force, Hold: opts.Hold}, &res)
 	return res, err
+}
+
+// Start sends files on hold (and paused ones) in the holder's queue.
+func (c *Client) Start(ctx context.Context, sel core.Selector) error {
+	return c.call(ctx, request{Method: methodStart, Selector: sel}, nil)
 }
 
 // Retry, Resume, Redirect and UploadAnyway act on the holder's queue.
@@ -189,6 +194,11 @@ func (c *Client) Redirect(ctx context.Context, sel core.Selector) error {
 
 func (c *Client) UploadAnyway(ctx context.Context, sel core.Selector) error {
 	return c.call(ctx, request{Method: methodAnyway, Selector: sel}, nil)
+}
+
+// Move puts files at the top or the bottom of the holder's queue.
+func (c *Client) Move(ctx context.Context, sel core.Selector, to core.Place) error {
+	return c.call(ctx, request{Method: methodMove, Selector: sel, Place: to}, nil)
 }
 
 // Snapshot is the holder's queue now (nothing when the connection is gone).

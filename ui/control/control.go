@@ -71,13 +71,15 @@ func ownedPrivately(dir string) error {
 const (
 	methodHello     = "hello"         // → the holder's version
 	methodSubscribe = "subscribe"     // → events follow, the present first
-	methodAdd       = "add"           // paths, force → core.AddResult
+	methodAdd       = "add"           // paths, force, hold → core.AddResult
 	methodRetry     = "retry"         // selector
 	methodResume    = "resume"        // selector
 	methodRedirect  = "redirect"      // selector
 	methodAnyway    = "upload_anyway" // selector
 	methodSnapshot  = "snapshot"      // → snapshot
 	methodOpen      = "open"          // paths: show the window and queue them as if dropped
+	methodMove      = "move"          // selector, place
+	methodStart     = "start"         // selector
 )
 
 type request struct {
@@ -85,7 +87,9 @@ type request struct {
 	Method   string        `json:"method"`
 	Paths    []string      `json:"paths,omitempty"`
 	Force    bool          `json:"force,omitempty"`
+	Hold     bool          `json:"hold,omitempty"`
 	Selector core.Selector `json:"selector"`
+	Place    core.Place    `json:"place,omitempty"`
 	Version  string        `json:"version,omitempty"`
 }
 

@@ -3,9 +3,11 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -23,6 +25,9 @@ type fakeService struct {
 	retried  []core.Selector
 	redirect []core.Selector
 	anyway   []core.Selector
+	moved    []string
+	holds    []bool
+	started  []core.Selector
 	files    []core.FileView
 	status   core.AuthStatus
 }
@@ -45,10 +50,11 @@ func (f *fakeService) publish(ev core.Event) {
 	}
 }
 
-func (f *fakeService) Add(_ context.Context, paths []string, force bool) (core.AddResult, error) {
+func (f *fakeService) Add(_ context.Context, paths []string, opts core.AddOptions) (core.AddResult, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.added = append(f.added, paths)
+	f.holds = append(f.holds, opts.Hold)
 	if strings.HasSuffix(paths[0], "refused") {
 		return core.AddResult{}, errors.New("the disk holding /data is full (0 B free)")
 	}
@@ -66,6 +72,13 @@ func (f *fakeService) Retry(_ context.Context, sel core.Selector) error {
 
 func (f *fakeService) Resume(context.Context, core.Selector) error { return nil }
 
+func (f *fakeService) Start(_ context.Context, sel core.Selector) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started = append(f.started, sel)
+	return nil
+}
+
 func (f *fakeService) Redirect(_ context.Context, sel core.Selector) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -77,6 +90,16 @@ func (f *fakeService) UploadAnyway(_ context.Context, sel core.Selector) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.anyway = append(f.anyway, sel)
+	return nil
+}
+
+func (f *fakeService) Move(_ context.Context, sel core.Selector, to core.Place) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if slices.Contains(sel.IDs, 404) {
+		return fmt.Errorf("file 404: %w", core.ErrUnknownFile)
+	}
+	f.moved = append(f.moved, fmt.Sprintf("%v %s", sel.IDs, to))
 	return nil
 }
 
@@ -139,14 +162,14 @@ func TestClientCallsTheHolder(t *testing.T) {
 	}
 	sub := c.Subscribe()
 	ctx := t.Context()
-	res, err := c.Add(ctx, []string{"/cards/A001/clip.mov"}, true)
+	res, err := c.Add(ctx, []string{"/cards/A001/clip.mov"}, core.AddOptions{Force: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Added) != 1 || res.Added[0].Name != "clip.mov" || len(res.Rejected) != 1 || !res.Rejected[0].AlreadyUploaded() || res.Rejected[0].UploadedTo != "P" {
 		t.Fatalf("Add brought back %+v", res)
 	}
-	if _, err := c.Add(ctx, []string{"/cards/refused"}, false); err == nil || !strings.Contains(err.Error(), "disk holding /data is full") {
+	if _, err := c.Add(ctx, []string{"/cards/refused"}, core.AddOptions{}); err == nil || !strings.Contains(err.Error(), "disk holding /data is full") {
 		t.Errorf("an Add the holder refused: %v, want its error", err)
 	}
 	if err := c.Retry(ctx, core.One(7)); err != nil {
@@ -158,17 +181,30 @@ func TestClientCallsTheHolder(t *testing.T) {
 	if err := c.UploadAnyway(ctx, core.Some(3, 4)); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := c.Add(ctx, []string{"/cards/A002"}, core.AddOptions{Hold: true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Start(ctx, core.All); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Move(ctx, core.Some(5, 6), core.Bottom); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Move(ctx, core.Some(404), core.Top); err == nil || !strings.Contains(err.Error(), core.ErrUnknownFile.Error()) {
+		t.Errorf("a Move the holder refused: %v, want its error", err)
+	}
 	if st := c.AuthStatus(); st.State != core.Paired || st.ProjectName != "P" {
 		t.Errorf("AuthStatus %+v, want the holder's pairing", st)
 	}
 	files, totals := c.Snapshot()
-	if len(files) != 1 || totals.Files != 1 || files[0].Path != "/cards/A001/clip.mov" {
+	if len(files) != 2 || totals.Files != 2 || files[0].Path != "/cards/A001/clip.mov" {
 		t.Errorf("Snapshot %+v %+v", files, totals)
 	}
 	svc.mu.Lock()
-	if len(svc.added) != 2 || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || !reflect.DeepEqual(svc.retried[0], core.One(7)) ||
-		len(svc.redirect) != 1 || !svc.redirect[0].All || len(svc.anyway) != 1 || !reflect.DeepEqual(svc.anyway[0], core.Some(3, 4)) {
-		t.Errorf("the holder was asked %+v / %+v / %+v / %+v", svc.added, svc.retried, svc.redirect, svc.anyway)
+	if len(svc.added) != 3 || !reflect.DeepEqual(svc.holds, []bool{false, false, true}) || len(svc.started) != 1 || !svc.started[0].All || svc.added[0][0] != "/cards/A001/clip.mov" || len(svc.retried) != 1 || !reflect.DeepEqual(svc.retried[0], core.One(7)) ||
+		len(svc.redirect) != 1 || !svc.redirect[0].All || len(svc.anyway) != 1 || !reflect.DeepEqual(svc.anyway[0], core.Some(3, 4)) ||
+		!reflect.DeepEqual(svc.moved, []string{"[5 6] bottom"}) {
+		t.Errorf("the holder was asked %+v / %+v / %+v / %+v / %+v", svc.added, svc.retried, svc.redirect, svc.anyway, svc.moved)
 	}
 	svc.mu.Unlock()
 

@@ -120,8 +120,10 @@ func (s *session) call(ctx context.Context, req request) (any, error) {
 		s.opts.Logger.Info("another process connected", "its_version", req.Version)
 		return s.opts.Version, nil
 	case methodAdd:
-		s.opts.Logger.Info("paths handed over by another process", "paths", len(req.Paths), "force", req.Force)
-		return s.svc.Add(ctx, req.Paths, req.Force)
+		s.opts.Logger.Info("paths handed over by another process", "paths", len(req.Paths), "force", req.Force, "hold", req.Hold)
+		return s.svc.Add(ctx, req.Paths, core.AddOptions{Force: req.Force, Hold: req.Hold})
+	case methodStart:
+		return true, s.svc.Start(ctx, req.Selector)
 	case methodRetry:
 		return true, s.svc.Retry(ctx, req.Selector)
 	case methodResume:
@@ -130,6 +132,8 @@ func (s *session) call(ctx context.Context, req request) (any, error) {
 		return true, s.svc.Redirect(ctx, req.Selector)
 	case methodAnyway:
 		return true, s.svc.UploadAnyway(ctx, req.Selector)
+	case methodMove:
+		return true, s.svc.Move(ctx, req.Selector, req.Place)
 	case methodSnapshot:
 		files, totals := s.svc.Snapshot()
 		return snapshot{Files: files, Totals: totals, Auth: s.svc.AuthStatus()}, nil

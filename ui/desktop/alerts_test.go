@@ -62,7 +62,7 @@ func TestAlertChannelPausedFromTheAPI(t *testing.T) {
 	b := d.writeFile("paused/A003_C002.mov", 6000)
 	ctx, cancel := context.WithTimeout(context.Background(), deskWaitLong)
 	defer cancel()
-	if _, err := d.svc.Add(ctx, []string{a, b}, false); err != nil {
+	if _, err := d.svc.Add(ctx, []string{a, b}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	d.eventually("both files are skipped and named in the dialog", func() bool {

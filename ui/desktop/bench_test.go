@@ -131,7 +131,7 @@ func addManyAndWatch(tb testing.TB, folder string, b *testing.B, watch time.Dura
 	ctx, cancel := context.WithTimeout(context.Background(), deskWaitLong)
 	defer cancel()
 	t0 := time.Now()
-	res, err := d.svc.Add(ctx, []string{folder}, false)
+	res, err := d.svc.Add(ctx, []string{folder}, core.AddOptions{})
 	added := time.Now()
 	if b != nil {
 		b.StartTimer()

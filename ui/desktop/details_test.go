@@ -17,7 +17,7 @@ import (
 func TestAFileShowsItsRecord(t *testing.T) {
 	d := newDesk(t, deskConfig{paired: true, run: true})
 	p := d.writeFile("A003_C007.mov", 300<<10)
-	if _, err := d.svc.Add(context.Background(), []string{p}, false); err != nil {
+	if _, err := d.svc.Add(context.Background(), []string{p}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var v core.FileView

@@ -62,7 +62,7 @@ func TestHeldFilesAskOnceAndGoWhereTold(t *testing.T) {
 	d.settled()
 	a := d.writeFile("B001/B001_C001.mov", 30<<10)
 	b := d.writeFile("B001/B001_C002.wav", 20<<10)
-	if _, err := d.svc.Add(context.Background(), []string{a, b}, false); err != nil {
+	if _, err := d.svc.Add(context.Background(), []string{a, b}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	coretest.Pair(t, d.svc, d.sim, "Second Desk", deskWaitLong)

@@ -1,6 +1,7 @@
 package desktop
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -122,6 +123,11 @@ func (m *model) arrange() bool {
 	clear(m.headerRow)
 	m.rows = m.rows[:0]
 	for _, b := range groupBatches(m.order, m.files) {
+		// In the order the queue takes them, whatever their state: rows do not jump as
+		// files start and finish, only when the person moves one.
+		slices.SortStableFunc(b.ids, func(x, y core.FileID) int {
+			return m.files[x].RunKey().Compare(m.runOrder, m.files[y].RunKey())
+		})
 		header := len(m.rows)
 		m.rows = append(m.rows, listRow{batch: b})
 		passed := 0

@@ -13,9 +13,11 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core"
 )
 
-// fileEvent is a file's view as the service would send it.
+// fileEvent is a file's view as the service would send it: of one kind, shot in the
+// order of the ids, so that the queue takes them in that order.
 func fileEvent(id core.FileID, name, path string, st core.State) core.Event {
-	return core.Event{Type: core.EventFile, File: &core.FileView{ID: id, Name: name, Path: path, Size: 1000, State: st}}
+	return core.Event{Type: core.EventFile, File: &core.FileView{ID: id, Name: name, Path: path, Size: 1000, State: st,
+		Category: core.Originals, Shot: time.Unix(int64(id), 0)}}
 }
 
 // listed is the names of the list's rows in their order (all of them, not only those
@@ -71,7 +73,7 @@ func TestFiltersAndSearch(t *testing.T) {
 	)
 	want := []string{"A001_C002.mov", "B002_C001.mov", "A001_C001.mov", "S001_T01.wav", "notes.txt", "A001_C003.mov"}
 	if got := d.listed(); !slices.Equal(got, want) {
-		t.Errorf("rows %q, want those that need attention first, then the others as added: %q", got, want)
+		t.Errorf("rows %q, want those that need attention first, then the others in the order they go: %q", got, want)
 	}
 	for _, chip := range []string{"All  6", "In progress  2", "Needs attention  2", "Done  1"} {
 		if uiValue(func() bool { return findButton(d.win.Content(), chip) == nil }) {

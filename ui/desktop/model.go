@@ -22,6 +22,9 @@ type model struct {
 	// footer bar's ends.
 	counts          [groups]int
 	refused, failed int64
+	// runOrder is the category order of the settings: each batch lists its files in the
+	// order the queue takes them.
+	runOrder core.CategoryOrder
 
 	// holes is set while removed files still hold their place in order (see compact).
 	holes bool
@@ -63,6 +66,9 @@ func (m *model) setFile(v core.FileView) (added bool) {
 			m.counts[was]--
 			m.counts[g]++
 			m.rowsStale = true
+		}
+		if cur.Rank != v.Rank {
+			m.rowsStale = true // moved: its place in its batch changed
 		}
 		*cur = v
 		return false

@@ -24,10 +24,18 @@ func checkModel(t *testing.T, m *model, want ...upload.FileID) {
 	if len(m.files) != len(want) || len(m.index) != len(want) {
 		t.Errorf("%d files and %d index entries for %d rows", len(m.files), len(m.index), len(want))
 	}
-	// One batch (the files share their added time): its header, then its files.
+	// One batch (the files share their added time): its header, then its files in the
+	// order the queue takes them.
+	rows := slices.Clone(want)
+	slices.SortFunc(rows, func(a, b upload.FileID) int { return m.files[a].RunKey().Compare(m.runOrder, m.files[b].RunKey()) })
+	for i, id := range rows {
+		if m.fileAt(i+1) == nil || m.fileAt(i+1).ID != id {
+			t.Errorf("row %d: fileAt %+v, want file %d", i+1, m.fileAt(i+1), id)
+		}
+	}
 	for i, id := range want {
-		if m.index[id] != i || m.fileAt(i+1) == nil || m.fileAt(i+1).ID != id {
-			t.Errorf("file %d: index %d, fileAt %+v", i, m.index[id], m.fileAt(i+1))
+		if m.index[id] != i {
+			t.Errorf("file %d: index %d, want %d", id, m.index[id], i)
 		}
 	}
 	if m.fileAt(0) != nil || m.fileAt(len(want)+1) != nil || m.fileAt(-1) != nil {
@@ -49,7 +57,7 @@ func TestModelRemovalsCompactOnce(t *testing.T) {
 	}
 	m.arrange()
 	checkModel(t, m, 1, 3, 5, 6)
-	if m.fileAt(2).Name != "g" {
+	if m.fileAt(m.row[3]).Name != "g" {
 		t.Error("the update was lost")
 	}
 	m.arrange() // nothing to do

@@ -20,7 +20,9 @@ type Service interface {
 	Pair(ctx context.Context) error
 	CancelPairing()
 	Unpair(ctx context.Context) (core.UnpairResult, error)
-	Add(ctx context.Context, paths []string, force bool) (core.AddResult, error)
+	Add(ctx context.Context, paths []string, opts core.AddOptions) (core.AddResult, error)
+	Start(ctx context.Context, sel core.Selector) error
+	Move(ctx context.Context, sel core.Selector, to core.Place) error
 	Pause(ctx context.Context, sel core.Selector) error
 	Resume(ctx context.Context, sel core.Selector) error
 	Retry(ctx context.Context, sel core.Selector) error

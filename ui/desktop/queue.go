@@ -252,7 +252,7 @@ func barColor(s core.State) fyne.ThemeColorName {
 		return theme.ColorNameError
 	case core.Skipped, core.Retrying, core.Waiting, core.Held:
 		return theme.ColorNameWarning
-	case core.Paused, core.Cancelled:
+	case core.Paused, core.Cancelled, core.OnHold:
 		return theme.ColorNameDisabled
 	}
 	return theme.ColorNamePrimary
@@ -277,6 +277,8 @@ func stateLabel(v core.FileView) (string, color.Color) {
 		return "Cancelled", theme.Color(theme.ColorNamePlaceHolder)
 	case core.Paused:
 		return "Paused", theme.Color(theme.ColorNamePlaceHolder)
+	case core.OnHold:
+		return "On hold", theme.Color(theme.ColorNamePlaceHolder)
 	case core.Retrying:
 		if left := time.Until(v.NextAttempt); left > 0 {
 			return "Retrying in " + format.Duration(left), col
@@ -372,4 +374,13 @@ func fileIcon(name string) fyne.Resource {
 		return theme.ListIcon()
 	}
 	return theme.FileIcon()
+}
+
+// kindPrefix starts a row's detail with its kind ("Proxy · "), which decides when it
+// goes.
+func kindPrefix(v core.FileView) string {
+	if v.Category == "" {
+		return ""
+	}
+	return v.Category.Label() + " · "
 }

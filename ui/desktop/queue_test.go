@@ -74,7 +74,7 @@ func TestDropAddsFilesAndFolders(t *testing.T) {
 			t.Error("the drop zone still shows over a full list")
 		}
 		r := rows(d.win.Content())["A001_C002.mov"]
-		if r.v.Size != 3000 || !strings.HasPrefix(r.detail.Text, format.Bytes(3000)) {
+		if r.v.Size != 3000 || !strings.HasPrefix(r.detail.Text, "Original · "+format.Bytes(3000)) {
 			t.Errorf("row of A001_C002.mov: size %d, detail %q", r.v.Size, r.detail.Text)
 		}
 		if r.state.Text != "Queued" && r.state.Text != "Waiting" {
@@ -114,7 +114,7 @@ func TestProgressMovesTheBar(t *testing.T) {
 	small := d.writeFile("A002_C002.mov", 100<<10)
 	ctx, cancel := context.WithTimeout(context.Background(), deskWaitLong)
 	defer cancel()
-	if _, err := d.svc.Add(ctx, []string{big, small}, false); err != nil {
+	if _, err := d.svc.Add(ctx, []string{big, small}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var seen []float64

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -23,7 +24,7 @@ func TestQuitWhenDone(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := d.writeFile("A004_C001.mov", 1<<20)
-	if _, err := d.svc.Add(context.Background(), []string{p}, false); err != nil {
+	if _, err := d.svc.Add(context.Background(), []string{p}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	d.eventually("the file is uploading", func() bool { return d.ui.m.totals.Active > 0 })

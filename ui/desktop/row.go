@@ -30,6 +30,7 @@ type queueRow struct {
 	state    *fitText
 	progress *thinBar
 	pause    *rowAction
+	next     *rowAction
 	retry    *rowAction
 	anyway   *rowAction
 	cancel   *rowAction
@@ -47,6 +48,7 @@ func newQueueRow(u *UI) *queueRow {
 	r.state = newFitText(false, theme.SizeNameCaptionText, fyne.TextStyle{Bold: true})
 	r.progress = newThinBar(6)
 	r.pause = newRowAction(u, theme.MediaPauseIcon(), "Pause", r.togglePause)
+	r.next = newRowAction(u, theme.MoveUpIcon(), "Upload next ("+keyHint("Shift+Up")+")", func() { u.movePicked(core.Top, r.v.ID) })
 	r.retry = newRowAction(u, theme.ViewRefreshIcon(), "Retry", func() { r.act("Retry failed", u.svc.Retry) })
 	r.anyway = newRowAction(u, theme.UploadIcon(), "Upload anyway…", func() { u.confirmUploadAnyway(core.One(r.v.ID), 1) })
 	r.cancel = newRowAction(u, theme.CancelIcon(), "Cancel", func() { r.act("Cancel failed", u.svc.Cancel) })
@@ -67,7 +69,7 @@ func (r *queueRow) set(v core.FileView) {
 	label, col := stateLabel(v)
 	r.state.SetText(label)
 	r.state.SetColor(col)
-	r.detail.SetText(rowDetail(v))
+	r.detail.SetText(kindPrefix(v) + rowDetail(v))
 	if v.Size > 0 {
 		r.progress.SetValues(float64(v.BytesAcked)/float64(v.Size), float64(v.BytesDone)/float64(v.Size))
 	} else if v.State == core.Done {
@@ -81,11 +83,16 @@ func (r *queueRow) set(v core.FileView) {
 	finished := v.State.Finished()
 	show(r.progress, !finished && v.State != core.Held)
 	show(r.pause, !finished)
-	if v.State == core.Paused {
+	switch v.State {
+	case core.Paused:
 		r.pause.set(theme.MediaPlayIcon(), "Resume")
-	} else {
+	case core.OnHold:
+		r.pause.set(theme.MediaPlayIcon(), "Start")
+	default:
 		r.pause.set(theme.MediaPauseIcon(), "Pause")
 	}
+	// A file that has not started can go next; one on its way already has its place.
+	show(r.next, !finished && v.State != core.Uploading && v.State != core.Creating && !v.Sending)
 	// The project refuses a skipped file however often it is sent by its date: it goes
 	// again only as new media.
 	show(r.retry, v.State == core.Failed || v.State == core.Cancelled || v.State == core.Retrying)
@@ -109,9 +116,12 @@ func (r *queueRow) MouseMoved(e *desktop.MouseEvent) { r.u.tips.hover(r, r.tip, 
 func (r *queueRow) MouseOut()                        { r.u.tips.leave(r) }
 
 func (r *queueRow) togglePause() {
-	if r.v.State == core.Paused {
+	switch r.v.State {
+	case core.Paused:
 		r.act("Resume failed", r.u.svc.Resume)
-	} else {
+	case core.OnHold:
+		r.act("Start failed", r.u.svc.Start)
+	default:
 		r.act("Pause failed", r.u.svc.Pause)
 	}
 }
@@ -144,7 +154,7 @@ type rowRenderer struct{ r *queueRow }
 
 func (rr *rowRenderer) actions() []*rowAction {
 	r := rr.r
-	return []*rowAction{r.pause, r.retry, r.anyway, r.cancel, r.remove, r.details}
+	return []*rowAction{r.next, r.pause, r.retry, r.anyway, r.cancel, r.remove, r.details}
 }
 
 func (rr *rowRenderer) Objects() []fyne.CanvasObject {

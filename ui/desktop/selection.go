@@ -121,14 +121,29 @@ func (u *UI) pauseOrResumePicked() {
 	running := false
 	for _, id := range ids {
 		v := u.m.files[id]
-		running = running || (!v.State.Finished() && v.State != core.Paused && v.State != core.Held)
+		running = running || (!v.State.Finished() && v.State != core.Paused && v.State != core.Held && v.State != core.OnHold)
 	}
 	sel := core.Some(ids...)
 	if running {
 		u.p.do("Pause failed", func(ctx context.Context) error { return u.svc.Pause(ctx, sel) })
 	} else {
-		u.p.do("Resume failed", func(ctx context.Context) error { return u.svc.Resume(ctx, sel) })
+		// Start resumes the paused and starts those on hold.
+		u.p.do("Starting failed", func(ctx context.Context) error { return u.svc.Start(ctx, sel) })
 	}
+}
+
+// movePicked puts files at the top or the bottom of the queue: the picked rows when the
+// row acted on (id, 0 for the keyboard) is one of them, else that row alone.
+func (u *UI) movePicked(to core.Place, id core.FileID) {
+	ids := u.m.picked()
+	if id != 0 && !u.m.sel.ids[id] {
+		ids = []core.FileID{id}
+	}
+	if len(ids) == 0 {
+		return
+	}
+	sel := core.Some(ids...)
+	u.p.do("Moving failed", func(ctx context.Context) error { return u.svc.Move(ctx, sel, to) })
 }
 
 // removePicked takes the picked files off the list; if some have not finished, it asks

@@ -85,9 +85,9 @@ func capitalize(s string) string {
 
 // settingsForm is the settings dialog's content, kept apart for tests.
 type settingsForm struct {
-	files, chunks, bandwidth, apiURL *widget.Entry
-	speed, limit, look               *widget.Select
-	offset                           *widget.RadioGroup
+	files, chunks, bandwidth, apiURL, order *widget.Entry
+	speed, limit, look                      *widget.Select
+	offset, start                           *widget.RadioGroup
 	notify                           *widget.Check
 	form                             *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
@@ -100,6 +100,8 @@ type settingsForm struct {
 const (
 	offsetShot  = "When it was shot (recommended)"
 	offsetToday = "Today (when it is uploaded)"
+	startAuto   = "As soon as they are added"
+	startManual = "When I press Start"
 )
 
 // speeds are the upload speeds people pick from, as parallel files × parts per file;
@@ -135,6 +137,7 @@ func (f *settingsForm) entries() []struct {
 	}{
 		{"parallel-files", "", f.files}, {"parallel-chunks", "", f.chunks},
 		{"bandwidth", "0", f.bandwidth}, {"api", core.DefaultAPIURL, f.apiURL},
+		{"order", core.CategoryOrder{}.String(), f.order},
 	}
 }
 
@@ -142,8 +145,10 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	cur := u.settings
 	up := u.svc.Settings() // what the engine runs with
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
+	cur.Order, cur.ManualStart = up.Order, up.ManualStart
 	f := &settingsForm{before: cur}
-	f.files, f.chunks, f.bandwidth, f.apiURL = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.order.SetPlaceHolder(core.CategoryOrder{}.String() + " (default)")
 	f.apiURL.SetPlaceHolder(core.DefaultAPIURL + " (default)")
 	for _, e := range f.entries() {
 		k, _ := core.LookupSettingKey(e.key)
@@ -157,6 +162,12 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.offset.SetSelected(offsetShot)
 	if cur.OffsetFromNow {
 		f.offset.SetSelected(offsetToday)
+	}
+	f.start = widget.NewRadioGroup([]string{startAuto, startManual}, nil)
+	f.start.Required = true
+	f.start.SetSelected(startAuto)
+	if cur.ManualStart {
+		f.start.SetSelected(startManual)
 	}
 	f.notify = widget.NewCheck("Tell me when a batch finishes or needs attention", nil)
 	f.notify.SetChecked(cur.Notifications)
@@ -199,6 +210,10 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Upload speed", Widget: f.speed, HintText: "How much runs at once. Gentle leaves room on a shared line; Fast suits a wired connection."},
 			{Text: "Bandwidth limit", Widget: container.NewBorder(nil, nil, f.limit, nil, f.bandwidth),
 				HintText: "For all uploads together, in Mbit/s or MB/s (8Mbit/s is 1MB/s); 0 means no limit."},
+			{Text: "Start uploads", Widget: f.start,
+				HintText: "When I press Start: files added wait on hold, to be started one by one or all at once."},
+			{Text: "What goes first", Widget: f.order,
+				HintText: "Kinds of file in the order they go; those not named follow. A file moved to the top goes before all."},
 			{Text: "Date media by", Widget: f.offset,
 				HintText: "Shot: a 14:02 clip is filed at 14:02, refused if this device was paused then. Today: filed on arrival."},
 			{Text: "Notifications", Widget: f.notify},
@@ -287,6 +302,7 @@ func (f *settingsForm) values() (core.Settings, error) {
 		}
 	}
 	s.OffsetFromNow = f.offset.Selected == offsetToday
+	s.ManualStart = f.start.Selected == startManual
 	s.Notifications = f.notify.Checked
 	return s, s.Validate()
 }
@@ -327,6 +343,12 @@ func (u *UI) showSettings() {
 			return
 		}
 		u.settings = after
+		if u.m.runOrder != after.Order {
+			u.m.runOrder, u.m.rowsStale = after.Order, true
+			if u.m.arrange() {
+				u.queue.refresh()
+			}
+		}
 		u.saveSettings(before, after, f.apiURL.Text)
 		u.setLook(f.look.Selected)
 		d.Hide()

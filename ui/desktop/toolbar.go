@@ -18,6 +18,12 @@ import (
 func (u *UI) toolbar() fyne.CanvasObject {
 	addFiles := widget.NewButtonWithIcon("Add files…", theme.FileIcon(), u.chooseFile)
 	addFolder := widget.NewButtonWithIcon("Add folder…", theme.FolderOpenIcon(), u.chooseFolder)
+	// Files added while uploads start by hand (Settings: Start uploads) wait on hold.
+	u.startAll = widget.NewButtonWithIcon("Start all", theme.MediaPlayIcon(), func() {
+		u.p.do("Starting failed", func(ctx context.Context) error { return u.svc.Start(ctx, core.All) })
+	})
+	u.startAll.Importance = widget.HighImportance
+	u.startAll.Hide()
 	retry := widget.NewButtonWithIcon("Retry failed", theme.ViewRefreshIcon(), func() {
 		u.p.do("Retry failed", func(ctx context.Context) error { return u.svc.Retry(ctx, core.All) })
 	})
@@ -30,7 +36,7 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	for _, b := range []*widget.Button{retry, clear, settings, help} {
 		b.Importance = widget.LowImportance
 	}
-	return container.NewPadded(container.NewHBox(addFiles, addFolder, layout.NewSpacer(), retry, clear, settings, help))
+	return container.NewPadded(container.NewHBox(addFiles, addFolder, u.startAll, layout.NewSpacer(), retry, clear, settings, help))
 }
 
 // Keyboard shortcuts for the toolbar's actions: Ctrl (Cmd on a Mac) with O adds files,
@@ -40,6 +46,9 @@ var (
 	shortcutAddFolder = &desktop.CustomShortcut{KeyName: fyne.KeyO, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 	shortcutSettings  = &desktop.CustomShortcut{KeyName: fyne.KeyComma, Modifier: fyne.KeyModifierShortcutDefault}
 	shortcutSearch    = &desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault}
+	// With Shift and Up the picked files go next; with Shift and Down, last.
+	shortcutMoveTop    = &desktop.CustomShortcut{KeyName: fyne.KeyUp, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
+	shortcutMoveBottom = &desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierShortcutDefault | fyne.KeyModifierShift}
 )
 
 // keyHint names a shortcut of the default modifier and key k as the platform writes it.
@@ -56,6 +65,13 @@ func (u *UI) addShortcuts() {
 	c.AddShortcut(shortcutAddFolder, func(fyne.Shortcut) { u.chooseFolder() })
 	c.AddShortcut(shortcutSettings, func(fyne.Shortcut) { u.showSettings() })
 	c.AddShortcut(shortcutSearch, func(fyne.Shortcut) { u.queue.focusSearch() })
+	for sc, to := range map[*desktop.CustomShortcut]core.Place{shortcutMoveTop: core.Top, shortcutMoveBottom: core.Bottom} {
+		c.AddShortcut(sc, func(fyne.Shortcut) {
+			if c.Overlays().Top() == nil && !u.showingPairing {
+				u.movePicked(to, 0)
+			}
+		})
+	}
 	// Ctrl/Cmd+A comes from the driver as its own select-all shortcut.
 	c.AddShortcut(&fyne.ShortcutSelectAll{}, func(fyne.Shortcut) {
 		if c.Overlays().Top() != nil {

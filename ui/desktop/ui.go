@@ -75,6 +75,7 @@ type UI struct {
 	totals   *totalsBar
 	alerts   *alertCenter
 	settings core.Settings // as the dialog last saved them; the engine's own in svc
+	startAll *widget.Button // shown while files wait on hold
 	tray     *tray
 	tips     *tooltips
 	// compact is the list's row density: one line per file instead of two (the
@@ -102,6 +103,7 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	if u.settings == (core.Settings{}) {
 		u.settings = core.DefaultSettings()
 	}
+	u.m.runOrder = u.settings.Order
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.tips = newTooltips()
@@ -217,8 +219,22 @@ func (u *UI) apply(evs []core.Event) {
 	}
 	u.banner.update()
 	u.totals.update()
+	u.updateStartAll()
 	u.tray.update()
 	u.updateTitle()
+}
+
+// updateStartAll shows Start all while files wait on hold, with how many.
+func (u *UI) updateStartAll() {
+	if u.startAll == nil {
+		return
+	}
+	if n := u.m.totals.OnHold; n > 0 {
+		u.startAll.SetText(fmt.Sprintf("Start all (%d on hold)", n))
+		u.startAll.Show()
+		return
+	}
+	u.startAll.Hide()
 }
 
 // tick moves the countdowns once a second.
@@ -304,7 +320,7 @@ func (u *UI) add(paths []string) { u.addPaths(paths, false) }
 
 func (u *UI) addPaths(paths []string, force bool) {
 	u.p.do("The files could not be queued", func(ctx context.Context) error {
-		res, err := u.svc.Add(ctx, paths, force)
+		res, err := u.svc.Add(ctx, paths, core.AddOptions{Force: force})
 		if err != nil {
 			return err
 		}

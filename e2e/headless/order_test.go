@@ -1,0 +1,103 @@
+package headless
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
+)
+
+// What goes first, through the real binary: `upload --hold` adds a card without creating
+// anything; `status` lists it in the order it will run, each file with its category;
+// `move` puts an original at the top (a wrong id changes nothing); `start all` sends the
+// card, and the simulator sees the assets created in that order.
+func TestHoldStatusMoveStart(t *testing.T) {
+	t.Parallel()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	e := newEnv(t, simOptions())
+	pair(ctx, t, e, "Dailies", nil)
+
+	card := filepath.Join(t.TempDir(), "A001")
+	for _, dir := range []string{"Sound", "Proxy"} {
+		if err := os.MkdirAll(filepath.Join(card, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFile(t, card, "A001C001.mov", 400_000)
+	writeFile(t, card, "A001C002.mov", 400_000)
+	writeFile(t, filepath.Join(card, "Sound"), "T001.WAV", 60_000)
+	writeFile(t, filepath.Join(card, "Proxy"), "A001C001.mov", 20_000)
+	writeFile(t, card, "A001.cdl", 300)
+
+	held := run(ctx, t, e, nil, "upload", "--hold", card)
+	expectCode(t, "upload --hold", held, 0)
+	expectContains(t, "upload --hold", held.Stderr, "5 files are on hold", "start all")
+	if as, err := e.Sim.Admin.Assets(ctx); err != nil || len(as) != 0 {
+		t.Fatalf("upload --hold created %d assets (%v), want none", len(as), err)
+	}
+
+	type row struct{ name, category, state string }
+	status := func() ([]row, map[string]int64) {
+		r := run(ctx, t, e, nil, "status", "--json")
+		expectCode(t, "status --json", r, 0)
+		var rows []row
+		ids := map[string]int64{}
+		for _, ev := range ofType(jsonLines(t, "status --json", r.Stdout), "file") {
+			cat, _ := ev["category"].(string)
+			rows = append(rows, row{ev["name"].(string), cat, ev["state"].(string)})
+			ids[cat+"/"+ev["name"].(string)] = int64(ev["id"].(float64))
+		}
+		return rows, ids
+	}
+	rows, ids := status()
+	want := []row{
+		{"T001.WAV", "sound", "on-hold"}, {"A001C001.mov", "proxies", "on-hold"}, {"A001.cdl", "sidecars", "on-hold"},
+		{"A001C001.mov", "originals", "on-hold"}, {"A001C002.mov", "originals", "on-hold"},
+	}
+	if !slices.Equal(rows, want) {
+		t.Fatalf("status lists\n%v\nwant\n%v", rows, want)
+	}
+
+	bad := run(ctx, t, e, nil, "move", "999", "top")
+	expectCode(t, "move 999 top", bad, 1)
+	expectContains(t, "move 999 top", bad.Stderr, "no file 999", "nothing was moved")
+	typo := run(ctx, t, e, nil, "move", "3", "up")
+	expectCode(t, "move 3 up", typo, 2)
+	if again, _ := status(); !slices.Equal(again, want) {
+		t.Fatalf("a refused move changed the order:\n%v", again)
+	}
+	moved := run(ctx, t, e, nil, "move", strconv.FormatInt(ids["originals/A001C002.mov"], 10), "top")
+	expectCode(t, "move top", moved, 0)
+	expectContains(t, "move top", moved.Stderr, "Moved A001C002.mov to the top")
+	rows, _ = status()
+	if rows[0] != (row{"A001C002.mov", "originals", "on-hold"}) {
+		t.Fatalf("after move top, status lists %v first", rows[0])
+	}
+
+	// One request at a time, so the simulator sees the order itself.
+	started := run(ctx, t, e, nil, "start", "--parallel-files", "1", "--parallel-chunks", "1", "all")
+	expectCode(t, "start all", started, 0)
+	expectContains(t, "start all", started.Stderr, "Started 5 files", "5 arrived")
+	as, err := e.Sim.Admin.Assets(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.SortFunc(as, func(a, b c2csim.AssetInfo) int { return a.InsertedAt.Compare(b.InsertedAt) })
+	var order []string
+	for _, a := range as {
+		order = append(order, a.Name)
+	}
+	if wantOrder := []string{"A001C002.mov", "T001.WAV", "A001C001.mov", "A001.cdl", "A001C001.mov"}; !slices.Equal(order, wantOrder) {
+		t.Errorf("the simulator made the assets in the order %q, want %q", order, wantOrder)
+	}
+	for _, a := range as {
+		if !a.Complete {
+			t.Errorf("%s is %s, not complete", a.Name, a.State)
+		}
+	}
+}
