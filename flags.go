@@ -84,6 +84,15 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		}
 		usage := "setting, for this run only (settings set " + k.Name + " keeps it): " + k.Description
 		set := func(v string) error { o.overrides[k.Name] = v; return nil }
+		if k.List {
+			set = func(v string) error {
+				if prev, ok := o.overrides[k.Name]; ok && prev != "" && v != "" {
+					v = prev + "," + v
+				}
+				o.overrides[k.Name] = v
+				return nil
+			}
+		}
 		if k.Switch {
 			fs.BoolFunc(k.Name, usage, set)
 		} else {

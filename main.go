@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core"
 	_ "github.com/c2c-uploader/c2c-uploader/internal/cleanlocale"  // before Fyne reads the locale
 	_ "github.com/c2c-uploader/c2c-uploader/internal/nodbuslaunch" // before anything talks to D-Bus
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
@@ -151,11 +152,26 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 		}
 		paths[i] = p
 	}
-	if len(o.overrides) > 0 {
-		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
-			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(o.overrides)), ", --"))
+	// The filter is the add's own: it goes with the files. The other settings are the
+	// window's.
+	var filter *core.FilterSpec
+	others := maps.Clone(o.overrides)
+	for _, k := range filterKeys {
+		delete(others, k)
+		if _, ok := o.overrides[k]; ok && filter == nil {
+			rs, err := loadSettings(o, nil)
+			if err != nil {
+				fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+				return cli.ExitFailed
+			}
+			filter = &rs.Filter
+		}
 	}
-	co := cli.Options{JSON: o.json, Force: o.force, Hold: o.hold, ToCurrentProject: o.toCurrent, Anyway: o.anyway, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	if len(others) > 0 {
+		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
+			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(others)), ", --"))
+	}
+	co := cli.Options{JSON: o.json, Force: o.force, Hold: o.hold, Filter: filter, ToCurrentProject: o.toCurrent, Anyway: o.anyway, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)
 }
 
@@ -182,6 +198,9 @@ func startThroughHolder(ctx context.Context, o options, held *lock.HeldError, st
 	co := cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.StartThrough(ctx, c, held.Holder.String(), o.startWhat, co)
 }
+
+// filterKeys are the settings that say which files of an add are queued.
+var filterKeys = []string{"only", "include", "exclude"}
 
 // closeHint tells how to end what holds the folder, when it is the window.
 func closeHint(held *lock.HeldError) string {

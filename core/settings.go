@@ -45,6 +45,9 @@ type Settings struct {
 	// ManualStart: files added wait on hold until the person starts them (Start);
 	// otherwise they go as soon as they are added.
 	ManualStart bool
+	// Filter is which files of a card are queued (only some kinds, include and exclude
+	// patterns); the others are listed as left out.
+	Filter FilterSpec
 }
 
 // DefaultSettings are the settings nobody changed.
@@ -61,14 +64,14 @@ func (s Settings) Upload() upload.Settings {
 	return upload.Settings{
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
-		ManualStart: s.ManualStart,
+		ManualStart: s.ManualStart, Filter: s.Filter,
 	}
 }
 
 // WithUpload is s with the engine's part u (the inverse of Upload).
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
-	s.Order, s.ManualStart = u.Order, u.ManualStart
+	s.Order, s.ManualStart, s.Filter = u.Order, u.ManualStart, u.Filter
 	return s
 }
 
@@ -88,6 +91,9 @@ type SettingKey struct {
 	Description string
 	// Switch: the flag may stand alone for true (--offset-from-now).
 	Switch bool
+	// List: the value is a list separated by commas, and the flag may be given more than
+	// once (--exclude '*.tmp' --exclude 'Proxy/**'), each adding to it.
+	List bool
 	parse  func(s *Settings, value string) error
 	format func(s Settings) string
 }
@@ -166,6 +172,31 @@ var settingKeys = []SettingKey{
 			}
 			return "automatic"
 		},
+	},
+	{
+		Name: "only", Description: "queue only these kinds of file, like sound,proxies (" + strings.Join(categoryNames(), ", ") + "); empty for all",
+		List:  true,
+		parse: func(s *Settings, v string) error {
+			cs, err := media.ParseList(v)
+			if err != nil {
+				return err
+			}
+			s.Filter.Only = joinCategories(cs)
+			return nil
+		},
+		format: func(s Settings) string { return s.Filter.Only },
+	},
+	{
+		Name: "include", Description: "queue only paths matching one of these patterns, like *.mov,Sound/** (below the folder added; any case); empty for all",
+		List:  true,
+		parse: patternSetting(func(s *Settings) *string { return &s.Filter.Include }),
+		format: func(s Settings) string { return s.Filter.Include },
+	},
+	{
+		Name: "exclude", Description: "leave out paths matching any of these patterns, like *.tmp,Proxy/** (below the folder added; any case)",
+		List:  true,
+		parse: patternSetting(func(s *Settings) *string { return &s.Filter.Exclude }),
+		format: func(s Settings) string { return s.Filter.Exclude },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",
@@ -267,6 +298,39 @@ func intSetting(field func(*Settings) *int, most int) func(*Settings, string) er
 		*field(s) = n
 		return nil
 	}
+}
+
+// patternSetting reads glob patterns separated by commas into field, tidied.
+func patternSetting(field func(*Settings) *string) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		if err := media.ParsePatterns(v); err != nil {
+			return err
+		}
+		var kept []string
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				kept = append(kept, p)
+			}
+		}
+		*field(s) = strings.Join(kept, ",")
+		return nil
+	}
+}
+
+func categoryNames() []string {
+	out := make([]string, len(media.Categories))
+	for i, c := range media.Categories {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func joinCategories(cs []media.Category) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ",")
 }
 
 func boolSetting(field func(*Settings) *bool) func(*Settings, string) error {

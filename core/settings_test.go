@@ -45,6 +45,18 @@ func TestSettingKeysParse(t *testing.T) {
 		{"start", map[string]func(Settings) bool{
 			"manual": func(s Settings) bool { return s.ManualStart }, "Automatic": func(s Settings) bool { return !s.ManualStart },
 		}, []string{"", "later", "true"}},
+		{"only", map[string]func(Settings) bool{
+			"sound,proxies": func(s Settings) bool { return s.Filter.Only == "sound,proxies" },
+			" Proxy ,audio": func(s Settings) bool { return s.Filter.Only == "proxies,sound" },
+			"":              func(s Settings) bool { return s.Filter.Only == "" },
+		}, []string{"video", "sound,sound"}},
+		{"include", map[string]func(Settings) bool{
+			"*.mov, Sound/** ,": func(s Settings) bool { return s.Filter.Include == "*.mov,Sound/**" },
+			"":                  func(s Settings) bool { return s.Filter.Include == "" },
+		}, []string{"[abc", "*.{mov"}},
+		{"exclude", map[string]func(Settings) bool{
+			"*.tmp": func(s Settings) bool { return s.Filter.Exclude == "*.tmp" },
+		}, []string{"Proxy/[", "{a,b"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -99,7 +111,8 @@ func TestSettingKeysParse(t *testing.T) {
 // only its own field.
 func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
-		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true}
+		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
+		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

@@ -53,6 +53,9 @@ const (
 // Categories are every category, in the default order.
 var Categories = media.Categories
 
+// FilterSpec is which files of an add are queued (core/media).
+type FilterSpec = media.FilterSpec
+
 // CategoryOrder is the order categories go in (Settings.Order); its zero value is the
 // default.
 type CategoryOrder = media.Order
@@ -178,20 +181,51 @@ type Rejection struct {
 	// UploadedTo, when known); Add with force sends it again.
 	UploadedAt time.Time
 	UploadedTo string
+	// LeftOut: the filter of the add left it out (Reason says which part); nothing is
+	// wrong with it.
+	LeftOut bool
 }
 
 // AlreadyUploaded tells whether the path was refused because its content was uploaded.
 func (r Rejection) AlreadyUploaded() bool { return !r.UploadedAt.IsZero() }
 
+// LeftOutGroup is the files an add's filter left out for one reason.
+type LeftOutGroup struct {
+	Reason string
+	Paths  []string
+}
+
+// LeftOut groups the files the filter left out by reason, in the order first met: a
+// card's hundreds of originals are one line, not hundreds.
+func LeftOut(rs []Rejection) []LeftOutGroup {
+	var out []LeftOutGroup
+	at := map[string]int{}
+	for _, r := range rs {
+		if !r.LeftOut {
+			continue
+		}
+		i, ok := at[r.Reason]
+		if !ok {
+			i = len(out)
+			at[r.Reason] = i
+			out = append(out, LeftOutGroup{Reason: r.Reason})
+		}
+		out[i].Paths = append(out[i].Paths, r.Path)
+	}
+	return out
+}
+
 // AddOptions say how Add queues files: Force queues again files uploaded already; Hold
-// keeps them on hold until started, whatever the start setting.
+// keeps them on hold until started, whatever the start setting; Filter leaves some out.
 type AddOptions struct {
 	Force bool `json:"force,omitempty"`
 	Hold  bool `json:"hold,omitempty"`
+	// Filter, when set, is which files are queued instead of the settings' filter.
+	Filter *FilterSpec `json:"filter,omitempty"`
 }
 
 func (a AddOptions) engine() upload.AddOptions {
-	return upload.AddOptions{Force: a.Force, Hold: a.Hold}
+	return upload.AddOptions{Force: a.Force, Hold: a.Hold, Filter: a.Filter}
 }
 
 // AddResult is what Add did with each path.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 )
 
 // AddOptions say how Add queues files.
@@ -12,6 +14,8 @@ type AddOptions struct {
 	Force bool
 	// Hold: the files wait on hold until started (Start), whatever the start setting.
 	Hold bool
+	// Filter, when set, is which files are queued instead of the settings' filter.
+	Filter *media.FilterSpec
 }
 
 // Add queues files and folders (expanded), each meant for the project the device is
@@ -30,7 +34,16 @@ func (e *Engine) Add(ctx context.Context, paths []string, opts AddOptions) (AddR
 	if e.cfg.ReadOnly {
 		return AddResult{}, errReadOnly
 	}
-	files, rejected := scanPaths(paths, time.Now())
+	spec := opts.Filter
+	if spec == nil {
+		s := e.Settings()
+		spec = &s.Filter
+	}
+	filter, err := spec.Parse()
+	if err != nil {
+		return AddResult{}, fmt.Errorf("the filter's %w", err)
+	}
+	files, rejected := scanPaths(paths, time.Now(), filter)
 	type result struct {
 		res AddResult
 		err error

@@ -90,6 +90,9 @@ type Rejection struct {
 	// UploadedTo, when known); Add with force sends it again.
 	UploadedAt time.Time
 	UploadedTo string
+	// LeftOut: the filter of the add left it out (Reason says which part); nothing is
+	// wrong with it.
+	LeftOut bool
 }
 
 // AlreadyUploaded tells whether the path was refused because its content was uploaded.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -204,5 +205,106 @@ func TestMoveOfAnUnknownFile(t *testing.T) {
 	}
 	if v, _ := r.view(clips[1]); v.Rank != 0 {
 		t.Errorf("C002 moved (rank %d) although the move was refused", v.Rank)
+	}
+}
+
+// Uploads started by hand: files added wait on hold and nothing is created for them; a
+// file started goes alone (the ones on hold ahead of it stay); start all sends the rest.
+// An add asked to hold holds whatever the setting.
+func TestManualStart(t *testing.T) {
+	t.Parallel()
+	manual := oneAtATime
+	manual.ManualStart = true
+	r := newIdleRig(t, rigConfig{settings: manual})
+	clips := writeCard(t, r.dir, []cardFile{{"C001.mov", 2 * rigPartSize}, {"C002.mov", 2 * rigPartSize}, {"C003.mov", 2 * rigPartSize}})
+	res := r.add(clips...)
+	for _, v := range res.Added {
+		if v.State != core.OnHold {
+			t.Fatalf("%s was added %s, want on hold", v.Name, v.State)
+		}
+	}
+	r.run()
+	ctx := context.Background()
+	if err := r.svc.Start(ctx, core.One(r.idOf(clips[1]))); err != nil {
+		t.Fatal(err)
+	}
+	r.waitState(clips[1], core.Done)
+	if got := r.creations(); !slices.Equal(got, []string{"C002.mov"}) {
+		t.Fatalf("after starting C002 the simulator made %q", got)
+	}
+	for _, p := range []string{clips[0], clips[2]} {
+		if v, _ := r.view(p); v.State != core.OnHold {
+			t.Errorf("%s is %s, want on hold", v.Name, v.State)
+		}
+	}
+	if _, totals := r.svc.Snapshot(); totals.OnHold != 2 || totals.FilesRemaining != 0 {
+		t.Errorf("totals count %d on hold and %d to go, want 2 and 0 (they wait for the person)", totals.OnHold, totals.FilesRemaining)
+	}
+	if err := r.svc.Start(ctx, core.All); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFinished()
+	if got := r.creations(); !slices.Equal(got, []string{"C002.mov", "C001.mov", "C003.mov"}) {
+		t.Errorf("the simulator made %q", got)
+	}
+
+	// Automatic again, but this add holds.
+	auto := oneAtATime
+	if err := r.svc.SetSettings(core.DefaultSettings().WithUpload(auto)); err != nil {
+		t.Fatal(err)
+	}
+	later := writeFile(t, r.dir, "C004.mov", 100)
+	res, err := r.svc.Add(ctx, []string{later}, core.AddOptions{Hold: true})
+	if err != nil || len(res.Added) != 1 || res.Added[0].State != core.OnHold {
+		t.Fatalf("Add with Hold = %+v, %v", res, err)
+	}
+	r.restart() // on hold survives a restart
+	if v, _ := r.view(later); v.State != core.OnHold {
+		t.Fatalf("after a restart C004 is %s, want on hold", v.State)
+	}
+}
+
+// A filter leaves files out of an add: they never reach the simulator, and each says
+// why; the settings' filter applies unless the add brings its own.
+func TestFiltersLeaveFilesOut(t *testing.T) {
+	t.Parallel()
+	settings := oneAtATime
+	settings.Filter = media.FilterSpec{Exclude: "*.tmp"}
+	r := newRig(t, rigConfig{settings: settings})
+	card := filepath.Join(r.dir, "A001")
+	writeCard(t, card, []cardFile{
+		{"A001C001.mov", 3 * rigPartSize}, {"Sound/T001.WAV", rigPartSize}, {"Proxy/A001C001.mov", 100},
+		{"render.tmp", 100}, {"Sound/T001.tmp", 100},
+	})
+	res, err := r.svc.Add(context.Background(), []string{card}, core.AddOptions{Filter: &media.FilterSpec{Only: "sound,proxies", Exclude: "*.tmp"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var added []string
+	for _, v := range res.Added {
+		added = append(added, strings.TrimPrefix(v.Path, card+string(filepath.Separator)))
+	}
+	slices.Sort(added)
+	if want := []string{filepath.FromSlash("Proxy/A001C001.mov"), filepath.FromSlash("Sound/T001.WAV")}; !slices.Equal(added, want) {
+		t.Errorf("added %q, want %q", added, want)
+	}
+	groups := core.LeftOut(res.Rejected)
+	if len(groups) != 2 || groups[0].Reason != "not sound or proxies (only sound,proxies)" || len(groups[0].Paths) != 1 ||
+		groups[1].Reason != "excluded by *.tmp" || len(groups[1].Paths) != 2 {
+		t.Errorf("left out %+v", groups)
+	}
+	r.waitFinished()
+	if got := r.creations(); len(got) != 2 || slices.Contains(got, "render.tmp") || slices.Contains(got, "T001.tmp") {
+		t.Errorf("the simulator made %q", got)
+	}
+	// The settings' filter: the .tmp files still stay out; the original goes now.
+	res = r.add(card)
+	if len(res.Added) != 1 || res.Added[0].Name != "A001C001.mov" || len(core.LeftOut(res.Rejected)) != 1 {
+		t.Errorf("with the settings' filter: added %+v, rejected %+v", res.Added, res.Rejected)
+	}
+	// A bad filter is refused, with nothing queued.
+	if _, err := r.svc.Add(context.Background(), []string{card}, core.AddOptions{Filter: &media.FilterSpec{Exclude: "[x"}}); err == nil ||
+		!strings.Contains(err.Error(), "not a valid pattern") {
+		t.Errorf("a bad pattern: %v", err)
 	}
 }

@@ -52,7 +52,9 @@ type scanner struct {
 
 // scanPaths finds the files below paths, each with its category (core/media: the files
 // found together are judged together, so a proxy is known by its original beside it).
-func scanPaths(paths []string, now time.Time) ([]File, []Rejection) {
+//
+// Files the filter leaves out are returned as rejections marked LeftOut.
+func scanPaths(paths []string, now time.Time, filter media.Filter) ([]File, []Rejection) {
 	s := &scanner{now: now, seen: map[string]bool{}}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
@@ -64,7 +66,27 @@ func scanPaths(paths []string, now time.Time) ([]File, []Rejection) {
 		s.visit(abs, true, nil)
 	}
 	classify(s.files, s.roots)
-	return s.files, s.rejected
+	if filter.Empty() {
+		return s.files, s.rejected
+	}
+	kept := s.files[:0]
+	for i, f := range s.files {
+		if why := filter.LeftOut(below(s.roots[i], f.Path), f.Category); why != "" {
+			s.rejected = append(s.rejected, Rejection{Path: f.Path, Reason: why, LeftOut: true})
+			continue
+		}
+		kept = append(kept, f)
+	}
+	return kept, s.rejected
+}
+
+// below is path relative to root, with slashes: its name when it is root itself.
+func below(root, path string) string {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return filepath.Base(path)
+	}
+	return filepath.ToSlash(rel)
 }
 
 // classify sets the category of files, found below roots (one each).

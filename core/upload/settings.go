@@ -19,6 +19,9 @@ type Settings struct {
 	Order media.Order
 	// ManualStart: files added wait on hold until the person starts them (Start).
 	ManualStart bool
+	// Filter is which files of an add are queued, unless the add says otherwise
+	// (AddOptions.Filter).
+	Filter media.FilterSpec
 }
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
@@ -43,6 +46,9 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("the bandwidth limit cannot be negative")
 	case s.BandwidthLimit > 0 && s.BandwidthLimit < minBandwidth:
 		return fmt.Errorf("the bandwidth limit must be at least %d KiB/s (or 0 for none)", minBandwidth>>10)
+	}
+	if _, err := s.Filter.Parse(); err != nil {
+		return fmt.Errorf("the filter's %w", err)
 	}
 	return nil
 }

@@ -101,3 +101,41 @@ func TestHoldStatusMoveStart(t *testing.T) {
 		}
 	}
 }
+
+// `upload --only sound,proxies --exclude GLOB --exclude GLOB`: the files left out never
+// reach the simulator and are listed once, grouped with the reason; leaving files out is
+// what was asked, so the run succeeds.
+func TestUploadOnlyAndExclude(t *testing.T) {
+	t.Parallel()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	e := newEnv(t, simOptions())
+	pair(ctx, t, e, "Dailies", nil)
+
+	card := filepath.Join(t.TempDir(), "A001")
+	for _, dir := range []string{"Sound", "Proxy"} {
+		if err := os.MkdirAll(filepath.Join(card, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 3 {
+		writeFile(t, card, "A001C00"+strconv.Itoa(i+1)+".mov", 200_000)
+	}
+	_, wav := writeFile(t, filepath.Join(card, "Sound"), "T001.WAV", 50_000)
+	_, proxy := writeFile(t, filepath.Join(card, "Proxy"), "A001C001.mov", 10_000)
+	writeFile(t, filepath.Join(card, "Sound"), "T001.tmp", 100)
+	writeFile(t, card, "render.TMP", 100)
+
+	r := run(ctx, t, e, nil, "upload", "--only", "sound,proxies", "--exclude", "*.tmp", "--exclude", "Sound/*.bak", card)
+	expectCode(t, "upload --only", r, 0)
+	expectContains(t, "upload --only", r.Stderr,
+		"left out: 2 files, excluded by *.tmp", "left out: 3 files, not sound or proxies (only sound,proxies)", "2 arrived")
+	expectArrived(ctx, t, e, map[string]string{"T001.WAV": wav, "A001C001.mov": proxy})
+	if as, err := e.Sim.Admin.Assets(ctx); err != nil || len(as) != 2 {
+		t.Errorf("the simulator has %d assets (%v), want the 2 taken", len(as), err)
+	}
+
+	bad := run(ctx, t, e, nil, "upload", "--only", "soud", card)
+	expectCode(t, "upload --only soud", bad, 2)
+	expectContains(t, "upload --only soud", bad.Stderr, "did you mean sound?")
+}

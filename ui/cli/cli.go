@@ -32,6 +32,9 @@ type Options struct {
 	Timeout time.Duration // pair: give up after this long (exit 124); 0 = never
 	Force   bool          // upload: queue files again even if already uploaded
 	Hold    bool          // upload: add the files on hold, to start later (start)
+	// Filter (upload), when set, is which files are queued instead of the settings'
+	// filter: the flags', for a queue in another process that has its own settings.
+	Filter *core.FilterSpec
 	Stdout  io.Writer
 	Stderr  io.Writer
 	// Terminal tells whether stderr is a terminal (live progress bars) or a log/pipe

@@ -56,7 +56,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	sub := svc.Subscribe()
 	defer sub.Close()
 
-	res, err := svc.Add(ctx, paths, core.AddOptions{Force: o.Force, Hold: o.Hold})
+	res, err := svc.Add(ctx, paths, core.AddOptions{Force: o.Force, Hold: o.Hold, Filter: o.Filter})
 	if err != nil {
 		fmt.Fprintf(o.Stderr, "upload: %v\n", err)
 		return ExitFailed
@@ -76,9 +76,12 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	for _, r := range res.Rejected {
 		if jw != nil {
 			m := map[string]any{"type": "rejected", "reason": r.Reason, "existing": int64(r.Existing),
-				"uploaded_at": ts(r.UploadedAt), "uploaded_to": nilIfEmpty(r.UploadedTo)}
+				"uploaded_at": ts(r.UploadedAt), "uploaded_to": nilIfEmpty(r.UploadedTo), "left_out": r.LeftOut}
 			pathJSON(m, r.Path)
 			jw.write(m)
+		}
+		if r.LeftOut {
+			continue // listed below, grouped: the person asked for it
 		}
 		if r.AlreadyUploaded() {
 			// Named again, as a script re-running its command does, or a card put back
@@ -105,6 +108,11 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	if !o.JSON && already > alreadyShown {
 		fmt.Fprintf(o.Stderr, "  …and %s uploaded already (`c2c-uploader status` lists where and when)\n",
 			format.Counted(already-alreadyShown, "more file", "more files"))
+	}
+	if !o.JSON {
+		for _, g := range core.LeftOut(res.Rejected) {
+			fmt.Fprintf(o.Stderr, "  left out: %s, %s\n", format.Count(len(g.Paths), "file"), g.Reason)
+		}
 	}
 	// named are the files this command named that are still in the queue.
 	named := map[core.FileID]bool{}
@@ -393,6 +401,10 @@ func summary(o Options, svc core.Queue, watched, refused map[core.FileID]bool, r
 	}
 	if arrived == 0 && len(bad)+rejected == 0 && already > 0 {
 		fmt.Fprintf(o.Stderr, "Nothing new to upload: %s uploaded already.\n", format.Counted(already, "file was", "files were"))
+		return ExitOK
+	}
+	if arrived == 0 && len(bad)+rejected == 0 {
+		fmt.Fprintln(o.Stderr, "Nothing to upload.")
 		return ExitOK
 	}
 	fmt.Fprintf(o.Stderr, "%d arrived", arrived)

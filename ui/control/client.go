@@ -170,7 +170,7 @@ func (c *Client) Subscribe() *core.Subscription {
 // Add hands paths to the holder's queue.
 func (c *Client) Add(ctx context.Context, paths []string, opts core.AddOptions) (core.AddResult, error) {
 	var res core.AddResult
-	err := c.call(ctx, request{Method: methodAdd, Paths: paths, Force: opts.Force, Hold: opts.Hold}, &res)
+	err := c.call(ctx, request{Method: methodAdd, Paths: paths, Force: opts.Force, Hold: opts.Hold, Filter: opts.Filter}, &res)
 	return res, err
 }
 

@@ -83,14 +83,15 @@ const (
 )
 
 type request struct {
-	ID       int64         `json:"id"`
-	Method   string        `json:"method"`
-	Paths    []string      `json:"paths,omitempty"`
-	Force    bool          `json:"force,omitempty"`
-	Hold     bool          `json:"hold,omitempty"`
-	Selector core.Selector `json:"selector"`
-	Place    core.Place    `json:"place,omitempty"`
-	Version  string        `json:"version,omitempty"`
+	ID       int64            `json:"id"`
+	Method   string           `json:"method"`
+	Paths    []string         `json:"paths,omitempty"`
+	Force    bool             `json:"force,omitempty"`
+	Hold     bool             `json:"hold,omitempty"`
+	Filter   *core.FilterSpec `json:"filter,omitempty"`
+	Selector core.Selector    `json:"selector"`
+	Place    core.Place       `json:"place,omitempty"`
+	Version  string           `json:"version,omitempty"`
 }
 
 type message struct {

@@ -121,7 +121,7 @@ func (s *session) call(ctx context.Context, req request) (any, error) {
 		return s.opts.Version, nil
 	case methodAdd:
 		s.opts.Logger.Info("paths handed over by another process", "paths", len(req.Paths), "force", req.Force, "hold", req.Hold)
-		return s.svc.Add(ctx, req.Paths, core.AddOptions{Force: req.Force, Hold: req.Hold})
+		return s.svc.Add(ctx, req.Paths, core.AddOptions{Force: req.Force, Hold: req.Hold, Filter: req.Filter})
 	case methodStart:
 		return true, s.svc.Start(ctx, req.Selector)
 	case methodRetry:

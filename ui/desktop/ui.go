@@ -336,11 +336,23 @@ func (u *UI) addPaths(paths []string, force bool) {
 func (u *UI) showRejected(rs []core.Rejection) {
 	var uploaded, other []core.Rejection
 	for _, r := range rs {
-		if r.AlreadyUploaded() {
+		switch {
+		case r.LeftOut:
+		case r.AlreadyUploaded():
 			uploaded = append(uploaded, r)
-		} else {
+		default:
 			other = append(other, r)
 		}
+	}
+	if groups := core.LeftOut(rs); len(groups) > 0 {
+		n := 0
+		var b strings.Builder
+		for _, g := range groups {
+			n += len(g.Paths)
+			fmt.Fprintf(&b, "• %s — %s\n", format.Count(len(g.Paths), "file"), g.Reason)
+		}
+		b.WriteString("Change the filter in Settings to add them.")
+		u.alerts.info(format.Counted(n, "file was left out", "files were left out"), b.String())
 	}
 	if len(other) > 0 {
 		u.alerts.info(format.Counted(len(other), "item was not added", "items were not added"), listRejected(other))
