@@ -93,7 +93,7 @@ type SettingKey struct {
 	Switch bool
 	// List: the value is a list separated by commas, and the flag may be given more than
 	// once (--exclude '*.tmp' --exclude 'Proxy/**'), each adding to it.
-	List bool
+	List   bool
 	parse  func(s *Settings, value string) error
 	format func(s Settings) string
 }
@@ -175,7 +175,7 @@ var settingKeys = []SettingKey{
 	},
 	{
 		Name: "only", Description: "queue only these kinds of file, like sound,proxies (" + strings.Join(categoryNames(), ", ") + "); empty for all",
-		List:  true,
+		List: true,
 		parse: func(s *Settings, v string) error {
 			cs, err := media.ParseList(v)
 			if err != nil {
@@ -188,14 +188,14 @@ var settingKeys = []SettingKey{
 	},
 	{
 		Name: "include", Description: "queue only paths matching one of these patterns, like *.mov,Sound/** (below the folder added; any case); empty for all",
-		List:  true,
-		parse: patternSetting(func(s *Settings) *string { return &s.Filter.Include }),
+		List:   true,
+		parse:  patternSetting(func(s *Settings) *string { return &s.Filter.Include }),
 		format: func(s Settings) string { return s.Filter.Include },
 	},
 	{
 		Name: "exclude", Description: "leave out paths matching any of these patterns, like *.tmp,Proxy/** (below the folder added; any case)",
-		List:  true,
-		parse: patternSetting(func(s *Settings) *string { return &s.Filter.Exclude }),
+		List:   true,
+		parse:  patternSetting(func(s *Settings) *string { return &s.Filter.Exclude }),
 		format: func(s Settings) string { return s.Filter.Exclude },
 	},
 	{

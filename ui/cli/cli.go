@@ -35,8 +35,8 @@ type Options struct {
 	// Filter (upload), when set, is which files are queued instead of the settings'
 	// filter: the flags', for a queue in another process that has its own settings.
 	Filter *core.FilterSpec
-	Stdout  io.Writer
-	Stderr  io.Writer
+	Stdout io.Writer
+	Stderr io.Writer
 	// Terminal tells whether stderr is a terminal (live progress bars) or a log/pipe
 	// (one line per file).
 	Terminal bool

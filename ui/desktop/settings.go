@@ -88,8 +88,8 @@ type settingsForm struct {
 	files, chunks, bandwidth, apiURL, order *widget.Entry
 	speed, limit, look                      *widget.Select
 	offset, start                           *widget.RadioGroup
-	notify                           *widget.Check
-	form                             *widget.Form
+	notify                                  *widget.Check
+	form                                    *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
 	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
 	following bool

@@ -74,7 +74,7 @@ type UI struct {
 	banner   *banner
 	totals   *totalsBar
 	alerts   *alertCenter
-	settings core.Settings // as the dialog last saved them; the engine's own in svc
+	settings core.Settings  // as the dialog last saved them; the engine's own in svc
 	startAll *widget.Button // shown while files wait on hold
 	tray     *tray
 	tips     *tooltips
