@@ -53,6 +53,9 @@ type Config struct {
 // UploadTuning passes engine timings through (zero: defaults).
 type UploadTuning struct {
 	StallTimeout, SettleTime, URLMaxAge, ProgressInterval time.Duration
+	// Now is the wall clock of the bandwidth schedule (a test's stand-in); nil: the
+	// system's.
+	Now func() time.Time
 }
 
 // Queue is what a front end that queues files and follows them to their end needs of
@@ -134,7 +137,7 @@ func New(cfg Config) (*Service, error) {
 		Online: s.monitor.Gate(), AuthGate: s.auth.Gate(), Settings: cfg.Settings.Upload(), ReadOnly: cfg.ReadOnly,
 		Logger: cfg.Logger, OnEvent: s.engineEvent,
 		StallTimeout: cfg.Upload.StallTimeout, SettleTime: cfg.Upload.SettleTime,
-		URLMaxAge: cfg.Upload.URLMaxAge, ProgressInterval: cfg.Upload.ProgressInterval,
+		URLMaxAge: cfg.Upload.URLMaxAge, ProgressInterval: cfg.Upload.ProgressInterval, Now: cfg.Upload.Now,
 	})
 	return s, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
+	"github.com/c2c-uploader/c2c-uploader/core/schedule"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
 
@@ -48,6 +49,9 @@ type Settings struct {
 	// Filter is which files of a card are queued (only some kinds, include and exclude
 	// patterns); the others are listed as left out.
 	Filter FilterSpec
+	// Schedule is the bandwidth schedule: limits by time of day and weekday, with
+	// BandwidthLimit outside its periods ("" for none; core/schedule).
+	Schedule string
 }
 
 // DefaultSettings are the settings nobody changed.
@@ -64,14 +68,14 @@ func (s Settings) Upload() upload.Settings {
 	return upload.Settings{
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
-		ManualStart: s.ManualStart, Filter: s.Filter,
+		ManualStart: s.ManualStart, Filter: s.Filter, Schedule: s.Schedule,
 	}
 }
 
 // WithUpload is s with the engine's part u (the inverse of Upload).
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
-	s.Order, s.ManualStart, s.Filter = u.Order, u.ManualStart, u.Filter
+	s.Order, s.ManualStart, s.Filter, s.Schedule = u.Order, u.ManualStart, u.Filter, u.Schedule
 	return s
 }
 
@@ -134,6 +138,18 @@ var settingKeys = []SettingKey{
 			return nil
 		},
 		format: func(s Settings) string { return format.Bandwidth(s.BandwidthLimit) },
+	},
+	{
+		Name: "schedule", Description: "bandwidth limits by time of day, like “weekdays 08:00-19:00 2MB/s; weekends 10:00-16:00 5MB/s” (bandwidth applies outside them); empty for none",
+		parse: func(s *Settings, v string) error {
+			sched, err := schedule.Parse(v, minBandwidthLimit)
+			if err != nil {
+				return err
+			}
+			s.Schedule = sched.String()
+			return nil
+		},
+		format: func(s Settings) string { return s.Schedule },
 	},
 	{
 		Name: "offset-from-now", Description: "true: date media by the day it is uploaded; false: by the day it was shot (recommended)",

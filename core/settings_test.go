@@ -57,6 +57,11 @@ func TestSettingKeysParse(t *testing.T) {
 		{"exclude", map[string]func(Settings) bool{
 			"*.tmp": func(s Settings) bool { return s.Filter.Exclude == "*.tmp" },
 		}, []string{"Proxy/[", "{a,b"}},
+		{"schedule", map[string]func(Settings) bool{
+			"weekdays 08:00-19:00 2MB/s":      func(s Settings) bool { return s.Schedule == "weekdays 08:00-19:00 2MB/s" },
+			"sat,SUN 10:00-16:00 40Mbit/s ; ": func(s Settings) bool { return s.Schedule == "weekends 10:00-16:00 5MB/s" },
+			"":                                func(s Settings) bool { return s.Schedule == "" },
+		}, []string{"weekdays 08:00-19:00", "mon 08:00-19:00 1MB/s; mon 18:00-20:00 2MB/s", "mon 08:00-19:00 10KB/s"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -112,7 +117,7 @@ func TestSettingKeysParse(t *testing.T) {
 func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
-		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}}
+		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s"}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

@@ -169,6 +169,10 @@ type Totals struct {
 	Paused bool // every unfinished file is paused
 	// DiskFull: the disk holding the journal is full; nothing starts until it has room.
 	DiskFull bool
+	// Limit is the bandwidth limit in force (bytes per second, 0 for none); LimitUntil,
+	// when the bandwidth schedule changes it next (zero without a schedule).
+	Limit      int64
+	LimitUntil time.Time
 }
 
 // Rejection is a path that was not queued, and why.

@@ -54,6 +54,9 @@ type Config struct {
 	SettleTime       time.Duration // a changed file must stay unchanged this long; 0 = 2 s
 	URLMaxAge        time.Duration // older upload URLs are replaced by a new asset; 0 = 23 h
 	ProgressInterval time.Duration // how often progress is published; 0 = 200 ms
+	// Now is the wall clock the bandwidth schedule reads (a test's stand-in); nil: the
+	// system's.
+	Now func() time.Time
 }
 
 func (c *Config) defaults() {
@@ -77,6 +80,9 @@ func (c *Config) defaults() {
 	}
 	if c.Settings == (Settings{}) {
 		c.Settings = DefaultSettings()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 }
 
@@ -117,8 +123,9 @@ func New(cfg Config) *Engine {
 		closed:  make(chan struct{}),
 		limiter: rate.NewLimiter(rate.Inf, 0),
 	}
-	e.applyBandwidth(cfg.Settings.BandwidthLimit)
-	go newOwner(e).loop()
+	o := newOwner(e)
+	o.applyLimit()
+	go o.loop()
 	return e
 }
 
@@ -195,7 +202,7 @@ func (e *Engine) Settings() Settings {
 }
 
 // SetSettings changes the settings; parallel files apply at once, parallel chunks to the
-// next file (and at once when lowered), the bandwidth limit at once.
+// next file (and at once when lowered), the bandwidth limit and schedule at once.
 func (e *Engine) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err

@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
@@ -306,5 +308,68 @@ func TestFiltersLeaveFilesOut(t *testing.T) {
 	if _, err := r.svc.Add(context.Background(), []string{card}, core.AddOptions{Filter: &media.FilterSpec{Exclude: "[x"}}); err == nil ||
 		!strings.Contains(err.Error(), "not a valid pattern") {
 		t.Errorf("a bad pattern: %v", err)
+	}
+}
+
+// The bandwidth schedule: with a clock three seconds before the end of a weekday period
+// of 256 KB/s, the simulator receives no more than the period allows until its end, and
+// the rest of the file at once after it (no limit outside the period). Judged from the
+// simulator's timeline of received bytes, not from the wall clock's durations.
+func TestScheduleChangesTheLimitAtThePeriodsEdge(t *testing.T) {
+	t.Parallel()
+	const limit = 256_000
+	// A Wednesday, 18:59:57 here.
+	base := time.Date(2026, 12, 9, 18, 59, 57, 0, time.Local)
+	settings := oneAtATime
+	settings.Schedule = "weekdays 08:00-19:00 256KB/s"
+	// The clock stands at 18:59:57 until the upload starts, then runs: however long the
+	// rig takes to set up, the period ends three seconds into the upload.
+	var started atomic.Int64 // the system's time when it started to run, in ns
+	clock := func() time.Time {
+		if s := started.Load(); s != 0 {
+			return base.Add(time.Since(time.Unix(0, s)))
+		}
+		return base
+	}
+	r := newIdleRig(t, rigConfig{settings: settings, tuning: core.UploadTuning{Now: clock}})
+	if _, totals := r.svc.Snapshot(); totals.Limit != limit || !totals.LimitUntil.Equal(base.Add(3*time.Second)) {
+		t.Fatalf("totals say limited to %d until %s, want %d until 19:00", totals.Limit, totals.LimitUntil, limit)
+	}
+	clip := writeFile(t, r.dir, "C001.mov", 40*rigPartSize) // 2.6 MB: ten seconds at the limit
+	if err := r.sim.Admin.ClearReceived(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	running := time.Now()
+	started.Store(running.UnixNano())
+	edge := running.Add(3 * time.Second) // 19:00 on the injected clock, on the system's
+	r.add(clip)
+	r.run()
+	r.waitFinished()
+	r.checkIntact(clip)
+	var before, after int64
+	var last time.Time
+	for _, s := range r.sim.ReceivedTimeline() {
+		if s.Time.Before(edge) {
+			before += s.Bytes
+		} else {
+			after += s.Bytes
+			last = s.Time
+		}
+	}
+	// What the limit lets through from the run's start to the edge, its burst (a tenth
+	// of a second, at least 64 KiB) and one part on its way besides.
+	allowed := int64(float64(limit)*edge.Sub(running).Seconds()) + 64<<10 + rigPartSize
+	if before > allowed {
+		t.Errorf("%d bytes arrived before the period's end, more than the %d it allows", before, allowed)
+	}
+	if after == 0 {
+		t.Fatal("nothing arrived after the period's end: the file finished inside it")
+	}
+	// After the edge nothing is limited: the rest arrives far faster than the limit.
+	if span := last.Sub(edge) + 10*time.Millisecond; float64(after) < 3*limit*span.Seconds() {
+		t.Errorf("after the period %d bytes took %s: not faster than three times its limit", after, span)
+	}
+	if _, totals := r.svc.Snapshot(); totals.Limit != 0 || !totals.LimitUntil.Equal(time.Date(2026, 12, 10, 8, 0, 0, 0, time.Local)) {
+		t.Errorf("after the period totals say %d until %s, want no limit until Thursday 08:00", totals.Limit, totals.LimitUntil)
 	}
 }

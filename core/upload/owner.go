@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/schedule"
 )
 
 // owner is the state of the queue. Only the owner goroutine (loop) touches it; see
@@ -33,6 +35,11 @@ type owner struct {
 	reassign bool // the project changed: the queue must be looked over (holdOthers)
 
 	diskWaits int // writes waiting for room on the journal's disk; none starts meanwhile
+
+	// limit is the bandwidth limit in force, by the schedule or the fixed limit, until
+	// limitUntil (zero: until the settings change).
+	limit      int64
+	limitUntil time.Time
 
 	estimate estimator // the queue's rate and time left, from every byte sent (a file's own meter misses small files)
 	dirty    bool      // the totals need publishing
@@ -86,11 +93,23 @@ func (o *owner) loop() {
 		case <-o.e.closed:
 			return
 		}
+		if !o.limitUntil.IsZero() && !o.e.cfg.Now().Before(o.limitUntil) {
+			o.applyLimit() // a period of the schedule starts or ends
+			o.kick = true
+		}
 		if !o.kick {
 			continue
 		}
 		o.kick = false
 		next := o.schedule()
+		if !o.limitUntil.IsZero() {
+			// The schedule's clock may be another than the system's (a test's): the
+			// wait is measured on it, and the timer runs on the system's.
+			at := time.Now().Add(o.limitUntil.Sub(o.e.cfg.Now()))
+			if next.IsZero() || at.Before(next) {
+				next = at
+			}
+		}
 		if !timer.Stop() {
 			select {
 			case <-timer.C:
@@ -171,6 +190,22 @@ func (o *owner) start(ctx context.Context) error {
 func (o *owner) stop() *sync.WaitGroup {
 	o.runCtx = nil
 	return &o.attempts
+}
+
+// applyLimit puts in force the bandwidth limit of now: the schedule's period, or the
+// fixed limit outside them.
+func (o *owner) applyLimit() {
+	sched, err := schedule.Parse(o.settings.Schedule, minBandwidth)
+	if err != nil {
+		sched = schedule.Schedule{} // Settings.Validate refused it: not expected
+	}
+	limit, until := sched.At(o.e.cfg.Now(), o.settings.BandwidthLimit)
+	if limit != o.limit || o.limitUntil.IsZero() {
+		o.e.cfg.Logger.Info("bandwidth limit", "bytes_per_s", limit, "until", until)
+	}
+	o.limit, o.limitUntil = limit, until
+	o.e.applyBandwidth(limit)
+	o.dirty = true
 }
 
 func (o *owner) isRunning() bool { return o.runCtx != nil && o.runCtx.Err() == nil }

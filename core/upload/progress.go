@@ -145,6 +145,7 @@ func (o *owner) finishTotals(c *tally) Totals {
 	t.Paused = t.FilesRemaining > 0 && !c.moving
 	t.DiskFull = o.diskFull()
 	t.BytesSent = o.e.sent.Load()
+	t.Limit, t.LimitUntil = o.limit, o.limitUntil
 	return t
 }
 
@@ -241,6 +242,6 @@ func (o *owner) setSettings(s Settings) {
 	if reorder {
 		o.reorder()
 	}
-	o.e.applyBandwidth(s.BandwidthLimit)
+	o.applyLimit()
 	o.kick = true
 }

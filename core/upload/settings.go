@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/c2c-uploader/c2c-uploader/core/media"
+	"github.com/c2c-uploader/c2c-uploader/core/schedule"
 )
 
 // Settings are the user's choices for the engine; they can change while it runs.
@@ -22,6 +23,9 @@ type Settings struct {
 	// Filter is which files of an add are queued, unless the add says otherwise
 	// (AddOptions.Filter).
 	Filter media.FilterSpec
+	// Schedule is the bandwidth schedule (core/schedule): limits by time of day, with
+	// BandwidthLimit outside its periods; "" for none.
+	Schedule string
 }
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
@@ -49,6 +53,9 @@ func (s Settings) Validate() error {
 	}
 	if _, err := s.Filter.Parse(); err != nil {
 		return fmt.Errorf("the filter's %w", err)
+	}
+	if _, err := schedule.Parse(s.Schedule, minBandwidth); err != nil {
+		return fmt.Errorf("the bandwidth schedule: %w", err)
 	}
 	return nil
 }

@@ -138,7 +138,10 @@ func totalsJSON(m map[string]any, t *core.Totals) {
 	m["skipped"] = t.Skipped
 	m["cancelled"] = t.Cancelled
 	m["held"] = t.Held
+	m["on_hold"] = t.OnHold
 	m["disk_full"] = t.DiskFull
+	m["limit"] = t.Limit
+	m["limit_until"] = ts(t.LimitUntil)
 	m["bytes_total"] = t.BytesTotal
 	m["bytes_remaining"] = t.BytesRemaining
 	m["bytes_acked"] = t.BytesAcked

@@ -94,6 +94,15 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		fmt.Fprintf(w, ", %d on hold (`c2c-uploader start all` sends them)", totals.OnHold)
 	}
 	fmt.Fprintln(w)
+	if totals.Limit > 0 {
+		fmt.Fprintf(w, "Bandwidth:   limited to %s", format.Bandwidth(totals.Limit))
+		if !totals.LimitUntil.IsZero() {
+			fmt.Fprintf(w, " until %s (schedule)", totals.LimitUntil.Local().Format("Mon 15:04"))
+		}
+		fmt.Fprintln(w)
+	} else if !totals.LimitUntil.IsZero() {
+		fmt.Fprintf(w, "Bandwidth:   no limit until %s (schedule)\n", totals.LimitUntil.Local().Format("Mon 15:04"))
+	}
 	if totals.DiskFull {
 		fmt.Fprintln(w, "             stopped: the disk holding the upload journal is full")
 	}

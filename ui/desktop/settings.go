@@ -86,6 +86,7 @@ func capitalize(s string) string {
 // settingsForm is the settings dialog's content, kept apart for tests.
 type settingsForm struct {
 	files, chunks, bandwidth, apiURL, order *widget.Entry
+	schedule, only, include, exclude        *widget.Entry
 	speed, limit, look                      *widget.Select
 	offset, start                           *widget.RadioGroup
 	notify                                  *widget.Check
@@ -137,7 +138,8 @@ func (f *settingsForm) entries() []struct {
 	}{
 		{"parallel-files", "", f.files}, {"parallel-chunks", "", f.chunks},
 		{"bandwidth", "0", f.bandwidth}, {"api", core.DefaultAPIURL, f.apiURL},
-		{"order", core.CategoryOrder{}.String(), f.order},
+		{"order", core.CategoryOrder{}.String(), f.order}, {"schedule", "", f.schedule},
+		{"only", "", f.only}, {"include", "", f.include}, {"exclude", "", f.exclude},
 	}
 }
 
@@ -145,9 +147,14 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	cur := u.settings
 	up := u.svc.Settings() // what the engine runs with
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
-	cur.Order, cur.ManualStart = up.Order, up.ManualStart
+	cur.Order, cur.ManualStart, cur.Filter, cur.Schedule = up.Order, up.ManualStart, up.Filter, up.Schedule
 	f := &settingsForm{before: cur}
 	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.schedule, f.only, f.include, f.exclude = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
+	f.schedule.SetPlaceHolder("weekdays 08:00-19:00 2MB/s; weekends 10:00-16:00 5MB/s")
+	f.only.SetPlaceHolder("every kind")
+	f.include.SetPlaceHolder("every file")
+	f.exclude.SetPlaceHolder("none")
 	f.order.SetPlaceHolder(core.CategoryOrder{}.String() + " (default)")
 	f.apiURL.SetPlaceHolder(core.DefaultAPIURL + " (default)")
 	for _, e := range f.entries() {
@@ -214,6 +221,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 				HintText: "When I press Start: files added wait on hold, to be started one by one or all at once."},
 			{Text: "What goes first", Widget: f.order,
 				HintText: "Kinds of file in the order they go; those not named follow. A file moved to the top goes before all."},
+			{Text: "Bandwidth schedule", Widget: f.schedule,
+				HintText: "Limits by time of day, separated by semicolons; the limit above holds outside them."},
 			{Text: "Date media by", Widget: f.offset,
 				HintText: "Shot: a 14:02 clip is filed at 14:02, refused if this device was paused then. Today: filed on arrival."},
 			{Text: "Notifications", Widget: f.notify},
@@ -221,6 +230,9 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Widget: advanced},
 			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("Large files uploaded at once (1–%d); small files share their slots.", core.MaxParallelFiles)},
 			{Text: "Parts per file", Widget: f.chunks, HintText: fmt.Sprintf("Parts of each file in flight (1–%d); files × parts is the most in flight.", core.MaxParallelChunks)},
+			{Text: "Only these kinds", Widget: f.only, HintText: "Like sound,proxies: other kinds are left out when files are added."},
+			{Text: "Include", Widget: f.include, HintText: "Patterns below the folder added, like *.mov,Sound/**: other files are left out."},
+			{Text: "Exclude", Widget: f.exclude, HintText: "Patterns of files to leave out, like *.tmp,Proxy/**."},
 			{Text: "API URL", Widget: f.apiURL, HintText: apiHint(u.opts.APIURL)},
 		},
 		SubmitText: "Save",

@@ -3,6 +3,7 @@ package desktop
 import (
 	"context"
 	"fmt"
+	"time"
 	"github.com/c2c-uploader/c2c-uploader/core"
 
 	"fyne.io/fyne/v2"
@@ -78,6 +79,9 @@ func outcome(t core.Totals) string {
 		if t.Cancelled > 0 {
 			s += fmt.Sprintf(", %d cancelled", t.Cancelled)
 		}
+		if t.OnHold > 0 {
+			s += fmt.Sprintf(", %d on hold", t.OnHold)
+		}
 		return s + "."
 	}
 	return fmt.Sprintf("%d of %s uploaded — %s.", t.Done, format.Count(t.Files-t.Cancelled, "file"), needAttention(n))
@@ -96,6 +100,8 @@ func totalsText(t core.Totals) string {
 	switch {
 	case t.Files == 0:
 		return "Nothing queued yet."
+	case t.FilesRemaining == 0 && t.OnHold > 0 && t.Done == 0:
+		return fmt.Sprintf("%s on hold: Start all sends them.", format.Count(t.OnHold, "file"))
 	case t.FilesRemaining == 0:
 		return outcome(t)
 	case t.Paused:
@@ -112,6 +118,23 @@ func totalsText(t core.Totals) string {
 	}
 	if n := attention(t); n > 0 {
 		s += " · " + needAttention(n)
+	}
+	return s + limitText(t, time.Now())
+}
+
+// limitText says the bandwidth limit in force, and until when the schedule keeps it:
+// " · limited to 2MB/s until 19:00".
+func limitText(t core.Totals, now time.Time) string {
+	if t.Limit <= 0 {
+		return ""
+	}
+	s := " · limited to " + format.Bandwidth(t.Limit)
+	switch until := t.LimitUntil.Local(); {
+	case t.LimitUntil.IsZero():
+	case until.Sub(now) < 20*time.Hour:
+		s += " until " + until.Format("15:04")
+	default:
+		s += " until " + until.Format("Mon 15:04")
 	}
 	return s
 }
