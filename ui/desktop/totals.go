@@ -3,8 +3,8 @@ package desktop
 import (
 	"context"
 	"fmt"
-	"time"
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
