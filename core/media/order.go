@@ -18,8 +18,8 @@ func DefaultOrder() Order { return Order(Categories) }
 
 // Rank is c's place in o (0 first); an unknown category goes last.
 func (o Order) Rank(c Category) int {
-	if o == (Order{}) {
-		o = DefaultOrder()
+	if o[0] == "" { // the zero Order: the default
+		o = Order(Categories)
 	}
 	for i, x := range o {
 		if x == c {

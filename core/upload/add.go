@@ -126,11 +126,14 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 	}); err != nil {
 		return res, fmt.Errorf("queueing %d files: %w", len(fresh), err)
 	}
-	for _, f := range stored {
-		ent := &entry{f: f}
-		o.files[f.ID] = ent
+	ents := make([]*entry, len(stored))
+	for i, f := range stored {
+		ents[i] = &entry{f: f}
+		o.files[f.ID] = ents[i]
 		o.order = append(o.order, f.ID)
-		o.index(ent)
+	}
+	o.indexAll(ents)
+	for _, ent := range ents {
 		res.Added = append(res.Added, o.announce(ent))
 	}
 	o.dirty, o.kick = true, true

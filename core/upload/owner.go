@@ -127,6 +127,7 @@ func (o *owner) loop() {
 func (o *owner) load(recs []Record) {
 	var newest time.Time // of the assets read back: the server's latest part size
 	o.classifyOld(recs)
+	fresh := make([]*entry, 0, len(recs))
 	for _, r := range recs {
 		ent := &entry{f: r.File}
 		ent.done = make([]bool, r.File.ChunkCount())
@@ -143,11 +144,12 @@ func (o *owner) load(recs []Record) {
 		}
 		o.files[ent.f.ID] = ent
 		o.order = append(o.order, ent.f.ID)
-		o.index(ent)
+		fresh = append(fresh, ent)
 		if ent.f.ChunkSize > 0 && !ent.f.URLsFetchedAt.Before(newest) {
 			newest, o.lastChunkSize = ent.f.URLsFetchedAt, ent.f.ChunkSize
 		}
 	}
+	o.indexAll(fresh)
 	o.dirty, o.kick = true, true
 }
 
@@ -223,6 +225,21 @@ func (o *owner) index(ent *entry) {
 		o.kick = true
 	case !want && found:
 		o.ready = slices.Delete(o.ready, i, i+1)
+	}
+}
+
+// indexAll is index for many entries new to the queue (a card added, the journal read):
+// one sort instead of an insertion each, which would move the rest of ready every time.
+func (o *owner) indexAll(ents []*entry) {
+	n := len(o.ready)
+	for _, ent := range ents {
+		if ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[ent.f.ID] == ent {
+			o.ready = append(o.ready, ent)
+		}
+	}
+	if len(o.ready) > n {
+		slices.SortFunc(o.ready, o.compare)
+		o.kick = true
 	}
 }
 

@@ -125,9 +125,7 @@ func (m *model) arrange() bool {
 	for _, b := range groupBatches(m.order, m.files) {
 		// In the order the queue takes them, whatever their state: rows do not jump as
 		// files start and finish, only when the person moves one.
-		slices.SortStableFunc(b.ids, func(x, y core.FileID) int {
-			return m.files[x].RunKey().Compare(m.runOrder, m.files[y].RunKey())
-		})
+		sortByRun(b.ids, m.files, m.runOrder)
 		header := len(m.rows)
 		m.rows = append(m.rows, listRow{batch: b})
 		passed := 0
@@ -152,6 +150,19 @@ func (m *model) arrange() bool {
 		m.headerRow[b.key] = header
 	}
 	return true
+}
+
+// sortByRun puts ids in the order the queue takes their files, whatever their state; the
+// keys are made once, not at each of the sort's comparisons.
+func sortByRun(ids []core.FileID, files map[core.FileID]*core.FileView, order core.CategoryOrder) {
+	keys := make([]core.RunKey, len(ids))
+	for i, id := range ids {
+		keys[i] = files[id].RunKey()
+	}
+	slices.SortFunc(keys, func(a, b core.RunKey) int { return a.Compare(order, &b) })
+	for i := range keys {
+		ids[i] = keys[i].ID
+	}
 }
 
 // fold folds a batch away or opens it again.

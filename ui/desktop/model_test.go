@@ -27,7 +27,10 @@ func checkModel(t *testing.T, m *model, want ...upload.FileID) {
 	// One batch (the files share their added time): its header, then its files in the
 	// order the queue takes them.
 	rows := slices.Clone(want)
-	slices.SortFunc(rows, func(a, b upload.FileID) int { return m.files[a].RunKey().Compare(m.runOrder, m.files[b].RunKey()) })
+	slices.SortFunc(rows, func(a, b upload.FileID) int {
+		ka, kb := m.files[a].RunKey(), m.files[b].RunKey()
+		return ka.Compare(m.runOrder, &kb)
+	})
 	for i, id := range rows {
 		if m.fileAt(i+1) == nil || m.fileAt(i+1).ID != id {
 			t.Errorf("row %d: fileAt %+v, want file %d", i+1, m.fileAt(i+1), id)
