@@ -135,12 +135,22 @@ func runSettings(o options, stdout, stderr io.Writer) int {
 	return cli.Settings(settings.New(dir), o.settingsArgs, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
 }
 
-// uploadThroughHolder hands an upload to the window that holds the data folder, and
-// follows it.
-func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+// dialHolder connects to the window that holds the data folder; false (and said) when it
+// cannot be reached.
+func dialHolder(ctx context.Context, held *lock.HeldError, stderr io.Writer) (*control.Client, bool) {
 	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
 	if err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+		return nil, false
+	}
+	return c, true
+}
+
+// uploadThroughHolder hands an upload to the window that holds the data folder, and
+// follows it.
+func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+	c, ok := dialHolder(ctx, held, stderr)
+	if !ok {
 		return cli.ExitFailed
 	}
 	defer c.Close()
@@ -177,9 +187,8 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 
 // moveThroughHolder moves files in the queue of the window that holds the data folder.
 func moveThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
-	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
-	if err != nil {
-		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+	c, ok := dialHolder(ctx, held, stderr)
+	if !ok {
 		return cli.ExitFailed
 	}
 	defer c.Close()
@@ -189,9 +198,8 @@ func moveThroughHolder(ctx context.Context, o options, held *lock.HeldError, std
 // startThroughHolder starts files in the queue of the window that holds the data
 // folder, and follows them.
 func startThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
-	c, err := control.Dial(ctx, held.Holder.Control, appVersion())
-	if err != nil {
-		fmt.Fprintf(stderr, "c2c-uploader: %v, but %v; quit it, or try again.\n", held, err)
+	c, ok := dialHolder(ctx, held, stderr)
+	if !ok {
 		return cli.ExitFailed
 	}
 	defer c.Close()

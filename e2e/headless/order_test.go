@@ -1,6 +1,7 @@
 package headless
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,23 +12,29 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 )
 
-// What goes first, through the real binary: `upload --hold` adds a card without creating
-// anything; `status` lists it in the order it will run, each file with its category;
-// `move` puts an original at the top (a wrong id changes nothing); `start all` sends the
-// card, and the simulator sees the assets created in that order.
-func TestHoldStatusMoveStart(t *testing.T) {
-	t.Parallel()
+// pairedWithACard pairs an installation and makes an empty card with Sound and Proxy
+// folders.
+func pairedWithACard(t *testing.T) (context.Context, *e2etest.Env, string) {
 	e2etest.RequireKeychain(t)
 	ctx := testContext(t)
 	e := newEnv(t, simOptions())
 	pair(ctx, t, e, "Dailies", nil)
-
 	card := filepath.Join(t.TempDir(), "A001")
 	for _, dir := range []string{"Sound", "Proxy"} {
 		if err := os.MkdirAll(filepath.Join(card, dir), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return ctx, e, card
+}
+
+// What goes first, through the real binary: `upload --hold` adds a card without creating
+// anything; `status` lists it in the order it will run, each file with its category;
+// `move` puts an original at the top (a wrong id changes nothing); `start all` sends the
+// card, and the simulator sees the assets created in that order.
+func TestHoldStatusMoveStart(t *testing.T) {
+	t.Parallel()
+	ctx, e, card := pairedWithACard(t)
 	writeFile(t, card, "A001C001.mov", 400_000)
 	writeFile(t, card, "A001C002.mov", 400_000)
 	writeFile(t, filepath.Join(card, "Sound"), "T001.WAV", 60_000)
@@ -107,17 +114,7 @@ func TestHoldStatusMoveStart(t *testing.T) {
 // what was asked, so the run succeeds.
 func TestUploadOnlyAndExclude(t *testing.T) {
 	t.Parallel()
-	e2etest.RequireKeychain(t)
-	ctx := testContext(t)
-	e := newEnv(t, simOptions())
-	pair(ctx, t, e, "Dailies", nil)
-
-	card := filepath.Join(t.TempDir(), "A001")
-	for _, dir := range []string{"Sound", "Proxy"} {
-		if err := os.MkdirAll(filepath.Join(card, dir), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ctx, e, card := pairedWithACard(t)
 	for i := range 3 {
 		writeFile(t, card, "A001C00"+strconv.Itoa(i+1)+".mov", 200_000)
 	}

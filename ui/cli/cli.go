@@ -78,6 +78,14 @@ type Options struct {
 	command string
 }
 
+// events is where --json events go; nil without --json.
+func (o *Options) events() *jsonWriter {
+	if !o.JSON {
+		return nil
+	}
+	return newJSONWriter(o.Stdout)
+}
+
 func (o *Options) name() string {
 	if o.command == "" {
 		return "upload"

@@ -59,10 +59,7 @@ func Pair(ctx context.Context, svc *core.Service, o Options) int {
 	}
 	sub := svc.Subscribe()
 	defer sub.Close()
-	var jw *jsonWriter
-	if o.JSON {
-		jw = newJSONWriter(o.Stdout)
-	}
+	jw := o.events()
 	shown, unreachable := "", ""
 	human := func(ev core.Event) {
 		if ev.Type == core.EventConnection {

@@ -39,10 +39,7 @@ func StartThrough(ctx context.Context, q core.Queue, holder string, sel core.Sel
 func startWith(ctx context.Context, q core.Queue, sel core.Selector, o Options, run func(context.Context) error) int {
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
-	var jw *jsonWriter
-	if o.JSON {
-		jw = newJSONWriter(o.Stdout)
-	}
+	jw := o.events()
 	sub := q.Subscribe()
 	defer sub.Close()
 	views, _ := q.Snapshot()

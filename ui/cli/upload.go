@@ -49,10 +49,7 @@ func UploadThrough(ctx context.Context, q core.Queue, holder string, paths []str
 func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, run func(context.Context) error) int {
 	ctx, interrupted, stop := interruptible(ctx)
 	defer stop()
-	var jw *jsonWriter
-	if o.JSON {
-		jw = newJSONWriter(o.Stdout)
-	}
+	jw := o.events()
 	sub := svc.Subscribe()
 	defer sub.Close()
 
