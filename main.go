@@ -177,6 +177,9 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 			filter = &rs.Filter
 		}
 	}
+	if (o.hold || filter != nil) && !sameVersion(c, held, "--hold, --only, --include and --exclude", stderr) {
+		return cli.ExitFailed
+	}
 	if len(others) > 0 {
 		fmt.Fprintf(stderr, "warning: the files go into the queue of %s, which uploads with its own settings: --%s does not apply to them.\n",
 			held.Holder.String(), strings.Join(slices.Sorted(maps.Keys(others)), ", --"))
@@ -192,6 +195,9 @@ func moveThroughHolder(ctx context.Context, o options, held *lock.HeldError, std
 		return cli.ExitFailed
 	}
 	defer c.Close()
+	if !sameVersion(c, held, "move", stderr) {
+		return cli.ExitFailed
+	}
 	return cli.Move(ctx, c, o.moveIDs, o.movePlace, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
 }
 
@@ -203,8 +209,23 @@ func startThroughHolder(ctx context.Context, o options, held *lock.HeldError, st
 		return cli.ExitFailed
 	}
 	defer c.Close()
+	if !sameVersion(c, held, "start", stderr) {
+		return cli.ExitFailed
+	}
 	co := cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
 	return cli.StartThrough(ctx, c, held.Holder.String(), o.startWhat, co)
+}
+
+// sameVersion: the window holding the folder is this version, which knows what the
+// command asks of it (an older one would upload at once what was meant to wait, or
+// leave nothing out). Otherwise it says so.
+func sameVersion(c *control.Client, held *lock.HeldError, what string, stderr io.Writer) bool {
+	if c.Version() == appVersion() {
+		return true
+	}
+	fmt.Fprintf(stderr, "c2c-uploader: %s is version %s, which does not know %s of version %s; quit it and open this version, then run the command again.\n",
+		held.Holder.String(), c.Version(), what, appVersion())
+	return false
 }
 
 // filterKeys are the settings that say which files of an add are queued.

@@ -105,13 +105,13 @@ func Classify(files []File) []Category {
 		out[i] = byName(f)
 		dir, ext := filepath.Dir(f.Path), strings.ToLower(filepath.Ext(f.Path))
 		stem := stemOf(f.Path)
-		if frameExts[ext] {
+		if frameExts[ext] && !inPhotoFolder(f) {
 			if name, ok := frameName(stem); ok {
 				frames[clip{dir, name + ext}]++
 			}
 		}
 		if out[i] == Originals {
-			k := clip{clipFolder(dir), clipKey(stem)}
+			k := clip{clipFolder(dir), clipKey(stem, red(dir, ext))}
 			largest[k] = max(largest[k], f.Size)
 		}
 	}
@@ -128,7 +128,7 @@ func Classify(files []File) []Category {
 			}
 		case out[i] == Originals && videoExts[ext]:
 			// A smaller sibling of a larger original with the same clip name.
-			if big := largest[clip{clipFolder(dir), clipKey(stem)}]; big > 0 && f.Size*proxyRatio <= big {
+			if big := largest[clip{clipFolder(dir), clipKey(stem, red(dir, ext))}]; big > 0 && f.Size*proxyRatio <= big {
 				out[i] = Proxies
 			}
 		}
@@ -204,9 +204,32 @@ func sonyProxy(lower string) string {
 	return lower[:n-3]
 }
 
+// red: a file of a RED clip, whose names carry a segment number (an R3D, or a file in a
+// .RDC clip folder).
+func red(dir, ext string) bool {
+	return ext == ".r3d" || strings.EqualFold(filepath.Ext(dir), ".rdc")
+}
+
+// inPhotoFolder: the file is in a DCIM folder, where photo cameras, drones and phones
+// number their pictures (DJI_0001.DNG, IMG_0002.DNG): photographs, not a clip's frames.
+func inPhotoFolder(f File) bool {
+	rel, err := filepath.Rel(f.Root, f.Path)
+	if err != nil {
+		rel = f.Path
+	}
+	for _, part := range strings.Split(filepath.ToSlash(rel), "/") {
+		if strings.EqualFold(part, "DCIM") {
+			return true
+		}
+	}
+	return strings.EqualFold(filepath.Base(f.Root), "DCIM")
+}
+
 // clipKey is the name that a clip's files share: lower case, without the marks of a
-// proxy or a RED segment number ("A001_C001_0101AB_001" → "a001_c001_0101ab").
-func clipKey(stem string) string {
+// proxy, nor, for a RED clip, its segment number ("A001_C001_0101AB_001" →
+// "a001_c001_0101ab"). Elsewhere "_001" is part of the name: Interview_002 is another
+// take, not a part of Interview_001.
+func clipKey(stem string, red bool) string {
 	k := strings.ToLower(stem)
 	for _, m := range proxyMarks {
 		k = strings.TrimSuffix(k, m)
@@ -215,7 +238,7 @@ func clipKey(stem string) string {
 		k = s
 	}
 	// RED splits a clip into numbered segments: _001.R3D, _002.R3D, …
-	if n := len(k); n > 4 && k[n-4] == '_' && isDigit(k[n-3]) && isDigit(k[n-2]) && isDigit(k[n-1]) {
+	if n := len(k); red && n > 4 && k[n-4] == '_' && isDigit(k[n-3]) && isDigit(k[n-2]) && isDigit(k[n-1]) {
 		k = k[:n-4]
 	}
 	return k

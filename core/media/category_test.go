@@ -168,6 +168,25 @@ func TestAProxyIsSmallAndSharesItsClipName(t *testing.T) {
 	}
 }
 
+// Numbered takes are takes, not segments of one clip: a short one is not the proxy of a
+// long one. And numbered DNGs in a DCIM folder are a drone's or a phone's photographs.
+func TestTakesAndPhotosAreNotClipParts(t *testing.T) {
+	root := t.TempDir()
+	got := Classify([]File{
+		{Path: filepath.Join(root, "Interview_001.mov"), Root: root, Size: 4 * gb},
+		{Path: filepath.Join(root, "Interview_002.mov"), Root: root, Size: 500 * mb},
+		{Path: filepath.Join(root, "DCIM", "100MEDIA", "DJI_0001.DNG"), Root: root, Size: 25 * mb},
+		{Path: filepath.Join(root, "DCIM", "100MEDIA", "DJI_0002.DNG"), Root: root, Size: 25 * mb},
+		{Path: filepath.Join(root, "DCIM", "100MEDIA", "DJI_0003.DNG"), Root: root, Size: 25 * mb},
+	})
+	want := []Category{Originals, Originals, Stills, Stills, Stills}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("file %d is %s, want %s", i, got[i], want[i])
+		}
+	}
+}
+
 // Two or fewer numbered DNGs are photographs, not a clip.
 func TestFewNumberedFramesAreStills(t *testing.T) {
 	root := t.TempDir()

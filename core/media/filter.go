@@ -59,7 +59,7 @@ func parsePatterns(s string) ([]string, error) {
 		}
 		p = strings.ToLower(strings.ReplaceAll(p, `\`, "/"))
 		if !doublestar.ValidatePattern(p) {
-			return nil, fmt.Errorf("%q is not a valid pattern (an unclosed [ or {?)", p)
+			return nil, fmt.Errorf("%q is not a valid pattern: a [ or { is not closed (patterns are separated by commas: write *.tmp,*.bak, not *.{tmp,bak})", p)
 		}
 		out = append(out, strings.TrimPrefix(p, "/"))
 	}

@@ -168,39 +168,33 @@ func overlap(a, b Period) bool {
 }
 
 // At is the limit at t (base outside every period) and when it next changes: the next
-// start or end of a period.
+// start or end of a period after t, on the wall clock of t's location (zero without a
+// schedule).
 func (s Schedule) At(t time.Time, base int64) (limit int64, until time.Time) {
 	const week = 7 * 24 * 60
-	t = t.Local()
 	// Minutes of the week on the wall clock, as the periods are written.
 	now := int(t.Weekday())*24*60 + t.Hour()*60 + t.Minute()
 	sunday := time.Date(t.Year(), t.Month(), t.Day()-int(t.Weekday()), 0, 0, 0, 0, t.Location())
 	limit = base
-	next := -1
 	for _, p := range s.periods {
 		for _, span := range p.minutes() {
 			if span[0] <= now && now < span[1] {
 				limit = p.Limit
 			}
 			for _, edge := range span {
-				// The next edge after now, this week or the next.
-				d := (edge - now + week) % week
-				if d == 0 {
-					d = week
-				}
-				if next < 0 || d < next {
-					next = d
+				// This week's edge or next week's: the first after t. An edge in a
+				// wall-clock hour that a change of summer time skips or repeats may land
+				// before t; then next week's is taken, never a time already past (which
+				// would wake the engine again and again).
+				for _, m := range []int{edge, edge + week} {
+					at := time.Date(sunday.Year(), sunday.Month(), sunday.Day(), m/60, m%60, 0, 0, t.Location())
+					if at.After(t) && (until.IsZero() || at.Before(until)) {
+						until = at
+					}
 				}
 			}
 		}
 	}
-	if next < 0 {
-		return base, time.Time{}
-	}
-	// The calendar places the edge on the wall clock (a change of summer time between
-	// now and then moves it with the clock).
-	m := now + next
-	until = time.Date(sunday.Year(), sunday.Month(), sunday.Day(), m/60, m%60, 0, 0, t.Location())
 	return limit, until
 }
 

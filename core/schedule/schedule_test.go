@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	_ "time/tzdata" // the zones of the test, whatever the machine has
 )
 
 const mb = 1_000_000
@@ -90,5 +91,35 @@ func TestScheduleString(t *testing.T) {
 	again, err := Parse(s.String(), 0)
 	if err != nil || again.String() != want {
 		t.Fatalf("read back: %q, %v", again.String(), err)
+	}
+}
+
+// Around the changes of summer time the next change is always after now: a time in the
+// hour a clock skips or repeats must not be handed back as the next edge, or the engine
+// would wake without end (America/New_York: 8 Mar 2026 02:00 → 03:00, 1 Nov 2026 02:00 →
+// 01:00).
+func TestScheduleAcrossSummerTime(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		spec string
+		now  time.Time
+	}{
+		{"daily 02:30-03:30 1MB/s", time.Date(2026, 3, 8, 1, 45, 0, 0, ny)},
+		{"daily 01:45-05:00 1MB/s", time.Date(2026, 11, 1, 1, 30, 0, 0, ny).Add(time.Hour)}, // 01:30 the second time
+		{"daily 01:45-05:00 1MB/s", time.Date(2026, 11, 1, 1, 30, 0, 0, ny)},
+	} {
+		s, err := Parse(tc.spec, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := range 6 * 60 { // every minute of six hours
+			now := tc.now.Add(time.Duration(step) * time.Minute)
+			if _, until := s.At(now, 0); !until.After(now) {
+				t.Fatalf("%s at %s: next change at %s, not after now", tc.spec, now, until)
+			}
+		}
 	}
 }

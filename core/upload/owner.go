@@ -87,13 +87,17 @@ func (o *owner) loop() {
 			if o.runCtx != nil {
 				o.publishProgress(now)
 			}
-			continue
+			if !o.limitDue() {
+				continue
+			}
+			// A period's edge passed while the timer could not tell (a laptop that
+			// slept: the timer counts the time awake).
 		case <-timer.C:
 			o.kick = true
 		case <-o.e.closed:
 			return
 		}
-		if !o.limitUntil.IsZero() && !o.e.cfg.Now().Before(o.limitUntil) {
+		if o.limitDue() {
 			o.applyLimit() // a period of the schedule starts or ends
 			o.kick = true
 		}
@@ -194,6 +198,11 @@ func (o *owner) stop() *sync.WaitGroup {
 	return &o.attempts
 }
 
+// limitDue: a period of the schedule started or ended since the limit was put in force.
+func (o *owner) limitDue() bool {
+	return !o.limitUntil.IsZero() && !o.e.cfg.Now().Before(o.limitUntil)
+}
+
 // applyLimit puts in force the bandwidth limit of now: the schedule's period, or the
 // fixed limit outside them.
 func (o *owner) applyLimit() {
@@ -201,7 +210,11 @@ func (o *owner) applyLimit() {
 	if err != nil {
 		sched = schedule.Schedule{} // Settings.Validate refused it: not expected
 	}
-	limit, until := sched.At(o.e.cfg.Now(), o.settings.BandwidthLimit)
+	now := o.e.cfg.Now()
+	limit, until := sched.At(now, o.settings.BandwidthLimit)
+	if !until.After(now) {
+		until = time.Time{} // never a time past, which would wake the owner without end
+	}
 	if limit != o.limit || o.limitUntil.IsZero() {
 		o.e.cfg.Logger.Info("bandwidth limit", "bytes_per_s", limit, "until", until)
 	}

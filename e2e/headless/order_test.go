@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
@@ -135,4 +136,21 @@ func TestUploadOnlyAndExclude(t *testing.T) {
 	bad := run(ctx, t, e, nil, "upload", "--only", "soud", card)
 	expectCode(t, "upload --only soud", bad, 2)
 	expectContains(t, "upload --only soud", bad.Stderr, "did you mean sound?")
+}
+
+// A card added on hold, then named again by `upload`: the files in the queue on hold are
+// started by it, as new ones would be, and arrive (it once waited for them forever).
+func TestUploadStartsFilesOnHoldItNames(t *testing.T) {
+	t.Parallel()
+	ctx, e, card := pairedWithACard(t)
+	_, sum := writeFile(t, card, "A001C001.mov", 100_000)
+	held := run(ctx, t, e, nil, "upload", "--hold", card)
+	expectCode(t, "upload --hold", held, 0)
+	again := run(ctx, t, e, nil, "upload", "--hold", card)
+	expectCode(t, "upload --hold again", again, 0)
+	expectContains(t, "upload --hold again", again.Stderr, "Nothing new to add: 1 file is in the queue already")
+	r := run(within(ctx, t, 2*time.Minute), t, e, nil, "upload", card)
+	expectCode(t, "upload of files on hold", r, 0)
+	expectContains(t, "upload of files on hold", r.Stderr, "1 arrived")
+	expectArrived(ctx, t, e, map[string]string{"A001C001.mov": sum})
 }

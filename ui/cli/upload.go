@@ -64,10 +64,12 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	// retried. They count as not arrived.
 	refused := map[core.FileID]bool{}
 	skipped := map[core.FileID]bool{}
+	held := map[core.FileID]bool{} // in the queue on hold already
 	if len(res.Rejected) > 0 {
 		views, _ := svc.Snapshot()
 		for _, v := range views {
 			skipped[v.ID] = v.State == core.Skipped
+			held[v.ID] = v.State == core.OnHold
 		}
 	}
 	for _, r := range res.Rejected {
@@ -123,10 +125,13 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 	for _, r := range res.Rejected {
 		if r.Existing != 0 && !r.AlreadyUploaded() {
 			named[r.Existing] = true
+			if held[r.Existing] {
+				onHold = append(onHold, r.Existing) // named again: upload starts it
+			}
 		}
 	}
 	if o.Hold {
-		return heldSummary(o, jw, len(onHold), rejected, already)
+		return heldSummary(o, jw, res, len(res.Added)+len(res.Again), rejected, already)
 	}
 	// Uploads start by hand (the start setting): naming files to upload starts them.
 	if len(onHold) > 0 {
@@ -202,7 +207,14 @@ func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *c
 			return ExitFailed
 		}
 	}
+	// Where each file stands now: one that waits for the person (on hold, held for
+	// another project) sends no event, and must not be waited for.
 	states = map[core.FileID]core.FileView{}
+	for _, v := range views {
+		if watched[v.ID] {
+			states[v.ID] = v
+		}
+	}
 	var display progressDisplay = &lineDisplay{w: o.Stderr}
 	if o.JSON {
 		display = nopDisplay{}
@@ -314,13 +326,28 @@ func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *c
 }
 
 // heldSummary ends `upload --hold`: what was added, and how to start it.
-func heldSummary(o Options, jw *jsonWriter, added, rejected, already int) int {
+func heldSummary(o Options, jw *jsonWriter, res core.AddResult, added, rejected, already int) int {
 	if jw != nil {
 		jw.write(map[string]any{"type": "result", "on_hold": added, "rejected": rejected, "already_uploaded": already})
 	}
+	inQueue, leftOut := 0, 0
+	for _, r := range res.Rejected {
+		switch {
+		case r.LeftOut:
+			leftOut++
+		case r.Existing != 0 && !r.AlreadyUploaded():
+			inQueue++
+		}
+	}
 	switch {
-	case added == 0 && rejected == 0:
+	case added == 0 && rejected == 0 && inQueue > 0:
+		fmt.Fprintf(o.Stderr, "Nothing new to add: %s in the queue already (`c2c-uploader status` lists them).\n", format.Counted(inQueue, "file is", "files are"))
+	case added == 0 && rejected == 0 && already > 0:
 		fmt.Fprintln(o.Stderr, "Nothing new to add: every file was uploaded already.")
+	case added == 0 && rejected == 0 && leftOut > 0:
+		fmt.Fprintln(o.Stderr, "Nothing was added: the filter left out every file.")
+	case added == 0 && rejected == 0:
+		fmt.Fprintln(o.Stderr, "Nothing was added: no file was found there.")
 	case added > 0:
 		fmt.Fprintf(o.Stderr, "%s on hold. `c2c-uploader status` lists them in the order they will go; "+
 			"`c2c-uploader start all` (or Start in the window) sends them.\n", format.Counted(added, "file is", "files are"))
@@ -354,11 +381,12 @@ func allArrived(watched map[core.FileID]bool, states map[core.FileID]core.FileVi
 	return true
 }
 
-// allFinished reports whether no watched file has anything left this run: finished, or
-// held for another project (a person decides: --to-current-project, or pairing with it).
+// allFinished reports whether no watched file has anything left this run: finished,
+// held for another project (a person decides: --to-current-project, or pairing with it),
+// or on hold (start).
 func allFinished(watched map[core.FileID]bool, states map[core.FileID]core.FileView) bool {
 	for id := range watched {
-		if v, ok := states[id]; !ok || !(v.State.Finished() || v.State == core.Held) {
+		if v, ok := states[id]; !ok || !(v.State.Finished() || v.State == core.Held || v.State == core.OnHold) {
 			return false
 		}
 	}

@@ -67,8 +67,8 @@ func (m *model) setFile(v core.FileView) (added bool) {
 			m.counts[g]++
 			m.rowsStale = true
 		}
-		if cur.Rank != v.Rank {
-			m.rowsStale = true // moved: its place in its batch changed
+		if cur.RunKey() != v.RunKey() {
+			m.rowsStale = true // moved (or its time of shooting known better): its place changed
 		}
 		*cur = v
 		return false

@@ -384,3 +384,16 @@ func kindPrefix(v core.FileView) string {
 	}
 	return v.Category.Label() + " · "
 }
+
+// movedNote says where the person moved a file that has yet to go.
+func movedNote(v core.FileView) string {
+	switch {
+	case v.State.Finished():
+		return ""
+	case v.Rank < 0:
+		return " · moved to the top"
+	case v.Rank > 0:
+		return " · moved to the bottom"
+	}
+	return ""
+}

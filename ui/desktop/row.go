@@ -69,7 +69,7 @@ func (r *queueRow) set(v core.FileView) {
 	label, col := stateLabel(v)
 	r.state.SetText(label)
 	r.state.SetColor(col)
-	r.detail.SetText(kindPrefix(v) + rowDetail(v))
+	r.detail.SetText(kindPrefix(v) + rowDetail(v) + movedNote(v))
 	if v.Size > 0 {
 		r.progress.SetValues(float64(v.BytesAcked)/float64(v.Size), float64(v.BytesDone)/float64(v.Size))
 	} else if v.State == core.Done {

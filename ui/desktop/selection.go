@@ -90,6 +90,11 @@ func (r *queueRow) MouseDown(e *desktop.MouseEvent) {
 	}
 	r.u.m.pick(r.v.ID, e.Modifier)
 	r.u.queue.list.Refresh()
+	// The keys that act on picked rows (Space, Delete, Ctrl+Shift+Up) must reach them,
+	// not the search box typed in before.
+	if c := r.u.win.Canvas(); c.Focused() == r.u.queue.search {
+		c.Unfocus()
+	}
 }
 
 func (r *queueRow) MouseUp(*desktop.MouseEvent) {}

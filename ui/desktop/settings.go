@@ -96,6 +96,7 @@ type settingsForm struct {
 	following bool
 	// before are the settings the form opened with: Save writes only what differs.
 	before core.Settings
+	submit func() // Save: applies the form when it is valid
 }
 
 const (
@@ -235,14 +236,15 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Exclude", Widget: f.exclude, HintText: "Patterns of files to leave out, like *.tmp,Proxy/**."},
 			{Text: "API URL", Widget: f.apiURL, HintText: apiHint(u.opts.APIURL)},
 		},
-		SubmitText: "Save",
-		OnSubmit: func() {
-			s, err := f.values()
-			if err != nil {
-				return
-			}
-			onSave(f.before, s)
-		},
+	}
+	// The dialog's own Save (showSettings) submits: a form's button would sit at its
+	// end, below the fold of a dialog that scrolls.
+	f.submit = func() {
+		s, err := f.values()
+		if err != nil {
+			return
+		}
+		onSave(f.before, s)
 	}
 	return f
 }
@@ -385,8 +387,24 @@ func (u *UI) showSettings() {
 		}, u.win)
 	})
 	unpair.Importance = widget.DangerImportance
-	content := container.NewVBox(f.form, widget.NewSeparator(), unpair)
-	d = dialog.NewCustom("Settings", "Close", content, u.win)
-	d.Resize(fyne.NewSize(620, 0))
+	// The form scrolls inside a dialog that fits the window, with Save and Cancel always
+	// in sight below it.
+	scroll := container.NewVScroll(container.NewPadded(container.NewVBox(f.form, widget.NewSeparator(), unpair)))
+	win := u.win.Canvas().Size()
+	height := max(min(win.Height-140, 760), 240)
+	scroll.SetMinSize(fyne.NewSize(min(600, win.Width-60), height))
+	save := widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), f.submit)
+	save.Importance = widget.HighImportance
+	f.form.SetOnValidationChanged(func(err error) {
+		if err != nil {
+			save.Disable()
+		} else {
+			save.Enable()
+		}
+	})
+	cancel := widget.NewButtonWithIcon("Cancel", theme.CancelIcon(), func() { d.Hide() })
+	cd := dialog.NewCustomWithoutButtons("Settings", scroll, u.win)
+	cd.SetButtons([]fyne.CanvasObject{cancel, save})
+	d = cd
 	d.Show()
 }

@@ -405,3 +405,35 @@ func TestSettingsForPeople(t *testing.T) {
 		t.Errorf("a window opened later looks %q", again)
 	}
 }
+
+// The settings dialog fits the window, at its first size and at 800 × 600: its form
+// scrolls, and Save and Cancel stay in sight below it (a dialog taller than the window
+// once hid Save).
+func TestSettingsDialogFitsTheWindow(t *testing.T) {
+	d := newDesk(t, deskConfig{paired: true})
+	d.settled()
+	for _, size := range []fyne.Size{{}, fyne.NewSize(800, 600)} {
+		if size.Width > 0 {
+			onUI(func() {
+				for len(d.overlays()) > 0 {
+					d.win.Canvas().Overlays().Remove(d.overlays()[0])
+				}
+				d.win.Resize(size)
+			})
+		}
+		d.settingsDialog()
+		onUI(func() {
+			canvas := d.win.Canvas().Size()
+			for _, label := range []string{"Save", "Cancel"} {
+				b := findButton(d.overlays()[0], label)
+				if b == nil {
+					t.Fatalf("no %s button in the settings dialog", label)
+				}
+				pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(b)
+				if pos.Y < 0 || pos.Y+b.Size().Height > canvas.Height || pos.X+b.Size().Width > canvas.Width {
+					t.Errorf("at %v, %s is at %v (%v) outside the window's %v", canvas, label, pos, b.Size(), canvas)
+				}
+			}
+		})
+	}
+}

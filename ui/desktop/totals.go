@@ -104,7 +104,7 @@ func totalsText(t core.Totals) string {
 		return fmt.Sprintf("%s on hold: Start all sends them.", format.Count(t.OnHold, "file"))
 	case t.FilesRemaining == 0:
 		return outcome(t)
-	case t.Paused:
+	case t.Paused && t.FilesRemaining > 0:
 		return fmt.Sprintf("Paused · %s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	}
 	s := fmt.Sprintf("%s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
@@ -118,6 +118,9 @@ func totalsText(t core.Totals) string {
 	}
 	if n := attention(t); n > 0 {
 		s += " · " + needAttention(n)
+	}
+	if t.OnHold > 0 {
+		s += fmt.Sprintf(" · %d on hold", t.OnHold)
 	}
 	return s + limitText(t, time.Now())
 }
