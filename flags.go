@@ -83,9 +83,19 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 			continue // --api above, which is also an environment variable
 		}
 		usage := "setting, for this run only (settings set " + k.Name + " keeps it): " + k.Description
-		set := func(v string) error { o.overrides[k.Name] = v; return nil }
+		set := func(v string) error {
+			if strings.HasPrefix(v, "--") {
+				// The next flag taken for this one's value: --exclude --hold.
+				return fmt.Errorf("give --%s a value right after it", k.Name)
+			}
+			o.overrides[k.Name] = v
+			return nil
+		}
 		if k.List {
 			set = func(v string) error {
+				if strings.HasPrefix(v, "--") {
+					return fmt.Errorf("give --%s a value right after it", k.Name)
+				}
 				if prev, ok := o.overrides[k.Name]; ok && prev != "" && v != "" {
 					v = prev + "," + v
 				}
@@ -103,10 +113,11 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 		fmt.Fprint(fs.Output(), `Usage:
   c2c-uploader [flags] [FILE...]          open the window (files given are queued)
   c2c-uploader [flags] pair               pair this computer with a project
-  c2c-uploader [flags] upload PATH...     queue files and folders and upload the whole queue
+  c2c-uploader [flags] upload PATH...     queue files and folders and upload the queue (files on hold wait)
   c2c-uploader [flags] status             show the pairing, the connection and the queue
   c2c-uploader [flags] start ID...|all    send files on hold (upload --hold, or the start setting manual)
-  c2c-uploader [flags] move ID... top|bottom   send files next, or after everything else
+  c2c-uploader [flags] move ID... top|bottom
+                                          send files next, or after everything else
   c2c-uploader [flags] unpair             revoke the pairing and forget the tokens
   c2c-uploader settings                   list the settings, their values and defaults
   c2c-uploader settings set KEY VALUE     change one (for one run: --KEY VALUE)
@@ -248,7 +259,9 @@ func fileIDs(words []string) ([]core.FileID, error) {
 		if err != nil || id <= 0 {
 			return nil, fmt.Errorf("%q is not a file id (a whole number, as status lists them)", w)
 		}
-		ids = append(ids, core.FileID(id))
+		if !slices.Contains(ids, core.FileID(id)) { // named twice: once
+			ids = append(ids, core.FileID(id))
+		}
 	}
 	return ids, nil
 }

@@ -160,27 +160,27 @@ func byName(f File) Category {
 	return Other
 }
 
-// inProxyFolder: a folder between the root the person named and the file is a proxy
-// folder (or the root itself is one: a Proxy folder dropped alone).
+// inProxyFolder: a folder below the root the person named, on the way to the file, is a
+// proxy folder — or the file sits right in one (a Proxy folder dropped alone, or one of
+// its files). A card dropped whose own folder is named Sub or Proxy is not made proxies
+// by that name: its clips sit deeper.
 func inProxyFolder(f File) bool {
 	dir := filepath.Dir(f.Path)
-	root := filepath.Clean(f.Root)
-	if root == filepath.Clean(f.Path) {
-		root = dir // the file was named itself: its own folder still counts
+	if proxyFolders[strings.ToLower(filepath.Base(dir))] {
+		return true
 	}
-	for {
+	root := filepath.Clean(f.Root)
+	for dir != root && strings.HasPrefix(dir, root) {
 		if proxyFolders[strings.ToLower(filepath.Base(dir))] {
 			return true
 		}
-		if dir == root || !strings.HasPrefix(dir, root) {
-			return false
-		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return false
+			break
 		}
 		dir = parent
 	}
+	return false
 }
 
 func proxyMarked(stem string) bool {

@@ -140,6 +140,16 @@ func TestProxyFoldersCountBelowTheDrop(t *testing.T) {
 	if got[0] != Originals || got[1] != Proxies {
 		t.Fatalf("got %v, want [originals proxies]", got)
 	}
+	// A Sony card dropped from a folder named Sub: its clips are originals, its SUB folder
+	// proxies.
+	sub := filepath.Join(t.TempDir(), "Sub")
+	got = Classify([]File{
+		{Path: filepath.Join(sub, "M4ROOT", "CLIP", "C0001.MP4"), Root: sub, Size: gb},
+		{Path: filepath.Join(sub, "M4ROOT", "SUB", "C0001S03.MP4"), Root: sub, Size: 30 * mb},
+	})
+	if got[0] != Originals || got[1] != Proxies {
+		t.Fatalf("a card dropped as Sub: %v, want [originals proxies]", got)
+	}
 	// The Proxy folder dropped alone, and one proxy dropped on its own.
 	proxyDir := filepath.Join(root, "Proxy")
 	clipPath := filepath.Join(proxyDir, "A001C001.mov")

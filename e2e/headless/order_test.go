@@ -108,6 +108,9 @@ func TestHoldStatusMoveStart(t *testing.T) {
 			t.Errorf("%s is %s, not complete", a.Name, a.State)
 		}
 	}
+	done := run(ctx, t, e, nil, "move", strconv.FormatInt(ids["originals/A001C002.mov"], 10), "bottom")
+	expectCode(t, "move of a file done", done, 1)
+	expectContains(t, "move of a file done", done.Stderr, "is done already", "nothing was moved")
 }
 
 // `upload --only sound,proxies --exclude GLOB --exclude GLOB`: the files left out never
@@ -136,6 +139,19 @@ func TestUploadOnlyAndExclude(t *testing.T) {
 	bad := run(ctx, t, e, nil, "upload", "--only", "soud", card)
 	expectCode(t, "upload --only soud", bad, 2)
 	expectContains(t, "upload --only soud", bad.Stderr, "did you mean sound?")
+	// A flag taken for the value of the one before it is a mistake, not a pattern.
+	swallowed := run(ctx, t, e, nil, "upload", "--exclude", "--hold", card)
+	expectCode(t, "upload --exclude --hold", swallowed, 2)
+	expectContains(t, "upload --exclude --hold", swallowed.Stderr, "give --exclude a value right after it")
+
+	// Everything left out: nothing to do, and the result counts them.
+	none := run(ctx, t, e, nil, "upload", "--only", "stills", "--json", card)
+	expectCode(t, "upload --only stills", none, 0)
+	expectContains(t, "upload --only stills", none.Stderr, "Nothing to upload: the filter left out every file.")
+	results := ofType(jsonLines(t, "upload --only stills --json", none.Stdout), "result")
+	if len(results) != 1 || results[0]["left_out"] != float64(7) || results[0]["arrived"] != float64(0) {
+		t.Errorf("the result event says %v, want 7 left out", results)
+	}
 }
 
 // A card added on hold, then named again by `upload`: the files in the queue on hold are

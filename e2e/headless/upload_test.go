@@ -217,7 +217,8 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	// long enough for the refresh that finds the revocation to come first.
 	longA, sumA := writeFile(t, dir, "a-long.mov", 8<<20)
 	longB, sumB := writeFile(t, dir, "b-long.mov", 8<<20)
-	late, lateSum := writeFile(t, dir, "c-late.wav", 10<<10)
+	// A file that goes after the two (of their kind, shot after them).
+	late, lateSum := writeFile(t, dir, "c-late.mov", 10<<10)
 	if _, err := e.Sim.Admin.AddFault(ctx, c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(150 * time.Millisecond)}); err != nil {
 		t.Fatal(err)
 	}
@@ -238,8 +239,8 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	expectCode(t, "upload, revoked", r, 1)
 	expectContains(t, "upload's stderr", r.Stderr, "Finishing the uploads already sending chunks", "upload: stopped: ")
 	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB})
-	if as := assetsByName(ctx, t, e)["c-late.wav"]; len(as) != 0 {
-		t.Errorf("c-late.wav has assets although the device was revoked before it started: %+v", as)
+	if as := assetsByName(ctx, t, e)["c-late.mov"]; len(as) != 0 {
+		t.Errorf("c-late.mov has assets although the device was revoked before it started: %+v", as)
 	}
 
 	if err := e.Sim.Admin.ClearFaults(ctx); err != nil {
@@ -248,7 +249,7 @@ func TestUploadRevokedFinishesChunksUnderWay(t *testing.T) {
 	pair(ctx, t, e, "Revoked Project", nil)
 	r = run(ctx, t, e, nil, "upload", longA, longB, late)
 	expectCode(t, "upload after pairing again", r, 0)
-	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB, "c-late.wav": lateSum})
+	expectArrived(ctx, t, e, map[string]string{"a-long.mov": sumA, "b-long.mov": sumB, "c-late.mov": lateSum})
 }
 
 // waitFirstPart waits until the simulator has received a part of the file called name.

@@ -76,6 +76,8 @@ type Options struct {
 	through string
 	// command is the command's name for its messages ("upload" when empty).
 	command string
+	// leftOut counts the files the add's filter left out, for the summary.
+	leftOut int
 }
 
 // events is where --json events go; nil without --json.

@@ -31,8 +31,13 @@ func Move(ctx context.Context, q Mover, ids []core.FileID, to core.Place, o Opti
 		byID[v.ID] = v
 	}
 	for _, id := range ids {
-		if _, ok := byID[id]; !ok {
+		v, ok := byID[id]
+		if !ok {
 			fmt.Fprintf(o.Stderr, "move: there is no file %d in the queue; nothing was moved (`c2c-uploader status` lists the files with their ids).\n", id)
+			return ExitFailed
+		}
+		if v.State.Finished() {
+			fmt.Fprintf(o.Stderr, "move: file %d is %s already, so it has no place in the queue; nothing was moved.\n", id, v.State)
 			return ExitFailed
 		}
 	}

@@ -56,7 +56,7 @@ func Settings(st core.SettingsStore, args []string, o Options) int {
 	if o.JSON {
 		newJSONWriter(o.Stdout).write(settingJSON(k, now))
 	}
-	was, is := k.Value(saved.Settings), k.Value(now.Settings)
+	was, is := shown(k.Value(saved.Settings)), shown(k.Value(now.Settings))
 	change := fmt.Sprintf("%s is now %s (was %s)", name, is, was)
 	if was == is {
 		change = fmt.Sprintf("%s stays %s", name, is)
@@ -76,10 +76,18 @@ func listSettings(saved core.SavedSettings, o Options) {
 	tw := tabwriter.NewWriter(o.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "KEY\tVALUE\tDEFAULT\tWHAT IT IS")
 	for _, k := range core.SettingKeys() {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, k.Value(saved.Settings), k.Default(), k.Description)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Name, shown(k.Value(saved.Settings)), shown(k.Default()), k.Description)
 	}
 	_ = tw.Flush()
 	fmt.Fprintln(o.Stderr, "Change one with `c2c-uploader settings set KEY VALUE`, or for one run with --KEY VALUE.")
+}
+
+// shown is a value as a person reads it: an empty one (no schedule, no filter) says so.
+func shown(v string) string {
+	if v == "" {
+		return "(none)"
+	}
+	return v
 }
 
 func settingJSON(k core.SettingKey, saved core.SavedSettings) map[string]any {

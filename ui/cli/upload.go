@@ -80,6 +80,7 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			jw.write(m)
 		}
 		if r.LeftOut {
+			o.leftOut++
 			continue // listed below, grouped: the person asked for it
 		}
 		if r.AlreadyUploaded() {
@@ -327,17 +328,15 @@ func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *c
 
 // heldSummary ends `upload --hold`: what was added, and how to start it.
 func heldSummary(o Options, jw *jsonWriter, res core.AddResult, added, rejected, already int) int {
-	if jw != nil {
-		jw.write(map[string]any{"type": "result", "on_hold": added, "rejected": rejected, "already_uploaded": already})
-	}
-	inQueue, leftOut := 0, 0
+	inQueue := 0
 	for _, r := range res.Rejected {
-		switch {
-		case r.LeftOut:
-			leftOut++
-		case r.Existing != 0 && !r.AlreadyUploaded():
+		if !r.LeftOut && r.Existing != 0 && !r.AlreadyUploaded() {
 			inQueue++
 		}
+	}
+	leftOut := o.leftOut
+	if jw != nil {
+		jw.write(map[string]any{"type": "result", "on_hold": added, "rejected": rejected, "already_uploaded": already, "left_out": leftOut, "in_queue": inQueue})
 	}
 	switch {
 	case added == 0 && rejected == 0 && inQueue > 0:
@@ -421,7 +420,7 @@ func summary(o Options, svc core.Queue, watched, refused map[core.FileID]bool, r
 	if o.JSON {
 		newJSONWriter(o.Stdout).write(map[string]any{
 			"type": "result", "arrived": arrived, "not_arrived": len(bad), "rejected": rejected,
-			"project": nilIfEmpty(project),
+			"left_out": o.leftOut, "project": nilIfEmpty(project),
 		})
 	}
 	if arrived == 0 && len(bad)+rejected == 0 && already > 0 {
@@ -429,7 +428,11 @@ func summary(o Options, svc core.Queue, watched, refused map[core.FileID]bool, r
 		return ExitOK
 	}
 	if arrived == 0 && len(bad)+rejected == 0 {
-		fmt.Fprintln(o.Stderr, "Nothing to upload.")
+		if o.leftOut > 0 {
+			fmt.Fprintln(o.Stderr, "Nothing to upload: the filter left out every file.")
+		} else {
+			fmt.Fprintln(o.Stderr, "Nothing to upload.")
+		}
 		return ExitOK
 	}
 	fmt.Fprintf(o.Stderr, "%d arrived", arrived)
