@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -16,10 +17,13 @@ import (
 // slowDownFor is how long S3's SlowDown halves the chunks in flight.
 const slowDownFor = time.Minute
 
-// schedule starts files while there is room, in the queue's order (order.go): always ParallelFiles of them,
-// and more while the files running are expected to want fewer requests than the budget
-// (small files). It returns when the next retrying file, or the end of a slow-down, is
-// due.
+// schedule starts files while there is room, in the queue's order (order.go): always
+// ParallelFiles of them, and more while the files running are expected to want fewer
+// requests than the budget (small files). A file that goes before one running (sound
+// added while originals upload) starts even when the running files claim the whole
+// budget: it takes the next request slot one of them frees (grant), instead of waiting
+// for a large file to end, which can take an hour on set. It returns when the next
+// retrying file, or the end of a slow-down, is due.
 func (o *owner) schedule() (next time.Time) {
 	o.grant()
 	if !o.slowUntil().IsZero() && len(o.slots.waiting) > 0 {
@@ -31,8 +35,24 @@ func (o *owner) schedule() (next time.Time) {
 	o.holdOthers()
 	now := time.Now()
 	budget := o.settings.ParallelFiles * o.settings.ParallelChunks
+	// The running file that goes last: a file before it may overtake (see above).
+	var last *entry
+	overtaking := 0
+	for _, r := range o.live {
+		if r.released {
+			continue
+		}
+		if last == nil || o.compare(r, last) > 0 {
+			last = r
+		}
+		if r.overtook {
+			overtaking++
+		}
+	}
 	for i := 0; i < len(o.ready); i++ {
-		if o.running >= budget || o.running >= o.settings.ParallelFiles && o.claimed >= budget {
+		// Full: no file starts now but one that overtakes.
+		full := o.running >= budget || o.running >= o.settings.ParallelFiles && o.claimed >= budget
+		if full && (last == nil || overtaking >= o.settings.ParallelFiles) {
 			break
 		}
 		ent := o.ready[i]
@@ -43,10 +63,21 @@ func (o *owner) schedule() (next time.Time) {
 			continue
 		}
 		claim := o.claimOf(ent)
-		if o.running >= o.settings.ParallelFiles && o.claimed+claim > budget {
-			continue // a larger file waits for a place; a smaller one behind it may go
+		over := false
+		if full || o.running >= o.settings.ParallelFiles && o.claimed+claim > budget {
+			// At most ParallelFiles files overtake at once, so that a card of sound
+			// added during a day of originals does not start all at once.
+			if last == nil || o.compare(ent, last) >= 0 || overtaking >= o.settings.ParallelFiles {
+				if full {
+					break // the files behind this one go after it too
+				}
+				continue // a larger file waits for a place; a smaller one behind it may go
+			}
+			over = true
+			overtaking++
 		}
 		o.startAttempt(ent, claim)
+		ent.overtook = over
 		i-- // it left ready
 	}
 	return next
@@ -136,10 +167,21 @@ func (o *owner) chunkLimit() int {
 
 func (o *owner) requestBudget() int { return o.settings.ParallelFiles * o.chunkLimit() }
 
-// grant hands free slots to the requests waiting, oldest first.
+// grant hands free slots to the requests waiting: those of the file that goes first
+// first (a sound file's creation before an original's next chunk), in the order asked
+// within a file.
 func (o *owner) grant() {
 	s := &o.slots
 	limit, per := o.requestBudget(), o.chunkLimit()
+	if len(s.waiting) > 1 {
+		slices.SortStableFunc(s.waiting, func(a, b *slotRequest) int {
+			ea, eb := o.files[a.id], o.files[b.id]
+			if ea == nil || eb == nil { // gone: its request is withdrawn anyway
+				return 0
+			}
+			return o.compare(ea, eb)
+		})
+	}
 	kept := s.waiting[:0]
 	for _, r := range s.waiting {
 		if s.inFlight < limit && s.perFile[r.id] < per {

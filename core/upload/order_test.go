@@ -373,3 +373,31 @@ func TestScheduleChangesTheLimitAtThePeriodsEdge(t *testing.T) {
 		t.Errorf("after the period totals say %d until %s, want no limit until Thursday 08:00", totals.Limit, totals.LimitUntil)
 	}
 }
+
+// A sound file added while two originals take every request slot does not wait for one
+// of them to end: it takes the next slot either frees, and arrives while both still
+// upload (nothing running is stopped).
+func TestSoundOvertakesOriginalsThatFillTheBudget(t *testing.T) {
+	t.Parallel()
+	r := newIdleRig(t, rigConfig{settings: upload.Settings{ParallelFiles: 2, ParallelChunks: 2}})
+	slow := r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Bandwidth: 256 << 10})
+	clips := writeCard(t, r.dir, []cardFile{{"C001.mov", 32 * rigPartSize}, {"C002.mov", 32 * rigPartSize}})
+	r.add(clips...)
+	r.run()
+	r.waitChunks(clips[0], 1)
+	r.waitChunks(clips[1], 1)
+	sound := writeFile(t, r.dir, "T001.WAV", rigPartSize)
+	r.add(sound)
+	r.waitState(sound, core.Done)
+	for _, p := range clips {
+		if v, _ := r.view(p); v.State == core.Done {
+			t.Errorf("%s finished before the sound file added after it started: the sound waited for it", v.Name)
+		}
+	}
+	if err := r.sim.Admin.RemoveFault(context.Background(), slow.ID); err != nil {
+		t.Fatal(err)
+	}
+	r.waitFinished()
+	r.checkIntact(append(clips, sound)...)
+	r.noResend()
+}

@@ -56,6 +56,7 @@ type entry struct {
 	att      *attempt // while the file runs
 	claim    int      // request slots it is expected to want (budget.go)
 	released bool     // it is finishing and gave its place in the pool to the next file
+	overtook bool     // it started beside files running, before them (budget.go)
 	// What commands decided while it ran; the owner applies it when the attempt ends.
 	wanted State
 	remove bool
