@@ -63,11 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if o.command == "upload" && held.Holder.Control != "" {
 				return uploadThroughHolder(ctx, o, held, stdout, stderr)
 			}
-			if o.command == "move" && held.Holder.Control != "" {
-				return moveThroughHolder(ctx, o, held, stdout, stderr)
-			}
-			if o.command == "start" && held.Holder.Control != "" {
-				return startThroughHolder(ctx, o, held, stdout, stderr)
+			if (o.command == "move" || o.command == "start") && held.Holder.Control != "" {
+				return queueCommandThroughHolder(ctx, o, held, stdout, stderr)
 			}
 			fmt.Fprintf(stderr, "c2c-uploader: %v; try again once it has finished%s.\n", held, closeHint(held))
 			return cli.ExitFailed
@@ -188,33 +185,24 @@ func uploadThroughHolder(ctx context.Context, o options, held *lock.HeldError, s
 	return cli.UploadThrough(ctx, c, held.Holder.String(), paths, co)
 }
 
-// moveThroughHolder moves files in the queue of the window that holds the data folder.
-func moveThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
+// queueCommandThroughHolder runs move or start on the queue of the window that holds the
+// data folder (start follows the files it starts).
+func queueCommandThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
 	c, ok := dialHolder(ctx, held, stderr)
 	if !ok {
 		return cli.ExitFailed
 	}
 	defer c.Close()
-	if !sameVersion(c, held, "move", stderr) {
-		return cli.ExitFailed
-	}
-	return cli.Move(ctx, c, o.moveIDs, o.movePlace, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
-}
-
-// startThroughHolder starts files in the queue of the window that holds the data
-// folder, and follows them.
-func startThroughHolder(ctx context.Context, o options, held *lock.HeldError, stdout, stderr io.Writer) int {
-	c, ok := dialHolder(ctx, held, stderr)
-	if !ok {
-		return cli.ExitFailed
-	}
-	defer c.Close()
-	if !sameVersion(c, held, "start", stderr) {
+	if !sameVersion(c, held, o.command, stderr) {
 		return cli.ExitFailed
 	}
 	co := cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr, Terminal: isTerminal(stderr)}
+	if o.command == "move" {
+		return cli.Move(ctx, c, o.moveIDs, o.movePlace, co)
+	}
 	return cli.StartThrough(ctx, c, held.Holder.String(), o.startWhat, co)
 }
+
 
 // sameVersion: the window holding the folder is this version, which knows what the
 // command asks of it (an older one would upload at once what was meant to wait, or

@@ -3,10 +3,12 @@ package window
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,6 +102,39 @@ func TestUploadHandsFilesToTheOpenWindow(t *testing.T) {
 		t.Fatalf("opening the app again: exit %d\n%s", code, out)
 	}
 	files = append(files, late)
+
+	// The queue's commands reach the window too: a card added on hold (its filter goes
+	// with it), a move, and start all, which follows the files it started.
+	card2 := filepath.Join(dir, "A003")
+	held := []media{writeMedia(t, card2, "A003_C001.mov", 200<<10), writeMedia(t, card2, "A003_C002.mov", 200<<10)}
+	writeMedia(t, card2, "render.tmp", 1000)
+	out, code = runCLI(ctx, t, bin, env, "upload", "--hold", "--exclude", "*.tmp", card2)
+	if code != 0 || !strings.Contains(out, "2 files are on hold") || !strings.Contains(out, "left out: 1 file, excluded by *.tmp") {
+		t.Fatalf("upload --hold through the window: exit %d\n%s", code, out)
+	}
+	jsonOut, code := runCLI(ctx, t, bin, env, "status", "--json")
+	var moveID int64
+	for _, line := range strings.Split(jsonOut, "\n") {
+		var ev struct {
+			Type, Name, State string
+			ID                int64
+		}
+		if json.Unmarshal([]byte(line), &ev) == nil && ev.Type == "file" && ev.Name == "A003_C002.mov" && ev.State == "on-hold" {
+			moveID = ev.ID
+		}
+	}
+	if code != 0 || moveID == 0 {
+		t.Fatalf("status --json lists no A003_C002.mov on hold: exit %d\n%s", code, jsonOut)
+	}
+	out, code = runCLI(ctx, t, bin, env, "move", strconv.FormatInt(moveID, 10), "top")
+	if code != 0 || !strings.Contains(out, "Moved A003_C002.mov to the top") {
+		t.Fatalf("move through the window: exit %d\n%s", code, out)
+	}
+	out, code = runCLI(ctx, t, bin, env, "start", "all")
+	if code != 0 || !strings.Contains(out, "Started 2 files") || !strings.Contains(out, "2 arrived") {
+		t.Fatalf("start all through the window: exit %d\n%s", code, out)
+	}
+	files = append(files, held...)
 
 	out, code = runCLI(ctx, t, bin, env, "status")
 	if code != 0 || !strings.Contains(out, "The window (pid") || !strings.Contains(out, "A001_C001.mov") {
