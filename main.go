@@ -203,7 +203,6 @@ func queueCommandThroughHolder(ctx context.Context, o options, held *lock.HeldEr
 	return cli.StartThrough(ctx, c, held.Holder.String(), o.startWhat, co)
 }
 
-
 // sameVersion: the window holding the folder is this version, which knows what the
 // command asks of it (an older one would upload at once what was meant to wait, or
 // leave nothing out). Otherwise it says so.
