@@ -560,11 +560,22 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 			r.RefreshesRefused++
 		}
 	}
+	// A refresh token presented again after a SIGKILL that lost its new pair is no
+	// second flight (day.recoverLostRefresh).
+	lost := map[string]bool{}
+	for _, lr := range d.lostRefreshes {
+		for _, q := range ev.reqs {
+			if q.Grant == "refresh_token" && q.Time.After(lr[0]) && q.Time.Before(lr[1]) && q.Status != 200 && spent[q.TokenFP] {
+				lost[q.TokenFP] = true
+			}
+		}
+	}
 	for fp := range spent {
-		if presented[fp] != 1 {
+		if presented[fp] != 1 && !(lost[fp] && presented[fp] == 2) {
 			v.fail("refresh token fp:%s bought new tokens and was presented %d times", fp, presented[fp])
 		}
 	}
+	r.LostRefreshes = len(d.lostRefreshes)
 	for _, s := range d.stops {
 		n := 0
 		for _, q := range ev.reqs {
@@ -582,6 +593,11 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 		}
 	}
 	revoked := func(t time.Time) bool {
+		for _, lr := range d.lostRefreshes {
+			if !t.Before(lr[0]) && !t.After(lr[1]) {
+				return true // the pairing was lost with the killed process's new tokens
+			}
+		}
 		for i, rv := range d.revokes {
 			end := time.Now()
 			if i < len(d.repaired) {

@@ -135,3 +135,41 @@ func TestRefusedOnceAsFarAsTheUploaderKnows(t *testing.T) {
 		}
 	}
 }
+
+// A SIGKILL between a refresh the simulator answered and the keychain write of the new
+// pair: the restarted process presents the spent refresh token, is refused, and the day
+// re-pairs. lostRefresh recognises it only when the kill came between the two
+// presentations; the checks then take the second for no second flight, and the 401s
+// until the re-pairing for no expired token.
+func TestARefreshLostToASIGKILL(t *testing.T) {
+	at := time.Date(2026, 12, 3, 9, 11, 11, 0, time.UTC)
+	token := func(t time.Time, fp string, status int) c2csim.Request {
+		return c2csim.Request{Time: t, Method: "POST", Path: "/v2/auth/token", Grant: "refresh_token", Status: status, TokenFP: fp}
+	}
+	bought := token(at, "aa", 200)
+	kill := at.Add(2300 * time.Millisecond)
+	again := token(kill.Add(800*time.Millisecond), "aa", 400)
+	// Past the time a call with a token the refresh replaced may arrive late.
+	refused := c2csim.Request{Time: at.Add(lateArrival + time.Second), Method: "POST", Path: "/v2/devices/assets", Status: 401, Kind: "api"}
+	reqs := []c2csim.Request{bought, again, refused}
+	if !lostRefresh(reqs, kill) {
+		t.Error("a refresh token bought before the kill and presented after it: not recognised")
+	}
+	if lostRefresh(reqs, at.Add(-time.Second)) || lostRefresh([]c2csim.Request{bought, token(kill.Add(time.Second), "bb", 400)}, kill) {
+		t.Error("recognised without a kill between two presentations of one token")
+	}
+
+	d := &day{cfg: dayConfig{Size: ciSize}}
+	var v verdict
+	d.checkRefreshes(&evidence{reqs: reqs}, &report{}, &v)
+	if !failedWith(v, "presented 2 times") || !failedWith(v, "refused with 401") {
+		t.Errorf("without the re-pairing noted, failures %q, want a second flight and an expired token", v.failures)
+	}
+	d.lostRefreshes = [][2]time.Time{{kill, refused.Time.Add(time.Second)}}
+	v = verdict{}
+	r := &report{}
+	d.checkRefreshes(&evidence{reqs: reqs}, r, &v)
+	if len(v.failures) != 0 || r.LostRefreshes != 1 {
+		t.Errorf("with the re-pairing noted: failures %q, %d lost refreshes reported", v.failures, r.LostRefreshes)
+	}
+}

@@ -80,6 +80,10 @@ type day struct {
 	stops    [][2]time.Time // SIGSTOP, SIGCONT
 	revokes  []time.Time
 	repaired []time.Time
+	// lostRefreshes are the SIGKILLs that landed between a refresh the simulator answered
+	// and the keychain write of the new pair, each with the re-pairing that followed
+	// (recoverLostRefresh).
+	lostRefreshes [][2]time.Time
 }
 
 // play runs the whole day and returns it for the checks and the report; the caller
@@ -311,6 +315,14 @@ func (d *day) runBatch(i int) error {
 		threshold := base + int64(ev.At*float64(run.Bytes))
 		for d.proxy.up.bytes.Load() < threshold {
 			if p.exited() {
+				np, err := d.recoverLostRefresh(ctx, i, p, name, dir)
+				if err != nil {
+					return err
+				}
+				if np != nil {
+					p = np
+					continue
+				}
 				return fmt.Errorf("the upload ended before %.0f %% of the card was sent (event %s): %s", ev.At*100, ev.Kind, p.describe())
 			}
 			select {
@@ -328,8 +340,18 @@ func (d *day) runBatch(i int) error {
 			return err
 		}
 	}
-	if err := p.wait(ctx); err != nil {
-		return err
+	for {
+		if err := p.wait(ctx); err != nil {
+			return err
+		}
+		np, err := d.recoverLostRefresh(ctx, i, p, name, dir)
+		if err != nil {
+			return err
+		}
+		if np == nil {
+			break
+		}
+		p = np
 	}
 	run.End = time.Now()
 	if run.CleanEnd.IsZero() {
@@ -345,6 +367,51 @@ func (d *day) runBatch(i int) error {
 	d.logf("field:   %5.1f s  card %d done", time.Since(run.Start).Seconds(), i+1)
 	d.batches = append(d.batches, run)
 	return nil
+}
+
+// recoverLostRefresh handles an upload that ended needing a reconnection because the
+// SIGKILL before it landed after the simulator answered a refresh and before the new pair
+// reached the keychain: a refresh token is single-use (the API refuses it the second
+// time), so the restarted process presented a spent one, and the device must pair again —
+// nothing the uploader can do. Recognised from the simulator's log (lostRefresh), the day re-pairs,
+// starts the card's upload again, and notes it, as after a revocation. It returns nil
+// when p did not end that way.
+func (d *day) recoverLostRefresh(ctx context.Context, i int, p *proc, name, dir string) (*proc, error) {
+	if len(d.kills) == 0 || p.Code != 1 || !strings.Contains(p.stderr.String(), "needs reconnecting") {
+		return nil, nil
+	}
+	kill := d.kills[len(d.kills)-1]
+	reqs, err := d.admin.Requests(ctx, 0)
+	if err != nil {
+		return nil, fmt.Errorf("reading the simulator's log: %w", err)
+	}
+	if !lostRefresh(reqs, kill) {
+		return nil, nil
+	}
+	d.logf("field:   the SIGKILL at %s landed between a refresh and its keychain write: re-pairing", kill.Format("15:04:05.000"))
+	if err := d.pair("pair again (refresh lost to a SIGKILL)"); err != nil {
+		return nil, err
+	}
+	d.lostRefreshes = append(d.lostRefreshes, [2]time.Time{kill, time.Now()})
+	return d.inst.start(name+" (after re-pairing)", i, "upload", "--json", dir)
+}
+
+// lostRefresh: a refresh token that bought new tokens before kill was presented again
+// after it (refused: it is spent).
+func lostRefresh(reqs []c2csim.Request, kill time.Time) bool {
+	bought := map[string]bool{}
+	for _, q := range reqs {
+		if q.Grant != "refresh_token" || q.TokenFP == "" {
+			continue
+		}
+		switch {
+		case q.Time.Before(kill) && q.Status == 200:
+			bought[q.TokenFP] = true
+		case q.Time.After(kill) && q.Status != 200 && bought[q.TokenFP]:
+			return true
+		}
+	}
+	return false
 }
 
 func durationNote(d time.Duration) string {

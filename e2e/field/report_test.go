@@ -37,6 +37,7 @@ type report struct {
 	RotationRaces      int // calls refused because a refresh replaced their token on the way
 	TokenLives         float64
 	Revocations        int
+	LostRefreshes      int // SIGKILLs between a refresh and its keychain write: re-paired
 }
 
 // batchResult is one batch's line of the table.
@@ -241,6 +242,9 @@ func (r *report) markdown(v verdict) string {
 		distribution(r.AfterKill), distribution(r.AfterWake), distribution(r.AfterRepair), distribution(r.AfterRoam))
 	p("- Refreshes: %d for %.1f access-token lifetimes of running uploaders, each refresh token used once; %d refresh attempts refused (the revoked device); %d calls refused because a refresh replaced their token while they were on the way (repeated with the new one).\n",
 		r.Refreshes, r.TokenLives, r.RefreshesRefused, r.RotationRaces)
+	if r.LostRefreshes > 0 {
+		p("- Refreshes lost to a SIGKILL between the simulator's answer and the keychain write (a refresh token is single-use: the device paired again): %d.\n", r.LostRefreshes)
+	}
 	p("- Chunks the uploader had seen acknowledged and sent again: %d (allowed only when a SIGKILL came within %s of the answer, before the journal write). Parts the simulator received again after answering 200, an answer the uploader never saw: %d with the sender killed meanwhile, %d with the answer cut off by a reset or an outage. Empty extra assets from a creation whose answer the uploader lost (SIGKILL or link cut with the request in flight; not idempotent, traced by request id): %d.\n",
 		r.ResentAfterKill, killWindow, r.ServerResentKill, r.ServerResentUnseen, r.Orphans)
 	if len(v.failures) == 0 {
