@@ -37,17 +37,26 @@ func (o *owner) schedule() (next time.Time) {
 	budget := o.settings.ParallelFiles * o.settings.ParallelChunks
 	// The running file that goes last: a file before it may overtake (see above).
 	var last *entry
-	overtaking := 0
+	overtaking, holding := 0, 0
 	for _, r := range o.live {
 		if r.released {
 			continue
 		}
+		holding++
 		if last == nil || o.compare(r, last) > 0 {
 			last = r
 		}
 		if r.overtook {
 			overtaking++
 		}
+	}
+	if holding <= o.settings.ParallelFiles && overtaking > 0 {
+		// The files they overtook have ended: they are the pool's files now, and a file
+		// moved to the top may overtake them in turn.
+		for _, r := range o.live {
+			r.overtook = false
+		}
+		overtaking = 0
 	}
 	for i := 0; i < len(o.ready); i++ {
 		// Full: no file starts now but one that overtakes.
@@ -176,8 +185,13 @@ func (o *owner) grant() {
 	if len(s.waiting) > 1 {
 		slices.SortStableFunc(s.waiting, func(a, b *slotRequest) int {
 			ea, eb := o.files[a.id], o.files[b.id]
-			if ea == nil || eb == nil { // gone: its request is withdrawn anyway
+			switch { // a file gone (its request is withdrawn anyway) last
+			case ea == nil && eb == nil:
 				return 0
+			case ea == nil:
+				return 1
+			case eb == nil:
+				return -1
 			}
 			return o.compare(ea, eb)
 		})

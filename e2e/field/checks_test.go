@@ -564,10 +564,8 @@ func (d *day) checkRefreshes(ev *evidence, r *report, v *verdict) {
 	// second flight (day.recoverLostRefresh).
 	lost := map[string]bool{}
 	for _, lr := range d.lostRefreshes {
-		for _, q := range ev.reqs {
-			if q.Grant == "refresh_token" && q.Time.After(lr[0]) && q.Time.Before(lr[1]) && q.Status != 200 && spent[q.TokenFP] {
-				lost[q.TokenFP] = true
-			}
+		if fp := lostToken(ev.reqs, lr[0], lr[1]); fp != "" {
+			lost[fp] = true
 		}
 	}
 	for fp := range spent {

@@ -152,11 +152,23 @@ func TestARefreshLostToASIGKILL(t *testing.T) {
 	// Past the time a call with a token the refresh replaced may arrive late.
 	refused := c2csim.Request{Time: at.Add(lateArrival + time.Second), Method: "POST", Path: "/v2/devices/assets", Status: 401, Kind: "api"}
 	reqs := []c2csim.Request{bought, again, refused}
-	if !lostRefresh(reqs, kill) {
-		t.Error("a refresh token bought before the kill and presented after it: not recognised")
+	end := kill.Add(time.Minute)
+	if lostToken(reqs, kill, end) != "aa" {
+		t.Error("a refresh token bought just before the kill and presented after it: not recognised")
 	}
-	if lostRefresh(reqs, at.Add(-time.Second)) || lostRefresh([]c2csim.Request{bought, token(kill.Add(time.Second), "bb", 400)}, kill) {
-		t.Error("recognised without a kill between two presentations of one token")
+	for what, c := range map[string]struct {
+		reqs      []c2csim.Request
+		kill, end time.Time
+	}{
+		"no kill between the two presentations": {reqs, at.Add(-time.Second), end},
+		"another token refused after the kill":  {[]c2csim.Request{bought, token(kill.Add(time.Second), "bb", 400)}, kill, end},
+		"a refresh long before the kill":        {reqs, at.Add(lostRefreshWindow + time.Second), end},
+		"a newer refresh before the kill":       {[]c2csim.Request{bought, token(at.Add(time.Second), "cc", 200), again}, kill, end},
+		"presented again after the process":     {reqs, kill, kill.Add(time.Millisecond)},
+	} {
+		if fp := lostToken(c.reqs, c.kill, c.end); fp != "" {
+			t.Errorf("%s: recognised as a lost refresh (%s)", what, fp)
+		}
 	}
 
 	d := &day{cfg: dayConfig{Size: ciSize}}
