@@ -190,14 +190,14 @@ var settingKeys = []SettingKey{
 		},
 	},
 	{
-		Name: "only", Description: "queue only these kinds of file, like sound,proxies (" + strings.Join(categoryNames(), ", ") + "); empty for all",
+		Name: "only", Description: "queue only these kinds of file, like sound,proxies (" + strings.Join(media.Names(), ", ") + "); empty for all",
 		List: true,
 		parse: func(s *Settings, v string) error {
 			cs, err := media.ParseList(v)
 			if err != nil {
 				return err
 			}
-			s.Filter.Only = joinCategories(cs)
+			s.Filter.Only = media.Join(cs)
 			return nil
 		},
 		format: func(s Settings) string { return s.Filter.Only },
@@ -319,34 +319,13 @@ func intSetting(field func(*Settings) *int, most int) func(*Settings, string) er
 // patternSetting reads glob patterns separated by commas into field, tidied.
 func patternSetting(field func(*Settings) *string) func(*Settings, string) error {
 	return func(s *Settings, v string) error {
-		if err := media.ParsePatterns(v); err != nil {
+		tidy, err := media.TidyPatterns(v)
+		if err != nil {
 			return err
 		}
-		var kept []string
-		for _, p := range strings.Split(v, ",") {
-			if p = strings.TrimSpace(p); p != "" {
-				kept = append(kept, p)
-			}
-		}
-		*field(s) = strings.Join(kept, ",")
+		*field(s) = tidy
 		return nil
 	}
-}
-
-func categoryNames() []string {
-	out := make([]string, len(media.Categories))
-	for i, c := range media.Categories {
-		out[i] = string(c)
-	}
-	return out
-}
-
-func joinCategories(cs []media.Category) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = string(c)
-	}
-	return strings.Join(names, ",")
 }
 
 func boolSetting(field func(*Settings) *bool) func(*Settings, string) error {

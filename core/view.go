@@ -50,18 +50,12 @@ const (
 	Other     = media.Other
 )
 
-// Categories are every category, in the default order.
-var Categories = media.Categories
-
 // FilterSpec is which files of an add are queued (core/media).
 type FilterSpec = media.FilterSpec
 
 // CategoryOrder is the order categories go in (Settings.Order); its zero value is the
 // default.
 type CategoryOrder = media.Order
-
-// ParseCategories reads a list of categories, like "sound,proxies".
-func ParseCategories(s string) ([]Category, error) { return media.ParseList(s) }
 
 // Place is where Move puts files: Top or Bottom.
 type Place = upload.Place

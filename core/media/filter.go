@@ -44,19 +44,18 @@ func (s FilterSpec) Parse() (Filter, error) {
 	return f, nil
 }
 
-// ParsePatterns checks glob patterns separated by commas.
-func ParsePatterns(s string) error {
-	_, err := parsePatterns(s)
-	return err
+// TidyPatterns checks glob patterns separated by commas and writes them back tidied
+// (trimmed, the empty ones left out), as a setting keeps them.
+func TidyPatterns(s string) (string, error) {
+	if _, err := parsePatterns(s); err != nil {
+		return "", err
+	}
+	return strings.Join(splitList(s), ","), nil
 }
 
 func parsePatterns(s string) ([]string, error) {
 	var out []string
-	for _, p := range strings.Split(s, ",") {
-		p = strings.TrimSpace(p)
-		if p == "" {
-			continue
-		}
+	for _, p := range splitList(s) {
 		p = strings.ToLower(strings.ReplaceAll(p, `\`, "/"))
 		if !doublestar.ValidatePattern(p) {
 			return nil, fmt.Errorf("%q is not a valid pattern: a [ or { is not closed (patterns are separated by commas: write *.tmp,*.bak, not *.{tmp,bak})", p)
@@ -81,7 +80,7 @@ func (f Filter) LeftOut(rel string, c Category) string {
 		return "matches no include pattern (" + strings.Join(f.include, ", ") + ")"
 	}
 	if len(f.only) > 0 && !contains(f.only, c) {
-		return fmt.Sprintf("not %s (only %s)", describeList(f.only), joinCategories(f.only))
+		return fmt.Sprintf("not %s (only %s)", describeList(f.only), Join(f.only))
 	}
 	return ""
 }
@@ -102,20 +101,9 @@ func matchAny(patterns []string, rel string) string {
 
 // describeList is "sound or proxies".
 func describeList(cs []Category) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = string(c)
+	n := names(cs)
+	if len(n) == 1 {
+		return n[0]
 	}
-	if len(names) == 1 {
-		return names[0]
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
-}
-
-func joinCategories(cs []Category) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = string(c)
-	}
-	return strings.Join(names, ",")
+	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
 }

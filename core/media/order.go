@@ -34,11 +34,7 @@ func (o Order) String() string {
 	if o == (Order{}) {
 		o = DefaultOrder()
 	}
-	names := make([]string, len(o))
-	for i, c := range o {
-		names[i] = string(c)
-	}
-	return strings.Join(names, ",")
+	return Join(o[:])
 }
 
 // ParseOrder reads categories separated by commas, first first; those not named follow
@@ -70,17 +66,14 @@ func ParseOrder(s string) (Order, error) {
 // its name or its singular ("proxy"). An empty string is an empty list.
 func ParseList(s string) ([]Category, error) {
 	var out []Category
-	for _, word := range strings.Split(s, ",") {
-		word = strings.ToLower(strings.TrimSpace(word))
-		if word == "" {
-			continue
-		}
+	for _, word := range splitList(s) {
+		word = strings.ToLower(word)
 		c, ok := categoryNamed(word)
 		if !ok {
-			if near := format.Nearest(word, names()); near != "" {
+			if near := format.Nearest(word, Names()); near != "" {
 				return nil, fmt.Errorf("no category is called %q; did you mean %s?", word, near)
 			}
-			return nil, fmt.Errorf("no category is called %q; they are %s", word, strings.Join(names(), ", "))
+			return nil, fmt.Errorf("no category is called %q; they are %s", word, strings.Join(Names(), ", "))
 		}
 		if contains(out, c) {
 			return nil, fmt.Errorf("%s is named twice", c)
@@ -107,13 +100,27 @@ func categoryNamed(word string) (Category, bool) {
 	return "", false
 }
 
-// Valid reports whether c is one of the categories.
-func (c Category) Valid() bool { return contains(Categories[:], c) }
+// Names are every category's name, in the default order.
+func Names() []string { return names(Categories[:]) }
 
-func names() []string {
-	out := make([]string, len(Categories))
-	for i, c := range Categories {
+// Join writes categories as ParseList reads them: "sound,proxies".
+func Join(cs []Category) string { return strings.Join(names(cs), ",") }
+
+func names(cs []Category) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
 		out[i] = string(c)
+	}
+	return out
+}
+
+// splitList is the items of a list separated by commas, trimmed, the empty ones left out.
+func splitList(s string) []string {
+	var out []string
+	for _, item := range strings.Split(s, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
 	}
 	return out
 }
