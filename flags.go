@@ -88,20 +88,12 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 				// The next flag taken for this one's value: --exclude --hold.
 				return fmt.Errorf("give --%s a value right after it", k.Name)
 			}
+			// A list's flag given again adds to it.
+			if prev, ok := o.overrides[k.Name]; k.List && ok && prev != "" && v != "" {
+				v = prev + "," + v
+			}
 			o.overrides[k.Name] = v
 			return nil
-		}
-		if k.List {
-			set = func(v string) error {
-				if strings.HasPrefix(v, "--") {
-					return fmt.Errorf("give --%s a value right after it", k.Name)
-				}
-				if prev, ok := o.overrides[k.Name]; ok && prev != "" && v != "" {
-					v = prev + "," + v
-				}
-				o.overrides[k.Name] = v
-				return nil
-			}
 		}
 		if k.Switch {
 			fs.BoolFunc(k.Name, usage, set)

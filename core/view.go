@@ -87,6 +87,17 @@ func SortByRun(views []FileView, order CategoryOrder) {
 // jump as files start and finish.
 type RunKey = upload.RunKey
 
+// MovedTo is where the person moved the file: Top, Bottom, or "" where its kind puts it.
+func (v *FileView) MovedTo() Place {
+	switch {
+	case v.Rank < 0:
+		return Top
+	case v.Rank > 0:
+		return Bottom
+	}
+	return ""
+}
+
 // RunKey is the file's place in the queue.
 func (v *FileView) RunKey() RunKey {
 	return RunKey{Rank: v.Rank, Category: v.Category, Shot: v.Shot, Name: v.Name, ID: v.ID}

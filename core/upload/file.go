@@ -112,8 +112,6 @@ type Record struct {
 // full (the error says which disk and how much is free). Nothing was written.
 var ErrDiskFull = errors.New("the disk holding the upload journal is full")
 
-// Journal is what must survive a crash: every file and every finished chunk. Every state
-// change is written here before it is announced. store/journal implements it in SQLite.
 // ErrLinksUnavailable: the journal cannot open a file's upload links yet, because the
 // store of their key cannot tell now (a token file not unlocked yet, a keychain that did
 // not answer). The file waits and keeps its asset.
@@ -123,6 +121,8 @@ var ErrLinksUnavailable = errors.New("the key that opens the upload links is not
 // key, or another one): the file needs a new asset, as when its links expire.
 var ErrLinksLost = errors.New("the upload links in the journal cannot be opened")
 
+// Journal is what must survive a crash: every file and every finished chunk. Every state
+// change is written here before it is announced. store/journal implements it in SQLite.
 type Journal interface {
 	// Load returns every file in the queue, oldest first, with its finished chunks.
 	// Hidden files are not in the queue.

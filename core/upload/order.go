@@ -133,8 +133,8 @@ func (e *Engine) Move(ctx context.Context, s Selector, to Place) error {
 	if e.cfg.ReadOnly {
 		return errReadOnly
 	}
-	if to != Top && to != Bottom {
-		return fmt.Errorf("%q is not a place in the queue: say top or bottom", to)
+	if _, err := ParsePlace(string(to)); err != nil {
+		return err
 	}
 	return e.askErr(func(o *owner) error {
 		for _, id := range s.IDs {

@@ -232,7 +232,7 @@ func (o *owner) diskFull() bool { return o.diskWaits > 0 }
 // place depends on (keyOf) must not change while it is in ready: unindex it first.
 func (o *owner) index(ent *entry) {
 	i, found := o.findReady(ent)
-	want := ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[ent.f.ID] == ent
+	want := o.waitsToRun(ent)
 	switch {
 	case want && !found:
 		o.ready = slices.Insert(o.ready, i, ent)
@@ -247,7 +247,7 @@ func (o *owner) index(ent *entry) {
 func (o *owner) indexAll(ents []*entry) {
 	n := len(o.ready)
 	for _, ent := range ents {
-		if ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[ent.f.ID] == ent {
+		if o.waitsToRun(ent) {
 			o.ready = append(o.ready, ent)
 		}
 	}
@@ -255,6 +255,11 @@ func (o *owner) indexAll(ents []*entry) {
 		slices.SortFunc(o.ready, o.compare)
 		o.kick = true
 	}
+}
+
+// waitsToRun: ent belongs in ready — queued or retrying, not running, in the queue.
+func (o *owner) waitsToRun(ent *entry) bool {
+	return ent.att == nil && (ent.f.State == Queued || ent.f.State == Retrying) && o.files[ent.f.ID] == ent
 }
 
 // unindex takes the entry out of ready, whatever its state.

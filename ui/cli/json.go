@@ -95,17 +95,6 @@ func pathJSON(m map[string]any, path string) {
 	}
 }
 
-// movedTo says where the person moved a file: "top", "bottom", or "" where its kind puts it.
-func movedTo(rank int64) string {
-	switch {
-	case rank < 0:
-		return string(core.Top)
-	case rank > 0:
-		return string(core.Bottom)
-	}
-	return ""
-}
-
 func fileJSON(m map[string]any, f *core.FileView) {
 	m["id"] = int64(f.ID)
 	m["name"] = f.Name
@@ -115,7 +104,7 @@ func fileJSON(m map[string]any, f *core.FileView) {
 	m["done_at"] = ts(f.DoneAt)
 	m["size"] = f.Size
 	m["category"] = string(f.Category)
-	m["moved"] = nilIfEmpty(movedTo(f.Rank))
+	m["moved"] = nilIfEmpty(string(f.MovedTo()))
 	m["state"] = string(f.State)
 	m["bytes_done"] = f.BytesDone
 	m["bytes_acked"] = f.BytesAcked

@@ -63,8 +63,7 @@ func Move(ctx context.Context, q Mover, ids []core.FileID, to core.Place, o Opti
 	} else {
 		fmt.Fprintf(o.Stderr, "Moved %s to the bottom of the queue: after everything else.\n", oneLine(what))
 	}
-	if o.JSON {
-		jw := newJSONWriter(o.Stdout)
+	if jw := o.events(); jw != nil {
 		views, _ := q.Snapshot()
 		wanted := make(map[core.FileID]bool, len(ids))
 		for _, id := range ids {

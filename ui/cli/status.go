@@ -142,8 +142,8 @@ func progress(v core.FileView) string {
 // note is the reason a file is where it is, on one line.
 func note(v core.FileView) string {
 	var parts []string
-	if p := movedTo(v.Rank); p != "" && !v.State.Finished() {
-		parts = append(parts, "moved to the "+p)
+	if p := v.MovedTo(); p != "" && !v.State.Finished() {
+		parts = append(parts, "moved to the "+string(p))
 	}
 	if v.State == core.Done && !v.DoneAt.IsZero() {
 		parts = append(parts, "uploaded "+v.DoneAt.Local().Format("2 Jan 2006 15:04"))

@@ -387,13 +387,8 @@ func kindPrefix(v core.FileView) string {
 
 // movedNote says where the person moved a file that has yet to go.
 func movedNote(v core.FileView) string {
-	switch {
-	case v.State.Finished():
-		return ""
-	case v.Rank < 0:
-		return " · moved to the top"
-	case v.Rank > 0:
-		return " · moved to the bottom"
+	if p := v.MovedTo(); p != "" && !v.State.Finished() {
+		return " · moved to the " + string(p)
 	}
 	return ""
 }

@@ -104,7 +104,7 @@ func totalsText(t core.Totals) string {
 		return fmt.Sprintf("%s on hold: Start all sends them.", format.Count(t.OnHold, "file"))
 	case t.FilesRemaining == 0:
 		return outcome(t)
-	case t.Paused && t.FilesRemaining > 0:
+	case t.Paused:
 		return fmt.Sprintf("Paused · %s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
 	}
 	s := fmt.Sprintf("%s to go · %s left", format.Count(t.FilesRemaining, "file"), format.Bytes(t.BytesRemaining))
