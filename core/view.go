@@ -71,15 +71,10 @@ func ParsePlace(s string) (Place, error) { return upload.ParsePlace(s) }
 // SortByRun sorts views into the order the queue runs them: files running, then those
 // waiting to run in the order they will, then the finished.
 func SortByRun(views []FileView, order CategoryOrder) {
-	// The engine's rule, on its own views: converted there and back, as at the door.
-	in := make([]upload.FileView, len(views))
-	for i, v := range views {
-		in[i] = upload.FileView(v)
-	}
-	upload.SortByRun(in, order)
-	for i, v := range in {
-		views[i] = FileView(v)
-	}
+	// The engine's rule, read from core's own views.
+	upload.SortViews(views, order, func(v *FileView) upload.RunPlace {
+		return upload.RunPlace{Key: v.RunKey(), State: v.State, Sending: v.Sending, DoneAt: v.DoneAt}
+	})
 }
 
 // RunKey is what a file's place in the queue depends on (moves, category, time shot,

@@ -62,11 +62,26 @@ func compareRun(order media.Order, rankA, rankB int64, catA, catB media.Category
 // the files waiting to run as the scheduler will take them, then the finished ones in the
 // order they finished. order is the category order of the settings.
 func SortByRun(views []FileView, order media.Order) {
-	part := func(v *FileView) int {
+	SortViews(views, order, func(v *FileView) RunPlace {
+		return RunPlace{Key: v.RunKey(), State: v.State, Sending: v.Sending, DoneAt: v.DoneAt}
+	})
+}
+
+// RunPlace is what SortViews orders a view by.
+type RunPlace struct {
+	Key     RunKey
+	State   State
+	Sending bool
+	DoneAt  time.Time
+}
+
+// SortViews is SortByRun for views of any type (a front door's own), read by place.
+func SortViews[V any](views []V, order media.Order, place func(*V) RunPlace) {
+	part := func(p *RunPlace) int {
 		switch {
-		case v.State.Finished():
+		case p.State.Finished():
 			return 2
-		case v.State == Creating || v.State == Uploading || v.Sending:
+		case p.State == Creating || p.State == Uploading || p.Sending:
 			return 0
 		}
 		return 1
@@ -81,8 +96,8 @@ func SortByRun(views []FileView, order media.Order) {
 	}
 	keys := make([]keyed, len(views))
 	for i := range views {
-		v := &views[i]
-		keys[i] = keyed{part: part(v), key: v.RunKey(), done: v.DoneAt, at: i}
+		p := place(&views[i])
+		keys[i] = keyed{part: part(&p), key: p.Key, done: p.DoneAt, at: i}
 	}
 	slices.SortFunc(keys, func(a, b keyed) int {
 		if c := cmp.Compare(a.part, b.part); c != 0 {
@@ -96,7 +111,7 @@ func SortByRun(views []FileView, order media.Order) {
 		}
 		return a.key.Compare(order, &b.key)
 	})
-	sorted := make([]FileView, len(views))
+	sorted := make([]V, len(views))
 	for i, k := range keys {
 		sorted[i] = views[k.at]
 	}
