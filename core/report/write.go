@@ -1,0 +1,113 @@
+package report
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Paths are where Write put a batch's report.
+type Paths struct{ CSV, JSON, HTML string }
+
+// reportPerm lets everyone on the machine read a report: it is made to be handed over.
+const reportPerm = 0o644
+
+// Write writes the batch's report as <dir>/<ID>.csv, <ID>.json and <ID>.html, creating
+// dir, and replaces an earlier report of the same batch. Each file is written whole
+// before it takes its name, so a reader or a crash meets the earlier file or the new one,
+// never part of one. All three are made before any is written: a batch that cannot be put
+// in words writes nothing.
+func Write(dir string, b Batch) (Paths, error) {
+	if err := checkID(b.ID); err != nil {
+		return Paths{}, err
+	}
+	csvData, err := encodeCSV(b)
+	if err != nil {
+		return Paths{}, fmt.Errorf("writing the CSV of batch %s: %w", b.ID, err)
+	}
+	jsonData, err := encodeJSON(b)
+	if err != nil {
+		return Paths{}, fmt.Errorf("writing the JSON of batch %s: %w; give the batch's real times (a year has four digits)", b.ID, err)
+	}
+	htmlData, err := encodeHTML(b)
+	if err != nil {
+		return Paths{}, fmt.Errorf("writing the HTML of batch %s: %w", b.ID, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Paths{}, fmt.Errorf("cannot create the reports folder %s; choose a folder this user can write to: %w", dir, err)
+	}
+	base := filepath.Join(dir, b.ID)
+	p := Paths{CSV: base + ".csv", JSON: base + ".json", HTML: base + ".html"}
+	for _, f := range []struct {
+		path string
+		data []byte
+	}{{p.CSV, csvData}, {p.JSON, jsonData}, {p.HTML, htmlData}} {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			return Paths{}, fmt.Errorf("cannot write the report %s; check that the folder is writable and the disk not full: %w", f.path, err)
+		}
+	}
+	syncDir(dir)
+	return p, nil
+}
+
+// checkID refuses an ID that is no file name on some system: it names the report's files.
+func checkID(id string) error {
+	bad := ""
+	switch {
+	case id == "":
+		bad = "it is empty"
+	case id == "." || id == "..":
+		bad = "it names a folder"
+	case strings.ContainsAny(id, `/\:*?"<>|`):
+		bad = `it holds one of / \ : * ? " < > |`
+	case strings.ContainsFunc(id, func(r rune) bool { return r < ' ' || r == 0x7f }):
+		bad = "it holds a control character"
+	case strings.HasSuffix(id, ".") || strings.HasSuffix(id, " "):
+		bad = "it ends in a dot or a space"
+	case len(id) > 200:
+		bad = "it is longer than 200 bytes"
+	}
+	if bad != "" {
+		return fmt.Errorf("the batch ID %q cannot name a file (%s); make it with report.BatchID", id, bad)
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file next to path and renames it over path.
+func writeFileAtomic(path string, data []byte) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(reportPerm)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if closeErr := tmp.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// syncDir makes the renames in dir durable. Not every system can sync a folder (Windows
+// cannot open one for it); the files themselves are synced either way.
+func syncDir(dir string) {
+	d, err := os.Open(dir)
+	if err != nil {
+		return
+	}
+	_ = d.Sync()
+	_ = d.Close()
+}
