@@ -116,7 +116,7 @@ func loadSettings(o options, carryOver func() map[string]string) (chosenSettings
 
 // readOnlyCommands may run while another process holds the data folder: they read it and
 // write nothing (no journal write, no token use).
-var readOnlyCommands = map[string]bool{"status": true}
+var readOnlyCommands = map[string]bool{"status": true, "verify": true}
 
 // setup wires store, core and (in demo mode) the simulator. A *lock.HeldError means
 // another process holds the data folder.
@@ -207,7 +207,7 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		case "unpair":
 			a.otherAPI = apiURL
 			apiURL, origin = a.pairing.APIURL, a.pairing.APIOrigin
-		case "status", "move": // neither needs a token
+		case "status", "move", "verify": // none needs a token
 			a.otherAPI, a.noTokens = apiURL, true
 		default:
 			a.close()
@@ -234,6 +234,7 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: secret},
 		Tokens:      a.tokens,
 		Journal:     a.journal, ReadOnly: a.readOnly, Settings: cs.Settings, Logger: a.logger,
+		ReportsDir: reportsDir(a.dataDir),
 	}
 	if !a.readOnly {
 		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}
@@ -376,6 +377,10 @@ func (a *wiring) openJournal(ctx context.Context) error {
 	a.damages, err = journal.Damages(path)
 	return err
 }
+
+// reportsDir is where the data folder's receipts go: each batch's report, and the hash
+// lists that may not be written beside the media.
+func reportsDir(dataDir string) string { return filepath.Join(dataDir, "reports") }
 
 // journalPath is the upload journal of the data folder.
 func (a *wiring) journalPath() string { return filepath.Join(a.dataDir, "journal.db") }

@@ -20,10 +20,11 @@ import (
 
 // commands are the headless sub-commands; with none, the window opens (with any file
 // arguments queued). sim is run before the flags are read (main.go).
-var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true, "move": true, "start": true}
+var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true, "move": true, "start": true,
+	"report": true, "verify": true}
 
 // commandNames are the commands in the order the usage lists them, for suggestions.
-var commandNames = []string{"pair", "upload", "status", "start", "move", "unpair", "settings", "sim"}
+var commandNames = []string{"pair", "upload", "status", "start", "move", "report", "verify", "unpair", "settings", "sim"}
 
 // settingsActions are the words after `settings`, with the words each takes.
 var settingsActions = map[string]int{"set": 2, "reset": 1}
@@ -57,6 +58,9 @@ type options struct {
 	movePlace core.Place
 	// startWhat is `start ID...|all`.
 	startWhat core.Selector
+	// last is `report --last`; reportBatch `report BATCH`.
+	last        bool
+	reportBatch string
 }
 
 func parseArgs(args []string, stderr io.Writer) (options, error) {
@@ -75,6 +79,7 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.anyway, "anyway", false, "upload: send files the project refused for a channel pause as new media, dated by when they arrive")
 	fs.BoolVar(&o.acknowledge, "acknowledge", false, "status: the warnings shown (a damaged upload history) have been read; stop showing them")
 	fs.StringVar(&o.tokenStore, "token-store", os.Getenv("C2C_TOKEN_STORE"), "pair: where to keep the tokens: keychain (default), or file (encrypted in the data folder with the passphrase in "+store.PassphraseEnv+") [C2C_TOKEN_STORE]")
+	fs.BoolVar(&o.last, "last", false, "report: the newest batch's report")
 	fs.BoolVar(&o.verbose, "verbose", false, "also write the log to stderr")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	o.overrides = map[string]string{}
@@ -110,6 +115,10 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
   c2c-uploader [flags] start ID...|all    send files on hold (upload --hold, or the start setting manual)
   c2c-uploader [flags] move ID... top|bottom
                                           send files next, or after everything else
+  c2c-uploader [flags] report [--last|BATCH]
+                                          list the batches' reports (their CSV, JSON and page)
+  c2c-uploader [flags] verify PATH...     hash files again and compare them with what was sent
+                                          and the offload's hash lists (exit 1: any differ)
   c2c-uploader [flags] unpair             revoke the pairing and forget the tokens
   c2c-uploader settings                   list the settings, their values and defaults
   c2c-uploader settings set KEY VALUE     change one (for one run: --KEY VALUE)
@@ -171,6 +180,20 @@ Flags:
 			return o, err
 		}
 	}
+	if o.command == "report" {
+		switch {
+		case len(o.paths) > 1:
+			return o, fmt.Errorf("report takes one batch at most (got %q)", o.paths[1])
+		case len(o.paths) == 1 && o.last:
+			return o, errors.New("report takes --last or a batch, not both")
+		case len(o.paths) == 1:
+			o.reportBatch = o.paths[0]
+		}
+		o.paths = nil
+	}
+	if o.last && o.command != "report" {
+		return o, errors.New("--last is for report: the newest batch's report")
+	}
 	if o.hold && o.command != "upload" {
 		return o, errors.New("--hold is for upload: it adds files on hold")
 	}
@@ -197,7 +220,9 @@ Flags:
 	switch {
 	case o.command == "upload" && len(o.paths) == 0:
 		return o, errors.New("upload needs at least one file or folder")
-	case o.command != "" && o.command != "upload" && len(o.paths) > 0:
+	case o.command == "verify" && len(o.paths) == 0:
+		return o, errors.New("verify needs at least one file or folder")
+	case o.command != "" && o.command != "upload" && o.command != "verify" && len(o.paths) > 0:
 		return o, fmt.Errorf("%s takes no paths (got %q)", o.command, o.paths[0])
 	}
 	return o, nil

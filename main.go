@@ -49,6 +49,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if o.command == "settings" {
 		return runSettings(o, stdout, stderr)
 	}
+	if o.command == "report" {
+		return runReport(o, stdout, stderr)
+	}
 	rs, err := loadSettings(o, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
@@ -116,6 +119,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.MoveWith(ctx, a.svc, o.moveIDs, o.movePlace, co)
 	case "start":
 		return cli.Start(ctx, a.svc, o.startWhat, co)
+	case "verify":
+		return cli.Verify(ctx, a.svc, o.paths, co)
 	default:
 		return cli.Unpair(ctx, a.svc, co)
 	}
@@ -130,6 +135,16 @@ func runSettings(o options, stdout, stderr io.Writer) int {
 		return cli.ExitFailed
 	}
 	return cli.Settings(settings.New(dir), o.settingsArgs, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
+}
+
+// runReport is `report`: it reads the reports folder only, and takes no lock.
+func runReport(o options, stdout, stderr io.Writer) int {
+	dir, err := dataDir(o)
+	if err != nil {
+		fmt.Fprintf(stderr, "c2c-uploader: %v\n", err)
+		return cli.ExitFailed
+	}
+	return cli.Report(reportsDir(dir), o.last, o.reportBatch, cli.Options{JSON: o.json, Stdout: stdout, Stderr: stderr})
 }
 
 // dialHolder connects to the window that holds the data folder; false (and said) when it

@@ -19,6 +19,7 @@ const (
 	EventTotals     EventType = "totals"     // Totals: files and bytes remaining, rate, ETA
 	EventAlert      EventType = "alert"      // Alert: something needs a person
 	EventFinished   EventType = "finished"   // Finished: the queue has nothing left to do
+	// EventReceipts (receipts.go): Receipts were written for a batch that settled.
 )
 
 // Event is one thing the service tells its front ends. Type says which field is set.
@@ -32,6 +33,7 @@ type Event struct {
 	Totals     *Totals
 	Alert      *Alert
 	Finished   *Totals
+	Receipts   *Receipts
 }
 
 // AlertKind names the problems that need a person (docs/error-policy.md §9): the engine's
@@ -45,6 +47,7 @@ const (
 	AlertVersionRejected            = upload.AlertVersionRejected
 	AlertOtherProject               = upload.AlertOtherProject
 	AlertDiskFull                   = upload.AlertDiskFull
+	AlertDiffers                    = upload.AlertDiffers
 	AlertReconnect        AlertKind = "reconnect"
 	AlertKeychain         AlertKind = "keychain"
 	AlertJournalMovedAway AlertKind = "journal-moved-aside"

@@ -41,6 +41,9 @@ type Config struct {
 	ReadOnly bool
 	Settings Settings // zero: DefaultSettings
 	Logger   *slog.Logger
+	// ReportsDir is where batches' receipts go (reports, and hash lists that may not be
+	// written beside the media); "" writes none.
+	ReportsDir string
 
 	// Knobs for tests and the field trial; zero values are the product's.
 	Policy    retry.Policy
@@ -94,6 +97,7 @@ type Service struct {
 	connDone    chan struct{}
 	uploading   bool // the engine runs (Run)
 	lastPairing Pairing
+	receipts    *receipts // while the receipts' goroutine runs
 }
 
 // New wires the client, the connection monitor, the token manager and the engine.
@@ -220,6 +224,7 @@ func (s *Service) Run(ctx context.Context) error {
 		return err
 	}
 	go s.engine.Run(ctx)
+	s.runReceipts(ctx)
 	return nil
 }
 
@@ -344,9 +349,11 @@ func (s *Service) engineEvent(ev upload.Event) {
 }
 
 // Shutdown lets work that must not be cut finish before the process exits: a token
-// refresh under way (its answer carries the only valid tokens). Call it after the
-// context given to Run has ended, with a deadline.
-func (s *Service) Shutdown(ctx context.Context) error { return s.auth.Wait(ctx) }
+// refresh under way (its answer carries the only valid tokens), the receipts of batches
+// that settled. Call it after the context given to Run has ended, with a deadline.
+func (s *Service) Shutdown(ctx context.Context) error {
+	return errors.Join(s.waitReceipts(ctx), s.auth.Wait(ctx))
+}
 
 // AuthStatus is the pairing now.
 func (s *Service) AuthStatus() AuthStatus { return authStatus(s.auth.Status()) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/schedule"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
@@ -52,7 +53,22 @@ type Settings struct {
 	// Schedule is the bandwidth schedule: limits by time of day and weekday, with
 	// BandwidthLimit outside its periods ("" for none; core/schedule).
 	Schedule string
+	// HashFormat is the format every file sent is hashed in for its receipt (xxh64 by
+	// default); a file an offload's hash list covers is hashed in that list's format too.
+	HashFormat HashFormat
+	// HashLists is where a batch's ASC MHL generation is written (HashListsExisting,
+	// HashListsAlways, HashListsReports).
+	HashLists string
 }
+
+// Where hash lists go: appended to the history already beside the media (else into the
+// reports folder); also started beside media that has none; only in the reports folder.
+// Never onto a camera card or a volume that cannot be written.
+const (
+	HashListsExisting = "existing"
+	HashListsAlways   = "always"
+	HashListsReports  = "reports"
+)
 
 // DefaultSettings are the settings nobody changed.
 func DefaultSettings() Settings {
@@ -60,6 +76,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
+		HashFormat: hashes.Default, HashLists: HashListsExisting,
 	}
 }
 
@@ -68,7 +85,7 @@ func (s Settings) Upload() upload.Settings {
 	return upload.Settings{
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
-		ManualStart: s.ManualStart, Filter: s.Filter, Schedule: s.Schedule,
+		ManualStart: s.ManualStart, Filter: s.Filter, Schedule: s.Schedule, HashFormat: s.HashFormat,
 	}
 }
 
@@ -76,6 +93,7 @@ func (s Settings) Upload() upload.Settings {
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
 	s.Order, s.ManualStart, s.Filter, s.Schedule = u.Order, u.ManualStart, u.Filter, u.Schedule
+	s.HashFormat = u.HashFormat
 	return s
 }
 
@@ -213,6 +231,30 @@ var settingKeys = []SettingKey{
 		List:   true,
 		parse:  patternSetting(func(s *Settings) *string { return &s.Filter.Exclude }),
 		format: func(s Settings) string { return s.Filter.Exclude },
+	},
+	{
+		Name: "hash", Description: "the hash of every file sent, for its receipt: " + hashes.Names() + " (a file an offload's hash list covers is hashed in that list's format too)",
+		parse: func(s *Settings, v string) error {
+			f, err := hashes.Parse(v)
+			if err != nil {
+				return fmt.Errorf("give one of %s", hashes.Names())
+			}
+			s.HashFormat = f
+			return nil
+		},
+		format: func(s Settings) string { return string(s.HashFormat) },
+	},
+	{
+		Name: "hash-lists", Description: "where a batch's ASC MHL hash list goes: existing (added to the offload's history beside the media, else the reports folder), always (also started beside media without one), reports (the reports folder only); never onto a camera card or read-only volume",
+		parse: func(s *Settings, v string) error {
+			switch v = strings.ToLower(v); v {
+			case HashListsExisting, HashListsAlways, HashListsReports:
+				s.HashLists = v
+				return nil
+			}
+			return errors.New("give existing, always or reports")
+		},
+		format: func(s Settings) string { return s.HashLists },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

@@ -62,6 +62,13 @@ func TestSettingKeysParse(t *testing.T) {
 			"sat,SUN 10:00-16:00 40Mbit/s ; ": func(s Settings) bool { return s.Schedule == "weekends 10:00-16:00 5MB/s" },
 			"":                                func(s Settings) bool { return s.Schedule == "" },
 		}, []string{"weekdays 08:00-19:00", "mon 08:00-19:00 1MB/s; mon 18:00-20:00 2MB/s", "mon 08:00-19:00 10KB/s"}},
+		{"hash", map[string]func(Settings) bool{
+			"md5": func(s Settings) bool { return s.HashFormat == "md5" }, " XXH128 ": func(s Settings) bool { return s.HashFormat == "xxh128" },
+			"c4": func(s Settings) bool { return s.HashFormat == "c4" },
+		}, []string{"", "crc32", "sha256", "xxh"}},
+		{"hash-lists", map[string]func(Settings) bool{
+			"always": func(s Settings) bool { return s.HashLists == HashListsAlways }, "Reports": func(s Settings) bool { return s.HashLists == HashListsReports },
+		}, []string{"", "card", "never"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -117,7 +124,8 @@ func TestSettingKeysParse(t *testing.T) {
 func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
-		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s"}
+		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s",
+		HashFormat: "sha1", HashLists: HashListsReports}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

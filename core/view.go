@@ -2,6 +2,7 @@ package core
 
 import (
 	"errors"
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
@@ -138,7 +139,39 @@ type FileView struct {
 	Category Category
 	Rank     int64
 	Shot     time.Time
+	// Hashes are the hashes of the bytes sent, once it is done; HashList the folder of the
+	// offload's hash list (ASC MHL) that covers it, Offload the hash that list gives it
+	// (Verdict compares them).
+	Hashes   Hashes
+	HashList string
+	Offload  Hash
+	// For its receipt: the folder it was added with, its mtime, its failed tries, when its
+	// upload started and when it was last written into its batch's receipts.
+	Root      string
+	ModTime   time.Time
+	Attempts  int
+	StartedAt time.Time
+	Receipted time.Time
 }
+
+// Hashes are a file's hashes, one per format; Hash is one of them; HashFormat names a
+// format (xxh64, md5, …).
+type (
+	Hashes     = hashes.Sums
+	Hash       = hashes.Sum
+	HashFormat = hashes.Format
+)
+
+// Verdicts of a file against the offload's hash list (FileView.Verdict).
+const (
+	VerdictMatched   = upload.VerdictMatched
+	VerdictDiffers   = upload.VerdictDiffers
+	VerdictNotListed = upload.VerdictNotListed
+)
+
+// Verdict compares the file's hashes with the offload's hash list: "" when no list
+// covers it or it is not hashed yet.
+func (v *FileView) Verdict() string { return upload.FileView(*v).Verdict() }
 
 // Totals sum the queue up.
 type Totals struct {
@@ -239,6 +272,10 @@ type AddResult struct {
 	// because they were named again.
 	Again    []FileView
 	Rejected []Rejection
+	// HashListProblems say what of the offload's hash lists (ASC MHL) covering the files
+	// could not be read or did not add up, one sentence each; the files are queued all
+	// the same.
+	HashListProblems []string
 }
 
 // Selector picks the files a command applies to: one id, or All.
@@ -390,7 +427,8 @@ func fileViews(vs []upload.FileView) []FileView {
 func totals(t upload.Totals) Totals { return Totals(t) }
 
 func addResult(r upload.AddResult) AddResult {
-	out := AddResult{Added: fileViews(r.Added), Again: fileViews(r.Again), Rejected: make([]Rejection, len(r.Rejected))}
+	out := AddResult{Added: fileViews(r.Added), Again: fileViews(r.Again), Rejected: make([]Rejection, len(r.Rejected)),
+		HashListProblems: r.HashListProblems}
 	for i, rej := range r.Rejected {
 		out.Rejected[i] = Rejection(rej)
 	}

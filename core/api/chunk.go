@@ -29,6 +29,11 @@ type Chunk struct {
 	// short of its Content-Length, so S3 never stores the part. The part that completes
 	// an asset is thus never sent from a file that changed while it was read.
 	Unchanged func() error
+	// Reads, when set, is called for every body the request is given (a retry of the
+	// transport gets a fresh one); that body writes to the writer returned every byte it
+	// hands to the transport, in order. When PutChunk succeeds, the last writer returned
+	// has seen exactly the chunk that was sent: its hash is the receipt of the part.
+	Reads func() io.Writer
 }
 
 // ErrFileChanged: the file changed on disk while its upload was under way.
@@ -76,10 +81,14 @@ func (c *Client) putChunk(ctx context.Context, ch Chunk) error {
 		if ch.Length == 0 {
 			return http.NoBody
 		}
-		return &chunkReader{
+		cr := &chunkReader{
 			ctx: ctx, r: io.NewSectionReader(ch.File, ch.Offset, ch.Length), path: ch.Path,
 			progress: ch.Progress, throttle: ch.Throttle, unchanged: ch.Unchanged,
 		}
+		if ch.Reads != nil {
+			cr.seen = ch.Reads()
+		}
+		return cr
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, ch.URL, nil)
 	if err != nil {
@@ -110,6 +119,7 @@ type chunkReader struct {
 	progress  func(int64)
 	throttle  func(context.Context, int) error
 	unchanged func() error
+	seen      io.Writer // every byte handed to the transport (Chunk.Reads)
 	read      int64
 }
 
@@ -132,6 +142,9 @@ func (cr *chunkReader) Read(p []byte) (int, error) {
 		}
 	}
 	cr.read += int64(n)
+	if n > 0 && cr.seen != nil {
+		cr.seen.Write(p[:n])
+	}
 	if n > 0 && cr.progress != nil {
 		cr.progress(int64(n))
 	}

@@ -44,6 +44,10 @@ func (e *Engine) Add(ctx context.Context, paths []string, opts AddOptions) (AddR
 		return AddResult{}, fmt.Errorf("the filter's %w", err)
 	}
 	files, rejected := scanPaths(paths, time.Now(), filter)
+	problems := findOffloadHashes(files, e.Settings().hashFormat())
+	for _, p := range problems {
+		e.cfg.Logger.Warn("the offload's hash list has a problem; its other hashes are still used", "problem", p)
+	}
 	type result struct {
 		res AddResult
 		err error
@@ -53,8 +57,9 @@ func (e *Engine) Add(ctx context.Context, paths []string, opts AddOptions) (AddR
 		return result{res, err}
 	})
 	if err != nil {
-		return AddResult{Rejected: rejected}, err
+		return AddResult{Rejected: rejected, HashListProblems: problems}, err
 	}
+	r.res.HashListProblems = problems
 	return r.res, r.err
 }
 
@@ -118,6 +123,7 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 	for i := range fresh {
 		fresh[i].ProjectID, fresh[i].ProjectName = o.project.ID, o.project.Name
 		fresh[i].State = start
+		fresh[i].HashFormats = hashFormatsFor(o.settings, fresh[i].Offload)
 	}
 	var stored []File
 	if err := o.write(func(ctx context.Context) (err error) {

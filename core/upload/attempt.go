@@ -38,7 +38,12 @@ type attempt struct {
 
 	f      File
 	done   []bool
+	parts  []string // hashes of the done chunks' bytes as sent, "" unknown
 	detail string
+	// reread is how many bytes of the file its hash read again (fileHash).
+	reread int64
+	// alert is what the person must hear of an attempt that ended without an error.
+	alert *Alert
 	// ridSent: f.RequestID went out with a creation; the next write carries a new one.
 	ridSent bool
 	// bytes is what the file has sent: its finished chunks and the chunks in flight. The
@@ -51,7 +56,7 @@ func (o *owner) startAttempt(ent *entry, claim int) {
 	ctx, cancel := context.WithCancelCause(o.runCtx)
 	a := &attempt{
 		e: o.e, id: ent.f.ID, ctx: ctx, cancel: cancel, runCtx: o.runCtx, settings: o.settings,
-		f: ent.f, done: slices.Clone(ent.done), started: time.Now(),
+		f: ent.f, done: slices.Clone(ent.done), parts: slices.Clone(ent.parts), started: time.Now(),
 	}
 	_, acked := finishedChunks(&ent.f, ent.done)
 	a.bytes.Store(acked)
@@ -83,7 +88,7 @@ func (a *attempt) run() {
 // report tells the owner the attempt's state after a journal write (announce: the front
 // ends see it at once rather than with the next progress).
 func (a *attempt) report(announce bool) {
-	f, done, detail := a.f, slices.Clone(a.done), a.detail
+	f, done, parts, detail := a.f, slices.Clone(a.done), slices.Clone(a.parts), a.detail
 	a.e.send(func(o *owner) {
 		ent := o.files[a.id]
 		if ent == nil || ent.att != a {
@@ -91,7 +96,7 @@ func (a *attempt) report(announce bool) {
 		}
 		assetChanged := ent.f.AssetID != f.AssetID || len(ent.done) != len(done)
 		f.Rank = ent.f.Rank // the owner's: moved while it ran
-		ent.f, ent.done, ent.detail = f, done, detail
+		ent.f, ent.done, ent.parts, ent.detail = f, done, parts, detail
 		if assetChanged {
 			o.reclaim(ent)
 		}
@@ -114,7 +119,7 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 	ent.meter.reset()
 	if final != nil {
 		final.Rank = ent.f.Rank // the owner's: moved while it ran
-		ent.f, ent.done = *final, a.done
+		ent.f, ent.done, ent.parts = *final, a.done, a.parts
 		if final.State == Done {
 			o.logUploaded(final, time.Since(a.started))
 		}
@@ -166,7 +171,13 @@ func (a *attempt) upload() error {
 				return err
 			}
 		}
-		last, err := a.uploadChunks()
+		last, sums, err := a.uploadChunks()
+		var afterSending *changedAfterSending
+		if errors.As(err, &afterSending) {
+			return &api.LocalFileError{Path: a.f.Path, Err: err,
+				Reason: "It changed while it was being uploaded, though its size and time did not: the project's copy (asset " +
+					a.f.AssetID + ") may mix two versions of it. Check the file, delete that asset in the project, and retry."}
+		}
 		if errors.Is(err, api.ErrFileChanged) {
 			// The asset never completes: the part that would complete it was stopped
 			// short. The file waits until it stops changing, then gets a new asset.
@@ -209,9 +220,9 @@ func (a *attempt) upload() error {
 			}
 			continue
 		}
-		var lastChunk []int
-		if last >= 0 {
-			lastChunk = []int{last}
+		var lastPart []Part
+		if last.Index >= 0 {
+			lastPart = []Part{last}
 		}
 		// The place goes to the next file now: its first journal write can share this
 		// file's final commit.
@@ -220,7 +231,20 @@ func (a *attempt) upload() error {
 				o.releasePlace(ent)
 			}
 		})
-		return a.write(lastChunk, func(f *File) {
+		if a.reread > 0 {
+			a.e.cfg.Logger.Debug("hashed the file's parts sent out of order by reading them again", "file", a.f.Name, "bytes", a.reread)
+		}
+		if differs := offloadDiffers(&a.f, sums); differs != "" {
+			a.e.cfg.Logger.Warn("the file differs from the offload's hash list", "file", a.f.Name, "path", a.f.Path,
+				"hash_list", a.f.HashList, "offload", a.f.Offload.String(), "sent", sums.String(), "asset", a.f.AssetID)
+			a.alert = &Alert{Kind: AlertDiffers, Message: differsAlert, Files: []string{a.f.Name}}
+			return a.write(lastPart, func(f *File) {
+				f.Hashes = sums
+				f.State, f.ErrorKind, f.ErrorMessage = Failed, DiffersKind, differs
+			})
+		}
+		return a.write(lastPart, func(f *File) {
+			f.Hashes = sums
 			f.State, f.DoneAt = Done, time.Now()
 			f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
 		})
@@ -265,21 +289,21 @@ func keptChanging(f *File, detail string) error {
 // write records a change of the file (and finished chunks) in the journal, then takes it
 // as the attempt's state. The write outlives a cancelled attempt: a state that was
 // decided must be kept.
-func (a *attempt) write(doneChunks []int, change func(*File)) error {
+func (a *attempt) write(parts []Part, change func(*File)) error {
 	f := a.f
 	change(&f)
 	a.nextRequestID(&f)
 	f.UpdatedAt = time.Now()
 	if err := a.journal(func(ctx context.Context) error {
-		return a.e.cfg.Journal.Update(ctx, f, doneChunks...)
+		return a.e.cfg.Journal.Update(ctx, f, parts...)
 	}); err != nil {
 		a.e.cfg.Logger.Error("journal write failed", "file", f.Name, "err", err)
 		return fmt.Errorf("writing the upload journal: %w", err)
 	}
 	a.f = f
-	for _, i := range doneChunks {
-		if i >= 0 && i < len(a.done) {
-			a.done[i] = true
+	for _, p := range parts {
+		if p.Index >= 0 && p.Index < len(a.done) {
+			a.done[p.Index], a.parts[p.Index] = true, p.Hash
 		}
 	}
 	return nil
@@ -376,7 +400,7 @@ func (a *attempt) resetAsset(change func(*File)) error {
 	}); err != nil {
 		return err
 	}
-	a.done = nil
+	a.done, a.parts = nil, nil
 	a.bytes.Store(0)
 	a.report(true)
 	return nil
@@ -442,6 +466,9 @@ func (a *attempt) createAsset() error {
 	}
 	f.State, f.AssetID, f.UploadURLs, f.ChunkSize = Uploading, asset.ID, asset.UploadURLs, chunk
 	f.URLsFetchedAt, f.UpdatedAt = time.Now(), time.Now()
+	if f.StartedAt.IsZero() {
+		f.StartedAt = f.URLsFetchedAt
+	}
 	if f.ProjectID == "" || f.ProjectName == "" && f.ProjectID == dest.ID {
 		f.ProjectID, f.ProjectName = dest.ID, dest.Name
 	}
@@ -449,7 +476,7 @@ func (a *attempt) createAsset() error {
 	if err := a.journal(func(ctx context.Context) error { return a.e.cfg.Journal.StartAsset(ctx, f) }); err != nil {
 		return err
 	}
-	a.f, a.done = f, make([]bool, len(asset.UploadURLs))
+	a.f, a.done, a.parts = f, make([]bool, len(asset.UploadURLs)), make([]string, len(asset.UploadURLs))
 	a.bytes.Store(0)
 	a.report(true)
 	return nil

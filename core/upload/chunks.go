@@ -3,49 +3,56 @@ package upload
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 )
 
-// chunkResult is a worker's word on one chunk.
+// chunkResult is a worker's word on one chunk: the hash of what it sent, or why not.
 type chunkResult struct {
 	index int
+	sum   string
 	err   error
 }
 
 // uploadChunks sends every chunk not yet finished, up to ParallelChunks at a time (as
-// the owner grants slots), each read straight from the file through a SectionReader. The
-// first chunk that fails for good stops the others; finished chunks stay finished. The
-// attempt's own goroutine journals each chunk S3 took, so its chunk table has one
-// writer; the file's last chunk is not journaled here: it is returned (last >= 0) to be
-// recorded in the same commit as the file's Done state, one fsync instead of two for
-// every small file. -1 when every chunk is journaled.
-func (a *attempt) uploadChunks() (last int, err error) {
+// the owner grants slots), each read straight from the file through a SectionReader, and
+// hashes the bytes sent (fileHash). The first chunk that fails for good stops the others;
+// finished chunks stay finished. The attempt's own goroutine journals each chunk S3
+// took, with its hash, so its chunk table has one writer; the file's last chunk is not
+// journaled here: it is returned (last.Index >= 0) to be recorded in the same commit as
+// the file's Done state, one fsync instead of two for every small file. sums are the
+// file's hashes in its formats.
+func (a *attempt) uploadChunks() (last Part, sums hashes.Sums, err error) {
+	last = Part{Index: -1}
 	var todo []int
 	for i, done := range a.done {
 		if !done {
 			todo = append(todo, i)
 		}
 	}
-	if len(todo) == 0 {
-		return -1, nil
-	}
-	if a.f.State != Uploading {
+	if a.f.State != Uploading && len(todo) > 0 {
 		if err := a.step(func(f *File) { f.State = Uploading }); err != nil {
-			return -1, err
+			return last, nil, err
 		}
 	}
 	f := a.f
 	file, err := os.Open(f.Path)
 	if err != nil {
-		return -1, &api.LocalFileError{Path: f.Path, Err: err}
+		return last, nil, &api.LocalFileError{Path: f.Path, Err: err}
 	}
 	defer file.Close()
+	if len(a.parts) != len(a.done) {
+		a.parts = append(a.parts[:0:0], make([]string, len(a.done))...)
+	}
+	fh := newFileHash(file, &f, a.formats(), a.done, a.parts)
+	defer func() { a.reread = fh.reread }()
 
 	ctx, cancel := context.WithCancelCause(a.ctx)
 	defer cancel(nil)
@@ -71,9 +78,9 @@ func (a *attempt) uploadChunks() (last int, err error) {
 					a.release()
 					return
 				}
-				err := a.putChunk(ctx, &f, file, i)
+				sum, err := a.putChunk(ctx, &f, file, i, fh)
 				a.release()
-				results <- chunkResult{i, err}
+				results <- chunkResult{i, sum, err}
 				if err != nil {
 					return
 				}
@@ -82,58 +89,73 @@ func (a *attempt) uploadChunks() (last int, err error) {
 	}
 	go func() { wg.Wait(); close(results) }()
 
-	outstanding, last := len(todo), -1
+	outstanding := len(todo)
 	var firstErr error
+	stop := func(err error) {
+		if firstErr == nil {
+			firstErr = err
+			cancel(err)
+		}
+	}
 	for r := range results {
-		switch {
-		case firstErr != nil:
-			// Stopping: a chunk that arrived meanwhile is still kept.
-			if r.err == nil {
-				_ = a.chunkDone(r.index)
-			}
-		case r.err != nil:
-			firstErr = r.err
-			cancel(r.err)
-		case outstanding == 1:
-			last = r.index // recorded with the Done state
-		default:
-			// Written before it counts: a chunk acknowledged by S3 is never sent again.
-			if err := a.chunkDone(r.index); err != nil {
-				firstErr = err
-				cancel(err)
+		outstanding--
+		if r.err != nil {
+			stop(r.err)
+			continue
+		}
+		part := Part{r.index, r.sum}
+		a.parts[r.index] = r.sum
+		if outstanding == 0 && firstErr == nil {
+			last = part // recorded with the Done state
+		} else if err := a.chunkDone(part); err != nil {
+			// Written before it counts: a chunk acknowledged by S3 is never sent again;
+			// one that arrived while stopping is still kept.
+			stop(err)
+		}
+		if firstErr == nil {
+			if err := fh.sent(r.index, r.sum); err != nil {
+				stop(err)
 			}
 		}
-		outstanding--
 	}
 	if firstErr != nil {
-		return -1, firstErr
+		return Part{Index: -1}, nil, firstErr
 	}
 	if err := context.Cause(ctx); err != nil {
-		return -1, err
+		return Part{Index: -1}, nil, err
 	}
-	return last, nil
+	sums, err = fh.sums()
+	if err != nil {
+		return Part{Index: -1}, nil, err
+	}
+	return last, sums, nil
 }
 
-// chunkDone journals chunk i as finished and tells the owner.
-func (a *attempt) chunkDone(i int) error {
+// chunkDone journals a part as finished and tells the owner.
+func (a *attempt) chunkDone(p Part) error {
 	if err := a.journal(func(ctx context.Context) error {
-		return a.e.cfg.Journal.ChunkDone(ctx, a.id, i)
+		return a.e.cfg.Journal.ChunkDone(ctx, a.id, p)
 	}); err != nil {
 		return err
 	}
-	a.done[i] = true
+	a.done[p.Index] = true
 	a.e.send(func(o *owner) {
-		if ent := o.files[a.id]; ent != nil && ent.att == a && i < len(ent.done) {
-			ent.done[i] = true
+		if ent := o.files[a.id]; ent != nil && ent.att == a && p.Index < len(ent.done) {
+			ent.done[p.Index] = true
+			if p.Index < len(ent.parts) {
+				ent.parts[p.Index] = p.Hash
+			}
 		}
 	})
 	return nil
 }
 
-// putChunk sends chunk i under the retry policy.
-func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int) error {
+// putChunk sends chunk i under the retry policy, and returns the hash of the bytes the
+// PUT that succeeded sent.
+func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int, fh *fileHash) (string, error) {
 	off, n := f.ChunkRange(i)
-	return a.e.cfg.Policy.Do(ctx, retry.Call{
+	var body atomic.Pointer[partBody] // the newest, made by the transport's goroutine
+	err := a.e.cfg.Policy.Do(ctx, retry.Call{
 		Endpoint: api.EndpointChunk,
 		Gates:    []*retry.Gate{a.e.cfg.Online},
 	}, func(ctx context.Context, _ int) error {
@@ -142,11 +164,13 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int) e
 		w := a.e.watches.add(acancel)
 		defer a.e.watches.remove(w)
 		sent := &attemptBytes{total: &a.bytes, wire: &a.e.sent}
+		body.Store(nil)
 		err := a.e.cfg.Client.PutChunk(actx, api.Chunk{
 			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
 			ContentType: f.Filetype, Throttle: a.e.throttle(),
 			Progress:  func(k int64) { w.touch(); sent.add(k) },
 			Unchanged: func() error { return unchangedSinceQueued(file, f) },
+			Reads:     func() io.Writer { b := fh.body(i); body.Store(b); return b },
 		})
 		sent.close(err == nil)
 		if api.HasEffect(err, api.EffectLowerConcurrency) {
@@ -154,6 +178,16 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int) e
 		}
 		return err
 	})
+	if err != nil {
+		return "", err
+	}
+	switch b := body.Load(); {
+	case b != nil:
+		return b.Sum(), nil
+	case n == 0:
+		return emptyPart, nil
+	}
+	return unknownPart, nil // a client that does not say what it read (a test's fake)
 }
 
 // attemptBytes counts the bytes one PUT has sent, so that a failed PUT takes back

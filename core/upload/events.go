@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/media"
@@ -47,6 +48,18 @@ type FileView struct {
 	Category media.Category
 	Rank     int64
 	Shot     time.Time
+	// Hashes are the hashes of the bytes sent, once it is done; HashList the folder of the
+	// offload's hash list (ASC MHL) that covers it, Offload the hash that list gives it.
+	Hashes   hashes.Sums
+	HashList string
+	Offload  hashes.Sum
+	// For its receipt: the folder it was added with (File.Root), its mtime, its failed
+	// tries, when its upload started and when it was last written into its receipts.
+	Root      string
+	ModTime   time.Time
+	Attempts  int
+	StartedAt time.Time
+	Receipted time.Time
 }
 
 // Totals sum the queue up.
@@ -109,6 +122,10 @@ type AddResult struct {
 	// because they were named again.
 	Again    []FileView
 	Rejected []Rejection
+	// HashListProblems say what of the offload's hash lists (ASC MHL) covering the files
+	// could not be read or did not add up, one sentence each: the files are queued all
+	// the same, compared with what could be read.
+	HashListProblems []string
 }
 
 // AlertKind names the problems that need a person (docs/error-policy.md §9).
@@ -124,6 +141,9 @@ const (
 	AlertOtherProject AlertKind = "other-project"
 	// AlertDiskFull: the journal's disk is full; uploads wait for room.
 	AlertDiskFull AlertKind = "disk-full"
+	// AlertDiffers: files reached the project but differ from the offload's hash list
+	// (ASC MHL): they are failed.
+	AlertDiffers AlertKind = "differs-from-hash-list"
 )
 
 // Event is one thing the engine tells the front ends. Exactly one field is set.

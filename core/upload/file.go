@@ -9,6 +9,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 )
 
@@ -73,6 +74,24 @@ type File struct {
 	// lowest first), above 0 to the bottom (the highest last), 0 where its category and
 	// the time it was shot put it.
 	Rank int64
+	// Root is the folder the file was added with (the folder dropped or named; for a file
+	// named alone, its folder): its batch's folder, which receipts give paths below.
+	Root string
+
+	// HashFormats are the formats its receipt hashes the bytes sent in: the settings'
+	// and, when the offload's hash list (ASC MHL) has the file, that list's. Hashes are
+	// those hashes, once it is done.
+	HashFormats []hashes.Format
+	Hashes      hashes.Sums
+	// HashList is the folder of the ASC MHL history that covers the file ("" when none);
+	// Offload is the newest hash that history gives the file (blank when it does not
+	// list it), which the hash of the bytes sent must equal.
+	HashList string
+	Offload  hashes.Sum
+	// Receipted is when the file was last written into its batch's receipts.
+	Receipted time.Time
+	// StartedAt is when its first asset was made: when its upload started.
+	StartedAt time.Time
 
 	State State
 	// Asset, once created.
@@ -106,6 +125,17 @@ func (f *File) ChunkRange(i int) (offset, length int64) {
 type Record struct {
 	File       File
 	DoneChunks []int
+	// PartHashes are the hashes of the finished chunks' bytes as they were sent (in
+	// partFormat), in the order of DoneChunks; "" for one finished before the journal
+	// kept them.
+	PartHashes []string
+}
+
+// Part is a chunk S3 took: its index and the hash of the bytes it was sent (in
+// partFormat).
+type Part struct {
+	Index int
+	Hash  string
 }
 
 // ErrDiskFull is what a journal write fails with when the disk holding the journal is
@@ -136,9 +166,10 @@ type Journal interface {
 	WaitForSpace(ctx context.Context) error
 	// Insert adds files and returns them with their ids.
 	Insert(ctx context.Context, files []File) ([]File, error)
-	// Update writes a file's row, and marks doneChunks of its current asset finished, in
-	// one transaction (a file's last chunk and its Done state share one commit).
-	Update(ctx context.Context, f File, doneChunks ...int) error
+	// Update writes a file's row, and marks parts of its current asset finished with
+	// their hashes, in one transaction (a file's last chunk and its Done state share one
+	// commit).
+	Update(ctx context.Context, f File, parts ...Part) error
 	// StartAsset writes the file row with its new asset (id, URLs, chunk size, time) and
 	// replaces its chunks with len(f.UploadURLs) unfinished ones, in one transaction.
 	StartAsset(ctx context.Context, f File) error
@@ -146,11 +177,14 @@ type Journal interface {
 	// loaded with blank links (they could not be opened then). An error means they still
 	// cannot be, and the file needs a new asset.
 	UploadURLs(ctx context.Context, id FileID, assetID string) ([]string, error)
-	// ChunkDone marks chunk index of the file's current asset finished.
-	ChunkDone(ctx context.Context, id FileID, index int) error
+	// ChunkDone marks a part of the file's current asset finished, with its hash.
+	ChunkDone(ctx context.Context, id FileID, part Part) error
 	// Reorder writes the Rank of files (where the person moved them), which no other
 	// write changes, in one transaction.
 	Reorder(ctx context.Context, ranks map[FileID]int64) error
+	// Receipted records when files were written into their batch's receipts (File.Receipted,
+	// which no other write changes), in one transaction.
+	Receipted(ctx context.Context, ids []FileID, at time.Time) error
 	// UpdateFiles writes the rows of files (no chunks) in one transaction.
 	UpdateFiles(ctx context.Context, files []File) error
 	// Forget takes files out of the queue in one transaction: hide keeps their records

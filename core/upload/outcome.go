@@ -16,7 +16,7 @@ func (a *attempt) settle(err error) (final *File, alert *Alert) {
 	cause := context.Cause(a.ctx)
 	switch {
 	case err == nil:
-		return &a.f, nil
+		return &a.f, a.alert
 	case errors.Is(cause, errStopped):
 		return nil, nil
 	case a.ctx.Err() != nil && errors.Is(cause, context.Canceled):

@@ -49,7 +49,8 @@ type owner struct {
 // entry is a file in the queue.
 type entry struct {
 	f      File
-	done   []bool // finished chunks of its asset, as the journal has them
+	done   []bool   // finished chunks of its asset, as the journal has them
+	parts  []string // the hashes of those chunks' bytes as sent ("" unknown)
 	detail string
 	meter  meter
 
@@ -136,9 +137,13 @@ func (o *owner) load(recs []Record) {
 	for _, r := range recs {
 		ent := &entry{f: r.File}
 		ent.done = make([]bool, r.File.ChunkCount())
-		for _, i := range r.DoneChunks {
+		ent.parts = make([]string, r.File.ChunkCount())
+		for k, i := range r.DoneChunks {
 			if i >= 0 && i < len(ent.done) {
 				ent.done[i] = true
+				if k < len(r.PartHashes) {
+					ent.parts[i] = r.PartHashes[k]
+				}
 			}
 		}
 		switch ent.f.State {

@@ -44,7 +44,7 @@ func (j *memJournal) Insert(_ context.Context, fs []File) ([]File, error) {
 	}
 	return out, nil
 }
-func (j *memJournal) Update(_ context.Context, f File, _ ...int) error {
+func (j *memJournal) Update(_ context.Context, f File, _ ...Part) error {
 	if f.State == Done && j.hold != nil {
 		j.holding <- struct{}{}
 		<-j.hold
@@ -73,8 +73,9 @@ func (j *memJournal) Reorder(_ context.Context, ranks map[FileID]int64) error {
 	}
 	return nil
 }
-func (j *memJournal) StartAsset(ctx context.Context, f File) error { return j.Update(ctx, f) }
-func (j *memJournal) ChunkDone(context.Context, FileID, int) error { return nil }
+func (j *memJournal) StartAsset(ctx context.Context, f File) error         { return j.Update(ctx, f) }
+func (j *memJournal) ChunkDone(context.Context, FileID, Part) error        { return nil }
+func (j *memJournal) Receipted(context.Context, []FileID, time.Time) error { return nil }
 func (j *memJournal) UploadURLs(_ context.Context, id FileID, _ string) ([]string, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()

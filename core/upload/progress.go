@@ -57,6 +57,8 @@ func (o *owner) view(ent *entry) FileView {
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
 		Category: f.Category, Rank: f.Rank, Shot: f.MediaCreated,
+		Hashes: f.Hashes, HashList: f.HashList, Offload: f.Offload,
+		Root: f.Root, ModTime: f.ModTime, Attempts: f.Attempts, StartedAt: f.StartedAt, Receipted: f.Receipted,
 	}
 	p := o.standing(ent)
 	v.State, v.Detail, v.Sending = p.state, p.detail, p.sending

@@ -815,15 +815,15 @@ func (r *recJournal) Insert(ctx context.Context, files []upload.File) ([]upload.
 	return r.j.Insert(ctx, files)
 }
 
-func (r *recJournal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
+func (r *recJournal) Update(ctx context.Context, f upload.File, parts ...upload.Part) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
-	err := r.j.Update(ctx, f, doneChunks...)
+	err := r.j.Update(ctx, f, parts...)
 	if err == nil {
 		r.st.noteAsset(f.ID, f.AssetID)
-		for _, i := range doneChunks {
-			r.st.noteChunk(f.ID, i, time.Now())
+		for _, p := range parts {
+			r.st.noteChunk(f.ID, p.Index, time.Now())
 		}
 	}
 	return err
@@ -844,13 +844,13 @@ func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {
 	return err
 }
 
-func (r *recJournal) ChunkDone(ctx context.Context, id core.FileID, index int) error {
+func (r *recJournal) ChunkDone(ctx context.Context, id core.FileID, p upload.Part) error {
 	if err := r.st.disk.check(); err != nil {
 		return err
 	}
-	err := r.j.ChunkDone(ctx, id, index)
+	err := r.j.ChunkDone(ctx, id, p)
 	if err == nil {
-		r.st.noteChunk(id, index, time.Now())
+		r.st.noteChunk(id, p.Index, time.Now())
 	}
 	return err
 }
@@ -860,6 +860,13 @@ func (r *recJournal) Reorder(ctx context.Context, ranks map[upload.FileID]int64)
 		return err
 	}
 	return r.j.Reorder(ctx, ranks)
+}
+
+func (r *recJournal) Receipted(ctx context.Context, ids []upload.FileID, at time.Time) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
+	return r.j.Receipted(ctx, ids, at)
 }
 
 func (r *recJournal) UpdateFiles(ctx context.Context, files []upload.File) error {

@@ -39,6 +39,19 @@ func isLitter(name string) bool {
 
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
 
+// hashListFolder is the folder in which an offload tool keeps a folder's ASC MHL history.
+const hashListFolder = "ascmhl"
+
+// inHashList tells whether path is an ASC MHL history folder or inside one.
+func inHashList(path string) bool {
+	for _, part := range strings.Split(filepath.ToSlash(path), "/") {
+		if strings.EqualFold(part, hashListFolder) {
+			return true
+		}
+	}
+	return false
+}
+
 // scanner expands the paths given to Add into files that can be uploaded, and says why
 // the others cannot.
 type scanner struct {
@@ -116,6 +129,14 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		s.reject(path, "a system file, not media: skipped")
 		return
 	}
+	if inHashList(path) {
+		// The offload's record of the card (ASC MHL), not media: read for the files'
+		// hashes, never uploaded.
+		if explicit {
+			s.reject(path, "the offload's hash list (ASC MHL), not media: skipped")
+		}
+		return
+	}
 	lfi, err := os.Lstat(path)
 	if err != nil {
 		s.reject(path, describeStatError(err))
@@ -154,6 +175,10 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		if reason != "" {
 			s.reject(path, reason)
 			return
+		}
+		f.Root = s.root
+		if s.root == path {
+			f.Root = filepath.Dir(path) // a file named alone: its folder is its batch's
 		}
 		s.files = append(s.files, f)
 		s.roots = append(s.roots, s.root)

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"fmt"
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/schedule"
@@ -26,11 +27,16 @@ type Settings struct {
 	// Schedule is the bandwidth schedule (core/schedule): limits by time of day, with
 	// BandwidthLimit outside its periods; "" for none.
 	Schedule string
+	// HashFormat is the format every file sent is hashed in for its receipt; "" is
+	// hashes.Default (xxh64).
+	HashFormat hashes.Format
 }
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
-// from the media's capture time.
-func DefaultSettings() Settings { return Settings{ParallelFiles: 2, ParallelChunks: 4} }
+// from the media's capture time, files hashed in xxh64.
+func DefaultSettings() Settings {
+	return Settings{ParallelFiles: 2, ParallelChunks: 4, HashFormat: hashes.Default}
+}
 
 // Limits of the settings.
 const (

@@ -38,7 +38,7 @@ func BenchmarkChunkDoneParallel(b *testing.B) {
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
 					k := int(next.Add(1) - 1)
-					if err := j.ChunkDone(ctx, ids[k/perFile], k%perFile); err != nil {
+					if err := j.ChunkDone(ctx, ids[k/perFile], upload.Part{Index: k % perFile}); err != nil {
 						b.Error(err)
 						return
 					}

@@ -18,7 +18,7 @@ func TestHideKeepsTheRowButTakesItOutOfTheQueue(t *testing.T) {
 	files := insertT(t, j, queuedFile(1), queuedFile(2))
 	f := startAssetT(t, j, files[0], 3)
 	for i := range 3 {
-		if err := j.ChunkDone(ctx, f.ID, i); err != nil {
+		if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: i}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -13,10 +13,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -118,7 +120,7 @@ func (j *Journal) Load(ctx context.Context) ([]upload.Record, error) {
 		return nil, fmt.Errorf("journal: load files: %w", err)
 	}
 
-	rows, err = tx.QueryContext(ctx, `SELECT file_id, idx FROM chunks WHERE done = 1 ORDER BY file_id, idx`)
+	rows, err = tx.QueryContext(ctx, `SELECT file_id, idx, hash FROM chunks WHERE done = 1 ORDER BY file_id, idx`)
 	if err != nil {
 		return nil, fmt.Errorf("journal: load chunks: %w", err)
 	}
@@ -126,11 +128,13 @@ func (j *Journal) Load(ctx context.Context) ([]upload.Record, error) {
 	for rows.Next() {
 		var id upload.FileID
 		var idx int
-		if err := rows.Scan(&id, &idx); err != nil {
+		var hash string
+		if err := rows.Scan(&id, &idx, &hash); err != nil {
 			return nil, fmt.Errorf("journal: load chunks: %w", err)
 		}
 		if i, ok := index[id]; ok {
 			recs[i].DoneChunks = append(recs[i].DoneChunks, idx)
+			recs[i].PartHashes = append(recs[i].PartHashes, hash)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -184,11 +188,11 @@ func (j *Journal) Insert(ctx context.Context, files []upload.File) ([]upload.Fil
 	return out, nil
 }
 
-// Update writes a file's row (every field but the id) and marks doneChunks of its current
-// asset finished, in one transaction; other chunks are left as they are. It returns an
-// error wrapping ErrNotFound when the file is not in the journal, and one wrapping
-// ErrNoChunk (writing nothing) when a chunk does not exist.
-func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) error {
+// Update writes a file's row (every field but the id) and marks parts of its current
+// asset finished with their hashes, in one transaction; other chunks are left as they
+// are. It returns an error wrapping ErrNotFound when the file is not in the journal, and
+// one wrapping ErrNoChunk (writing nothing) when a chunk does not exist.
+func (j *Journal) Update(ctx context.Context, f upload.File, parts ...upload.Part) error {
 	a, keepLinks, err := j.fileArgs(ctx, &f)
 	if err != nil {
 		return fmt.Errorf("journal: update file %d: %w", f.ID, err)
@@ -204,8 +208,8 @@ func (j *Journal) Update(ctx context.Context, f upload.File, doneChunks ...int) 
 		if err := j.updateFile(ctx, tx, f.ID, a, keepLinks); err != nil {
 			return err
 		}
-		for _, index := range doneChunks {
-			if err := j.markChunk(ctx, tx, f.ID, index); err != nil {
+		for _, p := range parts {
+			if err := j.markChunk(ctx, tx, f.ID, p); err != nil {
 				return err
 			}
 		}
@@ -264,6 +268,67 @@ func (j *Journal) Reorder(ctx context.Context, ranks map[upload.FileID]int64) er
 	})
 }
 
+// ReceiptsUnder returns, for each path at or below path (a file, or a folder), the newest
+// finished upload of it that was hashed (hidden ones included): what verify compares the
+// files on disk with.
+func (j *Journal) ReceiptsUnder(ctx context.Context, path string) ([]upload.File, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	// The folder's paths sort between "dir/" and "dir0" ('0' follows the separator):
+	// a range the files_uploaded index answers.
+	dir := strings.TrimSuffix(path, string(filepath.Separator)) + string(filepath.Separator)
+	upper := strings.TrimSuffix(dir, string(filepath.Separator)) + string(rune(filepath.Separator+1))
+	rows, err := j.rdb.QueryContext(ctx, "SELECT "+selectColumns+" FROM files"+
+		" WHERE state = 'done' AND hashes != '' AND (path = ? OR (path >= ? AND path < ?)) ORDER BY done_ns, id",
+		[]byte(path), []byte(dir), []byte(upper))
+	if err != nil {
+		return nil, fmt.Errorf("journal: receipts: %w", err)
+	}
+	defer rows.Close()
+	newest := map[string]int{}
+	var out []upload.File
+	for rows.Next() {
+		f, _, err := scanFile(rows)
+		if err != nil {
+			return nil, fmt.Errorf("journal: receipts: %w", err)
+		}
+		f.UploadURLs = nil // not needed, and sealed
+		if i, ok := newest[f.Path]; ok {
+			out[i] = f
+			continue
+		}
+		newest[f.Path] = len(out)
+		out = append(out, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: receipts: %w", err)
+	}
+	return out, nil
+}
+
+// Receipted records when files were written into their batch's receipts, in one
+// transaction; files no longer in the journal are passed over.
+func (j *Journal) Receipted(ctx context.Context, ids []upload.FileID, at time.Time) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ns, err := toNS(at)
+	if err != nil {
+		return fmt.Errorf("journal: receipted: %w", err)
+	}
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, "UPDATE files SET receipted_ns = ? WHERE id = ?", ns, int64(id)); err != nil {
+				return fmt.Errorf("journal: receipted file %d: %w", id, err)
+			}
+		}
+		return nil
+	})
+}
+
 // StartAsset writes the file's row with its new asset and replaces its chunks with
 // len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
 // must cover the whole file.
@@ -302,27 +367,27 @@ func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
 	})
 }
 
-// ChunkDone marks chunk index of the file's current asset finished. Marking it twice is
-// harmless. It returns an error wrapping ErrNoChunk when the current asset has no such
-// chunk (or the file is gone).
-func (j *Journal) ChunkDone(ctx context.Context, id upload.FileID, index int) error {
-	if index < 0 {
-		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk)
+// ChunkDone marks a part of the file's current asset finished, with the hash of the bytes
+// it sent. Marking it twice is harmless. It returns an error wrapping ErrNoChunk when
+// the current asset has no such chunk (or the file is gone).
+func (j *Journal) ChunkDone(ctx context.Context, id upload.FileID, p upload.Part) error {
+	if p.Index < 0 {
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, p.Index, ErrNoChunk)
 	}
 	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return j.markChunk(ctx, tx, id, index)
+		return j.markChunk(ctx, tx, id, p)
 	})
 }
 
-func (j *Journal) markChunk(ctx context.Context, tx *sql.Tx, id upload.FileID, index int) error {
-	if index < 0 {
-		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk)
+func (j *Journal) markChunk(ctx context.Context, tx *sql.Tx, id upload.FileID, p upload.Part) error {
+	if p.Index < 0 {
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, p.Index, ErrNoChunk)
 	}
-	res, err := execStmt(ctx, tx, j.st.doneChunk, int64(id), index)
+	res, err := execStmt(ctx, tx, j.st.doneChunk, p.Hash, int64(id), p.Index)
 	if err != nil {
-		return fmt.Errorf("journal: file %d chunk %d: %w", id, index, err)
+		return fmt.Errorf("journal: file %d chunk %d: %w", id, p.Index, err)
 	}
-	return affected(res, fmt.Errorf("journal: file %d chunk %d: %w", id, index, ErrNoChunk))
+	return affected(res, fmt.Errorf("journal: file %d chunk %d: %w", id, p.Index, ErrNoChunk))
 }
 
 // Remove deletes a file and its chunks. It returns an error wrapping ErrNotFound when the

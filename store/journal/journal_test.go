@@ -134,7 +134,7 @@ func TestUpdateRewritesTheRowButNotTheChunks(t *testing.T) {
 	if err := j.StartAsset(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	if err := j.ChunkDone(ctx, f.ID, 1); err != nil {
+	if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 1}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -182,7 +182,7 @@ func TestStartAssetReplacesTheChunks(t *testing.T) {
 		t.Errorf("chunks = %v, want %v", got, want)
 	}
 	for _, i := range []int{3, 0, 2} {
-		if err := j.ChunkDone(ctx, f.ID, i); err != nil {
+		if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: i}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -246,7 +246,7 @@ func TestChunkDone(t *testing.T) {
 	ctx := context.Background()
 	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 3)
 	for _, i := range []int{2, 2, 0} { // twice is harmless
-		if err := j.ChunkDone(ctx, f.ID, i); err != nil {
+		if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: i}); err != nil {
 			t.Errorf("ChunkDone(%d): %v", i, err)
 		}
 	}
@@ -257,7 +257,7 @@ func TestChunkDone(t *testing.T) {
 		id  upload.FileID
 		idx int
 	}{{f.ID, 3}, {f.ID, -1}, {f.ID + 100, 0}} {
-		if err := j.ChunkDone(ctx, c.id, c.idx); !errors.Is(err, ErrNoChunk) {
+		if err := j.ChunkDone(ctx, c.id, upload.Part{Index: c.idx}); !errors.Is(err, ErrNoChunk) {
 			t.Errorf("ChunkDone(%d, %d) = %v, want ErrNoChunk", c.id, c.idx, err)
 		}
 	}
@@ -271,7 +271,7 @@ func TestChunkDoneOfAReplacedAssetFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A late answer for chunk 3 of the old asset must not be recorded.
-	if err := j.ChunkDone(ctx, f.ID, 3); !errors.Is(err, ErrNoChunk) {
+	if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 3}); !errors.Is(err, ErrNoChunk) {
 		t.Errorf("ChunkDone of a stale chunk = %v, want ErrNoChunk", err)
 	}
 }
@@ -284,7 +284,7 @@ func TestRemoveDeletesTheFileAndItsChunks(t *testing.T) {
 		if err := j.StartAsset(ctx, withAsset(f, 3)); err != nil {
 			t.Fatal(err)
 		}
-		if err := j.ChunkDone(ctx, f.ID, 1); err != nil {
+		if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 1}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -320,7 +320,7 @@ func TestJournalSurvivesCloseAndOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, i := range []int{0, 2} {
-		if err := j.ChunkDone(ctx, a.ID, i); err != nil {
+		if err := j.ChunkDone(ctx, a.ID, upload.Part{Index: i}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -365,7 +365,7 @@ func TestAcknowledgedWritesSurviveACrash(t *testing.T) {
 	j := openT(t, path, options{keys: keys})
 	ctx := context.Background()
 	f := startAssetT(t, j, insertT(t, j, manyFiles(0, 30)...)[7], 3)
-	if err := j.ChunkDone(ctx, f.ID, 1); err != nil {
+	if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 1}); err != nil {
 		t.Fatal(err)
 	}
 	crashed := filepath.Join(t.TempDir(), "journal.db")
@@ -405,7 +405,7 @@ func TestCallsAfterCloseFail(t *testing.T) {
 		"Load":       lerr,
 		"Update":     j.Update(ctx, f),
 		"StartAsset": j.StartAsset(ctx, f),
-		"ChunkDone":  j.ChunkDone(ctx, f.ID, 0),
+		"ChunkDone":  j.ChunkDone(ctx, f.ID, upload.Part{Index: 0}),
 		"Remove":     j.Remove(ctx, f.ID),
 	} {
 		if !errors.Is(err, ErrClosed) {

@@ -68,7 +68,7 @@ func TestOnlyDoneAddsALineToTheRecordOfUploads(t *testing.T) {
 
 	// Every state but done leaves the record alone, whatever else changes.
 	a := startAssetT(t, j, files[0], 2)
-	if err := j.Update(ctx, a, 0); err != nil {
+	if err := j.Update(ctx, a, upload.Part{Index: 0}); err != nil {
 		t.Fatal(err)
 	}
 	b := files[1]

@@ -107,7 +107,7 @@ func TestFinishedFilesKeepNoLinks(t *testing.T) {
 	j := openT(t, path, options{})
 	f := startAssetT(t, j, insertT(t, j, queuedFile(1))[0], 2)
 	f.State = upload.Done
-	if err := j.Update(ctx, f, 0, 1); err != nil {
+	if err := j.Update(ctx, f, upload.Part{Index: 0}, upload.Part{Index: 1}); err != nil {
 		t.Fatal(err)
 	}
 	got := loadT(t, j)[0].File

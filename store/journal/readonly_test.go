@@ -71,7 +71,7 @@ func TestReadOnlyJournalSeesTheWriterButCannotWrite(t *testing.T) {
 		"UpdateDone": func() error { f := files[1]; f.State = upload.Done; return r.Update(ctx, f) },
 		"Hide":       func() error { return r.Hide(ctx, files[1].ID) },
 		"Remove":     func() error { return r.Remove(ctx, files[1].ID) },
-		"ChunkDone":  func() error { return r.ChunkDone(ctx, files[1].ID, 0) },
+		"ChunkDone":  func() error { return r.ChunkDone(ctx, files[1].ID, upload.Part{Index: 0}) },
 		"StartAsset": func() error { return r.StartAsset(ctx, started) },
 	}
 	for name, write := range writes {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -20,12 +21,13 @@ var fileColumns = []string{
 	"error_kind", "error_message", "request_id", "server_request_id",
 	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
 	"project_id", "project_name", "dated_on_arrival", "category",
+	"root", "hash_formats", "hashes", "hash_list", "offload_hash", "started_ns",
 }
 
-// selectColumns are what a query reads for scanFile: id, fileColumns and queue_rank, which
-// only Insert (0) and Reorder write: an upload attempt writing its file's row must not
-// undo a move the person made meanwhile.
-var selectColumns = "id, " + strings.Join(fileColumns, ", ") + ", queue_rank"
+// selectColumns are what a query reads for scanFile: id, fileColumns, queue_rank and
+// receipted_ns, which only Insert (0), Reorder and Receipted write: an upload attempt
+// writing its file's row must not undo a move the person made meanwhile.
+var selectColumns = "id, " + strings.Join(fileColumns, ", ") + ", queue_rank, receipted_ns"
 
 var (
 	insertFileSQL = "INSERT INTO files (" + strings.Join(fileColumns, ", ") + ") VALUES (" +
@@ -57,13 +59,14 @@ func (j *Journal) fileArgs(ctx context.Context, f *upload.File) (args []any, kee
 	case err != nil:
 		return nil, false, err
 	}
-	var times [6]int64
+	var times [7]int64
 	for i, t := range []struct {
 		name string
 		t    time.Time
 	}{
 		{"mtime", f.ModTime}, {"media creation time", f.MediaCreated}, {"URLs' time", f.URLsFetchedAt},
 		{"next attempt", f.NextAttempt}, {"added time", f.AddedAt}, {"updated time", f.UpdatedAt},
+		{"start time", f.StartedAt},
 	} {
 		ns, err := toNS(t.t)
 		if err != nil {
@@ -81,6 +84,7 @@ func (j *Journal) fileArgs(ctx context.Context, f *upload.File) (args []any, kee
 		f.ErrorKind, f.ErrorMessage, f.RequestID, f.ServerRequestID,
 		int64(f.Attempts), times[3], times[4], times[5], done,
 		f.ProjectID, f.ProjectName, f.DatedOnArrival, string(f.Category),
+		[]byte(f.Root), formatsText(f.HashFormats), f.Hashes.String(), []byte(f.HashList), offloadText(f.Offload), times[6],
 	}
 	if keepLinks {
 		args = slices.Delete(args, linksColumn, linksColumn+1)
@@ -98,14 +102,20 @@ func scanFile(r scanner) (upload.File, *storedLinks, error) {
 		path                                           []byte
 		state, urls, category                          string
 		mtime, created, fetched, next, added, upd, don int64
+		root, hashList                                 []byte
+		formats, sums, offload                         string
+		receipted, started                             int64
 	)
 	err := r.Scan(&f.ID, &path, &f.Name, &f.Size, &mtime, &f.Fingerprint, &f.Filetype, &created,
 		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
-		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival, &category, &f.Rank)
+		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival, &category,
+		&root, &formats, &sums, &hashList, &offload, &started, &f.Rank, &receipted)
 	if err != nil {
 		return f, nil, err
 	}
+	f.Root, f.HashList, f.Receipted, f.StartedAt = string(root), string(hashList), fromNS(receipted), fromNS(started)
+	f.HashFormats, f.Hashes, f.Offload = parseFormats(formats), hashes.ParseSums(sums), parseOffload(offload)
 	f.Path, f.State, f.Category = string(path), upload.State(state), media.Category(category)
 	f.ModTime, f.MediaCreated, f.URLsFetchedAt = fromNS(mtime), fromNS(created), fromNS(fetched)
 	f.NextAttempt, f.AddedAt, f.UpdatedAt, f.DoneAt = fromNS(next), fromNS(added), fromNS(upd), fromNS(don)
@@ -139,4 +149,40 @@ func fromNS(ns int64) time.Time {
 		return time.Time{}
 	}
 	return time.Unix(0, ns).UTC()
+}
+
+// formatsText keeps hash formats as their names, separated by spaces.
+func formatsText(fs []hashes.Format) string {
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = string(f)
+	}
+	return strings.Join(names, " ")
+}
+
+// parseFormats reads what formatsText wrote; names it does not know are left out.
+func parseFormats(s string) []hashes.Format {
+	var out []hashes.Format
+	for name := range strings.FieldsSeq(s) {
+		if f, err := hashes.Parse(name); err == nil {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// offloadText keeps the offload's hash as "format:value", "" when there is none.
+func offloadText(s hashes.Sum) string {
+	if s.Format == "" {
+		return ""
+	}
+	return s.String()
+}
+
+// parseOffload reads what offloadText wrote; a format it does not know reads as none.
+func parseOffload(s string) hashes.Sum {
+	if sums := hashes.ParseSums(s); len(sums) == 1 {
+		return sums[0]
+	}
+	return hashes.Sum{}
 }

@@ -79,6 +79,23 @@ var migrations = [][]string{
 		`ALTER TABLE files ADD COLUMN category TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE files ADD COLUMN queue_rank INTEGER NOT NULL DEFAULT 0`,
 	},
+	// 6: receipts. root is the folder the file was added with (its batch's); hashes
+	// are those of the bytes sent ("xxh64:… md5:…", core/hashes), in hash_formats;
+	// hash_list is the folder of the ASC MHL history that covers the file and
+	// offload_hash the hash it gives the file; receipted_ns is when the file was last
+	// written into its batch's receipts (only Receipted writes it), started_ns when its
+	// first asset was made. A chunk's hash is
+	// that of the bytes its PUT sent.
+	{
+		`ALTER TABLE files ADD COLUMN root BLOB NOT NULL DEFAULT x''`,
+		`ALTER TABLE files ADD COLUMN hash_formats TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN hashes TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN hash_list BLOB NOT NULL DEFAULT x''`,
+		`ALTER TABLE files ADD COLUMN offload_hash TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE files ADD COLUMN receipted_ns INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE files ADD COLUMN started_ns INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE chunks ADD COLUMN hash TEXT NOT NULL DEFAULT ''`,
+	},
 }
 
 // notesVersion is the schema version that made the notes table.

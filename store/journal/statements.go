@@ -29,7 +29,7 @@ func prepareStatements(ctx context.Context, db *sql.DB) (*statements, error) {
 		{&st.hideFile, `UPDATE files SET hidden = 1 WHERE id = ?`},
 		{&st.deleteChunks, `DELETE FROM chunks WHERE file_id = ?`},
 		{&st.insertChunk, `INSERT INTO chunks (file_id, idx, size, done) VALUES (?, ?, ?, 0)`},
-		{&st.doneChunk, `UPDATE chunks SET done = 1 WHERE file_id = ? AND idx = ?`},
+		{&st.doneChunk, `UPDATE chunks SET done = 1, hash = ? WHERE file_id = ? AND idx = ?`},
 		{&st.savepoint, `SAVEPOINT op`},
 		{&st.rollbackTo, `ROLLBACK TO op`},
 		{&st.release, `RELEASE op`},

@@ -36,7 +36,7 @@ func TestConcurrentWritersAreAllPersisted(t *testing.T) {
 				var cw sync.WaitGroup
 				cerrs := make([]error, chunks)
 				for i := range chunks { // a file's chunks finish in parallel too
-					cw.Go(func() { cerrs[i] = j.ChunkDone(ctx, f.ID, i) })
+					cw.Go(func() { cerrs[i] = j.ChunkDone(ctx, f.ID, upload.Part{Index: i}) })
 				}
 				cw.Wait()
 				if err := errors.Join(cerrs...); err != nil {
@@ -135,10 +135,10 @@ func TestGroupCommitPutsWaitingWritesInOneTransaction(t *testing.T) {
 	start := j.stats()
 	errs := make([]error, n)
 	var wg sync.WaitGroup
-	wg.Go(func() { errs[0] = j.ChunkDone(ctx, f.ID, 0) })
+	wg.Go(func() { errs[0] = j.ChunkDone(ctx, f.ID, upload.Part{Index: 0}) })
 	<-g.entered // the writer is in a transaction with chunk 0; the rest queue up
 	for i := 1; i < n; i++ {
-		wg.Go(func() { errs[i] = j.ChunkDone(ctx, f.ID, i) })
+		wg.Go(func() { errs[i] = j.ChunkDone(ctx, f.ID, upload.Part{Index: i}) })
 	}
 	waitQueued(t, j, n-1)
 	close(g.release)
@@ -168,10 +168,10 @@ func TestBatchesAreBounded(t *testing.T) {
 	f = startAssetT(t, j, insertT(t, j, f)[0], n)
 	g.armed.Store(true)
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = j.ChunkDone(ctx, f.ID, 0) })
+	wg.Go(func() { _ = j.ChunkDone(ctx, f.ID, upload.Part{Index: 0}) })
 	<-g.entered
 	for i := 1; i < n; i++ {
-		wg.Go(func() { _ = j.ChunkDone(ctx, f.ID, i) })
+		wg.Go(func() { _ = j.ChunkDone(ctx, f.ID, upload.Part{Index: i}) })
 	}
 	waitQueued(t, j, max) // the channel holds at most max
 	close(g.release)
@@ -215,8 +215,8 @@ func TestAFailingWriteFailsOnlyItsCaller(t *testing.T) {
 	halfDone := errors.New("failed after writing")
 	var inserted []upload.File
 	errs := batchOf(t, j, g,
-		func() error { return j.ChunkDone(ctx, f.ID, 0) },
-		func() error { return j.ChunkDone(ctx, f.ID, 7) }, // no such chunk
+		func() error { return j.ChunkDone(ctx, f.ID, upload.Part{Index: 0}) },
+		func() error { return j.ChunkDone(ctx, f.ID, upload.Part{Index: 7}) }, // no such chunk
 		func() error {
 			// Writes a row, then fails: the row must go with it.
 			return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -231,7 +231,7 @@ func TestAFailingWriteFailsOnlyItsCaller(t *testing.T) {
 			inserted, err = j.Insert(ctx, []upload.File{queuedFile(2)})
 			return err
 		},
-		func() error { return j.ChunkDone(ctx, f.ID, 2) },
+		func() error { return j.ChunkDone(ctx, f.ID, upload.Part{Index: 2}) },
 	)
 	want := []error{nil, ErrNoChunk, halfDone, nil, nil}
 	for i := range want {
@@ -262,7 +262,7 @@ func TestABrokenTransactionIsRetriedPerOperation(t *testing.T) {
 	broke := errors.New("disk I/O error")
 	var runs atomic.Int32
 	errs := batchOf(t, j, g,
-		func() error { return j.ChunkDone(ctx, f.ID, 0) },
+		func() error { return j.ChunkDone(ctx, f.ID, upload.Part{Index: 0}) },
 		func() error {
 			return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
 				runs.Add(1)
@@ -272,7 +272,7 @@ func TestABrokenTransactionIsRetriedPerOperation(t *testing.T) {
 				return broke
 			})
 		},
-		func() error { return j.ChunkDone(ctx, f.ID, 1) },
+		func() error { return j.ChunkDone(ctx, f.ID, upload.Part{Index: 1}) },
 	)
 	if errs[0] != nil || errs[2] != nil || !errors.Is(errs[1], broke) {
 		t.Errorf("errors = %v, want only the breaking one to fail", errs)
@@ -297,7 +297,7 @@ func TestACallerThatStopsWaitingDoesNotAbortItsBatch(t *testing.T) {
 	// Cancelled before the call: nothing is written.
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := j.ChunkDone(cancelled, f.ID, 2); !errors.Is(err, context.Canceled) {
+	if err := j.ChunkDone(cancelled, f.ID, upload.Part{Index: 2}); !errors.Is(err, context.Canceled) {
 		t.Errorf("ChunkDone with a cancelled context = %v", err)
 	}
 
@@ -305,10 +305,10 @@ func TestACallerThatStopsWaitingDoesNotAbortItsBatch(t *testing.T) {
 	g.armed.Store(true)
 	impatient, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
-	go func() { done <- j.ChunkDone(impatient, f.ID, 0) }()
+	go func() { done <- j.ChunkDone(impatient, f.ID, upload.Part{Index: 0}) }()
 	<-g.entered
 	other := make(chan error, 1)
-	go func() { other <- j.ChunkDone(ctx, f.ID, 1) }()
+	go func() { other <- j.ChunkDone(ctx, f.ID, upload.Part{Index: 1}) }()
 	waitQueued(t, j, 1)
 	stop()
 	if err := <-done; !errors.Is(err, context.Canceled) {

@@ -114,6 +114,13 @@ func uploadWith(ctx context.Context, svc core.Queue, paths []string, o Options, 
 			fmt.Fprintf(o.Stderr, "  left out: %s, %s\n", format.Count(len(g.Paths), "file"), g.Reason)
 		}
 	}
+	for _, p := range res.HashListProblems {
+		if jw != nil {
+			jw.write(map[string]any{"type": "hash_list_problem", "problem": p})
+		} else {
+			fmt.Fprintf(o.Stderr, "  the offload's hash list: %s\n", p)
+		}
+	}
 	// named are the files this command named that are still in the queue.
 	named := map[core.FileID]bool{}
 	var onHold []core.FileID
@@ -301,6 +308,9 @@ func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *c
 	_, final := svc.Snapshot()
 	display.totals(final)
 	display.close()
+	if !interrupted() {
+		writeReceipts(ctx, svc, jw, o)
+	}
 	switch {
 	case interrupted() && o.through != "":
 		fmt.Fprintf(o.Stderr, "%s: interrupted; %s goes on uploading the files.\n", o.name(), o.through)

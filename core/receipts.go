@@ -1,0 +1,225 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/receipt"
+	"github.com/c2c-uploader/c2c-uploader/core/report"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/core/verify"
+)
+
+// Receipts is what writing one batch's receipts did: its report's files, the hash list
+// generations written, and what could not be written.
+type Receipts = receipt.Written
+
+// EventReceipts: Receipts were written for a batch that settled.
+const EventReceipts EventType = "receipts"
+
+// receiptsTool and the app's version name the hash lists' creator.
+const receiptsTool = "C2C Uploader"
+
+// receipts is the one goroutine that writes receipts: it follows the service's events,
+// and writes a batch's receipts once the batch has settled (no file of it on its way)
+// with something new to record.
+type receipts struct {
+	flush chan chan []Receipts
+	done  chan struct{}
+}
+
+// runReceipts starts the receipts' goroutine, which ends with ctx after a last pass.
+func (s *Service) runReceipts(ctx context.Context) {
+	if s.cfg.ReportsDir == "" || s.cfg.ReadOnly {
+		return
+	}
+	r := &receipts{flush: make(chan chan []Receipts), done: make(chan struct{})}
+	s.mu.Lock()
+	s.receipts = r
+	s.mu.Unlock()
+	sub := s.Subscribe()
+	go func() {
+		defer close(r.done)
+		defer sub.Close()
+		files := map[FileID]upload.FileView{}
+		dirty := map[int64]bool{}
+		var written []Receipts // this run's
+		for {
+			select {
+			case <-ctx.Done():
+				s.takeEvents(sub, files, dirty)
+				s.writeDue(context.WithoutCancel(ctx), files, nil)
+				return
+			case reply := <-r.flush:
+				s.takeEvents(sub, files, dirty)
+				written = append(written, s.writeDue(ctx, files, nil)...)
+				reply <- slices.Clone(written)
+				clear(dirty)
+			case <-sub.Ready():
+				s.takeEvents(sub, files, dirty)
+				written = append(written, s.writeDue(ctx, files, dirty)...)
+				clear(dirty)
+			}
+		}
+	}()
+}
+
+// takeEvents brings files up to date with the events waiting, and marks the batches of
+// the files that changed.
+func (s *Service) takeEvents(sub *Subscription, files map[FileID]upload.FileView, dirty map[int64]bool) {
+	for _, ev := range sub.Drain() {
+		switch ev.Type {
+		case EventFile:
+			files[ev.File.ID] = upload.FileView(*ev.File)
+			dirty[ev.File.AddedAt.UnixNano()] = true
+		case EventRemoved:
+			delete(files, ev.Removed)
+		}
+	}
+}
+
+// writeDue writes the receipts of the batches that are due, among only (every batch when
+// nil), and tells the front ends.
+func (s *Service) writeDue(ctx context.Context, files map[FileID]upload.FileView, only map[int64]bool) []Receipts {
+	if only != nil && len(only) == 0 {
+		return nil
+	}
+	batches := map[int64][]upload.FileView{}
+	for _, v := range files {
+		k := v.AddedAt.UnixNano()
+		if only == nil || only[k] {
+			batches[k] = append(batches[k], v)
+		}
+	}
+	var out []Receipts
+	st := s.AuthStatus()
+	set := s.Settings()
+	cfg := receipt.Config{
+		Dir: s.cfg.ReportsDir, Tool: receiptsTool, ToolVersion: s.cfg.ClientVersion, HashLists: set.HashLists,
+		Mark: s.engine.Receipted, Logger: s.cfg.Logger,
+	}
+	for k, vs := range batches {
+		if !receipt.Due(vs) {
+			continue
+		}
+		w := receipt.Write(ctx, cfg, receipt.Batch{Added: time.Unix(0, k), Files: vs, Project: st.ProjectName, Device: st.DeviceName})
+		if w.Batch == "" {
+			continue
+		}
+		out = append(out, w)
+		s.bus.publish(Event{Type: EventReceipts, Receipts: &w})
+	}
+	return out
+}
+
+// WriteReceipts writes now the receipts of every batch that is due, and returns every
+// receipt written since the service started: for a headless upload, which ends once its
+// files have. Nothing when the service writes none (no reports folder, or it only reads).
+func (s *Service) WriteReceipts(ctx context.Context) ([]Receipts, error) {
+	s.mu.Lock()
+	r := s.receipts
+	s.mu.Unlock()
+	if r == nil {
+		return nil, nil
+	}
+	reply := make(chan []Receipts, 1)
+	select {
+	case r.flush <- reply:
+	case <-r.done:
+		return nil, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	select {
+	case w := <-reply:
+		return w, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// waitReceipts waits for the receipts' last pass after the service's run ended.
+func (s *Service) waitReceipts(ctx context.Context) error {
+	s.mu.Lock()
+	r := s.receipts
+	s.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	select {
+	case <-r.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// VerifyResult is one file's verdict from Verify: it matches what was sent and the
+// offload's hash list, differs, is missing, or has no record to compare with.
+type VerifyResult = verify.Result
+
+// Verdicts of Verify.
+const (
+	VerifyMatches    = verify.Matches
+	VerifyDiffers    = verify.Differs
+	VerifyMissing    = verify.Missing
+	VerifyUnknown    = verify.Unknown
+	VerifyUnreadable = verify.Unreadable
+)
+
+// Verify hashes the files at and below paths again and compares them with this app's
+// receipts (what each upload sent) and the offload's hash lists above them. problems are
+// what of the hash lists could not be read.
+func (s *Service) Verify(ctx context.Context, paths []string) (results []VerifyResult, problems []string, err error) {
+	rec, _ := s.cfg.Journal.(verify.Receipts)
+	return verify.Run(ctx, paths, rec)
+}
+
+// ReportSummary is one batch's report in the reports folder.
+type ReportSummary struct {
+	ID      string
+	Folder  string
+	Project string
+	Added   time.Time
+	Written time.Time
+	Totals  report.Totals
+	// Paths are the report's files (CSV, JSON, HTML); HashList where its hash list went.
+	Paths    report.Paths
+	HashList string
+}
+
+// Reports lists the batches' reports in dir (a data folder's reports folder), newest
+// first. Files in it that are not reports are passed over; none is an empty list.
+func Reports(dir string) ([]ReportSummary, error) {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []ReportSummary
+	for _, e := range entries {
+		name := e.Name()
+		if !e.Type().IsRegular() || filepath.Ext(name) != ".json" {
+			continue
+		}
+		b, err := report.Read(filepath.Join(dir, name))
+		if err != nil {
+			continue
+		}
+		base := filepath.Join(dir, strings.TrimSuffix(name, ".json"))
+		out = append(out, ReportSummary{
+			ID: b.ID, Folder: b.Folder, Project: b.Project, Added: b.Added, Written: b.Written, Totals: b.Totals(),
+			Paths: report.Paths{CSV: base + ".csv", JSON: base + ".json", HTML: base + ".html"}, HashList: b.HashList,
+		})
+	}
+	slices.SortFunc(out, func(a, b ReportSummary) int { return b.Added.Compare(a.Added) })
+	return out, nil
+}

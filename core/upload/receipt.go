@@ -1,0 +1,169 @@
+package upload
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
+	"github.com/c2c-uploader/c2c-uploader/core/mhl"
+)
+
+// differsAlert is the alert of files that differ from the offload's hash list.
+const differsAlert = "These files reached the project, but the bytes sent differ from the offload's hash list: the copy they were uploaded from is not what the offload verified. Check it against the card, then retry them."
+
+// DiffersKind is the error kind of a file whose bytes sent do not hash to what the
+// offload's hash list (ASC MHL) holds for it: it failed, though it reached the project.
+const DiffersKind = "differs-from-hash-list"
+
+// formats are the hash formats the attempt computes: the file's own (the settings' and
+// its hash list's, decided when it was queued), else the settings' (a file queued by an
+// earlier version).
+func (a *attempt) formats() []hashes.Format {
+	if len(a.f.HashFormats) > 0 {
+		return a.f.HashFormats
+	}
+	return []hashes.Format{a.settings.hashFormat()}
+}
+
+// hashFormat is the format every file is hashed in.
+func (s Settings) hashFormat() hashes.Format {
+	if s.HashFormat == "" {
+		return hashes.Default
+	}
+	return s.HashFormat
+}
+
+// hashFormatsFor are the formats a file queued under s is hashed in: the settings' and
+// the offload's, when its hash list gives one.
+func hashFormatsFor(s Settings, offload hashes.Sum) []hashes.Format {
+	out := []hashes.Format{s.hashFormat()}
+	if offload.Format != "" && !slices.Contains(out, offload.Format) {
+		out = append(out, offload.Format)
+	}
+	return out
+}
+
+// offloadDiffers says, in a sentence for the person, how the file's hashes differ from
+// the offload's hash list; "" when they agree or there is nothing to compare.
+func offloadDiffers(f *File, sums hashes.Sums) string {
+	if f.Offload.Value == "" {
+		return ""
+	}
+	got := sums.Get(f.Offload.Format)
+	if got == "" || f.Offload.Format.Equal(got, f.Offload.Value) {
+		return ""
+	}
+	return "It differs from the offload's hash list: the bytes sent hash to " + string(f.Offload.Format) + " " + got +
+		", the list has " + f.Offload.Value + ". Check the copy against the card, then retry."
+}
+
+// findOffloadHashes looks for the offload's hash list (an ASC MHL history in the file's
+// folder or one above it) of each file, and takes from it the newest hash of the file:
+// in the format the settings hash in when the list has it, else the fastest it has. It
+// returns the problems of the histories it read, each once.
+func findOffloadHashes(files []File, prefer hashes.Format) (problems []string) {
+	var finder mhl.Finder
+	seen := map[*mhl.History]bool{}
+	for i := range files {
+		f := &files[i]
+		h, err := finder.Find(f.Path)
+		if err != nil {
+			problems = appendOnce(problems, "The hash list above "+f.Path+" could not be read: "+err.Error())
+			continue
+		}
+		if h == nil {
+			continue
+		}
+		if !seen[h] {
+			seen[h] = true
+			for _, p := range h.AllProblems() {
+				problems = appendOnce(problems, p.String())
+			}
+		}
+		f.HashList = h.Root
+		rel, ok := h.Rel(f.Path)
+		if !ok {
+			continue
+		}
+		if sums, ok := h.Newest(rel); ok {
+			f.Offload = pickOffload(sums, prefer)
+		}
+	}
+	return problems
+}
+
+// pickOffload is the hash of sums to compare with: in the format prefer when there is one,
+// else the first in hashes.Formats' order (the fastest to compute).
+func pickOffload(sums hashes.Sums, prefer hashes.Format) hashes.Sum {
+	if v := sums.Get(prefer); v != "" {
+		return hashes.Sum{Format: prefer, Value: v}
+	}
+	for _, f := range hashes.Formats {
+		if v := sums.Get(f); v != "" {
+			return hashes.Sum{Format: f, Value: v}
+		}
+	}
+	return hashes.Sum{}
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// Receipted records that files were written into their batch's receipts at at (the
+// report, and the hash list for those done). Files no longer in the queue are passed over.
+func (e *Engine) Receipted(ctx context.Context, ids []FileID, at time.Time) error {
+	if e.cfg.ReadOnly {
+		return errReadOnly
+	}
+	return e.askErr(func(o *owner) error {
+		var ents []*entry
+		var known []FileID
+		for _, id := range ids {
+			if ent := o.files[id]; ent != nil {
+				ents, known = append(ents, ent), append(known, id)
+			}
+		}
+		if err := o.e.cfg.Journal.Receipted(ctx, known, at); err != nil {
+			return fmt.Errorf("recording the receipts: %w", err)
+		}
+		for _, ent := range ents {
+			ent.f.Receipted = at
+			o.announce(ent)
+		}
+		return nil
+	})
+}
+
+// Verdicts of a file against the offload's hash list.
+const (
+	VerdictMatched   = "matched"    // the bytes sent hash to what the list has
+	VerdictDiffers   = "differs"    // they do not: the file failed
+	VerdictNotListed = "not-listed" // a list covers its folder but does not list it
+)
+
+// Verdict compares the file's hashes with the offload's hash list: "" when no list
+// covers it or it is not hashed yet.
+func (v FileView) Verdict() string {
+	switch {
+	case v.HashList == "":
+		return ""
+	case v.Offload.Value == "":
+		return VerdictNotListed
+	case v.ErrorKind == DiffersKind:
+		return VerdictDiffers
+	}
+	got := v.Hashes.Get(v.Offload.Format)
+	switch {
+	case got == "":
+		return ""
+	case v.Offload.Format.Equal(got, v.Offload.Value):
+		return VerdictMatched
+	}
+	return VerdictDiffers
+}
