@@ -79,7 +79,7 @@ func runWindow(ctx context.Context, o options, stderr io.Writer) int {
 	}
 	opts := desktop.Options{Version: appVersion(), Paths: o.paths, APIURL: ap.apiURL, OnQuit: cancel,
 		Notices: notices, TokenStore: ap.tokenKind,
-		DataDir: ap.dataDir, LogDir: filepath.Join(ap.dataDir, "logs"), LogFile: logFileName,
+		DataDir: ap.dataDir, LogDir: filepath.Join(ap.dataDir, "logs"), LogFile: logFileName, ReportsDir: reportsDir(ap.dataDir),
 		Settings: cs.Settings, SettingsStore: settings.New(ap.dataDir),
 		SettingsProblems:   append(cs.problems, ap.settingsNotices...),
 		AcknowledgeNotices: func() error { return journal.AcknowledgeDamage(ap.journalPath()) },

@@ -173,7 +173,7 @@ func TestCreate(t *testing.T) {
 	}
 }
 
-// Appending to the reference tool's nested history (testdata/reference/README.md): each
+// Appending to the reference tool's nested history (vendored under testdata, with its source and licence): each
 // file goes to the history closest to it, and the outer history's new generation refers to
 // the nested ones' new generations with their C4 IDs.
 func TestAppendToNestedHistory(t *testing.T) {

@@ -161,7 +161,7 @@ func TestNestedHistories(t *testing.T) {
 }
 
 // The reference tool's own output, a Reels folder with two nested card histories
-// (testdata/reference/README.md), reads without a problem: every chain C4 ID and every
+// (vendored under testdata, with its source and licence), reads without a problem: every chain C4 ID and every
 // reference matches what core/hashes computes, and every recorded hash is that of the file.
 func TestReadsTheReferenceToolsHistory(t *testing.T) {
 	reels := filepath.Join("testdata", "reference", "scenario_05", "Reels")

@@ -17,6 +17,9 @@ type receiptWriter interface {
 func writeReceipts(ctx context.Context, svc core.Queue, jw *jsonWriter, o Options) {
 	rw, ok := svc.(receiptWriter)
 	if !ok {
+		if !o.JSON {
+			fmt.Fprintf(o.Stderr, "%s writes the receipts once the batch has finished: `c2c-uploader report --last` says where.\n", upperFirst(o.through))
+		}
 		return
 	}
 	written, err := rw.WriteReceipts(context.WithoutCancel(ctx))

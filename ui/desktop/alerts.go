@@ -242,6 +242,8 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 		}
 	case core.AlertDiskFull:
 		return "The disk is full", "", nil
+	case core.AlertDiffers:
+		return "Files differ from the offload's hash list", "Open the reports folder", func() { c.u.openFolder(c.u.opts.ReportsDir) }
 	}
 	return "Attention", "", nil
 }

@@ -29,6 +29,9 @@ const diagnosticsLogLines = 60
 // It is the toolbar's menu button everywhere, and the Help menu of a Mac's menu bar.
 func (u *UI) helpMenu() *fyne.Menu {
 	return fyne.NewMenu("Help",
+		fyne.NewMenuItem("Open the reports folder", func() { u.openFolder(u.opts.ReportsDir) }),
+		fyne.NewMenuItem("Verify files…", u.askVerify),
+		fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Open the log folder", func() { u.openFolder(u.opts.LogDir) }),
 		fyne.NewMenuItem("Open the data folder", func() { u.openFolder(u.opts.DataDir) }),
 		fyne.NewMenuItem("Copy diagnostics", u.copyDiagnostics),

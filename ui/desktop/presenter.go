@@ -34,6 +34,7 @@ type Service interface {
 	Settings() core.Settings
 	SetSettings(s core.Settings) error
 	CheckConnectionNow()
+	Verify(ctx context.Context, paths []string) ([]core.VerifyResult, []string, error)
 }
 
 // minApplyGap keeps the window at no more than ~10 updates a second however fast the

@@ -39,6 +39,9 @@ type Options struct {
 	// DataDir is the data folder; LogDir and LogFile where the log is written (the Help
 	// menu opens them and reads the log's end for the diagnostics).
 	DataDir, LogDir, LogFile string
+	// ReportsDir is where batches' receipts are written (the reports and hash lists the
+	// menu opens).
+	ReportsDir string
 	// TokenStore says where the pairing is kept ("keychain" or "file").
 	TokenStore string
 	// NeedPassphrase: the pairing is in a token file whose passphrase the window must
@@ -202,6 +205,8 @@ func (u *UI) apply(evs []core.Event) {
 			u.m.totals = *ev.Totals
 		case core.EventFinished:
 			u.finished(*ev.Finished)
+		case core.EventReceipts:
+			u.receiptsWritten(*ev.Receipts)
 		case core.EventAlert:
 			if ev.Alert.Kind == core.AlertChannelPaused {
 				u.m.channelPaused = true
