@@ -34,7 +34,9 @@ type receipts struct {
 	done  chan struct{}
 }
 
-// runReceipts starts the receipts' goroutine, which ends with ctx after a last pass.
+// runReceipts starts the receipts' goroutine, which ends with ctx after a last pass. It
+// keeps only which batch each file is in and how many of a batch's files are on their
+// way: a batch's views are asked of the engine once it has settled.
 func (s *Service) runReceipts(ctx context.Context) {
 	if s.cfg.ReportsDir == "" || s.cfg.ReadOnly {
 		return
@@ -47,61 +49,107 @@ func (s *Service) runReceipts(ctx context.Context) {
 	go func() {
 		defer close(r.done)
 		defer sub.Close()
-		files := map[FileID]upload.FileView{}
-		dirty := map[int64]bool{}
+		b := newBatches()
 		var written []Receipts // this run's
 		for {
 			select {
 			case <-ctx.Done():
-				s.takeEvents(sub, files, dirty)
-				s.writeDue(context.WithoutCancel(ctx), files, nil)
+				b.take(sub.Drain())
+				s.writeDue(context.WithoutCancel(ctx), b.settled(true))
 				return
 			case reply := <-r.flush:
-				s.takeEvents(sub, files, dirty)
-				written = append(written, s.writeDue(ctx, files, nil)...)
+				b.take(sub.Drain())
+				written = append(written, s.writeDue(ctx, b.settled(true))...)
 				reply <- slices.Clone(written)
-				clear(dirty)
 			case <-sub.Ready():
-				s.takeEvents(sub, files, dirty)
-				written = append(written, s.writeDue(ctx, files, dirty)...)
-				clear(dirty)
+				b.take(sub.Drain())
+				written = append(written, s.writeDue(ctx, b.settled(false))...)
 			}
 		}
 	}()
 }
 
-// takeEvents brings files up to date with the events waiting, and marks the batches of
-// the files that changed.
-func (s *Service) takeEvents(sub *Subscription, files map[FileID]upload.FileView, dirty map[int64]bool) {
-	for _, ev := range sub.Drain() {
+// batches follows which batch (AddedAt) each file is in, and how many files of each are
+// on their way, from the service's events.
+type batches struct {
+	of     map[FileID]int64 // file → its batch
+	going  map[FileID]bool  // the files on their way
+	active map[int64]int    // batch → its files on their way
+	dirty  map[int64]bool   // batches with a file that changed since the last pass
+}
+
+func newBatches() *batches {
+	return &batches{of: map[FileID]int64{}, going: map[FileID]bool{}, active: map[int64]int{}, dirty: map[int64]bool{}}
+}
+
+func (b *batches) take(evs []Event) {
+	for _, ev := range evs {
 		switch ev.Type {
 		case EventFile:
-			files[ev.File.ID] = upload.FileView(*ev.File)
-			dirty[ev.File.AddedAt.UnixNano()] = true
+			k := ev.File.AddedAt.UnixNano()
+			b.of[ev.File.ID] = k
+			b.set(ev.File.ID, k, receipt.Active(ev.File.State))
+			b.dirty[k] = true
 		case EventRemoved:
-			delete(files, ev.Removed)
+			if k, ok := b.of[ev.Removed]; ok {
+				b.set(ev.Removed, k, false)
+				delete(b.of, ev.Removed)
+				b.dirty[k] = true
+			}
 		}
 	}
 }
 
-// writeDue writes the receipts of the batches that are due, among only (every batch when
-// nil), and tells the front ends.
-func (s *Service) writeDue(ctx context.Context, files map[FileID]upload.FileView, only map[int64]bool) []Receipts {
-	if only != nil && len(only) == 0 {
+func (b *batches) set(id FileID, k int64, going bool) {
+	if b.going[id] == going {
+		return
+	}
+	if going {
+		b.going[id] = true
+		b.active[k]++
+		return
+	}
+	delete(b.going, id)
+	if b.active[k]--; b.active[k] <= 0 {
+		delete(b.active, k)
+	}
+}
+
+// settled takes the batches that changed (all of them when all) and have no file on its
+// way.
+func (b *batches) settled(all bool) map[int64]bool {
+	out := map[int64]bool{}
+	if all {
+		for _, k := range b.of {
+			b.dirty[k] = true
+		}
+	}
+	for k := range b.dirty {
+		if b.active[k] == 0 {
+			out[k] = true
+		}
+	}
+	clear(b.dirty)
+	return out
+}
+
+// writeDue writes the receipts of the batches among keys that are due, and tells the
+// front ends.
+func (s *Service) writeDue(ctx context.Context, keys map[int64]bool) []Receipts {
+	if len(keys) == 0 {
 		return nil
 	}
+	views, _ := s.engine.Snapshot()
 	batches := map[int64][]upload.FileView{}
-	for _, v := range files {
-		k := v.AddedAt.UnixNano()
-		if only == nil || only[k] {
+	for _, v := range views {
+		if k := v.AddedAt.UnixNano(); keys[k] {
 			batches[k] = append(batches[k], v)
 		}
 	}
 	var out []Receipts
 	st := s.AuthStatus()
-	set := s.Settings()
 	cfg := receipt.Config{
-		Dir: s.cfg.ReportsDir, Tool: receiptsTool, ToolVersion: s.cfg.ClientVersion, HashLists: set.HashLists,
+		Dir: s.cfg.ReportsDir, Tool: receiptsTool, ToolVersion: s.cfg.ClientVersion, HashLists: s.Settings().HashLists,
 		Mark: s.engine.Receipted, Logger: s.cfg.Logger,
 	}
 	for k, vs := range batches {

@@ -14,6 +14,10 @@
 #      creating the asset and PUTting the chunk of 8 files at once: files/s >= 0.9 of the
 #      client's, CPU seconds per GB <= 1.3 times the client's;
 #   3. one 4 GiB file with the defaults: peak RSS <= 64 MiB (and CPU seconds per GB).
+#   4. the cost of hashing what is sent (README, Receipts): the uploader against itself
+#      as it was before it hashed (BENCH_HASH_BASE, a revision; default 290d9f8, built
+#      from a worktree of this repository), interleaved, on the 2 GiB file and the small
+#      files: throughput >= 0.9 of the build without hashing.
 #
 # It prints every ratio with the baseline it was measured against, then a PASS or FAIL
 # line per target, and exits 1 if any target is missed. Files are sparse (read as zeros):
@@ -73,6 +77,9 @@ run() {
 	awk -v a="$t0" -v b="$t1" '{ printf "%.3f %.2f %d\n", b - a, $1 + $2, $3 }' "$work/$name.time"
 }
 uploader() { run uploader "$bin" upload --force "$1"; }
+# The build without hashing has a data folder of its own (its journal is of an older
+# schema).
+unhashed() { C2C_DATA_DIR="$work/data-base" run unhashed "$nohash" upload --force "$1"; }
 # baseline MODE ARGS...: a timed run of the client, then (untimed) its check that every
 # asset it made was assembled.
 baseline() {
@@ -115,6 +122,26 @@ echo "C2C Uploader benchmarks: $(git describe --always --dirty 2>/dev/null || ec
 echo "simulator: $B (--discard); baseline: scripts/benchclient; best of $repeat runs each"
 echo
 
+# The build without hashing, for 4.
+hash_base=${BENCH_HASH_BASE:-290d9f8}
+nohash="$work/uploader-$hash_base"
+git worktree add -q --detach "$work/base" "$hash_base"
+(cd "$work/base" && go build -trimpath -o "$nohash" .)
+git worktree remove --force "$work/base"
+C2C_DATA_DIR="$work/data-base" "$nohash" pair >/dev/null 2>"$work/pair-base.err" || { cat "$work/pair-base.err" >&2; exit 1; }
+
+# hashcost DIR: the best of the uploader and of the build without hashing, interleaved;
+# sets hashed=(wall cpu rss) and plain=(wall cpu rss).
+hashcost() {
+	local h=() p=()
+	for _ in $(seq "$repeat"); do
+		h+=("$(uploader "$1")")
+		p+=("$(unhashed "$1")")
+	done
+	read -r -a hashed <<<"$(printf '%s\n' "${h[@]}" | best)"
+	read -r -a plain <<<"$(printf '%s\n' "${p[@]}" | best)"
+}
+
 # 1. One 2 GiB file.
 big=$((2 << 30))
 mkdir -p "$work/big" && truncate -s $big "$work/big/big.mov"
@@ -126,6 +153,11 @@ printf '  uploader (1 file x 4 chunks)   %6.2f s  %7.1f MiB/s\n' "${up[0]}" "$(c
 printf '  Go client (4 PUTs in flight)   %6.2f s  %7.1f MiB/s\n' "${base[0]}" "$(calc "$big / ${base[0]} / 1048576")"
 printf '  throughput uploader/client     %s\n' "$ratio"
 target "2 GiB file, throughput of the plain parallel-PUT client" "$ratio" ">=" 1.0
+hashcost "$work/big"
+big_hash=$(calc "${plain[0]} / ${hashed[0]}")
+printf '  hashing: with %.2f s (CPU %.2f s), without (%s) %.2f s (CPU %.2f s): throughput %s\n' \
+	"${hashed[0]}" "${hashed[1]}" "$hash_base" "${plain[0]}" "${plain[1]}" "$big_hash"
+target "2 GiB file, throughput with hashing against without" "$big_hash" ">=" 0.9
 echo
 
 # 2. 3,000 files of 1 MiB.
@@ -144,6 +176,11 @@ printf '  files/s uploader/client        %s\n' "$rate"
 printf '  CPU per GB uploader/client     %s\n' "$cpu"
 target "$small_files files of 1 MiB, files/s of the plain Go client" "$rate" ">=" 0.9
 target "$small_files files of 1 MiB, CPU per GB against the plain Go client" "$cpu" "<=" 1.3
+hashcost "$work/small"
+small_hash=$(calc "${plain[0]} / ${hashed[0]}")
+printf '  hashing: with %.2f s (CPU %.2f s), without (%s) %.2f s (CPU %.2f s): files/s %s\n' \
+	"${hashed[0]}" "${hashed[1]}" "$hash_base" "${plain[0]}" "${plain[1]}" "$small_hash"
+target "$small_files files of 1 MiB, files/s with hashing against without" "$small_hash" ">=" 0.9
 echo
 
 # 3. One 4 GiB file with the defaults: memory and CPU.

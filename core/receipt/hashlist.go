@@ -38,7 +38,7 @@ const (
 // HashList) when it may be written, else a copy of it in the reports folder; files no
 // history covers get one in the reports folder, or beside them when the settings say
 // always.
-func writeHashLists(cfg Config, batch string, files []upload.FileView, at time.Time) hashListResult {
+func writeHashLists(cfg Config, batch, folder string, files []upload.FileView, at time.Time) hashListResult {
 	var res hashListResult
 	groups := map[string][]upload.FileView{} // history root → files
 	var roots []string
@@ -73,7 +73,7 @@ func writeHashLists(cfg Config, batch string, files []upload.FileView, at time.T
 		if target == root {
 			path, err = appendBeside(root, existing, entries, creator)
 		} else {
-			target = filepath.Join(cfg.Dir, "hash lists", batch, filepath.Base(root))
+			target = filepath.Join(cfg.Dir, "hash lists", batch, copyName(folder, root))
 			path, err = appendCopy(root, target, existing, entries, creator)
 		}
 		if err != nil {
@@ -109,6 +109,17 @@ func placeFor(cfg Config, root string, existing bool) (string, string) {
 		return root, noteBeside
 	}
 	return root, noteStarted
+}
+
+// copyName is the folder, below the batch's in the reports folder, of the copy of the
+// history at root: its path from the batch folder's parent (two cards' Roll01 folders
+// stay apart), or its name when it is not below it.
+func copyName(folder, root string) string {
+	rel, err := filepath.Rel(filepath.Dir(folder), root)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return filepath.Base(root)
+	}
+	return rel
 }
 
 // writable tells whether a file can be made in dir, by making one.

@@ -65,7 +65,7 @@ func Due(files []upload.FileView) bool {
 		if v.Root == "" {
 			continue
 		}
-		if active(v.State) {
+		if Active(v.State) {
 			return false
 		}
 		if v.Receipted.IsZero() || v.State == upload.Done && v.DoneAt.After(v.Receipted) {
@@ -75,8 +75,8 @@ func Due(files []upload.FileView) bool {
 	return due
 }
 
-// active: the file is on its way; its batch is not settled.
-func active(s upload.State) bool {
+// Active: the file is on its way; its batch has not settled.
+func Active(s upload.State) bool {
 	switch s {
 	case upload.Queued, upload.Waiting, upload.Creating, upload.Uploading, upload.Retrying:
 		return true
@@ -103,7 +103,7 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 	w.Folder = folder
 	w.Batch = report.BatchID(b.Added, folder)
 
-	lists := writeHashLists(cfg, w.Batch, files, at)
+	lists := writeHashLists(cfg, w.Batch, folder, files, at)
 	w.HashLists, w.Problems = lists.written, lists.problems
 	rb := reportOf(cfg, b, w.Batch, folder, files, at, lists)
 	paths, err := report.Write(cfg.Dir, rb)

@@ -114,6 +114,10 @@ func (a *attempt) uploadChunks() (last Part, sums hashes.Sums, err error) {
 		}
 		if firstErr == nil {
 			if err := fh.sent(r.index, r.sum); err != nil {
+				if outstanding == 0 {
+					// Every part has reached S3: the asset is whole, made of what was sent.
+					err = &changedAfterSending{err}
+				}
 				stop(err)
 			}
 		}

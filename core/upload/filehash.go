@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"encoding"
 	"fmt"
 	"hash"
 	"io"
@@ -30,6 +31,11 @@ var catchUpBuffers = sync.Pool{New: func() any { b := make([]byte, catchUpBlock)
 // hash of what its PUT sent, or the file changed under the upload (api.ErrFileChanged).
 // So the file's hash is always the hash of the bytes that were sent; a file sent as one
 // chunk, or chunk after chunk, is read once.
+//
+// Each byte is hashed as few times as it can be: what the whole hash took of the front
+// chunk is the hash of its one body while that body alone fed it (took follows only once
+// a second source feeds: a retried body, a reading again), and a file of one part hashed
+// in partFormat alone has that part's hash for its own.
 type fileHash struct {
 	file   io.ReaderAt
 	ranges func(int) (int64, int64) // offset and length of chunk i
@@ -38,9 +44,17 @@ type fileHash struct {
 
 	mu    sync.Mutex
 	whole *hashes.Set
-	front int       // the chunk the whole hash is in
-	pos   int64     // bytes of the file the whole hash has taken
-	took  hash.Hash // partFormat hash of what the whole hash took of the front chunk
+	front int   // the chunk the whole hash is in
+	pos   int64 // bytes of the file the whole hash has taken
+	// What the whole hash took of the front chunk: the bytes tookBody sent while it
+	// alone fed, or, once mixed, took.
+	tookBody *partBody
+	mixed    bool
+	took     hash.Hash
+	// onePart: the file is one part and hashed in partFormat alone: its hash is the
+	// part's (wholeOne), and the whole hash is not fed.
+	onePart  bool
+	wholeOne string
 	// catching: the attempt is reading the front chunk again; the bodies do not feed.
 	catching bool
 	sentTo   []int64  // per chunk: the end of the bytes its newest body handed over
@@ -57,6 +71,7 @@ func newFileHash(file io.ReaderAt, f *File, formats []hashes.Format, done []bool
 		file: file, ranges: f.ChunkRange, n: n, size: f.Size,
 		whole: hashes.NewSet(formats...), took: partFormat.New(),
 		sentTo: make([]int64, n), parts: make([]string, n),
+		onePart: n == 1 && len(formats) == 1 && formats[0] == partFormat,
 	}
 	for i := range h.sentTo {
 		h.sentTo[i], _ = f.ChunkRange(i)
@@ -92,9 +107,8 @@ func (b *partBody) Write(p []byte) (int, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	b.sum.Write(p)
-	if b.i == h.front && b.off == h.pos && !h.catching {
-		h.whole.Write(p)
-		h.took.Write(p)
+	if !h.catching && b.i == h.front && b.off == h.pos {
+		h.feed(p, b)
 		h.pos += int64(len(p))
 	}
 	b.off += int64(len(p))
@@ -145,9 +159,13 @@ func (h *fileHash) advance() error {
 			return nil
 		}
 		h.mu.Lock()
-		took := partFormat.Encode(h.took.Sum(nil))
+		took := h.tookSum()
+		if h.onePart {
+			h.wholeOne = took
+		}
 		h.front++
 		h.took.Reset()
+		h.tookBody, h.mixed = nil, false
 		h.mu.Unlock()
 		if want != unknownPart && took != want {
 			return fmt.Errorf("%w: part %d reads differently from what was sent", api.ErrFileChanged, i+1)
@@ -162,9 +180,12 @@ const unknownPart = "?"
 // catchUp reads the file from the hash's position to end into the hash, while the
 // bodies do not feed it; a body that gets further meanwhile is caught up with too.
 func (h *fileHash) catchUp(end int64) error {
-	bp := catchUpBuffers.Get().(*[]byte)
-	defer catchUpBuffers.Put(bp)
-	buf := *bp
+	var buf []byte // taken only when there is something to read: most files never need it
+	defer func() {
+		if buf != nil {
+			catchUpBuffers.Put(&buf)
+		}
+	}()
 	for {
 		h.mu.Lock()
 		if h.front < h.n && h.parts[h.front] == "" {
@@ -177,7 +198,11 @@ func (h *fileHash) catchUp(end int64) error {
 			return nil
 		}
 		h.catching = true
+		h.mix() // now, while the front's bodies cannot write: from here took follows
 		h.mu.Unlock()
+		if buf == nil {
+			buf = *catchUpBuffers.Get().(*[]byte)
+		}
 		for from < end {
 			n := int(min(int64(len(buf)), end-from))
 			k, err := h.file.ReadAt(buf[:n], from)
@@ -190,8 +215,7 @@ func (h *fileHash) catchUp(end int64) error {
 				h.mu.Unlock()
 				return fmt.Errorf("%w: %w", api.ErrFileChanged, err)
 			}
-			h.whole.Write(buf[:n])
-			h.took.Write(buf[:n])
+			h.feed(buf[:n], nil)
 			from += int64(n)
 		}
 		h.mu.Lock()
@@ -204,8 +228,8 @@ func (h *fileHash) catchUp(end int64) error {
 var errFileShrankUnder = fmt.Errorf("the file is shorter than when its parts were sent")
 
 // sums is the file's hashes once every chunk is through. A part that reads differently
-// now from what it sent is caught only here when it was the last to go: every part has
-// reached S3, so the asset is whole, made of what was sent (errChangedAfterSending).
+// now from what it sent, caught here, was caught after every part had reached S3: the
+// asset is whole, made of what was sent (changedAfterSending).
 func (h *fileHash) sums() (hashes.Sums, error) {
 	if err := h.advance(); err != nil {
 		return nil, &changedAfterSending{err}
@@ -215,7 +239,66 @@ func (h *fileHash) sums() (hashes.Sums, error) {
 	if h.front < h.n || h.pos != h.size {
 		return nil, fmt.Errorf("the file's hash stopped at byte %d of %d", h.pos, h.size)
 	}
+	if h.onePart {
+		return hashes.Sums{{Format: partFormat, Value: h.wholeOne}}, nil
+	}
 	return h.whole.Sums(), nil
+}
+
+// feed gives the whole hash the file's next bytes, from a body (nil: read again); the
+// caller moves pos. Under the lock, or by the attempt while catching.
+func (h *fileHash) feed(p []byte, from *partBody) {
+	if !h.onePart {
+		h.whole.Write(p)
+	}
+	switch {
+	case h.mixed:
+		h.took.Write(p)
+	case h.tookBody == nil && from != nil && h.pos == h.frontStart():
+		h.tookBody = from // its own hash is what was taken, as long as it alone feeds
+	case h.tookBody != nil && h.tookBody == from:
+	default:
+		h.mix()
+		h.took.Write(p)
+	}
+}
+
+// mix makes took follow what the whole hash takes of the front chunk from now on, a
+// second source feeding it: it starts from what the first one fed. Under the lock.
+func (h *fileHash) mix() {
+	if h.mixed {
+		return
+	}
+	h.mixed = true
+	h.took.Reset()
+	if h.tookBody != nil {
+		copyHashState(h.took, h.tookBody.sum)
+	}
+}
+
+func (h *fileHash) frontStart() int64 {
+	off, _ := h.ranges(h.front)
+	return off
+}
+
+// tookSum is the hash of what the whole hash took of the front chunk.
+func (h *fileHash) tookSum() string {
+	if !h.mixed && h.tookBody != nil {
+		return partFormat.Encode(h.tookBody.sum.Sum(nil))
+	}
+	return partFormat.Encode(h.took.Sum(nil))
+}
+
+// copyHashState makes dst the hash src is: both of partFormat, whose hasher can save and
+// restore its state.
+func copyHashState(dst, src hash.Hash) {
+	state, err := src.(encoding.BinaryMarshaler).MarshalBinary()
+	if err == nil {
+		err = dst.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
+	}
+	if err != nil {
+		panic("upload: the part hash's state cannot be copied: " + err.Error()) // partFormat's hasher can
+	}
 }
 
 // changedAfterSending: every part of the file was sent, and then a part read differently

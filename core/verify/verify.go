@@ -51,13 +51,28 @@ func (r Result) OK() bool { return r.Verdict == Matches }
 func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, problems []string, err error) {
 	var finder mhl.Finder
 	seenHistory := map[*mhl.History]bool{}
+	// history is the nearest history at or above the file at path, its problems taken once.
+	history := func(path string) *mhl.History {
+		h, err := finder.Find(path)
+		if err != nil {
+			problems = appendOnce(problems, "The hash list above "+path+" could not be read: "+err.Error())
+			return nil
+		}
+		if h != nil && !seenHistory[h] {
+			seenHistory[h] = true
+			for _, pr := range h.AllProblems() {
+				problems = appendOnce(problems, pr.String())
+			}
+		}
+		return h
+	}
 	done := map[string]bool{}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
 		if err != nil {
 			return nil, nil, err
 		}
-		files, err := filesAt(abs)
+		files, roots, err := filesAt(abs)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%s cannot be read: %w", p, err)
 		}
@@ -68,30 +83,26 @@ func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, p
 			}
 		}
 		byPath := map[string]upload.File{}
+		listed := map[string]bool{} // paths on disk, in a receipt or in a hash list
 		for _, f := range receipts {
 			byPath[f.Path] = f
-		}
-		listed := map[string]bool{} // paths a hash list or a receipt names
-		for path := range byPath {
-			listed[path] = true
-		}
-		h, herr := finder.Find(abs)
-		if herr != nil {
-			problems = append(problems, "The hash list above "+abs+" could not be read: "+herr.Error())
-		}
-		if h != nil {
-			if !seenHistory[h] {
-				seenHistory[h] = true
-				for _, pr := range h.AllProblems() {
-					problems = append(problems, pr.String())
-				}
-			}
-			for _, rel := range listedBelow(h, abs) {
-				listed[filepath.Join(h.Root, filepath.FromSlash(rel))] = true
-			}
+			listed[f.Path] = true
 		}
 		for _, f := range files {
 			listed[f] = true
+		}
+		// The histories that may list files here: the one above (or of) the path, and
+		// those of the folders below it.
+		var hs []*mhl.History
+		for _, root := range append([]string{abs}, roots...) {
+			if h := history(filepath.Join(root, mhl.Folder)); h != nil && !slices.Contains(hs, h) {
+				hs = append(hs, h)
+			}
+		}
+		for _, h := range hs {
+			for _, rel := range listedBelow(h, abs) {
+				listed[filepath.Join(h.Root, filepath.FromSlash(rel))] = true
+			}
 		}
 		names := make([]string, 0, len(listed))
 		for path := range listed {
@@ -106,10 +117,17 @@ func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, p
 			if err := ctx.Err(); err != nil {
 				return results, problems, err
 			}
-			results = append(results, check(path, byPath[path], h))
+			results = append(results, check(path, byPath[path], history(path)))
 		}
 	}
 	return results, problems, nil
+}
+
+func appendOnce(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
 }
 
 // check compares one file with its receipt (ID 0 when none) and its hash list (nil when
@@ -201,33 +219,38 @@ func hashFile(path string, formats []hashes.Format) (hashes.Sums, error) {
 }
 
 // filesAt lists the files at path: itself, or every file below it but the hash lists'
-// own folders and hidden files.
-func filesAt(path string) ([]string, error) {
+// own folders and hidden files; roots are the folders below it that hold a hash list.
+func filesAt(path string) (files, roots []string, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !fi.IsDir() {
-		return []string{path}, nil
+		return []string{path}, nil, nil
 	}
-	var out []string
 	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		name := d.Name()
-		if p != path && (strings.HasPrefix(name, ".") || d.IsDir() && strings.EqualFold(name, mhl.Folder)) {
+		if d.IsDir() && strings.EqualFold(name, mhl.Folder) {
+			if dir := filepath.Dir(p); dir != path {
+				roots = append(roots, dir)
+			}
+			return fs.SkipDir
+		}
+		if p != path && strings.HasPrefix(name, ".") {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
 		if d.Type().IsRegular() {
-			out = append(out, p)
+			files = append(files, p)
 		}
 		return nil
 	})
-	return out, err
+	return files, roots, err
 }
 
 // listedBelow are the paths (below h's root, with slashes) that h's generations list at

@@ -116,6 +116,14 @@ func fileJSON(m map[string]any, f *core.FileView) {
 	m["error_kind"] = nilIfEmpty(f.ErrorKind)
 	m["error"] = nilIfEmpty(f.Error)
 	m["next_attempt"] = ts(f.NextAttempt)
+	if len(f.Hashes) > 0 {
+		hs := make(map[string]string, len(f.Hashes))
+		for _, h := range f.Hashes {
+			hs[string(h.Format)] = h.Value
+		}
+		m["hashes"] = hs
+	}
+	m["hash_list_verdict"] = nilIfEmpty(f.Verdict())
 }
 
 func totalsJSON(m map[string]any, t *core.Totals) {

@@ -38,10 +38,29 @@ func fileDetails(v core.FileView) []*widget.FormItem {
 	if !v.DoneAt.IsZero() {
 		add("Uploaded", v.DoneAt.Local().Format("2 Jan 2006 15:04:05"))
 	}
+	for _, h := range v.Hashes {
+		add("Sent ("+string(h.Format)+")", h.Value)
+	}
+	if v.HashList != "" {
+		add("Hash list", verdictText(v))
+	}
 	if v.State != core.Done {
 		add("Last problem", v.Error)
 	}
 	return items
+}
+
+// verdictText says how the file compares with the offload's hash list.
+func verdictText(v core.FileView) string {
+	switch v.Verdict() {
+	case core.VerdictMatched:
+		return "matches the offload's " + string(v.Offload.Format) + " (" + v.HashList + ")"
+	case core.VerdictDiffers:
+		return "differs from the offload's " + string(v.Offload.Format) + " " + v.Offload.Value + " (" + v.HashList + ")"
+	case core.VerdictNotListed:
+		return "not listed in the offload's hash list (" + v.HashList + ")"
+	}
+	return "to be compared with the offload's " + string(v.Offload.Format) + " (" + v.HashList + ")"
 }
 
 // showDetails shows a file's record: where it came from, where it went (the project and

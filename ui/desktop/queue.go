@@ -314,7 +314,11 @@ func rowDetail(v core.FileView) string {
 		}
 		return s
 	case core.Done:
-		return size + " · uploaded" + doneAt(v) + toProject(v)
+		s := size + " · uploaded" + doneAt(v) + toProject(v)
+		if v.Verdict() == core.VerdictMatched {
+			s += " · matches the hash list"
+		}
+		return s
 	case core.Held:
 		return size + " · " + v.Error
 	case core.Queued:
