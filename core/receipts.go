@@ -45,11 +45,18 @@ func (s *Service) runReceipts(ctx context.Context) {
 	s.mu.Lock()
 	s.receipts = r
 	s.mu.Unlock()
-	sub := s.Subscribe()
+	// Not Subscribe: the present state of every file is not needed, only that of the
+	// batches with something not yet written.
+	sub := s.bus.subscribe()
 	go func() {
 		defer close(r.done)
 		defer sub.Close()
 		b := newBatches()
+		start := s.engine.BatchViews(s.engine.Unreceipted())
+		for i := range start {
+			v := fileView(start[i])
+			b.take([]Event{{Type: EventFile, File: &v}})
+		}
 		var written []Receipts // this run's
 		for {
 			select {
@@ -139,12 +146,10 @@ func (s *Service) writeDue(ctx context.Context, keys map[int64]bool) []Receipts 
 	if len(keys) == 0 {
 		return nil
 	}
-	views, _ := s.engine.Snapshot()
 	batches := map[int64][]upload.FileView{}
-	for _, v := range views {
-		if k := v.AddedAt.UnixNano(); keys[k] {
-			batches[k] = append(batches[k], v)
-		}
+	for _, v := range s.engine.BatchViews(keys) {
+		k := v.AddedAt.UnixNano()
+		batches[k] = append(batches[k], v)
 	}
 	var out []Receipts
 	st := s.AuthStatus()

@@ -95,3 +95,16 @@ func TestBadInput(t *testing.T) {
 		t.Error("Equal: hexadecimal is compared in any case, C4 IDs exactly")
 	}
 }
+
+func TestPickPrefersTheFormatsGivenThenTheFastest(t *testing.T) {
+	ss := hashes.Sums{{Format: hashes.MD5, Value: "9db0fc9f30f5ee70041a7538809e2858"}, {Format: hashes.C4, Value: "c4x"}, {Format: hashes.SHA1, Value: "7b57673ac5633937a55b59009ad0c57ee08188b7"}}
+	if got := ss.Pick(hashes.SHA1); got.Format != hashes.SHA1 {
+		t.Errorf("Pick(sha1) = %v", got)
+	}
+	if got := ss.Pick(hashes.XXH64); got.Format != hashes.MD5 {
+		t.Errorf("Pick(xxh64) without one = %v, want md5, the fastest there", got)
+	}
+	if got := (hashes.Sums{}).Pick(); got.Format != "" {
+		t.Errorf("Pick of nothing = %v", got)
+	}
+}

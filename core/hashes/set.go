@@ -63,6 +63,17 @@ func (ss Sums) Get(f Format) string {
 	return ""
 }
 
+// Pick is the hash to compare with: the first in a format of prefer, else the first in
+// Formats' order (the fastest to compute); blank when there is none.
+func (ss Sums) Pick(prefer ...Format) Sum {
+	for _, f := range slices.Concat(prefer, Formats) {
+		if v := ss.Get(f); v != "" {
+			return Sum{Format: f, Value: v}
+		}
+	}
+	return Sum{}
+}
+
 // String writes the sums as "xxh64:… md5:…", the form ParseSums reads.
 func (ss Sums) String() string {
 	parts := make([]string, len(ss))

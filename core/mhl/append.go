@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/c2c-uploader/c2c-uploader/core/hashes"
+	"github.com/c2c-uploader/c2c-uploader/internal/atomicfile"
 )
 
 var (
@@ -223,7 +224,7 @@ func (h *History) write(m manifest) (written, error) {
 	name := manifestName(number, h.Root, m.creator.Created)
 	p := filepath.Join(folder, name)
 	sum := hashes.C4.New()
-	err = writeAtomic(p, false, func(w io.Writer) error {
+	err = atomicfile.Write(p, 0o644, false, func(w io.Writer) error {
 		return writeManifest(io.MultiWriter(w, sum), m)
 	})
 	if err != nil {
@@ -232,7 +233,7 @@ func (h *History) write(m manifest) (written, error) {
 	c4 := hashes.C4.Encode(sum.Sum(nil))
 	chain = append(chain, chainEntry{Number: number, File: name, C4: c4})
 	chainPath := filepath.Join(folder, ChainFile)
-	if err := writeAtomic(chainPath, true, func(w io.Writer) error { return writeChain(w, chain) }); err != nil {
+	if err := atomicfile.Write(chainPath, 0o644, true, func(w io.Writer) error { return writeChain(w, chain) }); err != nil {
 		os.Remove(p) // a manifest the chain does not list would read as tampered with
 		return written{}, fmt.Errorf("writing %s: %w", chainPath, err)
 	}

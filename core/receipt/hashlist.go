@@ -25,12 +25,13 @@ type hashListResult struct {
 
 // Why a hash list went where it did.
 const (
-	noteBeside   = "added to the offload's hash list beside the media"
-	noteStarted  = "started beside the media"
-	noteCard     = "in the reports folder: the media is on a camera card, which is the camera's"
-	noteReadOnly = "in the reports folder: the media's folder cannot be written"
-	noteSettings = "in the reports folder, as the settings ask"
-	noteNoList   = "in the reports folder: the media's folder had no hash list (the settings start one beside media only when set to always)"
+	noteBeside       = "added to the offload's hash list beside the media"
+	noteStarted      = "started beside the media"
+	noteCard         = "in the reports folder: the media is on a camera card, which is the camera's"
+	noteReadOnly     = "in the reports folder: the media's folder cannot be written"
+	noteSettings     = "in the reports folder, as the settings ask"
+	noteNoList       = "in the reports folder: the media's folder had no hash list (the settings start one beside media only when set to always)"
+	noteBesideFailed = "in the reports folder: the hash list beside the media could not be added to"
 )
 
 // writeHashLists appends a generation for the files done since their receipts were last
@@ -71,8 +72,14 @@ func writeHashLists(cfg Config, batch, folder string, files []upload.FileView, a
 			err  error
 		)
 		if target == root {
-			path, err = appendBeside(root, existing, entries, creator)
-		} else {
+			if path, err = appendBeside(root, existing, entries, creator); err != nil {
+				// The history beside the media could not take it (a chain that does not
+				// add up, a write refused): the reports folder keeps it instead.
+				res.problems = append(res.problems, "The hash list beside "+root+" could not be added to ("+err.Error()+"); it is kept in the reports folder.")
+				target, note = "", noteBesideFailed
+			}
+		}
+		if target != root {
 			target = filepath.Join(cfg.Dir, "hash lists", batch, copyName(folder, root))
 			path, err = appendCopy(root, target, existing, entries, creator)
 		}

@@ -108,6 +108,7 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 	rb := reportOf(cfg, b, w.Batch, folder, files, at, lists)
 	paths, err := report.Write(cfg.Dir, rb)
 	if err != nil {
+		// Marked all the same: another pass would add the hash list's generation again.
 		w.Problems = append(w.Problems, "The report of "+folder+" could not be written: "+err.Error())
 	} else {
 		w.Report = paths

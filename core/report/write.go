@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/c2c-uploader/c2c-uploader/internal/atomicfile"
 )
 
 // Paths are where Write put a batch's report.
@@ -43,11 +45,10 @@ func Write(dir string, b Batch) (Paths, error) {
 		path string
 		data []byte
 	}{{p.CSV, csvData}, {p.JSON, jsonData}, {p.HTML, htmlData}} {
-		if err := writeFileAtomic(f.path, f.data); err != nil {
+		if err := atomicfile.WriteBytes(f.path, reportPerm, f.data); err != nil {
 			return Paths{}, fmt.Errorf("cannot write the report %s; check that the folder is writable and the disk not full: %w", f.path, err)
 		}
 	}
-	syncDir(dir)
 	return p, nil
 }
 
@@ -72,42 +73,4 @@ func checkID(id string) error {
 		return fmt.Errorf("the batch ID %q cannot name a file (%s); make it with report.BatchID", id, bad)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to a temporary file next to path and renames it over path.
-func writeFileAtomic(path string, data []byte) (err error) {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(reportPerm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if closeErr := tmp.Close(); err == nil {
-		err = closeErr
-	}
-	if err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
-// syncDir makes the renames in dir durable. Not every system can sync a folder (Windows
-// cannot open one for it); the files themselves are synced either way.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }

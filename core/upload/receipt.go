@@ -88,24 +88,10 @@ func findOffloadHashes(files []File, prefer hashes.Format) (problems []string) {
 			continue
 		}
 		if sums, ok := h.Newest(rel); ok {
-			f.Offload = pickOffload(sums, prefer)
+			f.Offload = sums.Pick(prefer)
 		}
 	}
 	return problems
-}
-
-// pickOffload is the hash of sums to compare with: in the format prefer when there is one,
-// else the first in hashes.Formats' order (the fastest to compute).
-func pickOffload(sums hashes.Sums, prefer hashes.Format) hashes.Sum {
-	if v := sums.Get(prefer); v != "" {
-		return hashes.Sum{Format: prefer, Value: v}
-	}
-	for _, f := range hashes.Formats {
-		if v := sums.Get(f); v != "" {
-			return hashes.Sum{Format: f, Value: v}
-		}
-	}
-	return hashes.Sum{}
 }
 
 func appendOnce(list []string, s string) []string {
@@ -166,4 +152,36 @@ func (v FileView) Verdict() string {
 		return VerdictMatched
 	}
 	return VerdictDiffers
+}
+
+// BatchViews returns the views of the files of the batches added at the times given (in
+// UnixNano, the files of one add share their AddedAt), in the queue's list order.
+func (e *Engine) BatchViews(added map[int64]bool) []FileView {
+	views, _ := ask(e, func(o *owner) []FileView {
+		var out []FileView
+		for _, id := range o.order {
+			if ent := o.files[id]; ent != nil && added[ent.f.AddedAt.UnixNano()] {
+				out = append(out, o.view(ent))
+			}
+		}
+		return out
+	})
+	return views
+}
+
+// Unreceipted returns the times the batches were added (UnixNano) that have a file not
+// yet written into their receipts since it last finished: what a receipts writer starting
+// up has to look at.
+func (e *Engine) Unreceipted() map[int64]bool {
+	keys, _ := ask(e, func(o *owner) map[int64]bool {
+		out := map[int64]bool{}
+		for _, ent := range o.files {
+			f := &ent.f
+			if f.Root != "" && (f.Receipted.IsZero() || f.State == Done && f.DoneAt.After(f.Receipted)) {
+				out[f.AddedAt.UnixNano()] = true
+			}
+		}
+		return out
+	})
+	return keys
 }

@@ -150,7 +150,7 @@ func check(path string, receipt upload.File, h *mhl.History) Result {
 	for _, s := range mine {
 		formats = append(formats, s.Format)
 	}
-	if off := pick(offload, formats); off.Format != "" {
+	if off := offload.Pick(formats...); off.Format != "" {
 		formats = append(formats, off.Format)
 	}
 	got, err := hashFile(path, formats)
@@ -169,7 +169,7 @@ func check(path string, receipt upload.File, h *mhl.History) Result {
 	if len(mine) > 0 {
 		compared = append(compared, "the upload's receipt")
 	}
-	if off := pick(offload, formats); off.Format != "" {
+	if off := offload.Pick(formats...); off.Format != "" {
 		if v := got.Get(off.Format); !off.Format.Equal(v, off.Value) {
 			return Result{path, Differs, fmt.Sprintf("It differs from the offload's hash list: its %s is %s, the list has %s.", off.Format, v, off.Value)}
 		}
@@ -186,22 +186,6 @@ func recordNames(mine, offload hashes.Sums) string {
 		return "the upload's receipt has it"
 	}
 	return "the offload's hash list has it"
-}
-
-// pick is the hash of sums to compare: in a format already computed when there is one,
-// else the first in hashes.Formats' order.
-func pick(sums hashes.Sums, have []hashes.Format) hashes.Sum {
-	for _, f := range have {
-		if v := sums.Get(f); v != "" {
-			return hashes.Sum{Format: f, Value: v}
-		}
-	}
-	for _, f := range hashes.Formats {
-		if v := sums.Get(f); v != "" {
-			return hashes.Sum{Format: f, Value: v}
-		}
-	}
-	return hashes.Sum{}
 }
 
 // hashFile reads path once into every format.

@@ -21,14 +21,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/gofrs/flock"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 
+	"github.com/gofrs/flock"
+
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/internal/atomicfile"
 )
 
 // FileName is the settings file in the data folder; DamagedSuffix names the copy a
@@ -263,39 +265,10 @@ func (s *Store) write(f *file) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(s.path)
-	tmp, err := os.CreateTemp(dir, FileName+".*.tmp")
-	if err != nil {
+	if err := atomicfile.WriteBytes(s.path, 0o600, b); err != nil {
 		return fmt.Errorf("saving the settings: %w", err)
 	}
-	defer func() { _ = os.Remove(tmp.Name()) }() // gone after the rename; cleans up after a failure
-	if _, err := tmp.Write(b); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("saving the settings: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		_ = tmp.Close()
-		return fmt.Errorf("saving the settings: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("saving the settings: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), s.path); err != nil {
-		return fmt.Errorf("saving the settings: %w", err)
-	}
-	syncDir(dir)
 	return nil
-}
-
-// syncDir makes a rename in dir durable. Not every system can sync a folder (Windows
-// cannot open one for it); the file itself is synced either way.
-func syncDir(dir string) {
-	d, err := os.Open(dir)
-	if err != nil {
-		return
-	}
-	_ = d.Sync()
-	_ = d.Close()
 }
 
 func jsonString(v string) json.RawMessage {
