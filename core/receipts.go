@@ -219,11 +219,12 @@ type VerifyResult = verify.Result
 
 // Verdicts of Verify.
 const (
-	VerifyMatches    = verify.Matches
-	VerifyDiffers    = verify.Differs
-	VerifyMissing    = verify.Missing
-	VerifyUnknown    = verify.Unknown
-	VerifyUnreadable = verify.Unreadable
+	VerifyMatches     = verify.Matches
+	VerifyDiffers     = verify.Differs
+	VerifyMissing     = verify.Missing
+	VerifyUnknown     = verify.Unknown
+	VerifyNotUploaded = verify.NotUploaded
+	VerifyUnreadable  = verify.Unreadable
 )
 
 // Verify hashes the files at and below paths again and compares them with this app's

@@ -53,6 +53,10 @@ type Written struct {
 	// Problems say, one sentence each, what could not be written or read; the rest was
 	// written all the same.
 	Problems []string
+	// Totals sum the batch up as its report does; Offload: an offload's hash list covered
+	// some of its files.
+	Totals  report.Totals
+	Offload bool
 }
 
 // Due tells whether a batch has something to write: a file that finished since its
@@ -106,6 +110,8 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 	lists := writeHashLists(cfg, w.Batch, folder, files, at)
 	w.HashLists, w.Problems = lists.written, lists.problems
 	rb := reportOf(cfg, b, w.Batch, folder, files, at, lists)
+	w.Totals = rb.Totals()
+	w.Offload = slices.ContainsFunc(files, func(v upload.FileView) bool { return v.HashList != "" })
 	paths, err := report.Write(cfg.Dir, rb)
 	if err != nil {
 		// Marked all the same: another pass would add the hash list's generation again.

@@ -55,8 +55,8 @@ func offloadDiffers(f *File, sums hashes.Sums) string {
 	if got == "" || f.Offload.Format.Equal(got, f.Offload.Value) {
 		return ""
 	}
-	return "It differs from the offload's hash list: the bytes sent hash to " + string(f.Offload.Format) + " " + got +
-		", the list has " + f.Offload.Value + ". Check the copy against the card, then retry."
+	return "It differs from the offload's hash list: check this copy against the card, then retry (sent " +
+		string(f.Offload.Format) + " " + got + ", the list has " + f.Offload.Value + ")."
 }
 
 // findOffloadHashes looks for the offload's hash list (an ASC MHL history in the file's

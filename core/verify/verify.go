@@ -27,11 +27,14 @@ type Receipts interface {
 
 // Verdicts of one file.
 const (
-	Matches    = "matches"    // every record of it agrees with its bytes
-	Differs    = "differs"    // a record does not
-	Missing    = "missing"    // a record lists it; it is not on disk
-	Unknown    = "unknown"    // no record has it: nothing says what it should be
-	Unreadable = "unreadable" // it could not be read
+	Matches = "matches" // every record of it agrees with its bytes
+	Differs = "differs" // a record does not
+	Missing = "missing" // a record lists it; it is not on disk
+	Unknown = "unknown" // no record has it: nothing says what it should be
+	// NotUploaded: it is as the offload's hash list has it, but no upload from here has
+	// it: it did not reach the project from this computer.
+	NotUploaded = "not-uploaded"
+	Unreadable  = "unreadable" // it could not be read
 )
 
 // Result is one file's verdict.
@@ -174,6 +177,9 @@ func check(path string, receipt upload.File, h *mhl.History) Result {
 			return Result{path, Differs, fmt.Sprintf("It differs from the offload's hash list: its %s is %s, the list has %s.", off.Format, v, off.Value)}
 		}
 		compared = append(compared, "the offload's hash list")
+	}
+	if len(mine) == 0 {
+		return Result{path, NotUploaded, "It matches the offload's hash list, but it was never uploaded from here: it is not in the project from this computer."}
 	}
 	return Result{path, Matches, "Its " + string(formats[0]) + " matches " + strings.Join(compared, " and ") + "."}
 }

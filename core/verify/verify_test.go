@@ -146,11 +146,13 @@ func noProblems(t *testing.T, problems []string) {
 	}
 }
 
-// Files as their receipts and their history say: every one matches, whether verified by
-// naming the card's folder (which holds the history), a folder below it, or each file.
+// Files as their receipts and their history say: every one uploaded matches, whether
+// verified by naming the card's folder (which holds the history), a folder below it, or
+// each file; one only the history has, never uploaded from here, is said to be so (its
+// bytes are as the offload hashed them, but it is not in the project from here).
 func TestVerifyEveryFileMatchesItsReceiptAndHistory(t *testing.T) {
 	c := newCard(t)
-	all := map[string]string{c.clip1: verify.Matches, c.clip2: verify.Matches, c.clip3: verify.Matches}
+	all := map[string]string{c.clip1: verify.Matches, c.clip2: verify.Matches, c.clip3: verify.NotUploaded}
 	t.Run("the folder holding the history", func(t *testing.T) {
 		results, problems := run(t, c.rec, c.root)
 		noProblems(t, problems)
@@ -168,7 +170,7 @@ func TestVerifyEveryFileMatchesItsReceiptAndHistory(t *testing.T) {
 	t.Run("a folder below the history", func(t *testing.T) {
 		results, problems := run(t, c.rec, filepath.Join(c.root, "sub"))
 		noProblems(t, problems)
-		expectVerdicts(t, results, map[string]string{c.clip3: verify.Matches}, nil)
+		expectVerdicts(t, results, map[string]string{c.clip3: verify.NotUploaded}, nil)
 	})
 }
 
@@ -269,7 +271,7 @@ func TestVerifyMalformedGenerationIsAProblemAndTheRestIsVerified(t *testing.T) {
 			t.Errorf("verifying %q: no problem names %s: %q", paths, filepath.Base(gen2), problems)
 		}
 		expectVerdicts(t, results, map[string]string{
-			c.clip1: verify.Matches, c.clip2: verify.Matches, c.clip3: verify.Matches,
+			c.clip1: verify.Matches, c.clip2: verify.Matches, c.clip3: verify.NotUploaded,
 			// Only the malformed generation listed it: nothing says what it should be.
 			late: verify.Unknown,
 		}, nil)

@@ -22,6 +22,8 @@ type progressDisplay interface {
 	totals(t core.Totals)
 	note(s string)
 	close()
+	// columns is the terminal's width the lines must fit, 0 when they need not.
+	columns() int
 }
 
 type nopDisplay struct{}
@@ -30,6 +32,7 @@ func (nopDisplay) file(core.FileView) {}
 func (nopDisplay) totals(core.Totals) {}
 func (nopDisplay) note(string)        {}
 func (nopDisplay) close()             {}
+func (nopDisplay) columns() int       { return 0 }
 
 // lineDisplay writes a line per change of state, for logs and pipes.
 type lineDisplay struct {
@@ -86,6 +89,7 @@ func totalsLine(t core.Totals, compact bool) string {
 
 func (d *lineDisplay) note(s string) { fmt.Fprintln(d.w, s) }
 func (d *lineDisplay) close()        {}
+func (d *lineDisplay) columns() int  { return 0 }
 
 // barDisplay draws live bars on a terminal: the total, and one per file in flight. The
 // decorators read their text from atomics: mpb renders on its own goroutine, and a lock
@@ -229,6 +233,8 @@ func (d *barDisplay) totals(t core.Totals) {
 }
 
 func (d *barDisplay) note(s string) { _, _ = fmt.Fprintln(d.p, s) }
+
+func (d *barDisplay) columns() int { return int(d.width.Load()) }
 
 func (d *barDisplay) close() {
 	for id, fb := range d.bars {

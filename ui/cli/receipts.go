@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"unicode/utf8"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
 )
@@ -13,8 +15,9 @@ type receiptWriter interface {
 }
 
 // writeReceipts has the receipts of the batches that settled written before the command
-// ends, and says where they are. A queue in another process (the window) writes its own.
-func writeReceipts(ctx context.Context, svc core.Queue, jw *jsonWriter, o Options) {
+// ends, and says where they are: on a terminal of columns (0: any width), in a sentence
+// when a path would not fit. A queue in another process (the window) writes its own.
+func writeReceipts(ctx context.Context, svc core.Queue, jw *jsonWriter, o Options, columns int) {
 	rw, ok := svc.(receiptWriter)
 	if !ok {
 		if !o.JSON {
@@ -34,14 +37,32 @@ func writeReceipts(ctx context.Context, svc core.Queue, jw *jsonWriter, o Option
 				"hash_lists": w.HashLists, "problems": w.Problems})
 			continue
 		}
+		lines := []string{}
 		if w.Report.HTML != "" {
-			fmt.Fprintf(o.Stderr, "Report: %s\n", w.Report.HTML)
+			lines = append(lines, "Report: "+w.Report.HTML)
 		}
 		for _, p := range w.HashLists {
-			fmt.Fprintf(o.Stderr, "Hash list: %s\n", p)
+			lines = append(lines, "Hash list: "+p)
+		}
+		if fits(lines, columns) {
+			for _, l := range lines {
+				fmt.Fprintln(o.Stderr, l)
+			}
+		} else {
+			fmt.Fprintf(o.Stderr, "Receipts of %s written (`c2c-uploader report --last` says where).\n", filepath.Base(w.Folder))
 		}
 		for _, p := range w.Problems {
 			fmt.Fprintf(o.Stderr, "  ! %s\n", p)
 		}
 	}
+}
+
+// fits tells whether every line fits in columns (0: any width).
+func fits(lines []string, columns int) bool {
+	for _, l := range lines {
+		if columns > 0 && utf8.RuneCountInString(l) > columns {
+			return false
+		}
+	}
+	return true
 }

@@ -309,7 +309,7 @@ func follow(ctx context.Context, interrupted func() bool, svc core.Queue, sub *c
 	display.totals(final)
 	display.close()
 	if !interrupted() {
-		writeReceipts(ctx, svc, jw, o)
+		writeReceipts(ctx, svc, jw, o, display.columns())
 	}
 	switch {
 	case interrupted() && o.through != "":

@@ -243,7 +243,7 @@ func (c *alertCenter) describe(kind core.AlertKind) (title, action string, do fu
 	case core.AlertDiskFull:
 		return "The disk is full", "", nil
 	case core.AlertDiffers:
-		return "Files differ from the offload's hash list", "Open the reports folder", func() { c.u.openFolder(c.u.opts.ReportsDir) }
+		return "Files differ from the offload's hash list", "Show them", func() { c.u.queue.pick(filterAttention) }
 	}
 	return "Attention", "", nil
 }

@@ -13,6 +13,12 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
+// The details dialog's form: wide enough for a path, tall enough for a file's record.
+const (
+	detailsWidth  = 560
+	detailsHeight = 320
+)
+
 // fileDetails lists what is known of a file, a line per fact, leaving out what is not
 // known yet.
 func fileDetails(v core.FileView) []*widget.FormItem {
@@ -22,7 +28,7 @@ func fileDetails(v core.FileView) []*widget.FormItem {
 			return
 		}
 		l := widget.NewLabel(value)
-		l.Wrapping = fyne.TextWrapBreak
+		l.Wrapping = fyne.TextWrapWord
 		items = append(items, widget.NewFormItem(label, l))
 	}
 	add("Name", v.Name)
@@ -73,6 +79,9 @@ func (u *UI) showDetails(v core.FileView) {
 	if v.AssetID == "" {
 		copyID.Disable()
 	}
-	content := container.NewVBox(widget.NewForm(fileDetails(v)...), container.NewHBox(copyID))
-	dialog.ShowCustom(v.Name, "Close", container.NewGridWrap(fyne.NewSize(560, content.MinSize().Height), content), u.win)
+	// The values wrap at the dialog's width, so the form scrolls in a fixed height
+	// rather than taking the height of its lines unwrapped.
+	form := container.NewVScroll(widget.NewForm(fileDetails(v)...))
+	form.SetMinSize(fyne.NewSize(detailsWidth, detailsHeight))
+	dialog.ShowCustom(v.Name, "Close", container.NewBorder(nil, container.NewHBox(copyID), nil, nil, form), u.win)
 }

@@ -315,8 +315,11 @@ func rowDetail(v core.FileView) string {
 		return s
 	case core.Done:
 		s := size + " · uploaded" + doneAt(v) + toProject(v)
-		if v.Verdict() == core.VerdictMatched {
+		switch v.Verdict() {
+		case core.VerdictMatched:
 			s += " · matches the hash list"
+		case core.VerdictNotListed:
+			s += " · not in the offload's hash list"
 		}
 		return s
 	case core.Held:

@@ -20,25 +20,45 @@ import (
 // verifyShown is how many files that do not match the verify dialog lists by name.
 const verifyShown = 50
 
-// receiptsWritten tells the person a batch's receipts are written, with the page to open;
-// problems writing them are said too.
+// receiptsWritten tells the person a batch's receipts are written: what they say and
+// the page to open, in a dialog when something needs a look or an offload's hash list was
+// compared; otherwise only as a notification, so that a day of drops is not a day of
+// dialogs.
 func (u *UI) receiptsWritten(r core.Receipts) {
 	name := filepath.Base(r.Folder)
+	t := r.Totals
 	var b strings.Builder
-	fmt.Fprintf(&b, "The report of %s is in the reports folder", name)
+	fmt.Fprintf(&b, "%s: %s uploaded", format.Count(t.Files, "file"), format.Counted(t.Done, "was", "were"))
+	if r.Offload {
+		fmt.Fprintf(&b, "; %s from the offload's hash list", format.Counted(t.Differs, "differs", "differ"))
+		if t.NotListed > 0 {
+			fmt.Fprintf(&b, ", %s not in it", format.Counted(t.NotListed, "is", "are"))
+		}
+	}
+	if other := t.NeedsAttention - t.Differs; other > 0 {
+		fmt.Fprintf(&b, "; %s need a look", format.Count(other, "other file"))
+	}
+	b.WriteString(".\nThe report is in the reports folder")
 	if len(r.HashLists) > 0 {
-		fmt.Fprintf(&b, ", and its hash list (ASC MHL) went to %s", filepath.Dir(r.HashLists[0]))
+		fmt.Fprintf(&b, "; the hash list (ASC MHL) went to %s", filepath.Dir(r.HashLists[0]))
 	}
 	b.WriteString(".")
 	for _, p := range r.Problems {
 		b.WriteString("\n• " + p)
 	}
+	title := "Receipts of " + name
+	if !r.Offload && t.NeedsAttention == 0 && len(r.Problems) == 0 {
+		if u.settings.Notifications {
+			u.app.SendNotification(fyne.NewNotification("C2C Uploader: "+title, firstLine(b.String())))
+		}
+		return
+	}
 	if r.Report.HTML == "" {
-		u.alerts.info("Receipts of "+name, b.String())
+		u.alerts.info(title, b.String())
 		return
 	}
 	page := r.Report.HTML
-	u.alerts.ask("Receipts of "+name, b.String(), "Open the report", func() { u.openFile(page) })
+	u.alerts.ask(title, b.String(), "Open the report", func() { u.openFile(page) })
 }
 
 // openFile opens a file with the system's application for it.
@@ -96,7 +116,7 @@ func (u *UI) showVerified(path string, results []core.VerifyResult, problems []s
 		title = "Nothing to verify"
 		b.WriteString("No file was found in " + path + ".")
 	case len(bad) == 0:
-		b.WriteString("Every file in " + path + " matches what was uploaded and the offload's hash lists.")
+		b.WriteString("Every file in " + path + " was uploaded and matches what was sent and the offload's hash lists.")
 	default:
 		title = fmt.Sprintf("%d of %s do not match", len(bad), format.Count(len(results), "file"))
 		for i, r := range bad {

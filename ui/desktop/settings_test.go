@@ -189,7 +189,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		}
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true}
+	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true, HashFormat: "xxh64"}
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
@@ -331,7 +331,7 @@ func TestPreferencesAreCarriedOver(t *testing.T) {
 		t.Fatalf("CarryOver: %v %q", err, problems)
 	}
 	wantSettings := core.Settings{ParallelFiles: 5, ParallelChunks: 12, BandwidthLimit: 256 << 10, OffsetFromNow: true,
-		Notifications: false, APIURL: "https://api.example.com"}
+		Notifications: false, APIURL: "https://api.example.com", HashFormat: "xxh64", HashLists: core.HashListsExisting}
 	if s := loadStore(t, st).Settings; s != wantSettings {
 		t.Errorf("the data folder holds %+v, want %+v", s, wantSettings)
 	}
@@ -391,7 +391,7 @@ func TestSettingsForPeople(t *testing.T) {
 		formSelect(form, "Appearance").SetSelected(lookLight)
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-	want := upload.Settings{ParallelFiles: 4, ParallelChunks: 6, BandwidthLimit: 1_000_000}
+	want := upload.Settings{ParallelFiles: 4, ParallelChunks: 6, BandwidthLimit: 1_000_000, HashFormat: "xxh64"}
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
