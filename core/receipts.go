@@ -52,12 +52,15 @@ func (s *Service) runReceipts(ctx context.Context) {
 		defer close(r.done)
 		defer sub.Close()
 		b := newBatches()
+		var written []Receipts // this run's
 		start := s.engine.BatchViews(s.engine.Unreceipted())
 		for i := range start {
 			v := fileView(start[i])
 			b.take([]Event{{Type: EventFile, File: &v}})
 		}
-		var written []Receipts // this run's
+		// Batches that settled in a run that ended before their receipts were written
+		// (a crash, a kill) are written now, not when something else happens.
+		written = append(written, s.writeDue(ctx, b.settled(false))...)
 		for {
 			select {
 			case <-ctx.Done():

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"syscall"
 )
@@ -88,14 +89,40 @@ func (f *Finder) rootOf(dir string) (string, error) {
 	return root, nil
 }
 
-// holdsHistory tells whether dir holds an ascmhl folder.
+// holdsHistory tells whether dir holds a history: an ascmhl folder (not a link to one
+// elsewhere) with a chain file or a generation in it. An empty or unrelated folder of that
+// name is not one, and nothing is written into it.
 func holdsHistory(dir string) (bool, error) {
-	info, err := os.Stat(filepath.Join(dir, Folder))
+	folder := filepath.Join(dir, Folder)
+	info, err := os.Lstat(folder)
 	switch {
 	case err == nil:
-		return info.IsDir(), nil
+		if !info.IsDir() {
+			return false, nil
+		}
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ENOTDIR):
 		return false, nil
+	default:
+		return false, fmt.Errorf("looking for an ASC MHL history in %s: %w", dir, err)
 	}
-	return false, fmt.Errorf("looking for an ASC MHL history in %s: %w", dir, err)
+	return IsHistoryFolder(folder), nil
+}
+
+// IsHistoryFolder tells whether folder is an ascmhl folder with a history in it: its
+// chain file, or a generation.
+func IsHistoryFolder(folder string) bool {
+	if !strings.EqualFold(filepath.Base(folder), Folder) {
+		return false
+	}
+	entries, err := os.ReadDir(folder)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		name := e.Name()
+		if name == ChainFile || strings.HasSuffix(strings.ToLower(name), Extension) && e.Type().IsRegular() {
+			return true
+		}
+	}
+	return false
 }

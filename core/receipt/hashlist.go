@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/mhl"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
@@ -71,17 +72,19 @@ func writeHashLists(cfg Config, batch, folder string, files []upload.FileView, a
 			path string
 			err  error
 		)
+		copyOffload := existing
 		if target == root {
 			if path, err = appendBeside(root, existing, entries, creator); err != nil {
 				// The history beside the media could not take it (a chain that does not
-				// add up, a write refused): the reports folder keeps it instead.
-				res.problems = append(res.problems, "The hash list beside "+root+" could not be added to ("+err.Error()+"); it is kept in the reports folder.")
-				target, note = "", noteBesideFailed
+				// add up, a write refused): the reports folder keeps a history of its own
+				// (a copy would carry what is wrong with it).
+				res.problems = append(res.problems, "The hash list beside "+root+" could not be added to ("+err.Error()+"); a new one is kept in the reports folder.")
+				target, note, copyOffload = "", noteBesideFailed, false
 			}
 		}
 		if target != root {
 			target = filepath.Join(cfg.Dir, "hash lists", batch, copyName(folder, root))
-			path, err = appendCopy(root, target, existing, entries, creator)
+			path, err = appendCopy(root, target, copyOffload, entries, creator)
 		}
 		if err != nil {
 			res.problems = append(res.problems, "The hash list for "+root+" could not be written: "+err.Error())
@@ -124,7 +127,9 @@ func placeFor(cfg Config, root string, existing bool) (string, string) {
 func copyName(folder, root string) string {
 	rel, err := filepath.Rel(filepath.Dir(folder), root)
 	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return filepath.Base(root)
+		// Not below the batch's folder (another path of the same add): its name and a
+		// short hash of where it is, so two folders of one name stay apart.
+		return filepath.Base(root) + " " + hashes.XXH3.Of([]byte(root))[:8]
 	}
 	return rel
 }
@@ -149,13 +154,15 @@ func entriesFor(root string, files []upload.FileView) []mhl.Entry {
 		e := mhl.Entry{Path: relPath(root, v.Path), Size: v.Size, ModTime: v.ModTime}
 		for _, s := range v.Hashes {
 			action := mhl.Original
-			if s.Format == v.Offload.Format {
-				switch v.Verdict() {
-				case upload.VerdictMatched:
+			switch v.Verdict() {
+			case upload.VerdictMatched:
+				if s.Format == v.Offload.Format {
 					action = mhl.Verified
-				case upload.VerdictDiffers:
-					action = mhl.Failed
 				}
+			case upload.VerdictDiffers:
+				// Every hash of bytes that failed the offload's list is failed: none may
+				// stand later for what the file should be.
+				action = mhl.Failed
 			}
 			e.Hashes = append(e.Hashes, mhl.Hash{Format: s.Format, Value: s.Value, Action: action, Date: v.DoneAt})
 		}
@@ -190,7 +197,14 @@ func appendCopy(root, target string, existing bool, entries []mhl.Entry, c mhl.C
 		return "", err
 	}
 	if existing {
-		if err := copyHistory(filepath.Join(root, mhl.Folder), filepath.Join(target, mhl.Folder)); err != nil {
+		// Copied beside, then put in place whole: a copy cut short is never taken for
+		// the history.
+		partial := filepath.Join(target, ".copying-"+mhl.Folder)
+		_ = os.RemoveAll(partial)
+		if err := copyHistory(filepath.Join(root, mhl.Folder), partial); err != nil {
+			return "", err
+		}
+		if err := os.Rename(partial, filepath.Join(target, mhl.Folder)); err != nil {
 			return "", err
 		}
 		h, err := mhl.Open(target)

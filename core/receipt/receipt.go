@@ -96,8 +96,7 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 		now = cfg.Now
 	}
 	at := now()
-	files := slices.Clone(b.Files)
-	files = slices.DeleteFunc(files, func(v upload.FileView) bool { return v.Root == "" })
+	files := slices.DeleteFunc(b.Files, func(v upload.FileView) bool { return v.Root == "" }) // the batch's own slice
 	slices.SortFunc(files, func(a, b upload.FileView) int { return cmp.Compare(a.Path, b.Path) })
 	w := Written{}
 	if len(files) == 0 {

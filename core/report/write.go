@@ -18,23 +18,16 @@ const reportPerm = 0o644
 // Write writes the batch's report as <dir>/<ID>.csv, <ID>.json and <ID>.html, creating
 // dir, and replaces an earlier report of the same batch. Each file is written whole
 // before it takes its name, so a reader or a crash meets the earlier file or the new one,
-// never part of one. All three are made before any is written: a batch that cannot be put
-// in words writes nothing.
+// never part of one. The three are made one after the other, each written before the
+// next is made: a card's report is held in memory one form at a time.
 func Write(dir string, b Batch) (Paths, error) {
 	if err := checkID(b.ID); err != nil {
 		return Paths{}, err
 	}
-	csvData, err := encodeCSV(b)
-	if err != nil {
-		return Paths{}, fmt.Errorf("writing the CSV of batch %s: %w", b.ID, err)
-	}
+	// The JSON first: the times it cannot hold stop it all before anything is written.
 	jsonData, err := encodeJSON(b)
 	if err != nil {
 		return Paths{}, fmt.Errorf("writing the JSON of batch %s: %w; give the batch's real times (a year has four digits)", b.ID, err)
-	}
-	htmlData, err := encodeHTML(b)
-	if err != nil {
-		return Paths{}, fmt.Errorf("writing the HTML of batch %s: %w", b.ID, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Paths{}, fmt.Errorf("cannot create the reports folder %s; choose a folder this user can write to: %w", dir, err)
@@ -42,11 +35,23 @@ func Write(dir string, b Batch) (Paths, error) {
 	base := filepath.Join(dir, b.ID)
 	p := Paths{CSV: base + ".csv", JSON: base + ".json", HTML: base + ".html"}
 	for _, f := range []struct {
-		path string
-		data []byte
-	}{{p.CSV, csvData}, {p.JSON, jsonData}, {p.HTML, htmlData}} {
-		if err := atomicfile.WriteBytes(f.path, reportPerm, f.data); err != nil {
+		path   string
+		what   string
+		encode func(Batch) ([]byte, error)
+	}{
+		{p.JSON, "the JSON", func(Batch) ([]byte, error) { return jsonData, nil }},
+		{p.CSV, "the CSV", encodeCSV},
+		{p.HTML, "the HTML", encodeHTML},
+	} {
+		data, err := f.encode(b)
+		if err != nil {
+			return Paths{}, fmt.Errorf("writing %s of batch %s: %w", f.what, b.ID, err)
+		}
+		if err := atomicfile.WriteBytes(f.path, reportPerm, data); err != nil {
 			return Paths{}, fmt.Errorf("cannot write the report %s; check that the folder is writable and the disk not full: %w", f.path, err)
+		}
+		if f.path == p.JSON {
+			jsonData = nil // written: not held while the others are made
 		}
 	}
 	return p, nil

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/c2c-uploader/c2c-uploader/core/media"
+	"github.com/c2c-uploader/c2c-uploader/core/mhl"
 )
 
 // MaxFileSize is the largest object the storage takes (5 TiB).
@@ -39,18 +40,9 @@ func isLitter(name string) bool {
 
 func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
 
-// hashListFolder is the folder in which an offload tool keeps a folder's ASC MHL history.
-const hashListFolder = "ascmhl"
-
-// inHashList tells whether path is an ASC MHL history folder or inside one.
-func inHashList(path string) bool {
-	for _, part := range strings.Split(filepath.ToSlash(path), "/") {
-		if strings.EqualFold(part, hashListFolder) {
-			return true
-		}
-	}
-	return false
-}
+// notHashList is why the offload's record of a card (its ASC MHL history folder) is not
+// uploaded: it is read for the files' hashes.
+const notHashList = "the offload's hash list (ASC MHL), not media: skipped"
 
 // scanner expands the paths given to Add into files that can be uploaded, and says why
 // the others cannot.
@@ -129,14 +121,7 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		s.reject(path, "a system file, not media: skipped")
 		return
 	}
-	if inHashList(path) {
-		// The offload's record of the card (ASC MHL), not media: read for the files'
-		// hashes, never uploaded.
-		if explicit {
-			s.reject(path, "the offload's hash list (ASC MHL), not media: skipped")
-		}
-		return
-	}
+
 	lfi, err := os.Lstat(path)
 	if err != nil {
 		s.reject(path, describeStatError(err))
@@ -150,6 +135,10 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		}
 	}
 	switch {
+	case fi.IsDir() && mhl.IsHistoryFolder(path):
+		if explicit {
+			s.reject(path, notHashList)
+		}
 	case fi.IsDir():
 		for _, a := range ancestors {
 			if os.SameFile(a, fi) {
@@ -166,6 +155,8 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		for _, e := range entries {
 			s.visit(filepath.Join(path, e.Name()), false, anc)
 		}
+	case fi.Mode().IsRegular() && explicit && mhl.IsHistoryFolder(filepath.Dir(path)):
+		s.reject(path, notHashList)
 	case fi.Mode().IsRegular():
 		if s.seen[path] {
 			return

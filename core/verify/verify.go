@@ -79,6 +79,7 @@ func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, p
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, nil, fmt.Errorf("%s cannot be read: %w", p, err)
 		}
+		gone := err != nil
 		var receipts []upload.File
 		if rec != nil {
 			if receipts, err = rec.ReceiptsUnder(ctx, abs); err != nil {
@@ -106,6 +107,12 @@ func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, p
 			for _, rel := range listedBelow(h, abs) {
 				listed[filepath.Join(h.Root, filepath.FromSlash(rel))] = true
 			}
+		}
+		if gone && len(listed) == 0 && !done[abs] {
+			// Named, and nothing there nor any record of it: said, not passed over.
+			done[abs] = true
+			results = append(results, Result{abs, Missing, "It does not exist, and no receipt or hash list has it."})
+			continue
 		}
 		names := make([]string, 0, len(listed))
 		for path := range listed {

@@ -489,14 +489,16 @@ func rssKiB(pid int) (rss, peak int64, err error) {
 // 10,000 small files given on its command line, as "Open with" does, against a
 // simulator of its own (in this test process, so that the app's memory is the app's
 // alone: demo mode would add the simulator's), lets it pair and upload them, and checks
-// that the window painted the list and that the app stayed under 300 MiB of RSS. Under
-// Xvfb that includes some 60 MiB of Mesa's software OpenGL.
+// that the window painted the list and that the app stayed under 340 MiB of RSS. Under
+// Xvfb that includes some 60 MiB of Mesa's software OpenGL, and, for a moment as the
+// batch settles, some 50 MiB of its receipts: the views of its 10,000 files, its report
+// in three forms and its hash list (README, Receipts).
 func TestWindowTenThousandFiles(t *testing.T) {
 	requireDisplay(t)
 	if testing.Short() {
 		t.Skip("10,000 files: not in -short")
 	}
-	const files, budgetMiB, uploadFor = 10000, 300, 60 * time.Second
+	const files, budgetMiB, uploadFor = 10000, 340, 60 * time.Second
 	ctx, cancel := context.WithTimeout(context.Background(), testDeadline)
 	defer cancel()
 	bin := plainBinary(t)

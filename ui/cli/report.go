@@ -42,7 +42,7 @@ func Report(dir string, last bool, batch string, o Options) int {
 			return ExitFailed
 		case len(pick) > 1:
 			fmt.Fprintf(o.Stderr, "report: %s start with %q; give more of the name (`c2c-uploader report` lists them).\n",
-				format.Count(len(pick), "batch"), batch)
+				format.Counted(len(pick), "batch", "batches"), batch)
 			return ExitFailed
 		}
 	}
@@ -63,7 +63,7 @@ func Report(dir string, last bool, batch string, o Options) int {
 		}
 		attention := ""
 		if r.Totals.NeedsAttention > 0 {
-			attention = fmt.Sprintf(", %d need attention", r.Totals.NeedsAttention)
+			attention = ", " + format.Counted(r.Totals.NeedsAttention, "needs", "need") + " attention"
 		}
 		fmt.Fprintf(o.Stdout, "%-40s %s%s  %s\n", r.ID, format.Count(r.Totals.Files, "file"), attention, r.Paths.HTML)
 	}

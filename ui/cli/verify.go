@@ -54,6 +54,10 @@ func Verify(ctx context.Context, svc *core.Service, paths []string, o Options) i
 			map[bool]string{true: "does", false: "do"}[bad == 1])
 		return ExitFailed
 	}
-	fmt.Fprintf(o.Stderr, "All %s match what was sent.\n", format.Count(len(results), "file"))
+	if len(results) == 1 {
+		fmt.Fprintln(o.Stderr, "The file matches what was sent.")
+	} else {
+		fmt.Fprintf(o.Stderr, "All %d files match what was sent.\n", len(results))
+	}
 	return ExitOK
 }
