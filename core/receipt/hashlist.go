@@ -175,7 +175,7 @@ func entriesFor(root string, files []upload.FileView) []mhl.Entry {
 func appendBeside(root string, existing bool, entries []mhl.Entry, c mhl.Creator) (string, error) {
 	if !existing {
 		if h, err := mhl.Open(root); err == nil {
-			return h.Append(entries, c) // started by an earlier batch of the same folder
+			return appendGeneration(h, entries, c) // started by an earlier batch of the same folder
 		}
 		_, path, err := mhl.Create(root, entries, c)
 		return path, err
@@ -184,7 +184,38 @@ func appendBeside(root string, existing bool, entries []mhl.Entry, c mhl.Creator
 	if err != nil {
 		return "", err
 	}
+	return appendGeneration(h, entries, c)
+}
+
+// appendGeneration appends the generation to h unless h's newest generation is this app's and
+// records every entry as it is: written by a run that ended (a kill) before it marked the
+// files, it is not written twice.
+func appendGeneration(h *mhl.History, entries []mhl.Entry, c mhl.Creator) (string, error) {
+	if n := len(h.Generations); n > 0 {
+		g := h.Generations[n-1]
+		if g.Tool == c.Tool && holdsAll(g, entries) {
+			return filepath.Join(h.Root, mhl.Folder, g.File), nil
+		}
+	}
 	return h.Append(entries, c)
+}
+
+// holdsAll tells whether g records every hash of entries, as they are.
+func holdsAll(g mhl.Generation, entries []mhl.Entry) bool {
+	have := map[string]string{}
+	for _, e := range g.Entries {
+		for _, x := range e.Hashes {
+			have[e.Path+"\x00"+string(x.Format)] = x.Value
+		}
+	}
+	for _, e := range entries {
+		for _, x := range e.Hashes {
+			if have[e.Path+"\x00"+string(x.Format)] != x.Value {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // appendCopy adds the generation to the history kept in the reports folder at target for
@@ -192,7 +223,7 @@ func appendBeside(root string, existing bool, entries []mhl.Entry, c mhl.Creator
 // chain) when there is one, so the copy is the whole chain continued.
 func appendCopy(root, target string, existing bool, entries []mhl.Entry, c mhl.Creator) (string, error) {
 	if h, err := mhl.Open(target); err == nil {
-		return h.Append(entries, c)
+		return appendGeneration(h, entries, c)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return "", err
 	}

@@ -299,3 +299,32 @@ func TestWriteAgainAddsOneGenerationWithOnlyTheFileDoneSince(t *testing.T) {
 		})
 	}
 }
+
+// A run killed between writing a batch's hash list and marking its files writes its
+// receipts again at the next start: the generation it wrote already records every file as
+// it is, so no second one is added (beside the media and in the reports folder).
+func TestWriteAgainAfterAKillAddsNoSecondGeneration(t *testing.T) {
+	for _, hashLists := range []string{receipt.HashListsExisting, receipt.HashListsReports} {
+		t.Run(hashLists, func(t *testing.T) {
+			root := filepath.Join(t.TempDir(), "A003")
+			reports := filepath.Join(t.TempDir(), "reports")
+			writeMedia(t, root, "clip1.mov", "first clip")
+			offloadHistory(t, root, map[string]string{"clip1.mov": xxh64("first clip")})
+			views := []upload.FileView{listedIn(done(1, root, "clip1.mov", "first clip"), root, xxh64("first clip"))}
+			var m marks
+			w1 := receipt.Write(context.Background(), config(reports, hashLists, &m, written), receipt.Batch{Added: added, Files: slices.Clone(views)})
+			// The kill: the marks never reached the journal, so the views are as before.
+			w2 := receipt.Write(context.Background(), config(reports, hashLists, &m, written.Add(time.Minute)), receipt.Batch{Added: added, Files: slices.Clone(views)})
+			if len(w1.HashLists) != 1 || len(w2.HashLists) != 1 || w1.HashLists[0] != w2.HashLists[0] {
+				t.Fatalf("the hash lists written: %q, then %q; want the same generation", w1.HashLists, w2.HashLists)
+			}
+			h, err := mhl.Open(filepath.Dir(filepath.Dir(w1.HashLists[0])))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := len(h.Generations); n != 2 {
+				t.Errorf("%d generations, want 2: the offload's and one of this app's", n)
+			}
+		})
+	}
+}
