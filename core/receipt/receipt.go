@@ -113,12 +113,13 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 	w.Offload = slices.ContainsFunc(files, func(v upload.FileView) bool { return v.HashList != "" })
 	paths, err := report.Write(cfg.Dir, rb)
 	if err != nil {
-		// Marked all the same: another pass would add the hash list's generation again.
+		// Not marked: the next pass (the next start, the next batch) writes it again; the
+		// hash list's generation, written already, is not added twice (appendGeneration).
 		w.Problems = append(w.Problems, "The report of "+folder+" could not be written: "+err.Error())
 	} else {
 		w.Report = paths
 	}
-	if cfg.Mark != nil {
+	if cfg.Mark != nil && err == nil {
 		ids := make([]upload.FileID, 0, len(files))
 		for i := range files {
 			ids = append(ids, files[i].ID)
