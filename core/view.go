@@ -3,6 +3,7 @@ package core
 import (
 	"errors"
 	"github.com/c2c-uploader/c2c-uploader/core/hashes"
+	"slices"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
@@ -161,6 +162,12 @@ type (
 	Hash       = hashes.Sum
 	HashFormat = hashes.Format
 )
+
+// DefaultHashFormat is the format files are hashed in unless the settings say otherwise.
+const DefaultHashFormat = hashes.Default
+
+// HashFormats are the formats files can be hashed in, fastest first.
+func HashFormats() []HashFormat { return slices.Clone(hashes.Formats) }
 
 // Verdicts of a file against the offload's hash list (FileView.Verdict).
 const (

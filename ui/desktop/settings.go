@@ -88,6 +88,7 @@ type settingsForm struct {
 	files, chunks, bandwidth, apiURL, order *widget.Entry
 	schedule, only, include, exclude        *widget.Entry
 	speed, limit, look                      *widget.Select
+	hash, hashLists                         *widget.Select
 	offset, start                           *widget.RadioGroup
 	notify                                  *widget.Check
 	form                                    *widget.Form
@@ -119,6 +120,17 @@ var speeds = []struct {
 
 const speedCustom = "Custom: as set under Advanced"
 
+// hashListChoices are where a batch's hash list (ASC MHL) goes, as the setting hash-lists
+// names them.
+var hashListChoices = []struct{ label, value string }{
+	{"Beside the offload's hash list, else in the reports folder (recommended)", core.HashListsExisting},
+	{"Beside the media, starting one where there is none", core.HashListsAlways},
+	{"Only in the reports folder", core.HashListsReports},
+}
+
+// hashRecommended marks the default hash format in its list.
+const hashRecommended = " (recommended)"
+
 // limits are bandwidth presets, in the unit crews use for links.
 var limits = []struct{ label, value string }{
 	{"No limit", "0"},
@@ -149,6 +161,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	up := u.svc.Settings() // what the engine runs with
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
 	cur.Order, cur.ManualStart, cur.Filter, cur.Schedule = up.Order, up.ManualStart, up.Filter, up.Schedule
+	cur.HashFormat, cur.HashLists = up.HashFormat, up.HashLists
 	f := &settingsForm{before: cur}
 	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.schedule, f.only, f.include, f.exclude = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -211,6 +224,30 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	follow()
 	f.look = widget.NewSelect([]string{lookSystem, lookLight, lookDark}, nil)
 	f.look.SetSelected(u.look())
+	var formats []string
+	for _, h := range core.HashFormats() {
+		label := string(h)
+		if h == core.DefaultHashFormat {
+			label += hashRecommended
+		}
+		formats = append(formats, label)
+	}
+	f.hash = widget.NewSelect(formats, nil)
+	f.hash.SetSelected(string(core.DefaultHashFormat) + hashRecommended)
+	if cur.HashFormat != "" && cur.HashFormat != core.DefaultHashFormat {
+		f.hash.SetSelected(string(cur.HashFormat))
+	}
+	var places []string
+	for _, c := range hashListChoices {
+		places = append(places, c.label)
+	}
+	f.hashLists = widget.NewSelect(places, nil)
+	f.hashLists.SetSelected(hashListChoices[0].label)
+	for _, c := range hashListChoices {
+		if c.value == cur.HashLists {
+			f.hashLists.SetSelected(c.label)
+		}
+	}
 
 	advanced := widget.NewLabelWithStyle("Advanced", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	f.form = &widget.Form{
@@ -226,6 +263,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 				HintText: "Limits by time of day, separated by semicolons; the limit above holds outside them."},
 			{Text: "Date media by", Widget: f.offset,
 				HintText: "Shot: a 14:02 clip is filed at 14:02, refused if this device was paused then. Today: filed on arrival."},
+			{Text: "Hash lists", Widget: f.hashLists,
+				HintText: "Where a finished batch's ASC MHL hash list goes: never onto a camera card or a folder that cannot be written."},
 			{Text: "Notifications", Widget: f.notify},
 			{Text: "Appearance", Widget: f.look},
 			{Widget: advanced},
@@ -234,6 +273,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Only these kinds", Widget: f.only, HintText: "Like sound,proxies: other kinds are left out when files are added."},
 			{Text: "Include", Widget: f.include, HintText: "Patterns below the folder added, like *.mov,Sound/**: other files are left out."},
 			{Text: "Exclude", Widget: f.exclude, HintText: "Patterns of files to leave out, like *.tmp,Proxy/**."},
+			{Text: "Hash", Widget: f.hash, HintText: "What every file sent is hashed in for its receipt; a file an offload's hash list covers is hashed in the list's too."},
 			{Text: "API URL", Widget: f.apiURL, HintText: apiHint(u.opts.APIURL)},
 		},
 	}
@@ -318,6 +358,12 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.OffsetFromNow = f.offset.Selected == offsetToday
 	s.ManualStart = f.start.Selected == startManual
 	s.Notifications = f.notify.Checked
+	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
+	for _, c := range hashListChoices {
+		if c.label == f.hashLists.Selected {
+			s.HashLists = c.value
+		}
+	}
 	return s, s.Validate()
 }
 

@@ -187,14 +187,23 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		if got := formSelect(form, "Upload speed").Selected; got != speedCustom {
 			t.Errorf("3 files × 8 parts show as the speed %q, want %q", got, speedCustom)
 		}
+		if got := formSelect(form, "Hash").Selected; got != "xxh64"+hashRecommended {
+			t.Errorf("the hash shows as %q, want the default", got)
+		}
+		formSelect(form, "Hash").SetSelected("md5")
+		formSelect(form, "Hash lists").SetSelected(hashListChoices[2].label)
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true, HashFormat: "xxh64"}
+	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true, HashFormat: "md5"}
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
+	if got := d.svc.Settings().HashLists; got != core.HashListsReports {
+		t.Errorf("hash lists go %q, want %q", got, core.HashListsReports)
+	}
 	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",
-		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com"}
+		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com",
+		"hash": "md5", "hash-lists": "reports"}
 	d.eventually("the settings are saved in the data folder", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
 	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
 		t.Errorf("the data folder holds %v, want %v", saved, wantSaved)
