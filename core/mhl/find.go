@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -30,6 +31,45 @@ type Finder struct {
 	mu        sync.Mutex
 	roots     map[string]string   // folder → root of the history covering it, "" for none
 	histories map[string]*History // root → its history
+	// What Look met: each problem once, and the histories whose problems are in it.
+	problems []string
+	noted    map[*History]bool
+}
+
+// Look is Find for a caller that goes on without a history: one that cannot be read is
+// nil. What could not be read, and the problems of every history found, are kept once
+// each for Problems.
+func (f *Finder) Look(p string) *History {
+	h, err := f.Find(p)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.note("The hash list above " + p + " could not be read: " + err.Error())
+		return nil
+	}
+	if h != nil && !f.noted[h] {
+		if f.noted == nil {
+			f.noted = map[*History]bool{}
+		}
+		f.noted[h] = true
+		for _, pr := range h.AllProblems() {
+			f.note(pr.String())
+		}
+	}
+	return h
+}
+
+func (f *Finder) note(problem string) {
+	if !slices.Contains(f.problems, problem) {
+		f.problems = append(f.problems, problem)
+	}
+}
+
+// Problems are what Look met, one sentence each, in the order met.
+func (f *Finder) Problems() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.problems)
 }
 
 // Find returns the history covering the file at p, as the function Find does.

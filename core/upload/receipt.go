@@ -65,22 +65,11 @@ func offloadDiffers(f *File, sums hashes.Sums) string {
 // returns the problems of the histories it read, each once.
 func findOffloadHashes(files []File, prefer hashes.Format) (problems []string) {
 	var finder mhl.Finder
-	seen := map[*mhl.History]bool{}
 	for i := range files {
 		f := &files[i]
-		h, err := finder.Find(f.Path)
-		if err != nil {
-			problems = appendOnce(problems, "The hash list above "+f.Path+" could not be read: "+err.Error())
-			continue
-		}
+		h := finder.Look(f.Path)
 		if h == nil {
 			continue
-		}
-		if !seen[h] {
-			seen[h] = true
-			for _, p := range h.AllProblems() {
-				problems = appendOnce(problems, p.String())
-			}
 		}
 		f.HashList = h.Root
 		rel, ok := h.Rel(f.Path)
@@ -91,14 +80,7 @@ func findOffloadHashes(files []File, prefer hashes.Format) (problems []string) {
 			f.Offload = sums.Pick(prefer)
 		}
 	}
-	return problems
-}
-
-func appendOnce(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
+	return finder.Problems()
 }
 
 // Receipted records that files were written into their batch's receipts at at (the

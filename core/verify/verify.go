@@ -53,22 +53,8 @@ func (r Result) OK() bool { return r.Verdict == Matches }
 // are still compared with what could be read.
 func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, problems []string, err error) {
 	var finder mhl.Finder
-	seenHistory := map[*mhl.History]bool{}
-	// history is the nearest history at or above the file at path, its problems taken once.
-	history := func(path string) *mhl.History {
-		h, err := finder.Find(path)
-		if err != nil {
-			problems = appendOnce(problems, "The hash list above "+path+" could not be read: "+err.Error())
-			return nil
-		}
-		if h != nil && !seenHistory[h] {
-			seenHistory[h] = true
-			for _, pr := range h.AllProblems() {
-				problems = appendOnce(problems, pr.String())
-			}
-		}
-		return h
-	}
+	// history is the nearest history at or above the file at path.
+	history := finder.Look
 	done := map[string]bool{}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
@@ -125,19 +111,12 @@ func Run(ctx context.Context, paths []string, rec Receipts) (results []Result, p
 			}
 			done[path] = true
 			if err := ctx.Err(); err != nil {
-				return results, problems, err
+				return results, finder.Problems(), err
 			}
 			results = append(results, check(path, byPath[path], history(path)))
 		}
 	}
-	return results, problems, nil
-}
-
-func appendOnce(list []string, s string) []string {
-	if slices.Contains(list, s) {
-		return list
-	}
-	return append(list, s)
+	return results, finder.Problems(), nil
 }
 
 // check compares one file with its receipt (ID 0 when none) and its hash list (nil when
