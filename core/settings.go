@@ -11,6 +11,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 	"github.com/c2c-uploader/c2c-uploader/core/hashes"
 	"github.com/c2c-uploader/c2c-uploader/core/media"
+	"github.com/c2c-uploader/c2c-uploader/core/receipt"
 	"github.com/c2c-uploader/c2c-uploader/core/schedule"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -65,9 +66,9 @@ type Settings struct {
 // reports folder); also started beside media that has none; only in the reports folder.
 // Never onto a camera card or a volume that cannot be written.
 const (
-	HashListsExisting = "existing"
-	HashListsAlways   = "always"
-	HashListsReports  = "reports"
+	HashListsExisting = receipt.HashListsExisting
+	HashListsAlways   = receipt.HashListsAlways
+	HashListsReports  = receipt.HashListsReports
 )
 
 // DefaultSettings are the settings nobody changed.

@@ -3,6 +3,7 @@ package media
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
@@ -106,4 +107,14 @@ func describeList(cs []Category) string {
 		return n[0]
 	}
 	return strings.Join(n[:len(n)-1], ", ") + " or " + n[len(n)-1]
+}
+
+// Below is path relative to root, with slashes, as filters and receipts name a file of a
+// folder added: its name when it is root itself or not below it.
+func Below(root, path string) string {
+	rel, err := filepath.Rel(root, path)
+	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
+		return filepath.Base(path)
+	}
+	return filepath.ToSlash(rel)
 }

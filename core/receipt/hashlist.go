@@ -151,7 +151,7 @@ func writable(dir string) bool {
 func entriesFor(root string, files []upload.FileView) []mhl.Entry {
 	out := make([]mhl.Entry, 0, len(files))
 	for _, v := range files {
-		e := mhl.Entry{Path: relPath(root, v.Path), Size: v.Size, ModTime: v.ModTime}
+		e := mhl.Entry{Path: media.Below(root, v.Path), Size: v.Size, ModTime: v.ModTime}
 		for _, s := range v.Hashes {
 			action := mhl.Original
 			switch v.Verdict() {
@@ -283,15 +283,6 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// relPath is path below root with slashes; its base name when it is not below root.
-func relPath(root, path string) string {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || strings.HasPrefix(rel, "..") || rel == "." {
-		return filepath.Base(path)
-	}
-	return filepath.ToSlash(rel)
 }
 
 func appendOnce(list []string, s string) []string {

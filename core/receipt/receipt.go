@@ -12,6 +12,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/report"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -152,7 +153,7 @@ func reportOf(cfg Config, b Batch, id, folder string, files []upload.FileView, a
 			rb.Project = v.Project
 		}
 		f := report.File{
-			Name: v.Name, Path: v.Path, RelPath: relPath(folder, v.Path), Size: v.Size,
+			Name: v.Name, Path: v.Path, RelPath: media.Below(folder, v.Path), Size: v.Size,
 			Hashes: v.Hashes, MHL: report.Verdict(v.Verdict()), AssetID: v.AssetID, Project: v.Project,
 			Started: v.StartedAt.Local(), Finished: v.DoneAt.Local(), Attempts: v.Attempts,
 			State: string(v.State),

@@ -76,22 +76,13 @@ func scanPaths(paths []string, now time.Time, filter media.Filter) ([]File, []Re
 	}
 	kept := s.files[:0]
 	for i, f := range s.files {
-		if why := filter.LeftOut(below(s.roots[i], f.Path), f.Category); why != "" {
+		if why := filter.LeftOut(media.Below(s.roots[i], f.Path), f.Category); why != "" {
 			s.rejected = append(s.rejected, Rejection{Path: f.Path, Reason: why, LeftOut: true})
 			continue
 		}
 		kept = append(kept, f)
 	}
 	return kept, s.rejected
-}
-
-// below is path relative to root, with slashes: its name when it is root itself.
-func below(root, path string) string {
-	rel, err := filepath.Rel(root, path)
-	if err != nil || rel == "." || strings.HasPrefix(rel, "..") {
-		return filepath.Base(path)
-	}
-	return filepath.ToSlash(rel)
 }
 
 // classify sets the category of files, found below roots (one each).
