@@ -7,6 +7,7 @@ import (
 	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha512"
+	"encoding"
 	"encoding/hex"
 	"fmt"
 	"hash"
@@ -123,6 +124,27 @@ func (f Format) Equal(a, b string) bool {
 		return a == b
 	}
 	return strings.EqualFold(a, b)
+}
+
+// CopyState makes dst hash what src has hashed so far, so that both go on from there; both
+// made by the same format's New. It panics on hashers of two formats or of none of
+// this package's, a programming error.
+func CopyState(dst, src hash.Hash) {
+	switch d := dst.(type) {
+	case *xxh3.Hasher:
+		*d = *src.(*xxh3.Hasher) // its state is its value
+		return
+	case xxh128:
+		*d.Hasher128 = *src.(xxh128).Hasher128
+		return
+	}
+	state, err := src.(encoding.BinaryMarshaler).MarshalBinary()
+	if err == nil {
+		err = dst.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
+	}
+	if err != nil {
+		panic("hashes: a hash's state cannot be copied: " + err.Error())
+	}
 }
 
 // xxh128 gives the 128-bit XXH3 as hash.Hash with its digest in big-endian order, the

@@ -108,3 +108,25 @@ func TestPickPrefersTheFormatsGivenThenTheFastest(t *testing.T) {
 		t.Errorf("Pick of nothing = %v", got)
 	}
 }
+
+// A copied state goes on as the original would: the copy and the source, fed the same
+// rest, give the hash of the whole input, and the source is not disturbed by the copy.
+func TestCopyStateGoesOnFromWhereTheSourceWas(t *testing.T) {
+	input := bytes.Repeat([]byte("media-hash-list "), 1000) // longer than any block
+	for _, f := range hashes.Formats {
+		src := f.New()
+		src.Write(input[:777])
+		dst := f.New()
+		dst.Write([]byte("something else")) // overwritten
+		hashes.CopyState(dst, src)
+		dst.Write(input[777:])
+		src.Write(input[777:])
+		want := f.Of(input)
+		if got := f.Encode(dst.Sum(nil)); got != want {
+			t.Errorf("%s: the copy gives %s, want %s", f, got, want)
+		}
+		if got := f.Encode(src.Sum(nil)); got != want {
+			t.Errorf("%s: the source gives %s after the copy, want %s", f, got, want)
+		}
+	}
+}

@@ -189,7 +189,7 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int, f
 	case b != nil:
 		return b.Sum(), nil
 	case n == 0:
-		return emptyPart, nil
+		return fh.emptyPart(), nil
 	}
 	return unknownPart, nil // a client that does not say what it read (a test's fake)
 }

@@ -126,13 +126,13 @@ type Record struct {
 	File       File
 	DoneChunks []int
 	// PartHashes are the hashes of the finished chunks' bytes as they were sent (in
-	// partFormat), in the order of DoneChunks; "" for one finished before the journal
+	// partFormat, or "format:value" in another: fileHash.partHash), in the order of DoneChunks; "" for one finished before the journal
 	// kept them.
 	PartHashes []string
 }
 
-// Part is a chunk S3 took: its index and the hash of the bytes it was sent (in
-// partFormat).
+// Part is a chunk S3 took: its index and the hash of the bytes it was sent (as
+// fileHash.partHash writes it).
 type Part struct {
 	Index int
 	Hash  string

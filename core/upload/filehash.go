@@ -1,13 +1,11 @@
 package upload
 
 import (
-	"encoding"
 	"fmt"
 	"hash"
 	"io"
+	"strings"
 	"sync"
-
-	"github.com/zeebo/xxh3"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/hashes"
@@ -16,7 +14,9 @@ import (
 // partFormat is the format of the per-part hashes the journal keeps: each the hash of
 // the bytes the part's successful PUT sent. XXH3, the fastest of the formats (2.4 times
 // xxh64 here): a part's bytes are hashed in it once as they are sent and, for a part sent
-// ahead of the file's hash, once more as they are read again.
+// ahead of the file's hash, once more as they are read again. A file of one part hashed
+// in one format has its part hashed in that format instead (fileHash.pf), its hash being
+// its part's: its bytes are hashed once.
 const partFormat = hashes.XXH3
 
 // catchUpBlock is how much of a file fileHash reads at a time when it reads again.
@@ -37,12 +37,14 @@ const catchUpBlock = 256 << 10
 // Each byte is hashed as few times as it can be: what the whole hash took of the front
 // chunk is the hash of its one body while that body alone fed it (took follows only once
 // a second source feeds: a retried body, a reading again), and a file of one part hashed
-// in partFormat alone has that part's hash for its own.
+// in one format has that part's hash, made in the file's format, for its own.
 type fileHash struct {
 	file   io.ReaderAt
 	ranges func(int) (int64, int64) // offset and length of chunk i
 	n      int                      // chunks
 	size   int64
+
+	pf hashes.Format // the parts' hashes' format
 
 	mu    sync.Mutex
 	whole *hashes.Set
@@ -53,7 +55,7 @@ type fileHash struct {
 	tookBody *partBody
 	mixed    bool
 	took     hash.Hash
-	// onePart: the file is one part and hashed in partFormat alone: its hash is the
+	// onePart: the file is one part and hashed in one format, pf: its hash is the
 	// part's (wholeOne), and the whole hash is not fed.
 	onePart  bool
 	wholeOne string
@@ -71,11 +73,13 @@ type fileHash struct {
 func newFileHash(file io.ReaderAt, f *File, formats []hashes.Format, done []bool, parts []string) *fileHash {
 	n := f.ChunkCount()
 	h := &fileHash{
-		file: file, ranges: f.ChunkRange, n: n, size: f.Size,
-		whole: hashes.NewSet(formats...), took: partFormat.New(),
-		sentTo: make([]int64, n), parts: make([]string, n),
-		onePart: n == 1 && len(formats) == 1 && formats[0] == partFormat,
+		file: file, ranges: f.ChunkRange, n: n, size: f.Size, pf: partFormat,
+		whole: hashes.NewSet(formats...), sentTo: make([]int64, n), parts: make([]string, n),
 	}
+	if n == 1 && len(formats) == 1 && formats[0].New() != nil {
+		h.onePart, h.pf = true, formats[0]
+	}
+	h.took = h.pf.New()
 	for i := range h.sentTo {
 		h.sentTo[i], _ = f.ChunkRange(i)
 		if i < len(done) && done[i] {
@@ -91,7 +95,7 @@ func newFileHash(file io.ReaderAt, f *File, formats []hashes.Format, done []bool
 // body is what one body of chunk i writes its bytes to (api.Chunk.Reads).
 func (h *fileHash) body(i int) *partBody {
 	off, _ := h.ranges(i)
-	return &partBody{h: h, i: i, off: off, sum: partFormat.New()}
+	return &partBody{h: h, i: i, off: off, sum: h.pf.New()}
 }
 
 // partBody hashes what one body of a chunk hands to the transport, and feeds the file's
@@ -123,11 +127,35 @@ func (b *partBody) Write(p []byte) (int, error) {
 func (b *partBody) Sum() string {
 	b.h.mu.Lock()
 	defer b.h.mu.Unlock()
-	return partFormat.Encode(b.sum.Sum(nil))
+	return b.h.partHash(b.h.pf.Encode(b.sum.Sum(nil)))
 }
 
 // emptyPart is the hash of a part of no bytes (a PUT without a body).
-var emptyPart = partFormat.Of(nil)
+func (h *fileHash) emptyPart() string { return h.partHash(h.pf.Of(nil)) }
+
+// partHash is how the journal keeps a part's hash of value: in partFormat as it is, in
+// another format after the format's name ("xxh64:…"), so that a hash is only ever
+// compared with one of its own format.
+func (h *fileHash) partHash(value string) string {
+	if h.pf == partFormat {
+		return value
+	}
+	return hashes.Sum{Format: h.pf, Value: value}.String()
+}
+
+// checkable tells whether a part's journaled hash can be compared with what the file's
+// hash reads of it: one known, of the parts' format of this attempt (the hash setting
+// may have changed since a file of one part was sent).
+func (h *fileHash) checkable(want string) bool {
+	if want == unknownPart {
+		return false
+	}
+	format, _, tagged := strings.Cut(want, ":")
+	if h.pf == partFormat {
+		return !tagged
+	}
+	return tagged && format == string(h.pf)
+}
 
 // sent records chunk i as sent, with the hash of its bytes, and brings the file's hash
 // as far as it can go. An error wraps api.ErrFileChanged.
@@ -166,11 +194,12 @@ func (h *fileHash) advance() error {
 		if h.onePart {
 			h.wholeOne = took
 		}
+		took = h.partHash(took)
 		h.front++
 		h.took.Reset()
 		h.tookBody, h.mixed = nil, false
 		h.mu.Unlock()
-		if want != unknownPart && took != want {
+		if h.checkable(want) && took != want {
 			return fmt.Errorf("%w: part %d reads differently from what was sent", api.ErrFileChanged, i+1)
 		}
 	}
@@ -238,7 +267,7 @@ func (h *fileHash) sums() (hashes.Sums, error) {
 		return nil, fmt.Errorf("the file's hash stopped at byte %d of %d", h.pos, h.size)
 	}
 	if h.onePart {
-		return hashes.Sums{{Format: partFormat, Value: h.wholeOne}}, nil
+		return hashes.Sums{{Format: h.pf, Value: h.wholeOne}}, nil
 	}
 	return h.whole.Sums(), nil
 }
@@ -270,7 +299,7 @@ func (h *fileHash) mix() {
 	h.mixed = true
 	h.took.Reset()
 	if h.tookBody != nil {
-		copyHashState(h.took, h.tookBody.sum)
+		hashes.CopyState(h.took, h.tookBody.sum)
 	}
 }
 
@@ -279,27 +308,12 @@ func (h *fileHash) frontStart() int64 {
 	return off
 }
 
-// tookSum is the hash of what the whole hash took of the front chunk.
+// tookSum is the hash, in pf, of what the whole hash took of the front chunk.
 func (h *fileHash) tookSum() string {
 	if !h.mixed && h.tookBody != nil {
-		return partFormat.Encode(h.tookBody.sum.Sum(nil))
+		return h.pf.Encode(h.tookBody.sum.Sum(nil))
 	}
-	return partFormat.Encode(h.took.Sum(nil))
-}
-
-// copyHashState makes dst the hash src is: both of partFormat.
-func copyHashState(dst, src hash.Hash) {
-	if d, ok := dst.(*xxh3.Hasher); ok {
-		*d = *src.(*xxh3.Hasher) // its state is its value
-		return
-	}
-	state, err := src.(encoding.BinaryMarshaler).MarshalBinary()
-	if err == nil {
-		err = dst.(encoding.BinaryUnmarshaler).UnmarshalBinary(state)
-	}
-	if err != nil {
-		panic("upload: the part hash's state cannot be copied: " + err.Error()) // partFormat's hasher can
-	}
+	return h.pf.Encode(h.took.Sum(nil))
 }
 
 // changedAfterSending: every part of the file was sent, and then a part read differently

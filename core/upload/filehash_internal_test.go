@@ -57,6 +57,16 @@ func fhSum(t testing.TB, f hashes.Format, b []byte) string {
 // fhPart is the part hash of b: in partFormat, computed without core/hashes.
 func fhPart(t testing.TB, b []byte) string { t.Helper(); return fhSum(t, partFormat, b) }
 
+// partHash is the part hash the rig's file journals for b: in partFormat, or for a file of
+// one part hashed in one format, in that format after its name.
+func (r *fhRig) partHash(b []byte) string {
+	r.t.Helper()
+	if r.f.ChunkCount() == 1 && len(r.formats) == 1 && r.formats[0] != partFormat {
+		return string(r.formats[0]) + ":" + fhSum(r.t, r.formats[0], b)
+	}
+	return fhPart(r.t, b)
+}
+
 // fhBytes is size bytes of reproducible noise.
 func fhBytes(size int) []byte {
 	b := make([]byte, size)
@@ -167,8 +177,8 @@ func (r *fhRig) send(i int) error {
 func (r *fhRig) sent(b *partBody) error {
 	r.t.Helper()
 	sum := b.Sum()
-	if want := fhPart(r.t, r.chunk(b.i)); sum != want {
-		r.t.Fatalf("the part hash of chunk %d is %s, want %s %s of its bytes", b.i, sum, partFormat, want)
+	if want := r.partHash(r.chunk(b.i)); sum != want {
+		r.t.Fatalf("the part hash of chunk %d is %s, want %s of its bytes", b.i, sum, want)
 	}
 	return r.h.sent(b.i, sum)
 }
@@ -261,16 +271,18 @@ func TestFileHashOfOnePartRetried(t *testing.T) {
 }
 
 // A chunk of no bytes is sent without a body (api.Chunk.Reads is never called): its part
-// hash is emptyPart, which is xxh64 of nothing.
+// hash is emptyPart, the hash of nothing in the part's format.
 func TestFileHashOfAnEmptyFile(t *testing.T) {
-	if want := fhPart(t, nil); emptyPart != want {
-		t.Fatalf("emptyPart is %s, want %s of no bytes %s", emptyPart, partFormat, want)
+	for _, formats := range append(fhFormatSets, []hashes.Format{hashes.MD5}) {
+		r := newFHRig(t, nil, formats...)
+		if got, want := r.h.emptyPart(), r.partHash(nil); got != want {
+			t.Fatalf("%v: emptyPart is %s, want %s", formats, got, want)
+		}
+		if err := r.h.sent(0, r.h.emptyPart()); err != nil {
+			t.Fatal(err)
+		}
+		r.wantWhole(0)
 	}
-	r := newFHRig(t, nil, hashes.XXH64, hashes.MD5)
-	if err := r.h.sent(0, emptyPart); err != nil {
-		t.Fatal(err)
-	}
-	r.wantWhole(0)
 }
 
 // Chunks that finish in any order give the hash of the file's bytes in the file's order:
@@ -450,6 +462,15 @@ func TestFileHashFindsAPartThatReadsDifferentlyFromWhatItSent(t *testing.T) {
 		change(r, 0)
 		wantChanged(t, r.send(1), 1)
 	})
+	t.Run("the one part of a file, hashed in the file's format", func(t *testing.T) {
+		data := fhBytes(fhChunk - 1)
+		journaled := []string{"xxh64:" + fhXXH64(data)}
+		r := newFHRigResumed(t, data, []hashes.Format{hashes.XXH64}, []bool{true}, journaled)
+		change(r, 0)
+		if _, err := r.h.sums(); !errors.Is(err, api.ErrFileChanged) {
+			t.Fatalf("got %v, want an error wrapping api.ErrFileChanged", err)
+		}
+	})
 	t.Run("a part that reads shorter", func(t *testing.T) {
 		r := newFHRig(t, fhBytes(4*fhChunk))
 		r.mustSend(2)
@@ -574,3 +595,22 @@ func TestFileHashOfChunksSentInParallel(t *testing.T) {
 }
 
 var _ io.ReaderAt = (*fhReader)(nil)
+
+// The one part of a file, journaled in another format than this attempt hashes it in (the
+// hash setting changed, or the journal is older than parts hashed in the file's format),
+// cannot be checked, and is not taken for a change.
+func TestFileHashOfOnePartJournaledInAnotherFormat(t *testing.T) {
+	data := fhBytes(fhChunk / 2)
+	for _, c := range []struct {
+		formats   []hashes.Format
+		journaled string
+	}{
+		{[]hashes.Format{hashes.MD5}, "xxh64:" + fhXXH64(data)},
+		{[]hashes.Format{hashes.MD5}, fhPart(t, data)},
+		{[]hashes.Format{partFormat}, "xxh64:" + fhXXH64(data)},
+		{[]hashes.Format{hashes.XXH64, hashes.MD5}, "xxh64:" + fhXXH64(data)},
+	} {
+		r := newFHRigResumed(t, data, c.formats, []bool{true}, []string{c.journaled})
+		r.wantWhole(int64(len(data))) // read again to hash it, unchecked
+	}
+}

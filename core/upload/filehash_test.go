@@ -83,7 +83,7 @@ func (r *rig) assetByID(id string) (c2csim.AssetInfo, bool) {
 
 // checkPartHashes checks that the journal holds, for each finished chunk of rec, the hash
 // of that chunk's bytes in data (what was sent) in the part hashes' format
-// (filehash.go's partFormat), and that every chunk of a done file is finished.
+// (filehash.go's partFormat, or the file's own for a file of one part), and that every chunk of a done file is finished.
 func checkPartHashes(t testing.TB, rec upload.Record, data []byte) {
 	t.Helper()
 	f := rec.File
@@ -94,11 +94,17 @@ func checkPartHashes(t testing.TB, rec upload.Record, data []byte) {
 	if f.State == core.Done && len(rec.DoneChunks) != f.ChunkCount() {
 		t.Errorf("journal: %s is done with %d of %d chunks", f.Name, len(rec.DoneChunks), f.ChunkCount())
 	}
+	// A file of one part hashed in one format has its part hashed in that format, after
+	// the format's name.
+	format, tag := upload.PartFormatForTests, ""
+	if formats := f.HashFormats; f.ChunkCount() == 1 && len(formats) == 1 && formats[0] != format {
+		format, tag = formats[0], string(formats[0])+":"
+	}
 	for k, i := range rec.DoneChunks {
 		off, n := f.ChunkRange(i)
-		if want := sumIn(t, upload.PartFormatForTests, data[off:off+n]); rec.PartHashes[k] != want {
-			t.Errorf("journal: %s chunk %d (bytes %d..%d) has part hash %q, want %s %s of its bytes",
-				f.Name, i, off, off+n, rec.PartHashes[k], upload.PartFormatForTests, want)
+		if want := tag + sumIn(t, format, data[off:off+n]); rec.PartHashes[k] != want {
+			t.Errorf("journal: %s chunk %d (bytes %d..%d) has part hash %q, want %s of its bytes",
+				f.Name, i, off, off+n, rec.PartHashes[k], want)
 		}
 	}
 }
