@@ -16,6 +16,15 @@ type AddOptions struct {
 	Hold bool
 	// Filter, when set, is which files are queued instead of the settings' filter.
 	Filter *media.FilterSpec
+	// Folder, when set, is the watched folder the paths were found in (core/ingest),
+	// not named by a person: the files' batch and filters are below it; hidden files,
+	// litter and hash lists among them are passed over silently; a path already in the
+	// queue on its way is left to its upload, which notices a change by itself, and a
+	// failed or cancelled one stays so until a person retries it.
+	Folder string
+	// AddedAt, when set, is the batch the files join (the files of one batch share it):
+	// a watched folder's day. Zero: a batch of their own, now.
+	AddedAt time.Time
 }
 
 // Add queues files and folders (expanded), each meant for the project the device is
@@ -43,7 +52,11 @@ func (e *Engine) Add(ctx context.Context, paths []string, opts AddOptions) (AddR
 	if err != nil {
 		return AddResult{}, fmt.Errorf("the filter's %w", err)
 	}
-	files, rejected := scanPaths(paths, time.Now(), filter)
+	at := opts.AddedAt
+	if at.IsZero() {
+		at = time.Now()
+	}
+	files, rejected := scanPaths(paths, at, filter, opts.Folder)
 	problems := findOffloadHashes(files, e.Settings().hashFormat())
 	for _, p := range problems {
 		e.cfg.Logger.Warn("the offload's hash list has a problem; its other hashes are still used", "problem", p)
@@ -75,14 +88,29 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 		fresh = files
 	} else {
 		known := make(map[string]*entry, len(o.files))
+		var onItsWay map[string]*entry // by path, for a watched folder's files
+		if opts.Folder != "" {
+			onItsWay = map[string]*entry{}
+		}
 		for _, ent := range o.files {
 			known[identity(&ent.f)] = ent
+			if onItsWay != nil && ent.f.State != Done {
+				onItsWay[ent.f.Path] = ent
+			}
 		}
 		for _, f := range files {
 			ent, dup := known[identity(&f)]
+			if !dup && onItsWay[f.Path] != nil {
+				// Found again while its upload is on its way or waits for a person:
+				// a second entry would send a second asset. The upload notices a
+				// change itself (it waits for the file to settle, with a new asset).
+				ent, dup = onItsWay[f.Path], true
+			}
 			switch {
 			case !dup:
 				fresh = append(fresh, f)
+			case opts.Folder != "":
+				rejected = append(rejected, duplicate(f.Path, &ent.f, ent.f.ID))
 			case ent.att == nil && (ent.f.State == Failed || ent.f.State == Cancelled):
 				// Named again on purpose, by a drop or a script re-running its command:
 				// a file that failed or was cancelled is tried again. A skipped one

@@ -26,6 +26,9 @@ const slowDownFor = time.Minute
 // retrying file, or the end of a slow-down, is due.
 func (o *owner) schedule() (next time.Time) {
 	o.grant()
+	if o.windingDown {
+		return next
+	}
 	if !o.slowUntil().IsZero() && len(o.slots.waiting) > 0 {
 		next = o.slowUntil()
 	}
@@ -180,6 +183,9 @@ func (o *owner) requestBudget() int { return o.settings.ParallelFiles * o.chunkL
 // first (a sound file's creation before an original's next chunk), in the order asked
 // within a file.
 func (o *owner) grant() {
+	if o.windingDown {
+		return // WindDown: the requests in flight end, and no other starts
+	}
 	s := &o.slots
 	limit, per := o.requestBudget(), o.chunkLimit()
 	if len(s.waiting) > 1 {
@@ -223,6 +229,7 @@ func (o *owner) releaseSlot(id FileID) {
 		delete(s.perFile, id)
 	}
 	o.grant()
+	o.windDownCheck()
 }
 
 // withdraw takes back a request whose attempt stopped waiting; a slot already given is

@@ -36,6 +36,11 @@ type owner struct {
 
 	diskWaits int // writes waiting for room on the journal's disk; none starts meanwhile
 
+	// windingDown (WindDown): nothing more starts; idleWaiters are closed once no
+	// request is in flight.
+	windingDown bool
+	idleWaiters []chan struct{}
+
 	// limit is the bandwidth limit in force, by the schedule or the fixed limit, until
 	// limitUntil (zero: until the settings change).
 	limit      int64

@@ -25,21 +25,6 @@ const MaxFileSize = 5497558138880
 // fingerprintSpan is how much of each end of a file the quick fingerprint reads.
 const fingerprintSpan = 16 << 10
 
-// litter are names that operating systems and cameras leave in folders; nobody means to
-// upload them.
-var litter = map[string]bool{
-	".ds_store": true, "thumbs.db": true, "desktop.ini": true, "ehthumbs.db": true,
-	"$recycle.bin": true, "system volume information": true, ".spotlight-v100": true,
-	".trashes": true, ".fseventsd": true, ".temporaryitems": true, ".documentrevisions-v100": true,
-}
-
-func isLitter(name string) bool {
-	lower := strings.ToLower(name)
-	return litter[lower] || strings.HasPrefix(name, "._") // AppleDouble resource forks
-}
-
-func isHidden(name string) bool { return strings.HasPrefix(name, ".") }
-
 // notHashList is why the offload's record of a card (its ASC MHL history folder) is not
 // uploaded: it is read for the files' hashes.
 const notHashList = "the offload's hash list (ASC MHL), not media: skipped"
@@ -58,8 +43,9 @@ type scanner struct {
 // scanPaths finds the files below paths, each with its category (core/media: the files
 // found together are judged together, so a proxy is known by its original beside it).
 //
-// Files the filter leaves out are returned as rejections marked LeftOut.
-func scanPaths(paths []string, now time.Time, filter media.Filter) ([]File, []Rejection) {
+// Files the filter leaves out are returned as rejections marked LeftOut. folder, when
+// set, is the watched folder the paths were found in (AddOptions.Folder): their root.
+func scanPaths(paths []string, now time.Time, filter media.Filter, folder string) ([]File, []Rejection) {
 	s := &scanner{now: now, seen: map[string]bool{}}
 	for _, p := range paths {
 		abs, err := filepath.Abs(p)
@@ -68,7 +54,10 @@ func scanPaths(paths []string, now time.Time, filter media.Filter) ([]File, []Re
 			continue
 		}
 		s.root = abs
-		s.visit(abs, true, nil)
+		if folder != "" {
+			s.root = folder
+		}
+		s.visit(abs, folder == "", nil)
 	}
 	classify(s.files, s.roots)
 	if filter.Empty() {
@@ -105,10 +94,10 @@ func (s *scanner) reject(path, reason string) {
 // found inside folders skip hidden files and OS litter silently.
 func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 	name := filepath.Base(path)
-	if !explicit && (isHidden(name) || isLitter(name)) {
+	if !explicit && (media.Hidden(name) || media.Litter(name)) {
 		return
 	}
-	if explicit && isLitter(name) {
+	if explicit && media.Litter(name) {
 		s.reject(path, "a system file, not media: skipped")
 		return
 	}
@@ -146,8 +135,10 @@ func (s *scanner) visit(path string, explicit bool, ancestors []os.FileInfo) {
 		for _, e := range entries {
 			s.visit(filepath.Join(path, e.Name()), false, anc)
 		}
-	case fi.Mode().IsRegular() && explicit && mhl.IsHistoryFolder(filepath.Dir(path)):
-		s.reject(path, notHashList)
+	case fi.Mode().IsRegular() && mhl.IsHistoryFolder(filepath.Dir(path)):
+		if explicit {
+			s.reject(path, notHashList)
+		}
 	case fi.Mode().IsRegular():
 		if s.seen[path] {
 			return
