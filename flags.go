@@ -21,10 +21,10 @@ import (
 // commands are the headless sub-commands; with none, the window opens (with any file
 // arguments queued). sim is run before the flags are read (main.go).
 var commands = map[string]bool{"pair": true, "upload": true, "status": true, "unpair": true, "settings": true, "move": true, "start": true,
-	"report": true, "verify": true}
+	"report": true, "verify": true, "watch": true}
 
 // commandNames are the commands in the order the usage lists them, for suggestions.
-var commandNames = []string{"pair", "upload", "status", "start", "move", "report", "verify", "unpair", "settings", "sim"}
+var commandNames = []string{"pair", "upload", "watch", "status", "start", "move", "report", "verify", "unpair", "settings", "sim"}
 
 // settingsActions are the words after `settings`, with the words each takes.
 var settingsActions = map[string]int{"set": 2, "reset": 1}
@@ -95,7 +95,11 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
 			}
 			// A list's flag given again adds to it.
 			if prev, ok := o.overrides[k.Name]; k.List && ok && prev != "" && v != "" {
-				v = prev + "," + v
+				sep := k.Separator
+				if sep == "" {
+					sep = ","
+				}
+				v = prev + sep + v
 			}
 			o.overrides[k.Name] = v
 			return nil
@@ -111,6 +115,8 @@ func parseArgs(args []string, stderr io.Writer) (options, error) {
   c2c-uploader [flags] [FILE...]          open the window (files given are queued)
   c2c-uploader [flags] pair               pair this computer with a project
   c2c-uploader [flags] upload PATH...     queue files and folders and upload the queue (files on hold wait)
+  c2c-uploader [flags] watch [DIR...]     watch folders (else the watch setting's) and upload what
+                                          settles in them, until Ctrl-C or SIGTERM
   c2c-uploader [flags] status             show the pairing, the connection and the queue
   c2c-uploader [flags] start ID...|all    send files on hold (upload --hold, or the start setting manual)
   c2c-uploader [flags] move ID... top|bottom
@@ -222,10 +228,34 @@ Flags:
 		return o, errors.New("upload needs at least one file or folder")
 	case o.command == "verify" && len(o.paths) == 0:
 		return o, errors.New("verify needs at least one file or folder")
+	case o.command == "watch":
+		if err := watchFolders(&o); err != nil {
+			return o, err
+		}
 	case o.command != "" && o.command != "upload" && o.command != "verify" && len(o.paths) > 0:
 		return o, fmt.Errorf("%s takes no paths (got %q)", o.command, o.paths[0])
 	}
 	return o, nil
+}
+
+// watchFolders makes the folders `watch DIR...` names the watch setting for this run
+// (never written). Each must be a folder now: a word that is not is a typo.
+func watchFolders(o *options) error {
+	if len(o.paths) == 0 {
+		return nil
+	}
+	for _, p := range o.paths {
+		fi, err := os.Stat(p)
+		switch {
+		case err != nil:
+			return fmt.Errorf("watch: %s is not a folder that can be found; name folders to watch", p)
+		case !fi.IsDir():
+			return fmt.Errorf("watch: %s is a file; name the folder it is in to watch it", p)
+		}
+	}
+	o.overrides["watch"] = strings.Join(o.paths, string(os.PathListSeparator))
+	o.paths = nil
+	return nil
 }
 
 // parseMove reads `move ID... top|bottom` (the ids as status lists them).

@@ -121,6 +121,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return cli.Start(ctx, a.svc, o.startWhat, co)
 	case "verify":
 		return cli.Verify(ctx, a.svc, o.paths, co)
+	case "watch":
+		if a.sim != nil {
+			if code := cli.Pair(ctx, a.svc, co); code != cli.ExitOK {
+				return code
+			}
+		}
+		return cli.Watch(ctx, a.svc, co)
 	default:
 		return cli.Unpair(ctx, a.svc, co)
 	}

@@ -34,6 +34,7 @@ type Event struct {
 	Alert      *Alert
 	Finished   *Totals
 	Receipts   *Receipts
+	Watch      *WatchStatus
 }
 
 // AlertKind names the problems that need a person (docs/error-policy.md §9): the engine's

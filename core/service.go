@@ -16,6 +16,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/conn"
+	"github.com/c2c-uploader/c2c-uploader/core/ingest"
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -93,11 +94,13 @@ type Service struct {
 	pairCancel context.CancelFunc
 	// The connection's run (RunConnection, Run): its context, and done, closed once its
 	// goroutines have returned; nil when none runs.
-	connCtx     context.Context
-	connDone    chan struct{}
-	uploading   bool // the engine runs (Run)
-	lastPairing Pairing
-	receipts    *receipts // while the receipts' goroutine runs
+	connCtx      context.Context
+	connDone     chan struct{}
+	uploading    bool // the engine runs (Run)
+	lastPairing  Pairing
+	receipts     *receipts // while the receipts' goroutine runs
+	watcher      *ingest.Watcher
+	stopWatching context.CancelFunc
 }
 
 // New wires the client, the connection monitor, the token manager and the engine.
@@ -225,6 +228,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 	go s.engine.Run(ctx)
 	s.runReceipts(ctx)
+	go s.runWatch(ctx)
 	return nil
 }
 
@@ -485,8 +489,10 @@ func (s *Service) SetSettings(st Settings) error {
 		return fmt.Errorf("settings: %w", err)
 	}
 	s.mu.Lock()
+	old := s.cfg.Settings
 	s.cfg.Settings = st
 	s.mu.Unlock()
+	s.watchSettingsChanged(context.Background(), old, st)
 	return nil
 }
 

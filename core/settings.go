@@ -3,9 +3,12 @@ package core
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/format"
@@ -60,7 +63,30 @@ type Settings struct {
 	// HashLists is where a batch's ASC MHL generation is written (HashListsExisting,
 	// HashListsAlways, HashListsReports).
 	HashLists string
+	// Watch is the folders watched for new files, absolute, separated by the system's
+	// list separator (os.PathListSeparator: a folder's name may hold a comma); "" none.
+	Watch string
+	// Settle is how long a file found in a watched folder must stay unchanged before it
+	// is queued.
+	Settle time.Duration
 }
+
+// WatchFolders are the folders of s.Watch.
+func (s Settings) WatchFolders() []string { return splitFolders(s.Watch) }
+
+func splitFolders(v string) []string {
+	var out []string
+	for _, f := range filepath.SplitList(v) {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// DefaultSettle is how long a file in a watched folder must stay unchanged before it is
+// queued, unless the settle setting says otherwise.
+const DefaultSettle = 2 * time.Second
 
 // Where hash lists go: appended to the history already beside the media (else into the
 // reports folder); also started beside media that has none; only in the reports folder.
@@ -77,7 +103,7 @@ func DefaultSettings() Settings {
 	return Settings{
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
-		HashFormat: hashes.Default, HashLists: HashListsExisting,
+		HashFormat: hashes.Default, HashLists: HashListsExisting, Settle: DefaultSettle,
 	}
 }
 
@@ -114,9 +140,10 @@ type SettingKey struct {
 	Description string
 	// Switch: the flag may stand alone for true (--offset-from-now).
 	Switch bool
-	// List: the value is a list separated by commas, and the flag may be given more than
-	// once (--exclude '*.tmp' --exclude 'Proxy/**'), each adding to it.
-	List   bool
+	// List: the value is a list separated by commas (or Separator), and the flag may be
+	// given more than once (--exclude '*.tmp' --exclude 'Proxy/**'), each adding to it.
+	List      bool
+	Separator string
 	parse  func(s *Settings, value string) error
 	format func(s Settings) string
 }
@@ -256,6 +283,37 @@ var settingKeys = []SettingKey{
 			return errors.New("give existing, always or reports")
 		},
 		format: func(s Settings) string { return s.HashLists },
+	},
+	{
+		Name: "watch", Description: "folders watched for new files, queued as they settle (separated by " + string(os.PathListSeparator) + "); c2c-uploader watch DIR watches others for one run",
+		List: true, Separator: string(os.PathListSeparator),
+		parse: func(s *Settings, v string) error {
+			var folders []string
+			for _, f := range splitFolders(v) {
+				abs, err := filepath.Abs(f)
+				if err != nil {
+					return fmt.Errorf("give folders (%s cannot be resolved)", f)
+				}
+				if !slices.Contains(folders, abs) {
+					folders = append(folders, abs)
+				}
+			}
+			s.Watch = strings.Join(folders, string(os.PathListSeparator))
+			return nil
+		},
+		format: func(s Settings) string { return s.Watch },
+	},
+	{
+		Name: "settle", Description: "how long a file in a watched folder must stay unchanged before it is queued, like 2s (from 100ms to 10m)",
+		parse: func(s *Settings, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 100*time.Millisecond || d > 10*time.Minute {
+				return errors.New("give a duration from 100ms to 10m, like 2s")
+			}
+			s.Settle = d
+			return nil
+		},
+		format: func(s Settings) string { return s.Settle.String() },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

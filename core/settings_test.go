@@ -2,8 +2,11 @@ package core
 
 import (
 	"errors"
+	"os"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -69,6 +72,16 @@ func TestSettingKeysParse(t *testing.T) {
 		{"hash-lists", map[string]func(Settings) bool{
 			"always": func(s Settings) bool { return s.HashLists == HashListsAlways }, "Reports": func(s Settings) bool { return s.HashLists == HashListsReports },
 		}, []string{"", "card", "never"}},
+		{"watch", map[string]func(Settings) bool{
+			"/media/dit/offload": func(s Settings) bool { return s.Watch == "/media/dit/offload" },
+			"/a, b" + string(os.PathListSeparator) + "/c" + string(os.PathListSeparator) + "/a, b": func(s Settings) bool {
+				return slices.Equal(s.WatchFolders(), []string{"/a, b", "/c"}) // a comma is part of a name
+			},
+			"": func(s Settings) bool { return s.Watch == "" },
+		}, nil},
+		{"settle", map[string]func(Settings) bool{
+			"5s": func(s Settings) bool { return s.Settle == 5*time.Second }, "100ms": func(s Settings) bool { return s.Settle == 100*time.Millisecond },
+		}, []string{"", "0", "2", "50ms", "11m", "soon"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -125,7 +138,8 @@ func TestSettingKeysRoundTrip(t *testing.T) {
 	odd := Settings{ParallelFiles: 7, ParallelChunks: 9, BandwidthLimit: 3 << 19, OffsetFromNow: true,
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
 		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s",
-		HashFormat: "sha1", HashLists: HashListsReports}
+		HashFormat: "sha1", HashLists: HashListsReports, Watch: "/srv/offload" + string(os.PathListSeparator) + "/media/dit/A001",
+		Settle: 750 * time.Millisecond}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

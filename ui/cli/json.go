@@ -77,6 +77,10 @@ func eventJSON(ev core.Event) map[string]any {
 		totalsJSON(m, ev.Totals)
 	case core.EventFinished:
 		totalsJSON(m, ev.Finished)
+	case core.EventWatch:
+		m["state"] = string(ev.Watch.State)
+		pathJSON(m, ev.Watch.Folder)
+		m["reason"] = nilIfEmpty(ev.Watch.Reason)
 	case core.EventAlert:
 		m["kind"] = string(ev.Alert.Kind)
 		m["message"] = ev.Alert.Message
