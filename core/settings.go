@@ -144,8 +144,8 @@ type SettingKey struct {
 	// given more than once (--exclude '*.tmp' --exclude 'Proxy/**'), each adding to it.
 	List      bool
 	Separator string
-	parse  func(s *Settings, value string) error
-	format func(s Settings) string
+	parse     func(s *Settings, value string) error
+	format    func(s Settings) string
 }
 
 // Set reads value into s. The error is the reason, worded to follow "KEY cannot be
