@@ -9,8 +9,9 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
-// batch is the files queued by one add — a drop, a folder, a card: the service gives
-// them one AddedAt. Its folder is the one all its files are in.
+// batch is the files queued by one add — a drop, a folder, a card, a watched folder's
+// day: the service gives them one AddedAt. Its folder is the one added (or watched), or
+// the one all its files are in.
 type batch struct {
 	key    int64 // AddedAt in nanoseconds
 	at     time.Time
@@ -37,7 +38,7 @@ func groupBatches(order []core.FileID, files map[core.FileID]*core.FileView) []*
 		k := batchKey(v)
 		b := byKey[k]
 		if b == nil {
-			b = &batch{key: k, at: v.AddedAt, folder: filepath.Dir(v.Path)}
+			b = &batch{key: k, at: v.AddedAt, folder: batchFolder(v)}
 			byKey[k] = b
 			out = append(out, b)
 		}
@@ -49,6 +50,15 @@ func groupBatches(order []core.FileID, files map[core.FileID]*core.FileView) []*
 		}
 	}
 	return out
+}
+
+// batchFolder is the folder a file's batch is named by: the folder added or watched
+// (its Root) when the file is below it, else the file's own.
+func batchFolder(v *core.FileView) string {
+	if v.Root != "" && strings.HasPrefix(v.Path, v.Root+string(filepath.Separator)) {
+		return v.Root
+	}
+	return filepath.Dir(v.Path)
 }
 
 // commonFolder is the deepest folder holding both a and b.

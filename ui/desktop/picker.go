@@ -27,6 +27,7 @@ import (
 type picker struct {
 	u       *UI
 	folders bool // choosing a folder, not files
+	chosen  func(paths []string)
 	dir     string
 	entries []pickEntry
 	ticked  map[string]bool // paths of the files ticked, in this folder or others
@@ -54,8 +55,18 @@ const (
 func (u *UI) chooseFile()   { u.openPicker(false, "") }
 func (u *UI) chooseFolder() { u.openPicker(true, "") }
 
-// openPicker shows the chooser at dir (the last folder added when "").
+// openPicker shows the chooser at dir (the last folder added when ""); what is chosen
+// is added to the queue.
 func (u *UI) openPicker(folders bool, dir string) *picker {
+	title := "Add files"
+	if folders {
+		title = "Add a folder"
+	}
+	return u.openPickerFor(title, folders, dir, u.add)
+}
+
+// openPickerFor shows the chooser titled title at dir, and hands what is chosen to chosen.
+func (u *UI) openPickerFor(title string, folders bool, dir string, chosen func(paths []string)) *picker {
 	if dir == "" {
 		if recent := u.app.Preferences().StringList(prefRecentFolders); len(recent) > 0 {
 			dir = recent[0]
@@ -63,7 +74,7 @@ func (u *UI) openPicker(folders bool, dir string) *picker {
 			dir = home
 		}
 	}
-	p := &picker{u: u, folders: folders, ticked: map[string]bool{}}
+	p := &picker{u: u, folders: folders, chosen: chosen, ticked: map[string]bool{}}
 	p.where = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	p.where.Truncation = fyne.TextTruncateEllipsis
 	p.note = widget.NewLabelWithStyle("", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
@@ -91,10 +102,6 @@ func (u *UI) openPicker(folders bool, dir string) *picker {
 	split := container.NewHSplit(p.places(), body)
 	split.Offset = 0.28
 	buttons := container.NewHBox(all, layout.NewSpacer(), widget.NewButton("Cancel", func() { p.dlg.Hide() }), p.add)
-	title := "Add files"
-	if folders {
-		title = "Add a folder"
-	}
 	p.dlg = dialog.NewCustomWithoutButtons(title, container.NewBorder(nil, buttons, nil, nil, split), u.win)
 	p.dlg.Resize(fyne.NewSize(820, 540))
 	p.open(dir)
@@ -291,7 +298,7 @@ func (p *picker) done() {
 	}
 	p.dlg.Hide()
 	p.u.rememberFolder(p.dir)
-	p.u.add(paths)
+	p.chosen(paths)
 }
 
 // rememberFolder puts dir first among the folders added lately.

@@ -340,7 +340,8 @@ func TestPreferencesAreCarriedOver(t *testing.T) {
 		t.Fatalf("CarryOver: %v %q", err, problems)
 	}
 	wantSettings := core.Settings{ParallelFiles: 5, ParallelChunks: 12, BandwidthLimit: 256 << 10, OffsetFromNow: true,
-		Notifications: false, APIURL: "https://api.example.com", HashFormat: "xxh64", HashLists: core.HashListsExisting}
+		Notifications: false, APIURL: "https://api.example.com", HashFormat: "xxh64", HashLists: core.HashListsExisting,
+		Settle: core.DefaultSettle}
 	if s := loadStore(t, st).Settings; s != wantSettings {
 		t.Errorf("the data folder holds %+v, want %+v", s, wantSettings)
 	}

@@ -36,7 +36,7 @@ func (u *UI) toolbar() fyne.CanvasObject {
 	for _, b := range []*widget.Button{retry, clear, settings, help} {
 		b.Importance = widget.LowImportance
 	}
-	return container.NewPadded(container.NewHBox(addFiles, addFolder, u.startAll, layout.NewSpacer(), retry, clear, settings, help))
+	return container.NewPadded(container.NewHBox(addFiles, addFolder, u.watch.button, u.startAll, layout.NewSpacer(), retry, clear, settings, help))
 }
 
 // Keyboard shortcuts for the toolbar's actions: Ctrl (Cmd on a Mac) with O adds files,

@@ -77,7 +77,8 @@ type UI struct {
 	banner   *banner
 	totals   *totalsBar
 	alerts   *alertCenter
-	settings core.Settings  // as the dialog last saved them; the engine's own in svc
+	settings core.Settings // as the dialog last saved them; the engine's own in svc
+	watch    *watchView
 	startAll *widget.Button // shown while files wait on hold
 	tray     *tray
 	tips     *tooltips
@@ -107,6 +108,7 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 		u.settings = core.DefaultSettings()
 	}
 	u.m.runOrder = u.settings.Order
+	u.watch = newWatchView(u)
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.tips = newTooltips()
@@ -207,6 +209,8 @@ func (u *UI) apply(evs []core.Event) {
 			u.finished(*ev.Finished)
 		case core.EventReceipts:
 			u.receiptsWritten(*ev.Receipts)
+		case core.EventWatch:
+			u.watch.told(*ev.Watch)
 		case core.EventAlert:
 			if ev.Alert.Kind == core.AlertChannelPaused {
 				u.m.channelPaused = true

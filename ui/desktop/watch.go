@@ -1,0 +1,151 @@
+package desktop
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/c2c-uploader/c2c-uploader/core"
+)
+
+// watchView is what the window shows of the watched folders (README, "Watch folders"):
+// the toolbar's button, which says how many are watched and whether one is missing, and
+// the dialog that lists them, adds one and lets one go.
+type watchView struct {
+	u      *UI
+	button *widget.Button
+	states map[string]core.WatchStatus // by folder, as the service last told
+	dlg    dialog.Dialog
+	list   *fyne.Container // the dialog's rows, while it is open
+}
+
+func newWatchView(u *UI) *watchView {
+	w := &watchView{u: u, states: map[string]core.WatchStatus{}}
+	w.button = widget.NewButtonWithIcon("Watch folders…", theme.VisibilityIcon(), w.show)
+	w.update()
+	return w
+}
+
+// folders are the folders the settings watch.
+func (w *watchView) folders() []string { return w.u.settings.WatchFolders() }
+
+// told takes the service's news of a folder (on Fyne's goroutine).
+func (w *watchView) told(st core.WatchStatus) {
+	w.states[st.Folder] = st
+	w.update()
+}
+
+// update redraws the button and, when open, the dialog's rows.
+func (w *watchView) update() {
+	folders := w.folders()
+	missing := 0
+	for _, f := range folders {
+		if st, ok := w.states[f]; ok && (st.State == core.WatchMissing || st.State == core.WatchLost) {
+			missing++
+		}
+	}
+	switch {
+	case len(folders) == 0:
+		w.button.SetText("Watch folders…")
+		w.button.SetIcon(theme.VisibilityIcon())
+	case missing > 0:
+		w.button.SetText(fmt.Sprintf("Watching %d (%d missing)", len(folders), missing))
+		w.button.SetIcon(theme.WarningIcon())
+	default:
+		w.button.SetText(fmt.Sprintf("Watching %s", plural(len(folders), "folder")))
+		w.button.SetIcon(theme.VisibilityIcon())
+	}
+	if w.list != nil {
+		w.fill()
+	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// show opens the dialog of the watched folders.
+func (w *watchView) show() {
+	w.list = container.NewVBox()
+	w.fill()
+	intro := widget.NewLabel("New files in these folders, at any depth, are uploaded once they stop changing. " +
+		"Files added while the app was closed are found when it starts; hidden and temporary files (.part, ~$…) wait for their real name.")
+	intro.Wrapping = fyne.TextWrapWord
+	add := widget.NewButtonWithIcon("Watch a folder…", theme.ContentAddIcon(), func() {
+		w.u.openPickerFor("Watch a folder", true, "", func(paths []string) { w.set(append(w.folders(), paths...)) })
+	})
+	add.Importance = widget.HighImportance
+	closeB := widget.NewButton("Close", func() { w.dlg.Hide() })
+	body := container.NewBorder(intro, container.NewHBox(layout.NewSpacer(), closeB, add), nil, nil,
+		container.NewVScroll(w.list))
+	w.dlg = dialog.NewCustomWithoutButtons("Watched folders", body, w.u.win)
+	w.dlg.SetOnClosed(func() { w.list = nil })
+	w.dlg.Resize(fyne.NewSize(680, 380))
+	w.dlg.Show()
+}
+
+// fill makes the dialog's rows: each folder, how it stands, and Stop watching.
+func (w *watchView) fill() {
+	w.list.RemoveAll()
+	folders := w.folders()
+	if len(folders) == 0 {
+		none := widget.NewLabelWithStyle("No folder is watched.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+		w.list.Add(none)
+	}
+	for _, f := range folders {
+		name := widget.NewLabelWithStyle(f, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		name.Truncation = fyne.TextTruncateEllipsis
+		state := widget.NewLabel(w.stateText(f))
+		state.Wrapping = fyne.TextWrapWord
+		stop := widget.NewButtonWithIcon("Stop watching", theme.CancelIcon(), func() {
+			w.set(slices.DeleteFunc(w.folders(), func(s string) bool { return s == f }))
+		})
+		stop.Importance = widget.LowImportance
+		w.list.Add(container.NewBorder(nil, nil, nil, stop, container.NewVBox(name, state)))
+		w.list.Add(widget.NewSeparator())
+	}
+	w.list.Refresh()
+}
+
+func (w *watchView) stateText(folder string) string {
+	st, ok := w.states[folder]
+	switch {
+	case !ok:
+		return "Starting to watch…"
+	case st.State == core.WatchWatching:
+		return "Watching: new files are uploaded as they settle."
+	default:
+		return st.Reason
+	}
+}
+
+// set makes folders the watched ones: in force at once, and kept in the settings.
+func (w *watchView) set(folders []string) {
+	var kept []string
+	for _, f := range folders {
+		if !slices.Contains(kept, f) {
+			kept = append(kept, f)
+		}
+	}
+	before := w.u.settings
+	after := before
+	after.Watch = strings.Join(kept, string(os.PathListSeparator))
+	if err := w.u.svc.SetSettings(after); err != nil {
+		w.u.showError("The watched folders could not be changed", err)
+		return
+	}
+	w.u.settings = after
+	w.u.saveSettings(before, after, after.APIURL)
+	w.update()
+}

@@ -1,0 +1,55 @@
+package desktop
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2/test"
+)
+
+// Watched folders from the window: the toolbar's button opens their dialog; a folder
+// watched there is watched at once (a file landing in it is uploaded), kept in the
+// settings, and shown as watched; Stop watching lets it go, in the settings too.
+func TestWatchFoldersFromTheWindow(t *testing.T) {
+	st := newStore(t)
+	saved := loadStore(t, st)
+	d := newDesk(t, deskConfig{paired: true, run: true, opts: Options{Settings: saved.Settings, SettingsStore: st}})
+	d.settled()
+	folder := d.media
+	onUI(func() { test.Tap(findButton(d.win.Content(), "Watch folders…")) })
+	d.eventually("the dialog says no folder is watched", func() bool { return hasText(d.overlays()[0], "No folder is watched.") })
+
+	onUI(func() { d.ui.watch.set([]string{folder}) }) // as the picker hands the folder chosen
+	d.eventually("the folder shows as watched", func() bool {
+		return hasText(d.overlays()[0], "Watching: new files are uploaded as they settle.") &&
+			d.ui.watch.button.Text == "Watching 1 folder"
+	})
+	if got := loadStore(t, st).Saved["watch"]; got != folder {
+		t.Errorf("the settings keep watch %q, want %q", got, folder)
+	}
+	clip := d.writeFile(filepath.Join("A001", "clip.mov"), 100_000)
+	d.eventually("the clip landing in the folder is uploaded", func() bool {
+		for _, a := range d.sim.Assets() {
+			if a.Name == "clip.mov" && a.State == "complete" {
+				return true
+			}
+		}
+		return false
+	})
+	onUI(func() {
+		for _, v := range d.ui.m.files {
+			if v.Path == clip && v.Root != folder {
+				t.Errorf("the clip's batch is %q; want the watched folder's", v.Root)
+			}
+		}
+	})
+
+	onUI(func() { test.Tap(findButton(d.overlays()[0], "Stop watching")) })
+	d.eventually("no folder is watched", func() bool {
+		return hasText(d.overlays()[0], "No folder is watched.") && d.ui.watch.button.Text == "Watch folders…"
+	})
+	if got, ok := loadStore(t, st).Saved["watch"]; ok && strings.TrimSpace(got) != "" {
+		t.Errorf("the settings still keep watch %q", got)
+	}
+}
