@@ -98,7 +98,8 @@ type Service struct {
 	connDone     chan struct{}
 	uploading    bool // the engine runs (Run)
 	lastPairing  Pairing
-	receipts     *receipts // while the receipts' goroutine runs
+	receipts     *receipts     // while the receipts' goroutine runs
+	engineDone   chan struct{} // closed when the engine's Run has returned
 	watcher      *ingest.Watcher
 	stopWatching context.CancelFunc
 }
@@ -226,7 +227,11 @@ func (s *Service) Run(ctx context.Context) error {
 		s.mu.Unlock()
 		return err
 	}
-	go s.engine.Run(ctx)
+	engineDone := make(chan struct{})
+	s.mu.Lock()
+	s.engineDone = engineDone
+	s.mu.Unlock()
+	go func() { defer close(engineDone); s.engine.Run(ctx) }()
 	s.runReceipts(ctx)
 	go s.runWatch(ctx)
 	return nil
@@ -352,11 +357,28 @@ func (s *Service) engineEvent(ev upload.Event) {
 	}
 }
 
-// Shutdown lets work that must not be cut finish before the process exits: a token
-// refresh under way (its answer carries the only valid tokens), the receipts of batches
-// that settled. Call it after the context given to Run has ended, with a deadline.
+// Shutdown lets work that must not be cut finish before the process exits: the engine's
+// attempts writing how they ended, a token refresh under way (its answer carries the only
+// valid tokens), the receipts of batches that settled. Call it after the context given to Run has ended, with a deadline.
 func (s *Service) Shutdown(ctx context.Context) error {
-	return errors.Join(s.waitReceipts(ctx), s.auth.Wait(ctx))
+	return errors.Join(s.waitEngine(ctx), s.waitReceipts(ctx), s.auth.Wait(ctx))
+}
+
+// waitEngine waits until the engine's attempts have ended, each having written how it
+// stood: a file whose last parts reached S3 as the run ended is written done.
+func (s *Service) waitEngine(ctx context.Context) error {
+	s.mu.Lock()
+	done := s.engineDone
+	s.mu.Unlock()
+	if done == nil {
+		return nil
+	}
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // AuthStatus is the pairing now.

@@ -228,14 +228,18 @@ func (s *state) setRoots(folders []string) {
 		}
 	}
 	s.order = slices.DeleteFunc(s.order, func(p string) bool { return !want[p] })
+	var fresh []string
 	for _, f := range folders {
 		if s.roots[f] != nil {
 			continue
 		}
-		r := &root{path: f}
-		s.roots[f] = r
-		s.order = append(s.order, f)
-		s.look(r, time.Now())
+		s.roots[f] = &root{path: f}
+		fresh = append(fresh, f)
+	}
+	s.order = slices.Compact(slices.Clone(folders))
+	// Looked at once all are known: a walk passes over the folders watched on their own.
+	for _, f := range fresh {
+		s.look(s.roots[f], time.Now())
 	}
 }
 
@@ -330,6 +334,9 @@ func (s *state) walkDir(r *root, dir string, now time.Time) {
 			return nil
 		}
 		if d.IsDir() {
+			if path != r.path && s.roots[path] != nil {
+				return filepath.SkipDir // a watched folder of its own: its files are its
+			}
 			s.watch(r, path)
 			return nil
 		}
@@ -405,11 +412,21 @@ func (s *state) event(ev fsnotify.Event) {
 	now := time.Now()
 	if path == r.path {
 		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+			// The system dropped the folder's watches with it: whether it is back
+			// already or not, they are made again when it is there.
+			for d := range s.dirs {
+				if within(r.path, d) && s.rootOf(d) == r.path {
+					s.unwatch(d)
+				}
+			}
 			s.look(r, now)
 		}
 		return
 	}
-	if s.skippedBelow(r.path, path) {
+	if s.skippedBelow(r.path, filepath.Dir(path)) {
+		return
+	}
+	if fi, err := os.Lstat(path); skipped(filepath.Base(path), err == nil && fi.IsDir()) {
 		return
 	}
 	switch {
@@ -562,16 +579,18 @@ func (s *state) rootOf(path string) string {
 	return best
 }
 
-// skippedBelow tells whether path, below root, is in or is something a watched folder
-// passes over.
+// skippedBelow tells whether dir, a folder at or below root, is or is in a folder a
+// watched folder passes over.
 func (s *state) skippedBelow(root, path string) bool {
 	rel, err := filepath.Rel(root, path)
 	if err != nil {
 		return true
 	}
-	parts := strings.Split(rel, string(filepath.Separator))
-	for i, part := range parts {
-		if skipped(part, i < len(parts)-1) {
+	if rel == "." {
+		return false
+	}
+	for _, part := range strings.Split(rel, string(filepath.Separator)) {
+		if skipped(part, true) {
 			return true
 		}
 	}

@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -125,9 +126,12 @@ func (a *attempt) uploadChunks() (last Part, sums hashes.Sums, err error) {
 	if firstErr != nil {
 		return Part{Index: -1}, nil, firstErr
 	}
-	if err := context.Cause(ctx); err != nil {
+	if err := context.Cause(ctx); err != nil && (outstanding > 0 || errors.Is(err, errStopped)) {
 		return Part{Index: -1}, nil, err
 	}
+	// Every part reached S3, even if the run is ending meanwhile (a process stopping
+	// after its requests in flight ended, WindDown): the file is written done, so that
+	// the next run sends none of it again.
 	sums, err = fh.sums()
 	if err != nil {
 		return Part{Index: -1}, nil, err

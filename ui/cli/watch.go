@@ -109,10 +109,13 @@ func Watch(ctx context.Context, svc *core.Service, o Options) int {
 	}
 	drain(sub, jw, handle)
 	writeReceipts(runCtx, svc, jw, o, display.columns())
+	// The attempts write how they stood (a file whose last parts reached S3 is done)
+	// once the run has ended: Shutdown waits for them.
 	endRun()
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), WindDownLimit)
 	defer cancel()
 	_ = svc.Shutdown(shutdown)
+	drain(sub, jw, handle)
 	_, final := svc.Snapshot()
 	display.totals(final)
 	display.close()
