@@ -41,7 +41,7 @@ func TestUnknownCommandSuggestsTheNearest(t *testing.T) {
 		{[]string{"uplaod", "clip.mov"}, "did you mean upload?"},
 		{[]string{"statsu"}, "did you mean status?"},
 		{[]string{"setting", "set", "bandwidth", "1MB/s"}, "did you mean settings?"},
-		{[]string{"frobnicate"}, "the commands are pair, upload, status, start, move, report, verify, unpair, settings, sim"},
+		{[]string{"frobnicate"}, "the commands are pair, upload, watch, status, start, move, report, verify, unpair, settings, sim"},
 	} {
 		what := strings.Join(c.args, " ")
 		r := run(ctx, t, e, []cmdOpt{noDisplay(), inDir(dir)}, c.args...)
