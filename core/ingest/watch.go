@@ -245,22 +245,34 @@ func (s *state) setRoots(folders []string) {
 
 // dropRoot lets go of a folder no longer watched: its watches and its files waiting.
 func (s *state) dropRoot(p string) {
+	s.unwatchBelow(p, p)
+	s.forgetBelow(p, p)
+	delete(s.roots, p)
+}
+
+// unwatchBelow lets go of the watches of dir and the folders below it, in the watched
+// folder root (a watched folder nested in it keeps its own).
+func (s *state) unwatchBelow(dir, root string) {
 	for d := range s.dirs {
-		if within(p, d) && s.rootOf(d) == p {
+		if within(dir, d) && s.rootOf(d) == root {
 			s.unwatch(d)
 		}
 	}
-	for f, pd := range s.pending {
-		if pd.root == p {
+}
+
+// forgetBelow forgets the files at and below dir, in the watched folder root: those
+// waiting to settle and those handed over (back again, they are new).
+func (s *state) forgetBelow(dir, root string) {
+	for f := range s.pending {
+		if within(dir, f) && s.rootOf(f) == root {
 			delete(s.pending, f)
 		}
 	}
 	for f := range s.known {
-		if within(p, f) && s.rootOf(f) == p {
+		if within(dir, f) && s.rootOf(f) == root {
 			delete(s.known, f)
 		}
 	}
-	delete(s.roots, p)
 }
 
 // look checks a folder is there, and if so (again) watches and walks it.
@@ -289,11 +301,7 @@ func (s *state) missing(r *root, now time.Time, why string) {
 		r.state = Lost
 		r.reason = "The folder has been missing since " + r.since.Local().Format("15:04") + " (" + why + "); it is still looked for."
 	}
-	for d := range s.dirs {
-		if within(r.path, d) && s.rootOf(d) == r.path {
-			s.unwatch(d)
-		}
-	}
+	s.unwatchBelow(r.path, r.path) // what was handed over is kept: a card put back is not sent again
 }
 
 func (s *state) announce(r *root) {
@@ -414,11 +422,7 @@ func (s *state) event(ev fsnotify.Event) {
 		if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
 			// The system dropped the folder's watches with it: whether it is back
 			// already or not, they are made again when it is there.
-			for d := range s.dirs {
-				if within(r.path, d) && s.rootOf(d) == r.path {
-					s.unwatch(d)
-				}
-			}
+			s.unwatchBelow(r.path, r.path)
 			s.look(r, now)
 		}
 		return
@@ -435,21 +439,8 @@ func (s *state) event(ev fsnotify.Event) {
 		delete(s.pending, path)
 		delete(s.known, path)
 		if s.dirs[path] {
-			for d := range s.dirs {
-				if within(path, d) {
-					s.unwatch(d)
-				}
-			}
-			for f := range s.pending {
-				if within(path, f) {
-					delete(s.pending, f)
-				}
-			}
-			for f := range s.known {
-				if within(path, f) {
-					delete(s.known, f)
-				}
-			}
+			s.unwatchBelow(path, r.path)
+			s.forgetBelow(path, r.path)
 		}
 	case ev.Has(fsnotify.Create) || ev.Has(fsnotify.Write) || ev.Has(fsnotify.Chmod):
 		fi, err := os.Stat(path)

@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/format"
 )
 
 // watchView is what the window shows of the watched folders (README, "Watch folders"):
@@ -60,19 +61,12 @@ func (w *watchView) update() {
 		w.button.SetText(fmt.Sprintf("Watching %d (%d missing)", len(folders), missing))
 		w.button.SetIcon(theme.WarningIcon())
 	default:
-		w.button.SetText(fmt.Sprintf("Watching %s", plural(len(folders), "folder")))
+		w.button.SetText("Watching " + format.Count(len(folders), "folder"))
 		w.button.SetIcon(theme.VisibilityIcon())
 	}
 	if w.list != nil {
 		w.fill()
 	}
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // show opens the dialog of the watched folders.
