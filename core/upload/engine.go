@@ -189,6 +189,11 @@ func (e *Engine) Run(ctx context.Context) {
 	attempts, err := ask(e, func(o *owner) *sync.WaitGroup { return o.stop() })
 	if err == nil {
 		attempts.Wait()
+		// Each attempt's last word (ended: the file written done, its event published)
+		// is a message to the owner sent just before the attempt counts itself out; the
+		// inbox keeps order, so once this asks back they have all been taken in
+		// (TestWatchStoppedWhileTheLastChunksAreInFlightRecordsTheFileDone).
+		_, _ = ask(e, func(*owner) struct{} { return struct{}{} })
 	}
 }
 

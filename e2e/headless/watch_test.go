@@ -329,6 +329,54 @@ func TestWatchExitsZeroOnSigtermAfterTheChunksInFlightFinish(t *testing.T) {
 	expectStoredBytes(ctx, t, e, map[string]string{"long.mov": long})
 }
 
+// TestWatchStoppedWhileTheLastChunksAreInFlightRecordsTheFileDone: Ctrl-C while every
+// chunk a file still needs is in flight. Watch lets them finish (the asset is complete in
+// the simulator), so the file has arrived: watch must take that in before it exits — say
+// it (a "file" event, done) and record it, so that the next run sends nothing again.
+func TestWatchStoppedWhileTheLastChunksAreInFlightRecordsTheFileDone(t *testing.T) {
+	t.Parallel()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	e := newEnv(t, simOptions())
+	pair(ctx, t, e, "Last Chunks Project", nil)
+
+	dir := t.TempDir()
+	four, _ := writeFile(t, dir, "four.mov", 256<<10) // 4 parts of 64 KiB: all in flight at once
+	// Each PUT is held 1.5 s: the four are in flight together when Ctrl-C comes.
+	addFault(ctx, t, e, c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(1500 * time.Millisecond)})
+	p := startWatch(ctx, t, e, dir)
+	waitFor(within(ctx, t, watchArrivalGuard), t, "the four chunk PUTs", func() (bool, error) {
+		watchNotEnded(t, p)
+		return faultHits(ctx, t, e) >= 4, nil
+	})
+	r := stopWatch(ctx, t, p, os.Interrupt)
+	expectStoredBytes(ctx, t, e, map[string]string{"four.mov": four})
+	if !doneNames(jsonLines(t, "watch --json", r.Stdout))["four.mov"] {
+		t.Errorf("watch exited without saying four.mov is done, although its chunks in flight were let finish and the asset is complete:\n%s", r.Stdout)
+	}
+
+	clearFaults(ctx, t, e)
+	since := lastSeq(ctx, t, e.Sim)
+	p = startWatch(ctx, t, e, dir)
+	waitFor(within(ctx, t, watchArrivalGuard), t, "the next run to have four.mov done", func() (bool, error) {
+		watchNotEnded(t, p)
+		return doneNames(watchEventsSoFar(t, p))["four.mov"], nil
+	})
+	stopWatch(ctx, t, p, os.Interrupt)
+	for _, rq := range requestsSince(ctx, t, e.Sim, since) {
+		if rq.Kind == "s3" || isAssetCreation(rq) {
+			t.Errorf("the next run sent %s %s (part %d) again for a file that had arrived", rq.Method, rq.Path, rq.Part)
+		}
+	}
+	for _, a := range assetsByName(ctx, t, e)["four.mov"] {
+		for _, pt := range a.Parts {
+			if pt.Puts != 1 {
+				t.Errorf("four.mov's part %d was sent %d times, want once", pt.Number, pt.Puts)
+			}
+		}
+	}
+}
+
 // TestWatchAgainUploadsOnlyWhatIsNew: a second watch run of a folder a first run uploaded
 // sends only the file added in between: one asset created, none for the files already
 // uploaded.
