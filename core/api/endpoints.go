@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 )
 
@@ -170,10 +171,18 @@ func (c *Client) CreateAsset(ctx context.Context, accessToken string, r AssetReq
 // CreateRealtimeAsset creates an asset for a file that is still growing; its parts are
 // registered later with RealtimeParts (docs/api-notes.md §3.6).
 func (c *Client) CreateRealtimeAsset(ctx context.Context, accessToken string, r RealtimeAssetRequest) (Asset, error) {
-	return c.postAsset(ctx, accessToken, struct {
+	a, err := c.postAsset(ctx, accessToken, struct {
 		RealtimeAssetRequest
 		Realtime bool `json:"is_realtime_upload"`
 	}{r, true})
+	if err == nil && a.ID == "" {
+		// Without an id there is nowhere to register parts: the answer is not the API's.
+		e := newError(EndpointAssets, UnexpectedBodyRule)
+		e.Status = http.StatusOK
+		e.Detail = "the real-time asset answer lacks an id"
+		return Asset{}, e
+	}
+	return a, err
 }
 
 // postAsset is the one asset-creating request of both kinds, with payload as its JSON body.
@@ -192,12 +201,30 @@ func (c *Client) postAsset(ctx context.Context, accessToken string, payload any)
 }
 
 // RealtimeParts registers parts of a real-time asset and returns one URL per part, in
-// the order given. fileSize is required (> 0) when a part is final.
+// the order given (docs/api-notes.md §3.6). fileSize is the whole file's size: it is sent
+// as asset_filesize with a final part, where the API requires it (> 0), and left out
+// otherwise, where it means nothing yet. A call that cannot be right — a final part
+// without a size, or an asset id that is no path segment — is refused without a request.
 func (c *Client) RealtimeParts(ctx context.Context, accessToken, assetID string, parts []Part, fileSize int64) ([]string, error) {
+	final := slices.ContainsFunc(parts, func(p Part) bool { return p.IsFinal })
+	switch {
+	case assetID == "" || assetID == "." || assetID == "..":
+		// The path would be cleaned into another endpoint's.
+		e := newError(EndpointParts, InternalRule)
+		e.Detail = fmt.Sprintf("the asset id %q cannot name an asset", assetID)
+		return nil, e
+	case final && fileSize <= 0:
+		e := newError(EndpointParts, InternalRule)
+		e.Detail = fmt.Sprintf("a final part needs the file's size, not %d", fileSize)
+		return nil, e
+	}
 	req := struct {
 		Parts         []Part `json:"parts"`
-		AssetFilesize int64  `json:"asset_filesize,omitempty"`
-	}{parts, fileSize}
+		AssetFilesize *int64 `json:"asset_filesize,omitempty"`
+	}{Parts: parts}
+	if final {
+		req.AssetFilesize = &fileSize
+	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return nil, Classify(ctx, EndpointParts, err)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -128,15 +129,16 @@ func lastSeq(sim *c2csim.Sim) int64 {
 	return seq
 }
 
-// requestsTo lists the requests logged after since whose path is path, or whose kind is
-// "s3" when path is "s3".
+// requestsTo lists the requests logged after since whose path is path (or begins with it
+// when it ends in "*"), or whose kind is "s3" when path is "s3".
 func requestsTo(sim *c2csim.Sim, since int64, method, path string) []c2csim.Request {
 	var out []c2csim.Request
+	prefix, isPrefix := strings.CutSuffix(path, "*")
 	for _, r := range sim.Requests(since) {
 		if method != "" && r.Method != method {
 			continue
 		}
-		if (path == "s3" && r.Kind == "s3") || r.Path == path {
+		if (path == "s3" && r.Kind == "s3") || r.Path == path || (isPrefix && strings.HasPrefix(r.Path, prefix)) {
 			out = append(out, r)
 		}
 	}
