@@ -69,6 +69,13 @@ type Settings struct {
 	// Settle is how long a file found in a watched folder must stay unchanged before it
 	// is queued.
 	Settle time.Duration
+	// Realtime: a file in a watched folder seen growing past one part is uploaded as it
+	// is written (a clip while it is recorded), part by part, the final part once it has
+	// settled; otherwise it is queued once it settles.
+	Realtime bool
+	// PartSize is the size of each part of a file uploaded as it is written (at least
+	// 5 MiB, S3's least part).
+	PartSize int64
 }
 
 // WatchFolders are the folders of s.Watch.
@@ -86,7 +93,7 @@ func splitFolders(v string) []string {
 
 // DefaultSettle is how long a file in a watched folder must stay unchanged before it is
 // queued, unless the settle setting says otherwise.
-const DefaultSettle = 2 * time.Second
+const DefaultSettle = 2 * time.Second // upload.DefaultSettings' (TestDefaultSettingsAreTheEngines)
 
 // Where hash lists go: appended to the history already beside the media (else into the
 // reports folder); also started beside media that has none; only in the reports folder.
@@ -104,6 +111,7 @@ func DefaultSettings() Settings {
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
 		HashFormat: hashes.Default, HashLists: HashListsExisting, Settle: DefaultSettle,
+		Realtime: u.Realtime, PartSize: u.PartSize,
 	}
 }
 
@@ -113,6 +121,7 @@ func (s Settings) Upload() upload.Settings {
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
 		ManualStart: s.ManualStart, Filter: s.Filter, Schedule: s.Schedule, HashFormat: s.HashFormat,
+		Realtime: s.Realtime, PartSize: s.PartSize, Settle: s.Settle,
 	}
 }
 
@@ -120,7 +129,7 @@ func (s Settings) Upload() upload.Settings {
 func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
 	s.Order, s.ManualStart, s.Filter, s.Schedule = u.Order, u.ManualStart, u.Filter, u.Schedule
-	s.HashFormat = u.HashFormat
+	s.HashFormat, s.Realtime, s.PartSize, s.Settle = u.HashFormat, u.Realtime, u.PartSize, u.Settle
 	return s
 }
 
@@ -314,6 +323,24 @@ var settingKeys = []SettingKey{
 			return nil
 		},
 		format: func(s Settings) string { return s.Settle.String() },
+	},
+	{
+		Name: "realtime", Description: "a file in a watched folder that grows past one part (a clip being recorded) is uploaded as it is written, its final part once it settles (true or false)",
+		Switch: true,
+		parse:  boolSetting(func(s *Settings) *bool { return &s.Realtime }),
+		format: func(s Settings) string { return strconv.FormatBool(s.Realtime) },
+	},
+	{
+		Name: "part-size", Description: fmt.Sprintf("the size of each part of a file uploaded as it is written, in MiB (%d to %d)", upload.MinPartSize>>20, upload.MaxPartSize>>20),
+		parse: func(s *Settings, v string) error {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "MiB")), 10, 64)
+			if err != nil || n < upload.MinPartSize>>20 || n > upload.MaxPartSize>>20 {
+				return fmt.Errorf("give a whole number of MiB from %d to %d, like 8", upload.MinPartSize>>20, upload.MaxPartSize>>20)
+			}
+			s.PartSize = n << 20
+			return nil
+		},
+		format: func(s Settings) string { return strconv.FormatInt(s.PartSize>>20, 10) },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

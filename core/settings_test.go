@@ -82,6 +82,13 @@ func TestSettingKeysParse(t *testing.T) {
 		{"settle", map[string]func(Settings) bool{
 			"5s": func(s Settings) bool { return s.Settle == 5*time.Second }, "100ms": func(s Settings) bool { return s.Settle == 100*time.Millisecond },
 		}, []string{"", "0", "2", "50ms", "11m", "soon"}},
+		{"realtime", map[string]func(Settings) bool{
+			"false": func(s Settings) bool { return !s.Realtime }, "on": func(s Settings) bool { return s.Realtime },
+		}, []string{"", "live"}},
+		{"part-size", map[string]func(Settings) bool{
+			"8": func(s Settings) bool { return s.PartSize == 8<<20 }, "64MiB": func(s Settings) bool { return s.PartSize == 64<<20 },
+			"5120": func(s Settings) bool { return s.PartSize == 5<<30 },
+		}, []string{"", "4", "5121", "8MB", "1.5", "-8"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -139,7 +146,7 @@ func TestSettingKeysRoundTrip(t *testing.T) {
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
 		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s",
 		HashFormat: "sha1", HashLists: HashListsReports, Watch: "/srv/offload" + string(os.PathListSeparator) + "/media/dit/A001",
-		Settle: 750 * time.Millisecond}
+		Settle: 750 * time.Millisecond, Realtime: false, PartSize: 12 << 20}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)

@@ -34,16 +34,19 @@ type WatchStatus struct {
 // AddedAt, so they have one report, updated as the day goes on.
 func (s *Service) runWatch(ctx context.Context) {
 	batches := map[string]time.Time{} // folder → its batch of today; the watcher's goroutine's
+	batchOf := func(folder string) time.Time {
+		now := time.Now()
+		at, ok := batches[folder]
+		if y1, m1, d1 := at.Date(); !ok || y1 != now.Year() || m1 != now.Month() || d1 != now.Day() {
+			at = now
+			batches[folder] = at
+		}
+		return at
+	}
 	w := ingest.New(ingest.Config{
 		Settle: s.Settings().Settle,
 		Hand: func(ctx context.Context, folder string, paths []string) error {
-			now := time.Now()
-			at, ok := batches[folder]
-			if y1, m1, d1 := at.Date(); !ok || y1 != now.Year() || m1 != now.Month() || d1 != now.Day() {
-				at = now
-				batches[folder] = at
-			}
-			res, err := s.engine.Add(ctx, paths, upload.AddOptions{Folder: folder, AddedAt: at})
+			res, err := s.engine.Add(ctx, paths, upload.AddOptions{Folder: folder, AddedAt: batchOf(folder)})
 			for _, r := range res.Rejected {
 				if r.Reason != "" && r.Existing == 0 && r.UploadedAt.IsZero() && !r.LeftOut {
 					s.cfg.Logger.Warn("a file found in a watched folder cannot be queued", "path", r.Path, "reason", r.Reason)
@@ -56,6 +59,19 @@ func (s *Service) runWatch(ctx context.Context) {
 				s.cfg.Logger.Info("files found in a watched folder were queued", "folder", folder, "files", len(res.Added))
 			}
 			return err
+		},
+		HandGrowing: func(ctx context.Context, folder, path string) error {
+			res, err := s.engine.Add(ctx, []string{path}, upload.AddOptions{Folder: folder, AddedAt: batchOf(folder), Growing: true})
+			if len(res.Added) > 0 {
+				s.cfg.Logger.Info("a file still being written in a watched folder is uploaded as it grows", "path", path)
+			}
+			return err
+		},
+		GrowingFrom: func() int64 {
+			if st := s.Settings(); st.Realtime {
+				return st.PartSize
+			}
+			return 0
 		},
 		Told: func(st ingest.FolderStatus) {
 			ws := WatchStatus(st)

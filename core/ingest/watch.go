@@ -34,6 +34,14 @@ type Config struct {
 	// goroutine, with the files that settled together, and says which it did not take
 	// (an error: none; they are handed again at the next rescan).
 	Hand func(ctx context.Context, root string, paths []string) error
+	// HandGrowing, when set, queues a file that is still being written, to be uploaded
+	// as it grows: a file seen to grow past GrowingFrom bytes is handed at once, then
+	// handed again with the others once it settles. It is called on the Watcher's
+	// goroutine; an error: it is handed when it settles, as any other.
+	HandGrowing func(ctx context.Context, root, path string) error
+	// GrowingFrom is how big a growing file must be before HandGrowing takes it; 0:
+	// growing files wait to settle. Asked at each change.
+	GrowingFrom func() int64
 	// Told hears of each change of a folder's state, on the Watcher's goroutine.
 	Told   func(FolderStatus)
 	Logger *slog.Logger
@@ -189,6 +197,9 @@ type pend struct {
 	root    string
 	seen    version   // at the last look
 	changed time.Time // when it last changed, as far as is known
+	// growing: written to since it was first noted, or seen to grow (not moved in
+	// whole); handedGrowing: handed to HandGrowing.
+	growing, handedGrowing bool
 }
 
 type root struct {
@@ -376,7 +387,9 @@ func (s *state) noteFile(r *root, path string, v version, now time.Time, found b
 	}
 	if p := s.pending[path]; p != nil {
 		if p.seen != v {
+			p.growing = p.growing || v.size > p.seen.size
 			p.seen, p.changed = v, now
+			s.handGrowing(path, p)
 		}
 		return
 	}
@@ -460,6 +473,11 @@ func (s *state) event(ev fsnotify.Event) {
 		s.noteFile(r, path, version{fi.Size(), fi.ModTime()}, now, false)
 		if p := s.pending[path]; p != nil {
 			p.changed = now // written just now, whatever its time says
+			if ev.Has(fsnotify.Write) {
+				// Written to in place (a file moved in whole brings a Create alone).
+				p.growing = true
+				s.handGrowing(path, p)
+			}
 		}
 	}
 }
@@ -531,7 +549,9 @@ func (s *state) handSettled(now time.Time) {
 			continue
 		}
 		if v := (version{fi.Size(), fi.ModTime()}); v != p.seen {
+			p.growing = p.growing || v.size > p.seen.size
 			p.seen, p.changed = v, now
+			s.handGrowing(path, p)
 			continue
 		}
 		ready[p.root] = append(ready[p.root], path)
@@ -556,6 +576,24 @@ func (s *state) handSettled(now time.Time) {
 			delete(s.pending, p)
 		}
 	}
+}
+
+// handGrowing hands a file still being written to HandGrowing, once, when it has grown
+// past GrowingFrom.
+func (s *state) handGrowing(path string, p *pend) {
+	if !p.growing || p.handedGrowing || s.cfg.HandGrowing == nil || s.cfg.GrowingFrom == nil {
+		return
+	}
+	if from := s.cfg.GrowingFrom(); from <= 0 || p.seen.size < from {
+		return
+	}
+	if err := s.cfg.HandGrowing(s.ctx, p.root, path); err != nil {
+		if !errors.Is(err, context.Canceled) {
+			s.cfg.Logger.Warn("a file still being written could not be queued; it is queued once it settles", "path", path, "err", err)
+		}
+		return
+	}
+	p.handedGrowing = true
 }
 
 // rootOf is the watched folder path is in ("" for none): the deepest, when watched

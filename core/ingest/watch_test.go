@@ -1035,3 +1035,91 @@ func TestFolderWithATemporaryLookingNameIsFollowedWhenMadeAfterStartAsAtStart(t 
 	write(t, late, "late")
 	w.waitHanded(t, late, 1)
 }
+
+// growingHands records HandGrowing's calls: path → how many times, with the size the
+// file had then.
+type growingHands struct {
+	mu    sync.Mutex
+	calls map[string][]int64
+}
+
+func (g *growingHands) hand(_ context.Context, _, path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.calls == nil {
+		g.calls = map[string][]int64{}
+	}
+	g.calls[path] = append(g.calls[path], fi.Size())
+	return nil
+}
+
+func (g *growingHands) of(path string) []int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.calls[path])
+}
+
+// A file seen growing past GrowingFrom is handed to HandGrowing at once, while it is
+// still written, and once only; it is handed with the others when it settles. A file
+// that lands whole (moved in), or stays smaller, is never taken for a growing one.
+func TestGrowingFileIsHandedOnceWhileItIsWrittenThenWhenItSettles(t *testing.T) {
+	dir := realDir(t)
+	rec := &recorder{}
+	g := &growingHands{}
+	cfg := quick(never, never)
+	cfg.HandGrowing = g.hand
+	cfg.GrowingFrom = func() int64 { return 100 << 10 }
+	w := start(t, cfg, rec, dir)
+
+	path := filepath.Join(dir, "A001C001.mov")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	piece := bytes.Repeat([]byte("x"), 32<<10)
+	for range 4 {
+		if _, err := f.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Past 100 KiB and still open: taken as growing before it is closed.
+	waitfor.Condition(t, "the growing file handed while it is written", func() bool { return len(g.of(path)) > 0 })
+	if rec.handed(path) != 0 {
+		t.Errorf("the growing file was handed as settled while it was still written")
+	}
+	for range 4 {
+		if _, err := f.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	w.waitHanded(t, path, 1)
+
+	small := filepath.Join(dir, "small.wav")
+	write(t, small, "tiny")
+	appendTo(t, small, "still tiny")
+	outside := filepath.Join(t.TempDir(), "moved.mov")
+	write(t, outside, string(bytes.Repeat([]byte("y"), 300<<10)))
+	moved := filepath.Join(dir, "moved.mov")
+	if err := os.Rename(outside, moved); err != nil {
+		t.Fatal(err)
+	}
+	w.waitHanded(t, small, 1)
+	w.waitHanded(t, moved, 1)
+	w.sentinel(t, dir)
+
+	if got := g.of(path); len(got) != 1 || got[0] < 100<<10 {
+		t.Errorf("HandGrowing had the clip %d times at sizes %v, want once at 100 KiB or more", len(got), got)
+	}
+	for _, p := range []string{small, moved} {
+		if got := g.of(p); len(got) != 0 {
+			t.Errorf("%s was taken for a growing file: %v", filepath.Base(p), got)
+		}
+	}
+}

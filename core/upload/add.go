@@ -25,6 +25,10 @@ type AddOptions struct {
 	// AddedAt, when set, is the batch the files join (the files of one batch share it):
 	// a watched folder's day. Zero: a batch of their own, now.
 	AddedAt time.Time
+	// Growing: the files are still being written (a watched folder saw them grow). With
+	// the realtime setting on, each is uploaded as it grows: a real-time asset whose
+	// parts go as they are written, the final one once it stops growing.
+	Growing bool
 }
 
 // Add queues files and folders (expanded), each meant for the project the device is
@@ -152,6 +156,7 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 		fresh[i].ProjectID, fresh[i].ProjectName = o.project.ID, o.project.Name
 		fresh[i].State = start
 		fresh[i].HashFormats = hashFormatsFor(o.settings, fresh[i].Offload)
+		fresh[i].Realtime = opts.Growing && o.settings.Realtime
 	}
 	var stored []File
 	if err := o.write(func(ctx context.Context) (err error) {

@@ -157,6 +157,12 @@ func (o *owner) logUploaded(f *File, took time.Duration) {
 
 // upload takes a file from wherever it stands to Done.
 func (a *attempt) upload() error {
+	if a.f.Realtime && (a.f.AssetID != "" || a.settings.Realtime) {
+		err := a.uploadRealtime()
+		if _, abandoned := errors.AsType[*abandonedError](err); !abandoned {
+			return err
+		}
+	}
 	for restart := 0; ; restart++ {
 		if err := a.ensureUnchanged(); err != nil {
 			return err
@@ -407,19 +413,52 @@ func (a *attempt) resetAsset(change func(*File)) error {
 }
 
 // createAsset asks the API for an asset and its upload URLs, and journals them before
-// the first chunk leaves. The intent is journalled first with our request id, so a
-// crash between the server's answer and our record leaves a traceable pair of ids.
+// the first chunk leaves (newAsset).
+func (a *attempt) createAsset() error {
+	f := a.f
+	req := api.AssetRequest{Name: f.Name, Filetype: f.Filetype, Filesize: f.Size, Offset: a.offset()}
+	asset, err := a.newAsset(func(ctx context.Context, token string) (api.Asset, error) {
+		return a.e.cfg.Client.CreateAsset(ctx, token, req)
+	}, func(f *File, asset api.Asset) {
+		n := int64(len(asset.UploadURLs))
+		f.UploadURLs, f.ChunkSize, f.Realtime = asset.UploadURLs, 0, false
+		if f.Size > 0 {
+			f.ChunkSize = (f.Size + n - 1) / n
+		}
+	})
+	if err != nil {
+		return err
+	}
+	a.done, a.parts = make([]bool, len(asset.UploadURLs)), make([]string, len(asset.UploadURLs))
+	a.bytes.Store(0)
+	a.report(true)
+	return nil
+}
+
+// offset is how many seconds ago the file's media was made, as the asset is created
+// with it: 0 when the settings or the person say to file it by its arrival.
+func (a *attempt) offset() int64 {
+	if a.settings.OffsetFromNow || a.f.DatedOnArrival {
+		return 0
+	}
+	return max(0, int64(time.Since(a.f.MediaCreated)/time.Second))
+}
+
+// newAsset creates the file's next asset with create and journals it (StartAsset, with
+// what links sets: its URLs and chunk size) as the file's asset. The intent is
+// journalled first with our request id, so a crash between the server's answer and our
+// record leaves a traceable pair of ids.
 //
 // The request id is in the journal before the call: a file is queued with one, and
 // every write after a creation carries the next (nextRequestID). So the creation needs no
 // commit of its own; `creating` is told without one (it is not a state the journal
 // keeps: a file read back creating is queued). Only a creation cut short by a command or
 // a crash, with nothing written after it, lends its id to the next one.
-func (a *attempt) createAsset() error {
+func (a *attempt) newAsset(create func(ctx context.Context, token string) (api.Asset, error), links func(*File, api.Asset)) (api.Asset, error) {
 	if a.f.RequestID == "" {
 		// Queued by an earlier version, without one.
 		if err := a.step(func(f *File) { f.RequestID = uuid.NewString() }); err != nil {
-			return err
+			return api.Asset{}, err
 		}
 	}
 	a.f.State, a.f.ServerRequestID = Creating, ""
@@ -427,11 +466,6 @@ func (a *attempt) createAsset() error {
 	rid := a.f.RequestID
 	a.ridSent = true
 	f := a.f
-	offset := int64(0)
-	if !a.settings.OffsetFromNow && !f.DatedOnArrival {
-		offset = max(0, int64(time.Since(f.MediaCreated)/time.Second))
-	}
-	req := api.AssetRequest{Name: f.Name, Filetype: f.Filetype, Filesize: f.Size, Offset: offset}
 	var (
 		asset api.Asset
 		dest  Project
@@ -452,19 +486,15 @@ func (a *attempt) createAsset() error {
 			return context.Cause(ctx)
 		}
 		defer a.release()
-		asset, err = a.e.cfg.Client.CreateAsset(ctx, token, req)
+		asset, err = create(ctx, token)
 		dest = p
 		return err
 	})
 	if err != nil {
-		return err
+		return api.Asset{}, err
 	}
-	n := int64(len(asset.UploadURLs))
-	chunk := int64(0)
-	if f.Size > 0 {
-		chunk = (f.Size + n - 1) / n
-	}
-	f.State, f.AssetID, f.UploadURLs, f.ChunkSize = Uploading, asset.ID, asset.UploadURLs, chunk
+	f.State, f.AssetID = Uploading, asset.ID
+	links(&f, asset)
 	f.URLsFetchedAt, f.UpdatedAt = time.Now(), time.Now()
 	if f.StartedAt.IsZero() {
 		f.StartedAt = f.URLsFetchedAt
@@ -474,10 +504,8 @@ func (a *attempt) createAsset() error {
 	}
 	a.nextRequestID(&f)
 	if err := a.journal(func(ctx context.Context) error { return a.e.cfg.Journal.StartAsset(ctx, f) }); err != nil {
-		return err
+		return api.Asset{}, err
 	}
-	a.f, a.done, a.parts = f, make([]bool, len(asset.UploadURLs)), make([]string, len(asset.UploadURLs))
-	a.bytes.Store(0)
-	a.report(true)
-	return nil
+	a.f = f
+	return asset, nil
 }

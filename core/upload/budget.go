@@ -120,7 +120,8 @@ func (o *owner) reclaim(ent *entry) {
 	if ent.att == nil || ent.released {
 		return
 	}
-	if ent.f.ChunkSize > 0 {
+	if ent.f.ChunkSize > 0 && !ent.f.Realtime {
+		// The server's choice (a real-time file's part size is the settings').
 		o.lastChunkSize = ent.f.ChunkSize
 	}
 	claim := o.claimOf(ent)

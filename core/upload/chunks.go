@@ -162,7 +162,43 @@ func (a *attempt) chunkDone(p Part) error {
 // PUT that succeeded sent.
 func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int, fh *fileHash) (string, error) {
 	off, n := f.ChunkRange(i)
-	var body atomic.Pointer[partBody] // the newest, made by the transport's goroutine
+	sum, err := a.putPart(ctx, partPut{
+		url: f.UploadURLs[i], file: file, off: off, n: n, contentType: f.Filetype, path: f.Path,
+		unchanged: func() error { return unchangedSinceQueued(file, f) },
+		body:      func() sentBody { return fh.body(i) },
+	})
+	switch {
+	case err != nil:
+		return "", err
+	case sum != "":
+		return sum, nil
+	case n == 0:
+		return fh.emptyPart(), nil
+	}
+	return unknownPart, nil // a client that does not say what it read (a test's fake)
+}
+
+// partPut is one part to send: bytes [off, off+n) of file to url.
+type partPut struct {
+	url         string
+	file        *os.File
+	path        string
+	off, n      int64
+	contentType string
+	unchanged   func() error    // api.Chunk.Unchanged
+	body        func() sentBody // what a body of the PUT writes its bytes to
+}
+
+// sentBody hashes the bytes one body of a PUT hands to the transport.
+type sentBody interface {
+	io.Writer
+	Sum() string
+}
+
+// putPart sends p under the retry policy, and returns the hash of the bytes the PUT that
+// succeeded sent ("" when the client said nothing of what it read: a test's fake).
+func (a *attempt) putPart(ctx context.Context, p partPut) (string, error) {
+	var body atomic.Pointer[sentBody] // the newest, made by the transport's goroutine
 	err := a.e.cfg.Policy.Do(ctx, retry.Call{
 		Endpoint: api.EndpointChunk,
 		Gates:    []*retry.Gate{a.e.cfg.Online},
@@ -174,11 +210,11 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int, f
 		sent := &attemptBytes{total: &a.bytes, wire: &a.e.sent}
 		body.Store(nil)
 		err := a.e.cfg.Client.PutChunk(actx, api.Chunk{
-			URL: f.UploadURLs[i], File: file, Path: f.Path, Offset: off, Length: n,
-			ContentType: f.Filetype, Throttle: a.e.throttle(),
+			URL: p.url, File: p.file, Path: p.path, Offset: p.off, Length: p.n,
+			ContentType: p.contentType, Throttle: a.e.throttle(),
 			Progress:  func(k int64) { w.touch(); sent.add(k) },
-			Unchanged: func() error { return unchangedSinceQueued(file, f) },
-			Reads:     func() io.Writer { b := fh.body(i); body.Store(b); return b },
+			Unchanged: p.unchanged,
+			Reads:     func() io.Writer { b := p.body(); body.Store(&b); return b },
 		})
 		sent.close(err == nil)
 		if api.HasEffect(err, api.EffectLowerConcurrency) {
@@ -189,13 +225,10 @@ func (a *attempt) putChunk(ctx context.Context, f *File, file *os.File, i int, f
 	if err != nil {
 		return "", err
 	}
-	switch b := body.Load(); {
-	case b != nil:
-		return b.Sum(), nil
-	case n == 0:
-		return fh.emptyPart(), nil
+	if b := body.Load(); b != nil {
+		return (*b).Sum(), nil
 	}
-	return unknownPart, nil // a client that does not say what it read (a test's fake)
+	return "", nil
 }
 
 // attemptBytes counts the bytes one PUT has sent, so that a failed PUT takes back

@@ -284,6 +284,10 @@ func TestSettingsValidation(t *testing.T) {
 		{upload.Settings{ParallelFiles: 2, ParallelChunks: upload.MaxParallelChunks + 1}, "parallel chunks"},
 		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, BandwidthLimit: -1}, "negative"},
 		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, BandwidthLimit: 64<<10 - 1}, "at least 64 KiB/s"},
+		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, Realtime: true, PartSize: upload.MaxPartSize, Settle: time.Second}, ""},
+		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, PartSize: upload.MinPartSize - 1}, "part size"},
+		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, PartSize: upload.MaxPartSize + 1}, "part size"},
+		{upload.Settings{ParallelFiles: 2, ParallelChunks: 4, Settle: -time.Second}, "settle"},
 	}
 	r := newIdleRig(t, rigConfig{})
 	if got := r.svc.Settings().Upload(); got != upload.DefaultSettings() {

@@ -19,6 +19,10 @@ import (
 type Client interface {
 	CreateAsset(ctx context.Context, accessToken string, r api.AssetRequest) (api.Asset, error)
 	PutChunk(ctx context.Context, ch api.Chunk) error
+	// CreateRealtimeAsset and RealtimeParts upload a file as it is written
+	// (docs/api-notes.md §3.6).
+	CreateRealtimeAsset(ctx context.Context, accessToken string, r api.RealtimeAssetRequest) (api.Asset, error)
+	RealtimeParts(ctx context.Context, accessToken, assetID string, parts []api.Part, fileSize int64) ([]string, error)
 }
 
 // Authorizer runs calls that need the access token (auth.Manager).

@@ -93,6 +93,11 @@ type File struct {
 	// StartedAt is when its first asset was made: when its upload started.
 	StartedAt time.Time
 
+	// Realtime: the file is uploaded as it is written (queued while it grew, with the
+	// realtime setting on): its asset is a real-time one, whose parts are registered as
+	// each ChunkSize bytes are written, the final one once it has stopped growing.
+	Realtime bool
+
 	State State
 	// Asset, once created.
 	AssetID       string
@@ -177,6 +182,10 @@ type Journal interface {
 	// loaded with blank links (they could not be opened then). An error means they still
 	// cannot be, and the file needs a new asset.
 	UploadURLs(ctx context.Context, id FileID, assetID string) ([]string, error)
+	// AddParts writes the row of a file uploaded as it is written, with the links of
+	// every part registered so far, and adds unfinished chunks for those from index from
+	// on, in one transaction.
+	AddParts(ctx context.Context, f File, from int) error
 	// ChunkDone marks a part of the file's current asset finished, with its hash.
 	ChunkDone(ctx context.Context, id FileID, part Part) error
 	// Reorder writes the Rank of files (where the person moved them), which no other

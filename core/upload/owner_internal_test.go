@@ -2,6 +2,7 @@ package upload
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -75,6 +76,7 @@ func (j *memJournal) Reorder(_ context.Context, ranks map[FileID]int64) error {
 }
 func (j *memJournal) StartAsset(ctx context.Context, f File) error         { return j.Update(ctx, f) }
 func (j *memJournal) ChunkDone(context.Context, FileID, Part) error        { return nil }
+func (j *memJournal) AddParts(ctx context.Context, f File, _ int) error    { return j.Update(ctx, f) }
 func (j *memJournal) Receipted(context.Context, []FileID, time.Time) error { return nil }
 func (j *memJournal) UploadURLs(_ context.Context, id FileID, _ string) ([]string, error) {
 	j.mu.Lock()
@@ -185,6 +187,16 @@ func (c *fakeClient) PutChunk(ctx context.Context, ch api.Chunk) error {
 	}
 	time.Sleep(max(c.putDelay, time.Millisecond)) // long enough for requests to overlap
 	return err
+}
+
+// The owner's tests queue no file that grows: real-time uploads are tested against the
+// simulator (realtime_test.go).
+func (c *fakeClient) CreateRealtimeAsset(context.Context, string, api.RealtimeAssetRequest) (api.Asset, error) {
+	return api.Asset{}, errors.New("fakeClient: no real-time uploads")
+}
+
+func (c *fakeClient) RealtimeParts(context.Context, string, string, []api.Part, int64) ([]string, error) {
+	return nil, errors.New("fakeClient: no real-time uploads")
 }
 
 type fakeAuth struct{}

@@ -844,6 +844,17 @@ func (r *recJournal) StartAsset(ctx context.Context, f upload.File) error {
 	return err
 }
 
+func (r *recJournal) AddParts(ctx context.Context, f upload.File, from int) error {
+	if err := r.st.disk.check(); err != nil {
+		return err
+	}
+	err := r.j.AddParts(ctx, f, from)
+	if err == nil {
+		r.st.noteAsset(f.ID, f.AssetID)
+	}
+	return err
+}
+
 func (r *recJournal) ChunkDone(ctx context.Context, id core.FileID, p upload.Part) error {
 	if err := r.st.disk.check(); err != nil {
 		return err

@@ -3,6 +3,7 @@ package upload
 import (
 	"fmt"
 	"github.com/c2c-uploader/c2c-uploader/core/hashes"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/media"
 	"github.com/c2c-uploader/c2c-uploader/core/schedule"
@@ -30,12 +31,30 @@ type Settings struct {
 	// HashFormat is the format every file sent is hashed in for its receipt; "" is
 	// hashes.Default (xxh64).
 	HashFormat hashes.Format
+	// Realtime: a file queued while it is still being written (AddOptions.Growing) is
+	// uploaded as it grows, part by part, rather than once it has settled.
+	Realtime bool
+	// PartSize is the size of each part of a file uploaded as it is written (all but
+	// the final one); 0 is MinPartSize.
+	PartSize int64
+	// Settle is how long a file uploaded as it is written must stop growing before its
+	// final part goes; 0 is the engine's SettleTime.
+	Settle time.Duration
 }
 
+// MinPartSize is the least a part of a file uploaded as it is written may hold (but the
+// final one): S3's least part of a multipart upload, which real-time parts are
+// (docs/api-notes.md §3.6).
+const MinPartSize = 5 << 20
+
+// MaxPartSize is the most a part may hold: S3's greatest part.
+const MaxPartSize = 5 << 30
+
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
-// from the media's capture time, files hashed in xxh64.
+// from the media's capture time, files hashed in xxh64, files still being written
+// uploaded as they grow in parts of 5 MiB, finished once still for 2 s.
 func DefaultSettings() Settings {
-	return Settings{ParallelFiles: 2, ParallelChunks: 4, HashFormat: hashes.Default}
+	return Settings{ParallelFiles: 2, ParallelChunks: 4, HashFormat: hashes.Default, Realtime: true, PartSize: MinPartSize, Settle: 2 * time.Second}
 }
 
 // Limits of the settings.
@@ -56,6 +75,10 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("the bandwidth limit cannot be negative")
 	case s.BandwidthLimit > 0 && s.BandwidthLimit < minBandwidth:
 		return fmt.Errorf("the bandwidth limit must be at least %d KiB/s (or 0 for none)", minBandwidth>>10)
+	case s.PartSize != 0 && (s.PartSize < MinPartSize || s.PartSize > MaxPartSize):
+		return fmt.Errorf("the part size must be between %d MiB and %d GiB", MinPartSize>>20, MaxPartSize>>30)
+	case s.Settle < 0:
+		return fmt.Errorf("the settle time cannot be negative")
 	}
 	if _, err := s.Filter.Parse(); err != nil {
 		return fmt.Errorf("the filter's %w", err)

@@ -331,7 +331,8 @@ func (j *Journal) Receipted(ctx context.Context, ids []upload.FileID, at time.Ti
 
 // StartAsset writes the file's row with its new asset and replaces its chunks with
 // len(f.UploadURLs) unfinished ones sized by f.ChunkRange, in one transaction. The chunks
-// must cover the whole file.
+// must cover the whole file, but for a real-time asset (f.Realtime), whose parts are
+// registered as the file grows (AddParts).
 func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
 	a, keepLinks, err := j.fileArgs(ctx, &f)
 	if err == nil && keepLinks {
@@ -342,7 +343,7 @@ func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
 	}
 	a = append(a, int64(f.ID))
 	n := f.ChunkCount()
-	if !covers(n, f.ChunkSize, f.Size) {
+	if !f.Realtime && !covers(n, f.ChunkSize, f.Size) {
 		return fmt.Errorf("journal: start asset of file %d: %d chunks of %d bytes do not cover its %d bytes",
 			f.ID, n, f.ChunkSize, f.Size)
 	}
@@ -361,6 +362,42 @@ func (j *Journal) StartAsset(ctx context.Context, f upload.File) error {
 		for i, size := range sizes {
 			if _, err := stmt.ExecContext(ctx, int64(f.ID), i, size); err != nil {
 				return fmt.Errorf("journal: start asset of file %d: chunk %d: %w", f.ID, i, err)
+			}
+		}
+		return nil
+	})
+}
+
+// AddParts writes the row of a file uploaded as it is written (f.Realtime) with the
+// links of every part registered so far, and adds unfinished chunks for those from
+// index from on, sized by f.ChunkRange, in one transaction: the parts the API has just
+// registered. It returns an error wrapping ErrNoChunk, writing nothing, when from is not
+// the number of chunks the asset has.
+func (j *Journal) AddParts(ctx context.Context, f upload.File, from int) error {
+	a, keepLinks, err := j.fileArgs(ctx, &f)
+	if err == nil && (keepLinks || !f.Realtime) {
+		err = errors.New("not a real-time upload with known links")
+	}
+	if err != nil {
+		return fmt.Errorf("journal: add parts of file %d: %w", f.ID, err)
+	}
+	a = append(a, int64(f.ID))
+	return j.do(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		var have int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM chunks WHERE file_id = ?", int64(f.ID)).Scan(&have); err != nil {
+			return fmt.Errorf("journal: add parts of file %d: %w", f.ID, err)
+		}
+		if have != from {
+			return fmt.Errorf("journal: add parts of file %d: it has %d, not %d: %w", f.ID, have, from, ErrNoChunk)
+		}
+		if err := j.updateFile(ctx, tx, f.ID, a, false); err != nil {
+			return err
+		}
+		stmt := tx.StmtContext(ctx, j.st.insertChunk)
+		for i := from; i < f.ChunkCount(); i++ {
+			_, size := f.ChunkRange(i)
+			if _, err := stmt.ExecContext(ctx, int64(f.ID), i, size); err != nil {
+				return fmt.Errorf("journal: add parts of file %d: part %d: %w", f.ID, i, err)
 			}
 		}
 		return nil

@@ -491,3 +491,53 @@ func TestConnectionsUseTheRequiredPragmas(t *testing.T) {
 		t.Errorf("reader query_only = %d, %v; want 1", qo, err)
 	}
 }
+
+// A file uploaded as it is written: its real-time asset starts with no parts, each
+// registration adds chunks (with their links, sealed), the final one shorter, and a run
+// reading it back has every part, which ones were sent and with what hash.
+func TestAddPartsGrowsARealtimeAssetPartByPart(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	f := queuedFile(1)
+	f.Size, f.Realtime = 25, true
+	f = insertT(t, j, f)[0]
+	f.AssetID, f.ChunkSize, f.State = "asset-rt", 10, upload.Uploading
+	if err := j.StartAsset(ctx, f); err != nil {
+		t.Fatalf("StartAsset of a real-time asset without parts: %v", err)
+	}
+	f.UploadURLs = []string{"https://s3.example/rt/1?X-Amz-Signature=one"}
+	if err := j.AddParts(ctx, f, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 0, Hash: "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	// The file stopped at 25 bytes: the second part and the final one (5 bytes).
+	f.UploadURLs = append(f.UploadURLs, "https://s3.example/rt/2?X-Amz-Signature=two", "https://s3.example/rt/3?X-Amz-Signature=three")
+	if err := j.AddParts(ctx, f, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := chunkRows(t, j, f.ID), map[int][2]int64{0: {10, 1}, 1: {10, 0}, 2: {5, 0}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("chunks = %v, want %v", got, want)
+	}
+	// A registration that does not follow the parts there are writes nothing.
+	if err := j.AddParts(ctx, f, 1); !errors.Is(err, ErrNoChunk) {
+		t.Errorf("AddParts from a part already there = %v, want ErrNoChunk", err)
+	}
+	// A part sent again (its bytes changed) is marked with its new hash.
+	if err := j.ChunkDone(ctx, f.ID, upload.Part{Index: 0, Hash: "h1-again"}); err != nil {
+		t.Fatal(err)
+	}
+	rec := loadT(t, j)[0]
+	if !rec.File.Realtime || rec.File.ChunkSize != 10 || !reflect.DeepEqual(rec.File.UploadURLs, f.UploadURLs) {
+		t.Errorf("read back: realtime %v, chunk size %d, links %q", rec.File.Realtime, rec.File.ChunkSize, rec.File.UploadURLs)
+	}
+	if !reflect.DeepEqual(rec.DoneChunks, []int{0}) || !reflect.DeepEqual(rec.PartHashes, []string{"h1-again"}) {
+		t.Errorf("done chunks %v with hashes %q, want [0] with [h1-again]", rec.DoneChunks, rec.PartHashes)
+	}
+	g := f
+	g.Realtime = false
+	if err := j.AddParts(ctx, g, 3); err == nil {
+		t.Errorf("AddParts of a file not uploaded as it is written was accepted")
+	}
+}

@@ -21,7 +21,7 @@ var fileColumns = []string{
 	"error_kind", "error_message", "request_id", "server_request_id",
 	"attempts", "next_attempt_ns", "added_ns", "updated_ns", "done_ns",
 	"project_id", "project_name", "dated_on_arrival", "category",
-	"root", "hash_formats", "hashes", "hash_list", "offload_hash", "started_ns",
+	"root", "hash_formats", "hashes", "hash_list", "offload_hash", "started_ns", "realtime",
 }
 
 // selectColumns are what a query reads for scanFile: id, fileColumns, queue_rank and
@@ -85,6 +85,7 @@ func (j *Journal) fileArgs(ctx context.Context, f *upload.File) (args []any, kee
 		int64(f.Attempts), times[3], times[4], times[5], done,
 		f.ProjectID, f.ProjectName, f.DatedOnArrival, string(f.Category),
 		[]byte(f.Root), formatsText(f.HashFormats), f.Hashes.String(), []byte(f.HashList), offloadText(f.Offload), times[6],
+		f.Realtime,
 	}
 	if keepLinks {
 		args = slices.Delete(args, linksColumn, linksColumn+1)
@@ -110,7 +111,7 @@ func scanFile(r scanner) (upload.File, *storedLinks, error) {
 		&state, &f.AssetID, &urls, &fetched, &f.ChunkSize,
 		&f.ErrorKind, &f.ErrorMessage, &f.RequestID, &f.ServerRequestID,
 		&f.Attempts, &next, &added, &upd, &don, &f.ProjectID, &f.ProjectName, &f.DatedOnArrival, &category,
-		&root, &formats, &sums, &hashList, &offload, &started, &f.Rank, &receipted)
+		&root, &formats, &sums, &hashList, &offload, &started, &f.Realtime, &f.Rank, &receipted)
 	if err != nil {
 		return f, nil, err
 	}

@@ -96,6 +96,12 @@ var migrations = [][]string{
 		`ALTER TABLE files ADD COLUMN started_ns INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE chunks ADD COLUMN hash TEXT NOT NULL DEFAULT ''`,
 	},
+	// 7: clips uploaded while they are recorded. realtime: the file is uploaded as it
+	// is written, its asset a real-time one whose chunks are the parts registered so
+	// far (AddParts), each chunk_size bytes but the final one.
+	{
+		`ALTER TABLE files ADD COLUMN realtime INTEGER NOT NULL DEFAULT 0 CHECK (realtime IN (0, 1))`,
+	},
 }
 
 // notesVersion is the schema version that made the notes table.
