@@ -4,10 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"mime"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -372,7 +374,8 @@ func (s *Server) handleRealtimeParts(w http.ResponseWriter, r *http.Request, d *
 		bad("parts is required")
 		return
 	}
-	final := false
+	final := 0 // the number of the request's final part
+	seen := make(map[int]bool, len(req.Parts))
 	for _, p := range req.Parts {
 		if p.Number == nil || p.Size == nil || p.IsFinal == nil {
 			bad("every part needs number, size and is_final")
@@ -386,9 +389,20 @@ func (s *Server) handleRealtimeParts(w http.ResponseWriter, r *http.Request, d *
 			bad(fmt.Sprintf("part %d is %d bytes; parts other than the final one need at least %d", *p.Number, *p.Size, s.opts.MinPartSize))
 			return
 		}
-		final = final || *p.IsFinal
+		if seen[*p.Number] {
+			bad(fmt.Sprintf("part %d appears more than once in the request", *p.Number))
+			return
+		}
+		seen[*p.Number] = true
+		if *p.IsFinal {
+			if final != 0 {
+				bad(fmt.Sprintf("parts %d and %d are both final; a file has one final part", final, *p.Number))
+				return
+			}
+			final = *p.Number
+		}
 	}
-	if final && req.AssetFilesize == nil {
+	if final != 0 && req.AssetFilesize == nil {
 		bad("asset_filesize is required with the final part")
 		return
 	}
@@ -412,22 +426,89 @@ func (s *Server) handleRealtimeParts(w http.ResponseWriter, r *http.Request, d *
 		bad("the asset is already complete")
 		return
 	}
+	if reason := a.refuseRegistrationLocked(req, final); reason != "" {
+		bad(reason)
+		return
+	}
 	if req.AssetName != nil && strings.HasPrefix(a.Name, "[new file]") {
 		a.Name = *req.AssetName
 	}
 	urls := make([]string, len(req.Parts))
 	for i, p := range req.Parts {
-		old := a.Parts[*p.Number]
-		if old == nil || !old.Received {
+		switch old := a.Parts[*p.Number]; {
+		case old == nil:
 			a.Parts[*p.Number] = &part{Number: *p.Number, Size: *p.Size}
-		}
-		if *p.IsFinal {
-			a.FinalPart = *p.Number
-			a.Filesize = *req.AssetFilesize
+		case !old.Received:
+			// Registered again before it arrived: the new size is the one its bytes
+			// must have (a received part keeps its size, refuseRegistrationLocked).
+			old.Size = *p.Size
 		}
 		urls[i] = s.signURL(a, *p.Number, 0, now)
+	}
+	if final != 0 && a.FinalPart == 0 {
+		a.FinalPart, a.Filesize = final, *req.AssetFilesize
 	}
 	a.State = "uploading"
 	s.maybeAssembleLocked(a)
 	writeJSON(w, http.StatusOK, map[string]any{"upload_urls": urls})
+}
+
+// refuseRegistrationLocked says why a registration of parts (final: the number of its
+// final part, 0 for none) cannot be taken given what the asset already has, or "" when
+// it can. It judges the asset as the registration would leave it, and changes nothing, so
+// a refused request leaves no trace (docs/api-notes.md §3.6):
+//
+//   - a file has one final part: another number marked final later is refused, the same
+//     one again (a retry) is not, and the final part cannot become an ordinary one;
+//   - once the final part is known, asset_filesize is the file's size: a request that
+//     gives another is refused;
+//   - no part comes after the final one;
+//   - a part already received keeps its size (its bytes are in; sent again, they replace
+//     the old ones, as S3 keeps a part number's last PUT, but with the same length);
+//   - the parts cannot add up to more than asset_filesize, and once every number up to
+//     the final one is registered they must add up to exactly asset_filesize.
+func (a *asset) refuseRegistrationLocked(req realtimeRequest, final int) string {
+	if final != 0 && a.FinalPart != 0 && final != a.FinalPart {
+		return fmt.Sprintf("part %d is already the final part; part %d cannot be final too", a.FinalPart, final)
+	}
+	if a.FinalPart != 0 && req.AssetFilesize != nil && *req.AssetFilesize != a.Filesize {
+		return fmt.Sprintf("asset_filesize is already %d; it cannot change to %d", a.Filesize, *req.AssetFilesize)
+	}
+	sizes := make(map[int]int64, len(a.Parts)+len(req.Parts))
+	for n, p := range a.Parts {
+		sizes[n] = p.Size
+	}
+	for _, p := range req.Parts {
+		n := *p.Number
+		if n == a.FinalPart && !*p.IsFinal {
+			return fmt.Sprintf("part %d is the final part; it cannot be registered as not final", n)
+		}
+		if old := a.Parts[n]; old != nil && old.Received && old.Size != *p.Size {
+			return fmt.Sprintf("part %d was received with %d bytes; it cannot change to %d", n, old.Size, *p.Size)
+		}
+		sizes[n] = *p.Size
+	}
+	lastPart, filesize := a.FinalPart, a.Filesize
+	if lastPart == 0 {
+		if final == 0 {
+			return ""
+		}
+		lastPart, filesize = final, *req.AssetFilesize
+	}
+	numbers := slices.Sorted(maps.Keys(sizes))
+	if n := numbers[len(numbers)-1]; n > lastPart {
+		return fmt.Sprintf("part %d comes after the final part %d", n, lastPart)
+	}
+	var sum int64
+	for _, n := range numbers {
+		sum += sizes[n]
+	}
+	switch {
+	case sum > filesize:
+		return fmt.Sprintf("the parts add up to %d bytes, more than asset_filesize %d", sum, filesize)
+	case len(numbers) == lastPart && sum != filesize:
+		// Parts 1 to the final one, and no room left for bytes anywhere else.
+		return fmt.Sprintf("parts 1 to %d add up to %d bytes, not asset_filesize %d", lastPart, sum, filesize)
+	}
+	return ""
 }

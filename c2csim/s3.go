@@ -149,7 +149,18 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 		if file != "" {
 			_ = os.Remove(file)
 		}
+	case p.Size != expected:
+		// A real-time part registered again with another size while these bytes came
+		// in: they are no longer the part's, as if the PUT had begun after.
+		s.mu.Unlock()
+		if file != "" {
+			_ = os.Remove(file)
+		}
+		s3Error(w, "InvalidArgument", fmt.Sprintf("part %d takes exactly %d bytes, the request declares %d", number, p.Size, expected), rid)
+		return
 	default:
+		// The last PUT of a part number is the part, as in S3: a part sent again before
+		// the file is put together replaces the bytes sent before.
 		if p.file != "" && p.file != file {
 			_ = os.Remove(p.file)
 		}
