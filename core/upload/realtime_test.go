@@ -24,15 +24,16 @@ const realtimePart = upload.MinPartSize
 func newRecordingRig(t *testing.T) *rig {
 	t.Helper()
 	r := newRig(t, rigConfig{sim: c2csim.Options{PartSize: 8 << 20}})
-	r.watchRealtime()
+	r.watchRealtime(300 * time.Millisecond)
 	return r
 }
 
-// watchRealtime sets the run's settings: the media folder watched, real-time on.
-func (r *rig) watchRealtime() {
+// watchRealtime sets the run's settings: the media folder watched with settle, real-time
+// on.
+func (r *rig) watchRealtime(settle time.Duration) {
 	r.t.Helper()
 	st := r.svc.Settings()
-	st.Watch, st.Settle, st.Realtime, st.PartSize = r.dir, 300*time.Millisecond, true, realtimePart
+	st.Watch, st.Settle, st.Realtime, st.PartSize = r.dir, settle, true, realtimePart
 	if err := r.svc.SetSettings(st); err != nil {
 		r.t.Fatalf("SetSettings: %v", err)
 	}
@@ -40,14 +41,14 @@ func (r *rig) watchRealtime() {
 
 // recorder writes a clip into the watched folder a block at a time, as a camera does.
 type recorder struct {
-	t    *testing.T
+	t    testing.TB
 	path string
 	f    *os.File
 	data []byte
 	pos  int
 }
 
-func record(t *testing.T, dir, name string, size int) *recorder {
+func record(t testing.TB, dir, name string, size int) *recorder {
 	t.Helper()
 	data := make([]byte, size)
 	_, _ = rand.Read(data)
