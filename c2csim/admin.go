@@ -52,26 +52,30 @@ type DeviceInfo struct {
 
 // AssetInfo is what the simulator received for an asset.
 type AssetInfo struct {
-	ID            string     `json:"id"`
-	Name          string     `json:"name"`
-	Filetype      string     `json:"filetype"`
-	Filesize      int64      `json:"filesize"`
-	Offset        int64      `json:"offset"`
-	CreatedAt     time.Time  `json:"created_at"`
-	InsertedAt    time.Time  `json:"inserted_at"`
-	Channel       int        `json:"channel"`
-	ClientID      string     `json:"client_id"`
-	Project       string     `json:"project"`
-	Realtime      bool       `json:"realtime"`
-	PartCount     int        `json:"part_count"`
-	PartSize      int64      `json:"part_size"`
-	State         string     `json:"state"` // created, uploading, assembling, complete, failed
-	Complete      bool       `json:"complete"`
-	SHA256        string     `json:"sha256,omitempty"` // of the assembled file (not in discard mode)
-	Path          string     `json:"path,omitempty"`
-	BytesReceived int64      `json:"bytes_received"`
-	Error         string     `json:"error,omitempty"`
-	Parts         []PartInfo `json:"parts"`
+	ID         string    `json:"id"`
+	Name       string    `json:"name"`
+	Filetype   string    `json:"filetype"`
+	Filesize   int64     `json:"filesize"`
+	Offset     int64     `json:"offset"`
+	CreatedAt  time.Time `json:"created_at"`
+	InsertedAt time.Time `json:"inserted_at"`
+	Channel    int       `json:"channel"`
+	ClientID   string    `json:"client_id"`
+	Project    string    `json:"project"`
+	Realtime   bool      `json:"realtime"`
+	PartCount  int       `json:"part_count"`
+	PartSize   int64     `json:"part_size"`
+	State      string    `json:"state"` // created, uploading, assembling, complete, failed
+	Complete   bool      `json:"complete"`
+	// FinalRegisteredAt is when a real-time asset's final part was registered (absent
+	// before, and for other assets); CompletedAt when the asset was put together.
+	FinalRegisteredAt time.Time  `json:"final_registered_at,omitzero"`
+	CompletedAt       time.Time  `json:"completed_at,omitzero"`
+	SHA256            string     `json:"sha256,omitempty"` // of the assembled file (not in discard mode)
+	Path              string     `json:"path,omitempty"`
+	BytesReceived     int64      `json:"bytes_received"`
+	Error             string     `json:"error,omitempty"`
+	Parts             []PartInfo `json:"parts"`
 }
 
 // PartInfo is one part of an asset.
@@ -83,6 +87,10 @@ type PartInfo struct {
 	Puts           int    `json:"puts"`
 	Attempts       int    `json:"attempts"`
 	ResentAfterAck int    `json:"resent_after_ack"`
+	// FirstReceivedAt and LastReceivedAt are when the first and the last PUT answered 200
+	// had all their bytes (absent until one had), by the simulator's clock.
+	FirstReceivedAt time.Time `json:"first_received_at,omitzero"`
+	LastReceivedAt  time.Time `json:"last_received_at,omitzero"`
 }
 
 // ChannelInfo is a channel's pause windows.
@@ -558,6 +566,7 @@ func assetInfoLocked(a *asset) AssetInfo {
 		Project: a.Project.Name, Realtime: a.Realtime, PartCount: a.PartCount, PartSize: a.PartSize,
 		State: a.State, Complete: a.State == "complete", SHA256: a.SHA256, Path: a.Path,
 		BytesReceived: a.BytesReceived, Error: a.Error, Parts: []PartInfo{},
+		FinalRegisteredAt: a.FinalAt, CompletedAt: a.CompletedAt,
 	}
 	numbers := make([]int, 0, len(a.Parts))
 	for n := range a.Parts {
@@ -569,6 +578,7 @@ func assetInfoLocked(a *asset) AssetInfo {
 		info.Parts = append(info.Parts, PartInfo{
 			Number: p.Number, Size: p.Size, Received: p.Received, SHA256: p.SHA256,
 			Puts: p.Puts, Attempts: p.Attempts, ResentAfterAck: p.ResentAfterAck,
+			FirstReceivedAt: p.FirstReceivedAt, LastReceivedAt: p.LastReceivedAt,
 		})
 	}
 	return info

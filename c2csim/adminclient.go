@@ -204,7 +204,9 @@ func (a *Admin) Assets(ctx context.Context) ([]AssetInfo, error) {
 	return out, a.do(ctx, http.MethodGet, "/_sim/assets", nil, &out)
 }
 
-// Asset reads one asset.
+// Asset reads one asset: its state, each part's size, hash, PUT counts and receive times
+// (PartInfo.FirstReceivedAt, LastReceivedAt), and for the asset when its final part was
+// registered and when it was put together (AssetInfo.FinalRegisteredAt, CompletedAt).
 func (a *Admin) Asset(ctx context.Context, id string) (AssetInfo, error) {
 	var out AssetInfo
 	return out, a.do(ctx, http.MethodGet, "/_sim/assets/"+url.PathEscape(id), nil, &out)

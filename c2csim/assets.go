@@ -30,13 +30,15 @@ type asset struct {
 	ClientID   string
 	Project    project
 	Realtime   bool
-	PartSize   int64 // the chunk size the client must use (normal uploads)
-	PartCount  int   // normal uploads: len(upload_urls)
-	FinalPart  int   // real-time: number of the final part once registered
+	PartSize   int64     // the chunk size the client must use (normal uploads)
+	PartCount  int       // normal uploads: len(upload_urls)
+	FinalPart  int       // real-time: number of the final part once registered
+	FinalAt    time.Time // real-time: when the final part was registered
 	Parts      map[int]*part
 	URLExpires time.Time
 
-	State         string // created, uploading, assembling, complete, failed
+	State         string    // created, uploading, assembling, complete, failed
+	CompletedAt   time.Time // when it was put together (state complete)
 	SHA256        string
 	Path          string
 	BytesReceived int64
@@ -51,6 +53,9 @@ type part struct {
 	file     string
 	Puts     int // answered 200
 	Attempts int // every PUT that reached the handler
+	// FirstReceivedAt and LastReceivedAt are when the first and the last PUT answered 200
+	// had all their bytes, by the server's clock.
+	FirstReceivedAt, LastReceivedAt time.Time
 	// ResentAfterAck counts PUTs that began after the part had already been answered 200:
 	// a client that resumes correctly never does that.
 	ResentAfterAck int
@@ -446,7 +451,7 @@ func (s *Server) handleRealtimeParts(w http.ResponseWriter, r *http.Request, d *
 		urls[i] = s.signURL(a, *p.Number, 0, now)
 	}
 	if final != 0 && a.FinalPart == 0 {
-		a.FinalPart, a.Filesize = final, *req.AssetFilesize
+		a.FinalPart, a.Filesize, a.FinalAt = final, *req.AssetFilesize, now
 	}
 	a.State = "uploading"
 	s.maybeAssembleLocked(a)

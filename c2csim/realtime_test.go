@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 )
@@ -85,7 +86,7 @@ func TestRealtimeOneFinalPart(t *testing.T) {
 	const size = rtMin + 10
 	a.refused("parts 1 and 2 are both final; a file has one final part", size, finalPart(1, rtMin), finalPart(2, 10))
 	a.urls(size, part(1, rtMin), finalPart(2, 10))
-	if info := a.e.asset(a.id); info.Filesize != size {
+	if info := a.e.asset(a.id); info.Filesize != size || info.FinalRegisteredAt.IsZero() {
 		t.Fatalf("after the final part: %+v", info)
 	}
 
@@ -228,3 +229,61 @@ func TestRealtimeResentPartReplacesItsBytes(t *testing.T) {
 	}
 }
 
+// TestRealtimeFinalRegisteredAt: a real-time asset says when its final part was
+// registered — the first time: registering it again (a retry) changes nothing — and when
+// it was put together.
+func TestRealtimeFinalRegisteredAt(t *testing.T) {
+	t.Parallel()
+	a := newRT(t)
+	e := a.e
+	data := testData(t, rtMin+10)
+	urls := a.urls(0, part(1, rtMin))
+	if info := e.asset(a.id); !info.FinalRegisteredAt.IsZero() {
+		t.Errorf("final registered at %v with no final part", info.FinalRegisteredAt)
+	}
+	from := e.clock().Now
+	final := a.urls(int64(len(data)), finalPart(2, 10))
+	to := e.clock().Now
+	registered := e.asset(a.id).FinalRegisteredAt
+	within(t, "the final part's registration", registered, from, to)
+
+	e.sim.AdvanceClock(time.Hour)
+	a.urls(int64(len(data)), finalPart(2, 10))
+	if at := e.asset(a.id).FinalRegisteredAt; !at.Equal(registered) {
+		t.Errorf("registered again, the final part's time moved from %v to %v", registered, at)
+	}
+	if at := rawTime(t, e.rawAsset(a.id), "final_registered_at"); !at.Equal(registered) {
+		t.Errorf("final_registered_at %v, typed %v", at, registered)
+	}
+
+	from = e.clock().Now
+	wantStatus(t, e.put(final[0], data[rtMin:]), http.StatusOK)
+	wantStatus(t, e.put(urls[0], data[:rtMin]), http.StatusOK)
+	info := e.asset(a.id)
+	if !info.Complete {
+		t.Fatalf("asset %+v, want complete", info)
+	}
+	within(t, "the assembly", info.CompletedAt, from, e.clock().Now)
+}
+
+// TestRealtimePartResizedWhileItArrives: a part registered again with another size while
+// its bytes are on their way: those bytes are no longer the part's, and the PUT is
+// refused as one of the wrong length would have been, not taken for the new size.
+func TestRealtimePartResizedWhileItArrives(t *testing.T) {
+	t.Parallel()
+	a := newRT(t)
+	old := testData(t, rtMin+5)
+	urls := a.urls(0, part(1, rtMin+5))
+	conn := rawPut(t, urls[0], int64(len(old)), old[:100])
+	// The PUT has been measured against the part's size once it counts as an attempt.
+	eventually(t, 10*time.Second, "the PUT to reach the simulator", func() bool { return a.e.asset(a.id).Parts[0].Attempts == 1 })
+	a.urls(0, part(1, rtMin))
+	if _, err := conn.Write(old[100:]); err != nil {
+		t.Fatal(err)
+	}
+	wantS3(t, readResponse(t, conn), http.StatusBadRequest, "InvalidArgument",
+		fmt.Sprintf("part 1 takes exactly %d bytes, the request declares %d", rtMin, rtMin+5))
+	if p := a.e.asset(a.id).Parts[0]; p.Received || p.Size != rtMin || p.Puts != 0 || !p.FirstReceivedAt.IsZero() {
+		t.Errorf("part 1 %+v, want not received, %d bytes", p, rtMin)
+	}
+}

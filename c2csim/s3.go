@@ -141,6 +141,7 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
+	received := s.now()
 	s.mu.Lock()
 	switch {
 	case a.State == "assembling" || a.State == "complete":
@@ -167,6 +168,10 @@ func (s *Server) handlePutPart(w http.ResponseWriter, r *http.Request) {
 		p.Received, p.SHA256, p.file = true, sum, file
 	}
 	p.Puts++
+	if p.FirstReceivedAt.IsZero() {
+		p.FirstReceivedAt = received
+	}
+	p.LastReceivedAt = received
 	s.maybeAssembleLocked(a)
 	s.mu.Unlock()
 	if len(sum) >= 32 {
@@ -288,7 +293,7 @@ func (s *Server) maybeAssembleLocked(a *asset) {
 	}
 	a.State = "assembling"
 	if s.opts.Discard {
-		a.State = "complete"
+		a.State, a.CompletedAt = "complete", s.now()
 		return
 	}
 	s.assembling.Add(1)
@@ -307,7 +312,7 @@ func (s *Server) assemble(a *asset, files []string) {
 		s.opts.Logger.Error("c2csim: assembling failed", "asset", a.ID, "err", err)
 		return
 	}
-	a.State, a.SHA256, a.Path = "complete", sum, dst
+	a.State, a.SHA256, a.Path, a.CompletedAt = "complete", sum, dst, s.now()
 	_ = os.RemoveAll(filepath.Join(s.dataDir, "parts", a.ID))
 	s.opts.Logger.Info("asset assembled", "asset", a.ID, "name", a.Name, "bytes", a.Filesize, "sha256", sum)
 }
