@@ -1,0 +1,417 @@
+package headless
+
+// Clips uploaded while they are recorded (docs/api-notes.md §3.6, core/upload/realtime.go),
+// end to end: the real binary's `watch --json` against the simulator over HTTP, a clip
+// recorded into the watched folder at a camera's bitrate (e2etest.Recorder). Every test
+// here is named TestRealtime<Behaviour>, so that
+//
+//	./scripts/test.sh -count=3 -run TestRealtime ./e2e/headless/
+//
+// runs them all. Nothing here measures time: the order of things is asserted by waiting
+// for them (the first part arrived before the last block is written) or read from the
+// simulator's request log (sequence numbers, given as requests arrive).
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
+)
+
+const (
+	// rtPart is the part size of these runs (--part-size 5): the least S3 takes, and the
+	// default.
+	rtPart = 5 << 20
+	// rtSettle is how long a clip must be still before its final part goes. Longer than
+	// watch's other tests (300ms): a recorder on a loaded machine may stall a few hundred
+	// milliseconds between blocks, and a clip still for the settle time is a clip ended.
+	rtSettle = "1s"
+	// rtBlock is the recorder's block: the last one is held back until what the test
+	// waits for has happened.
+	rtBlock = 64 << 10
+	// rtGuard bounds each wait (a hang guard, not a measure of the product).
+	rtGuard = 60 * time.Second
+)
+
+// rtSimOptions: the simulator's parts of an ordinary asset are 5 MiB too, so a clip that
+// is not uploaded as it is written goes in a handful of parts.
+func rtSimOptions() c2csim.Options {
+	o := simOptions()
+	o.PartSize = rtPart
+	return o
+}
+
+// startRealtimeWatch starts `c2c-uploader watch --json --settle 1s --part-size 5 [extra]
+// DIR` in the background; it does not wait for the "watching" event (waitWatching), so
+// that a recorder can go on writing while the command starts.
+func startRealtimeWatch(ctx context.Context, t *testing.T, e *e2etest.Env, dir string, extra ...string) *proc {
+	t.Helper()
+	args := append([]string{"watch", "--json", "--settle", rtSettle, "--part-size", "5"}, extra...)
+	return start(ctx, t, e, nil, append(args, dir)...)
+}
+
+// newRealtimeEnv is a paired installation, and a folder to watch.
+func newRealtimeEnv(t *testing.T, project string) (context.Context, *e2etest.Env, string) {
+	t.Helper()
+	e2etest.RequireKeychain(t)
+	ctx := testContext(t)
+	e := newEnv(t, rtSimOptions())
+	pair(ctx, t, e, project, nil)
+	return ctx, e, t.TempDir()
+}
+
+// realtimeAssets are the simulator's real-time assets named name.
+func realtimeAssets(ctx context.Context, t *testing.T, e *e2etest.Env, name string) []c2csim.AssetInfo {
+	t.Helper()
+	var out []c2csim.AssetInfo
+	for _, a := range assetsByName(ctx, t, e)[name] {
+		if a.Realtime {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// receivedParts are the numbers of the parts the simulator holds of name's assets.
+func receivedParts(ctx context.Context, t *testing.T, e *e2etest.Env, name string) map[int]bool {
+	t.Helper()
+	got := map[int]bool{}
+	for _, a := range assetsByName(ctx, t, e)[name] {
+		for _, pt := range a.Parts {
+			if pt.Received {
+				got[pt.Number] = true
+			}
+		}
+	}
+	return got
+}
+
+// chunksDone is the most chunks_done a "file" event of the run has said for name: parts
+// the app has taken S3's answer for and journaled.
+func chunksDone(t *testing.T, p *proc, name string) int {
+	t.Helper()
+	n := 0
+	for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
+		if ev["name"] == name {
+			if c, ok := ev["chunks_done"].(float64); ok {
+				n = max(n, int(c))
+			}
+		}
+	}
+	return n
+}
+
+// finishRecording records the clip up to its last block, until cond holds (if it does
+// not by then, it is waited for, within the hang guard, the clip still open), then
+// writes the last block; header > 0 rewrites the clip's first header bytes; the clip is
+// closed.
+func finishRecording(ctx context.Context, t *testing.T, rec *e2etest.Recorder, what string, cond func() bool, header int) {
+	t.Helper()
+	if cond != nil && !rec.WriteUntil(rec.Size()-rtBlock, cond) {
+		t.Logf("%s: not yet with %d of %d bytes written; waiting for it with the clip open", what, rec.Written(), rec.Size())
+		waitFor(within(ctx, t, rtGuard), t, what+" while the clip is still open", func() (bool, error) { return cond(), nil })
+	}
+	rec.WriteTo(rec.Size())
+	if header > 0 {
+		rec.RewriteHeader(header)
+	}
+	rec.Close()
+}
+
+// expectRealtimeAsset checks the simulator's one asset of the clip: real-time, complete,
+// in the clip's parts of rtPart bytes, the file's bytes on disk (expectStoredBytes), and
+// returns it.
+func expectRealtimeAsset(ctx context.Context, t *testing.T, e *e2etest.Env, rec *e2etest.Recorder) c2csim.AssetInfo {
+	t.Helper()
+	name := filepath.Base(rec.Path())
+	onDisk, err := os.ReadFile(rec.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sha256Hex(onDisk) != rec.SHA256() {
+		t.Fatalf("%s on disk is not what the recorder wrote", name)
+	}
+	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
+	as := assetsByName(ctx, t, e)[name]
+	if len(as) != 1 {
+		t.Fatalf("%s: %d assets, want exactly 1: %+v", name, len(as), as)
+	}
+	a := as[0]
+	if !a.Realtime {
+		t.Errorf("%s was uploaded as an ordinary asset, not as it was written (a real-time asset)", name)
+	}
+	if want := (rec.Size() + rtPart - 1) / rtPart; len(a.Parts) != want {
+		t.Errorf("%s went in %d parts, want %d (parts of %d bytes, the rest in the final one)", name, len(a.Parts), want, rtPart)
+	}
+	for _, pt := range a.Parts {
+		if want := min(int64(rtPart), int64(rec.Size())-int64(pt.Number-1)*rtPart); pt.Size != want {
+			t.Errorf("%s: part %d holds %d bytes, want %d", name, pt.Number, pt.Size, want)
+		}
+	}
+	return a
+}
+
+// expectFinalPartLast checks in the request log that the final part of asset a was sent
+// after every other part was answered: each of its PUTs arrived after the last PUT of
+// any other part (the final part completes the asset).
+func expectFinalPartLast(ctx context.Context, t *testing.T, e *e2etest.Env, a c2csim.AssetInfo) {
+	t.Helper()
+	final := len(a.Parts)
+	var lastOther, firstFinal int64
+	for _, rq := range requests(ctx, t, e) {
+		if rq.Kind != "s3" || rq.Method != "PUT" || rq.AssetID != a.ID {
+			continue
+		}
+		if rq.Part == final {
+			if firstFinal == 0 || rq.Seq < firstFinal {
+				firstFinal = rq.Seq
+			}
+		} else {
+			lastOther = max(lastOther, rq.Seq)
+		}
+	}
+	if firstFinal == 0 || firstFinal < lastOther {
+		t.Errorf("%s: the final part %d was PUT (request %d) before the last PUT of another part (request %d)", a.Name, final, firstFinal, lastOther)
+	}
+}
+
+// puts are the parts' PUT counts, by number.
+func puts(a c2csim.AssetInfo) map[int]int {
+	m := map[int]int{}
+	for _, pt := range a.Parts {
+		m[pt.Number] = pt.Puts
+	}
+	return m
+}
+
+// TestRealtimeClipIsSentWhileRecordedAndItsRewrittenHeaderAgain: a clip recorded at
+// 4 MiB/s into a watched folder: its first part reaches the project while the clip is
+// still open; the recorder rewrites the header at close; the clip ends as one real-time
+// asset equal to the file byte for byte, in parts of 5 MiB, part 1 sent twice (the
+// header changed after it went), every other part once, the final part last; watch
+// --json says it done.
+func TestRealtimeClipIsSentWhileRecordedAndItsRewrittenHeaderAgain(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A001C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+1234567, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	finishRecording(ctx, t, rec, "part 1 of the clip in the simulator", func() bool {
+		watchNotEnded(t, p)
+		return receivedParts(ctx, t, e, name)[1]
+	}, 4096)
+
+	waitComplete(ctx, t, e, p, name)
+	r := stopWatch(ctx, t, p, os.Interrupt)
+
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	for n, got := range puts(a) {
+		want := 1
+		if n == 1 {
+			want = 2 // sent as it was written, then again with the header rewritten at close
+		}
+		if got != want {
+			t.Errorf("part %d was sent %d times, want %d (all puts: %v)", n, got, want, puts(a))
+		}
+	}
+	expectFinalPartLast(ctx, t, e, a)
+	if !doneNames(jsonLines(t, "watch --json", r.Stdout))[name] {
+		t.Errorf("watch --json never said %s done:\n%s", name, r.Stdout)
+	}
+}
+
+// TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts: watch is
+// killed (SIGKILL) once two parts of a clip being recorded are acknowledged; the camera
+// goes on recording; watch is started again and takes the clip up while it is still
+// being written; the recorder rewrites the header at close. The clip is one real-time
+// asset equal to the file; no asset was made again; part 1 went twice (its bytes
+// changed at close) and no part acknowledged before the kill was sent again.
+func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Crash Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A002C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 6*rtPart+54321, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	twoAcked := func() bool {
+		watchNotEnded(t, p)
+		return chunksDone(t, p, name) >= 2
+	}
+	if !rec.WriteUntil(rec.Size()-3*rtPart, twoAcked) {
+		waitFor(within(ctx, t, rtGuard), t, "two parts of the clip acknowledged (watch --json)", func() (bool, error) { return twoAcked(), nil })
+	}
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	select {
+	case <-p.done:
+	case <-within(ctx, t, watchExitGuard).Done():
+		t.Fatal("watch did not die of SIGKILL")
+	}
+	killedAt := rec.Written()
+	received := receivedParts(ctx, t, e, name)
+	rts := realtimeAssets(ctx, t, e, name)
+	if len(rts) != 1 {
+		t.Fatalf("at the kill, the simulator has %d real-time assets for %s, want 1: %+v", len(rts), name, rts)
+	}
+	journaled := map[int]bool{} // part numbers
+	for i := range journaledChunks(ctx, t, e, rts[0].ID) {
+		journaled[i+1] = true
+	}
+	if len(journaled) < 2 {
+		t.Fatalf("at the kill the journal has parts %v of %s done, want at least 2 (watch --json said 2)", sortedInts(journaled), name)
+	}
+	for n := range journaled {
+		if !received[n] {
+			t.Errorf("the journal has part %d done, which the simulator never received", n)
+		}
+	}
+	t.Logf("killed with %d bytes recorded; parts received %v, journaled %v", killedAt, sortedInts(received), sortedInts(journaled))
+
+	// The camera goes on; watch comes back while it does, and sends a part the first
+	// run never sent, before the clip is closed.
+	since := lastSeq(ctx, t, e.Sim)
+	p = startRealtimeWatch(ctx, t, e, dir)
+	finishRecording(ctx, t, rec, "a part the first run did not send, sent by the second", func() bool {
+		watchNotEnded(t, p)
+		for n := range receivedParts(ctx, t, e, name) {
+			if !received[n] {
+				return true
+			}
+		}
+		return false
+	}, 4096)
+	waitWatching(ctx, t, p, dir)
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	if a.ID != rts[0].ID {
+		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s it was being sent as", a.ID, rts[0].ID)
+	}
+	for _, rq := range requestsSince(ctx, t, e.Sim, since) {
+		if isAssetCreation(rq) {
+			t.Errorf("the run after the kill created an asset: %s %s", rq.Method, rq.Path)
+		}
+	}
+	got := puts(a)
+	for n, k := range got {
+		switch {
+		case n == 1 && k != 2:
+			t.Errorf("part 1 was sent %d times, want 2 (before the kill, and again with the header rewritten at close); puts %v", k, got)
+		case n != 1 && journaled[n] && k != 1:
+			t.Errorf("part %d, acknowledged and journaled before the kill and unchanged since, was sent %d times, want once; puts %v", n, k, got)
+		case n != 1 && !received[n] && k != 1:
+			t.Errorf("part %d, sent after the kill, was sent %d times, want once; puts %v", n, k, got)
+		case n != 1 && k > 2:
+			t.Errorf("part %d was sent %d times (at most twice: S3 had it, the journal not, at the kill); puts %v", n, k, got)
+		}
+	}
+	expectFinalPartLast(ctx, t, e, a)
+}
+
+// TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles: with the realtime setting off
+// (--realtime=false), a clip recorded into the watched folder is not sent while it is
+// written: no asset, no real-time asset, until it is closed; then it is one ordinary
+// asset with the file's bytes.
+func TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Off Project")
+	p := startRealtimeWatch(ctx, t, e, dir, "--realtime=false")
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A003C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+4321, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	early := rec.WriteUntil(rec.Size(), func() bool {
+		watchNotEnded(t, p)
+		return len(assetsByName(ctx, t, e)[name]) > 0
+	})
+	if early {
+		t.Errorf("with realtime off, an asset was made for %s while it was being written (%d of %d bytes): %+v",
+			name, rec.Written(), rec.Size(), assetsByName(ctx, t, e)[name])
+		rec.WriteTo(rec.Size())
+	}
+	rec.Close()
+
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
+	for _, a := range assetsByName(ctx, t, e)[name] {
+		if a.Realtime {
+			t.Errorf("with realtime off, %s was sent as a real-time asset %s", name, a.ID)
+		}
+	}
+	for _, rq := range requests(ctx, t, e) {
+		if strings.HasSuffix(rq.Path, "/realtime_upload/parts") {
+			t.Errorf("with realtime off, the app registered real-time parts: %s %s", rq.Method, rq.Path)
+		}
+	}
+}
+
+// TestRealtimeCopiedFilesArriveOnceIntact: files copied into the watched folder with cp
+// (written in place, like a recording, but fast; bigger than a part, or exactly one, or
+// a byte past one) each end as exactly one complete asset with the file's bytes, every
+// part sent once, whether the app took them for clips being recorded or not.
+func TestRealtimeCopiedFilesArriveOnceIntact(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Copy Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	src := t.TempDir()
+	sizes := map[string]int{
+		"B001C001.mov": 4*rtPart + 777,
+		"B001C002.mxf": 2 * rtPart,
+		"B001C003.mov": rtPart + 1,
+		"B001C004.mov": rtPart,
+	}
+	files := map[string]string{}
+	var names []string
+	for name, size := range sizes {
+		from, _ := writeFile(t, src, name, size)
+		to := filepath.Join(dir, name)
+		if out, err := exec.CommandContext(ctx, "cp", from, to).CombinedOutput(); err != nil {
+			t.Fatalf("cp %s: %v: %s", name, err, out)
+		}
+		files[name] = to
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	waitComplete(ctx, t, e, p, names...)
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	expectStoredBytes(ctx, t, e, files)
+	if got := assetNames(ctx, t, e); !slices.Equal(got, names) {
+		t.Errorf("the simulator's assets are %v, want exactly %v, each once", got, names)
+	}
+	for _, as := range assetsByName(ctx, t, e) {
+		for _, a := range as {
+			t.Logf("%s: real-time %v, %d parts", a.Name, a.Realtime, len(a.Parts))
+			for _, pt := range a.Parts {
+				if pt.Puts != 1 {
+					t.Errorf("%s (real-time %v): part %d was sent %d times, want once", a.Name, a.Realtime, pt.Number, pt.Puts)
+				}
+			}
+		}
+	}
+}
+
+// sortedInts are the keys of m, in order.
+func sortedInts(m map[int]bool) []int {
+	out := make([]int, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	return out
+}
