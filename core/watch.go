@@ -125,12 +125,21 @@ func (s *Service) Watching(ctx context.Context) ([]WatchStatus, error) {
 	return out, err
 }
 
-// watchSettingsChanged gives the watcher the folders of st, when they changed.
+// watchSettingsChanged gives the watcher the folders and the settle time of st, when
+// they changed.
 func (s *Service) watchSettingsChanged(ctx context.Context, old, st Settings) {
 	s.mu.Lock()
 	w := s.watcher
 	s.mu.Unlock()
-	if w == nil || old.Watch == st.Watch {
+	if w == nil {
+		return
+	}
+	if old.Settle != st.Settle {
+		if err := w.SetSettle(ctx, st.Settle); err != nil {
+			s.cfg.Logger.Warn("the settle time of watched folders could not be changed", "err", err)
+		}
+	}
+	if old.Watch == st.Watch {
 		return
 	}
 	if err := w.Set(ctx, st.WatchFolders()); err != nil {

@@ -116,6 +116,15 @@ func (w *Watcher) Set(ctx context.Context, folders []string) error {
 	return w.do(ctx, func(s *state) { s.setRoots(clean) })
 }
 
+// SetSettle changes how long a file must stay the same before it is handed over (0: 2 s);
+// files waiting now are held to it too.
+func (w *Watcher) SetSettle(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		d = 2 * time.Second
+	}
+	return w.do(ctx, func(s *state) { s.cfg.Settle = d })
+}
+
 // Status is the state of each folder watched, in the order they were set.
 func (w *Watcher) Status(ctx context.Context) ([]FolderStatus, error) {
 	var out []FolderStatus

@@ -1123,3 +1123,20 @@ func TestGrowingFileIsHandedOnceWhileItIsWrittenThenWhenItSettles(t *testing.T) 
 		}
 	}
 }
+
+// SetSettle holds the files waiting and the next ones to the new settle time.
+func TestSetSettleChangesHowLongFilesWait(t *testing.T) {
+	dir := realDir(t)
+	rec := &recorder{}
+	w := start(t, ingest.Config{Settle: time.Hour, Rescan: never, GiveUp: never}, rec, dir)
+	path := filepath.Join(dir, "waiting.wav")
+	write(t, path, "sound")
+	w.status(t)
+	if rec.handed(path) != 0 {
+		t.Fatalf("handed before an hour of settling")
+	}
+	if err := w.SetSettle(w.ctx, settle); err != nil {
+		t.Fatal(err)
+	}
+	w.waitHanded(t, path, 1)
+}

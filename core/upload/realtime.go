@@ -136,6 +136,8 @@ type partJob struct {
 
 func (r *recording) run() error {
 	a := r.a
+	a.detail = "Uploading it as it is written; its last part goes once it stops changing."
+	defer func() { a.detail = "" }()
 	if a.f.State != Uploading {
 		if err := a.step(func(f *File) { f.State = Uploading }); err != nil {
 			return err
@@ -321,12 +323,15 @@ func (r *recording) finish(ctx context.Context) error {
 	if size == 0 {
 		return &abandonedError{"it is empty"}
 	}
+	a.detail = "It stopped changing: checking what was sent and sending its last parts."
+	a.report(true)
 	sums, parts, err := r.readThrough(size)
 	if err != nil {
 		return err
 	}
 	if !r.unchanged(fi) {
 		r.changedAt = time.Now()
+		a.detail = "Uploading it as it is written; its last part goes once it stops changing."
 		return nil // looked at again: it will settle later
 	}
 	fp, err := fingerprint(a.f.Path, size)

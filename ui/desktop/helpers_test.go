@@ -347,6 +347,26 @@ func findButton(o fyne.CanvasObject, label string) *widget.Button {
 	return nil
 }
 
+// findCheck is the visible check box under o whose text is label.
+func findCheck(o fyne.CanvasObject, label string) *widget.Check {
+	for _, c := range visibleObjects(o) {
+		if b, ok := c.(*widget.Check); ok && b.Text == label {
+			return b
+		}
+	}
+	return nil
+}
+
+// findSelect is the visible select under o showing selected.
+func findSelect(o fyne.CanvasObject, selected string) *widget.Select {
+	for _, c := range visibleObjects(o) {
+		if b, ok := c.(*widget.Select); ok && b.Selected == selected {
+			return b
+		}
+	}
+	return nil
+}
+
 // rows is the queue's rows on screen, by file name.
 func rows(o fyne.CanvasObject) map[string]*queueRow {
 	out := map[string]*queueRow{}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -81,11 +82,17 @@ func (w *watchView) show() {
 	})
 	add.Importance = widget.HighImportance
 	closeB := widget.NewButton("Close", func() { w.dlg.Hide() })
-	body := container.NewBorder(intro, container.NewHBox(layout.NewSpacer(), closeB, add), nil, nil,
+	options := widget.NewForm(
+		&widget.FormItem{Text: "While recording", Widget: w.realtimeCheck(),
+			HintText: "A file still being written goes part by part as it grows, its last part once it stops changing."},
+		&widget.FormItem{Text: "Stopped changing for", Widget: w.settleSelect(),
+			HintText: "Shorter gets a clip to the project sooner after the camera stops; longer waits out a slow copy's pauses."},
+	)
+	body := container.NewBorder(intro, container.NewVBox(widget.NewSeparator(), options, container.NewHBox(layout.NewSpacer(), closeB, add)), nil, nil,
 		container.NewVScroll(w.list))
 	w.dlg = dialog.NewCustomWithoutButtons("Watched folders", body, w.u.win)
 	w.dlg.SetOnClosed(func() { w.list = nil })
-	w.dlg.Resize(fyne.NewSize(680, 380))
+	w.dlg.Resize(fyne.NewSize(680, 480))
 	w.dlg.Show()
 }
 
@@ -132,14 +139,64 @@ func (w *watchView) set(folders []string) {
 			kept = append(kept, f)
 		}
 	}
+	w.change("The watched folders could not be changed", func(s *core.Settings) {
+		s.Watch = strings.Join(kept, string(os.PathListSeparator))
+	})
+}
+
+// change applies a change of the settings at once and keeps it.
+func (w *watchView) change(failure string, fn func(*core.Settings)) {
 	before := w.u.settings
 	after := before
-	after.Watch = strings.Join(kept, string(os.PathListSeparator))
+	fn(&after)
 	if err := w.u.svc.SetSettings(after); err != nil {
-		w.u.showError("The watched folders could not be changed", err)
+		w.u.showError(failure, err)
 		return
 	}
 	w.u.settings = after
 	w.u.saveSettings(before, after, after.APIURL)
 	w.update()
+}
+
+// realtimeCheck is the realtime setting: clips uploaded while they are recorded.
+func (w *watchView) realtimeCheck() *widget.Check {
+	c := widget.NewCheck("Upload clips while they are recorded", nil)
+	c.SetChecked(w.u.settings.Realtime)
+	c.OnChanged = func(on bool) {
+		w.change("Uploading while recording could not be changed", func(s *core.Settings) { s.Realtime = on })
+	}
+	return c
+}
+
+// settleChoices are the settle times offered; another one set elsewhere is shown too.
+var settleChoices = []time.Duration{time.Second, core.DefaultSettle, 5 * time.Second, 30 * time.Second}
+
+// settleSelect is the settle setting: how long a file must stop changing before it is
+// queued, or its last part sent.
+func (w *watchView) settleSelect() *widget.Select {
+	label := func(d time.Duration) string {
+		l := format.Duration(d)
+		if d == core.DefaultSettle {
+			l += " (recommended)"
+		}
+		return l
+	}
+	choices := slices.Clone(settleChoices)
+	if cur := w.u.settings.Settle; !slices.Contains(choices, cur) && cur > 0 {
+		choices = append(choices, cur)
+		slices.Sort(choices)
+	}
+	labels := make([]string, len(choices))
+	for i, d := range choices {
+		labels[i] = label(d)
+	}
+	sel := widget.NewSelect(labels, nil)
+	sel.SetSelected(label(w.u.settings.Settle))
+	sel.OnChanged = func(l string) {
+		d := choices[slices.Index(labels, l)]
+		if d != w.u.settings.Settle {
+			w.change("The settle time could not be changed", func(s *core.Settings) { s.Settle = d })
+		}
+	}
+	return sel
 }

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 )
@@ -51,5 +52,29 @@ func TestWatchFoldersFromTheWindow(t *testing.T) {
 	})
 	if got, ok := loadStore(t, st).Saved["watch"]; ok && strings.TrimSpace(got) != "" {
 		t.Errorf("the settings still keep watch %q", got)
+	}
+}
+
+// The watched folders' dialog carries the realtime and settle settings: changed there,
+// they are in force at once and kept.
+func TestWatchDialogSetsRealtimeAndSettle(t *testing.T) {
+	st := newStore(t)
+	saved := loadStore(t, st)
+	d := newDesk(t, deskConfig{paired: true, opts: Options{Settings: saved.Settings, SettingsStore: st}})
+	onUI(func() { test.Tap(findButton(d.win.Content(), "Watch folders…")) })
+	d.eventually("the dialog offers uploading while recording, on", func() bool {
+		c := findCheck(d.overlays()[0], "Upload clips while they are recorded")
+		return c != nil && c.Checked
+	})
+	onUI(func() {
+		findCheck(d.overlays()[0], "Upload clips while they are recorded").SetChecked(false)
+		findSelect(d.overlays()[0], "2 s (recommended)").SetSelected("1 s")
+	})
+	if s := d.ui.svc.Settings(); s.Realtime || s.Settle != time.Second {
+		t.Errorf("in force: realtime %v, settle %s; want false, 1s", s.Realtime, s.Settle)
+	}
+	kept := loadStore(t, st).Saved
+	if kept["realtime"] != "false" || kept["settle"] != "1s" {
+		t.Errorf("kept realtime %q, settle %q; want false, 1s", kept["realtime"], kept["settle"])
 	}
 }
