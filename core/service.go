@@ -45,6 +45,9 @@ type Config struct {
 	// ReportsDir is where batches' receipts go (reports, and hash lists that may not be
 	// written beside the media); "" writes none.
 	ReportsDir string
+	// Awake keeps the computer from sleeping while files upload (with the keep-awake
+	// setting); nil: nothing does.
+	Awake Awake
 
 	// Knobs for tests and the field trial; zero values are the product's.
 	Policy    retry.Policy
@@ -52,6 +55,9 @@ type Config struct {
 	Timeouts  api.Timeouts
 	Upload    UploadTuning
 	Heartbeat time.Duration
+	// AwakeRefresh is the least time between two changes of the reason the computer is
+	// kept awake for (zero: DefaultAwakeRefresh).
+	AwakeRefresh time.Duration
 }
 
 // UploadTuning passes engine timings through (zero: defaults).
@@ -88,6 +94,7 @@ type Service struct {
 	auth    *auth.Manager
 	engine  *upload.Engine
 	bus     bus
+	awake   *keeper
 
 	mu         sync.Mutex
 	sticky     []Alert // start-up problems, told to every new subscriber
@@ -116,6 +123,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Settings = DefaultSettings()
 	}
 	s := &Service{cfg: cfg}
+	s.awake = newKeeper(cfg.Awake, cfg.Logger, cfg.AwakeRefresh, cfg.Settings.KeepAwake)
 	s.monitor = conn.New(conn.Config{
 		Policy: cfg.Policy,
 		OnChange: func(st conn.Status) {
@@ -232,6 +240,8 @@ func (s *Service) Run(ctx context.Context) error {
 	s.engineDone = engineDone
 	s.mu.Unlock()
 	go func() { defer close(engineDone); s.engine.Run(ctx) }()
+	s.awake.setProject(s.auth.Status().ProjectName)
+	s.awake.start(ctx)
 	s.runReceipts(ctx)
 	go s.runWatch(ctx)
 	return nil
@@ -322,6 +332,7 @@ func (s *Service) authChanged(st auth.Status) {
 	// they go to the project the next asset is made in); files meant for another are
 	// held (upload.Engine.SetProject).
 	s.engine.SetProject(upload.Project{ID: st.ProjectID, Name: st.ProjectName})
+	s.awake.setProject(st.ProjectName)
 	view := authStatus(st)
 	s.bus.publish(Event{Type: EventAuth, Auth: &view})
 	if st.State != auth.NeedsReconnect {
@@ -345,11 +356,13 @@ func (s *Service) engineEvent(ev upload.Event) {
 		v := fileView(*ev.File)
 		s.bus.publish(Event{Type: EventFile, File: &v})
 	case ev.Totals != nil:
+		s.awake.setTotals(*ev.Totals)
 		t := totals(*ev.Totals)
 		s.bus.publish(Event{Type: EventTotals, Totals: &t})
 	case ev.Alert != nil:
 		s.alert(Alert{Kind: ev.Alert.Kind, Message: ev.Alert.Message, Files: ev.Alert.Files})
 	case ev.Finished != nil:
+		s.awake.setTotals(*ev.Finished)
 		t := totals(*ev.Finished)
 		s.bus.publish(Event{Type: EventFinished, Finished: &t})
 	case ev.Removed != 0:
@@ -359,9 +372,10 @@ func (s *Service) engineEvent(ev upload.Event) {
 
 // Shutdown lets work that must not be cut finish before the process exits: the engine's
 // attempts writing how they ended, a token refresh under way (its answer carries the only
-// valid tokens), the receipts of batches that settled. Call it after the context given to Run has ended, with a deadline.
+// valid tokens), the receipts of batches that settled, the computer let go of (kept
+// awake while files uploaded). Call it after the context given to Run has ended, with a deadline.
 func (s *Service) Shutdown(ctx context.Context) error {
-	return errors.Join(s.waitEngine(ctx), s.waitReceipts(ctx), s.auth.Wait(ctx))
+	return errors.Join(s.waitEngine(ctx), s.waitReceipts(ctx), s.auth.Wait(ctx), s.awake.wait(ctx))
 }
 
 // waitEngine waits until the engine's attempts have ended, each having written how it
@@ -514,6 +528,7 @@ func (s *Service) SetSettings(st Settings) error {
 	old := s.cfg.Settings
 	s.cfg.Settings = st
 	s.mu.Unlock()
+	s.awake.setEnabled(st.KeepAwake)
 	s.watchSettingsChanged(context.Background(), old, st)
 	return nil
 }

@@ -76,6 +76,8 @@ type Settings struct {
 	// PartSize is the size of each part of a file uploaded as it is written (at least
 	// 5 MiB, S3's least part).
 	PartSize int64
+	// KeepAwake: the computer is kept from sleeping while files upload (Config.Awake).
+	KeepAwake bool
 }
 
 // WatchFolders are the folders of s.Watch.
@@ -111,7 +113,7 @@ func DefaultSettings() Settings {
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
 		HashFormat: hashes.Default, HashLists: HashListsExisting, Settle: DefaultSettle,
-		Realtime: u.Realtime, PartSize: u.PartSize,
+		Realtime: u.Realtime, PartSize: u.PartSize, KeepAwake: true,
 	}
 }
 
@@ -341,6 +343,12 @@ var settingKeys = []SettingKey{
 			return nil
 		},
 		format: func(s Settings) string { return strconv.FormatInt(s.PartSize>>20, 10) },
+	},
+	{
+		Name: "keep-awake", Description: "keep the computer from sleeping while files upload (true or false)",
+		Switch: true,
+		parse:  boolSetting(func(s *Settings) *bool { return &s.KeepAwake }),
+		format: func(s Settings) string { return strconv.FormatBool(s.KeepAwake) },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

@@ -89,6 +89,10 @@ func TestSettingKeysParse(t *testing.T) {
 			"8": func(s Settings) bool { return s.PartSize == 8<<20 }, "64MiB": func(s Settings) bool { return s.PartSize == 64<<20 },
 			"5120": func(s Settings) bool { return s.PartSize == 5<<30 },
 		}, []string{"", "4", "5121", "8MB", "1.5", "-8"}},
+		{"keep-awake", map[string]func(Settings) bool{
+			"false": func(s Settings) bool { return !s.KeepAwake }, "ON": func(s Settings) bool { return s.KeepAwake },
+			"no": func(s Settings) bool { return !s.KeepAwake },
+		}, []string{"", "always", "2"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -146,7 +150,7 @@ func TestSettingKeysRoundTrip(t *testing.T) {
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
 		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s",
 		HashFormat: "sha1", HashLists: HashListsReports, Watch: "/srv/offload" + string(os.PathListSeparator) + "/media/dit/A001",
-		Settle: 750 * time.Millisecond, Realtime: false, PartSize: 12 << 20}
+		Settle: 750 * time.Millisecond, Realtime: false, PartSize: 12 << 20, KeepAwake: false}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)
@@ -169,7 +173,7 @@ func TestSettingKeysRoundTrip(t *testing.T) {
 
 func TestDefaultSettingsAreTheEngines(t *testing.T) {
 	d := DefaultSettings()
-	if d.Upload() != upload.DefaultSettings() || !d.Notifications || d.APIURL != DefaultAPIURL {
+	if d.Upload() != upload.DefaultSettings() || !d.Notifications || !d.KeepAwake || d.APIURL != DefaultAPIURL {
 		t.Errorf("defaults %+v", d)
 	}
 	if err := d.Validate(); err != nil {

@@ -164,7 +164,9 @@ func (r *recording) run() error {
 			return err
 		}
 		if r.sending == 0 && time.Since(r.changedAt) >= r.settle {
-			return r.finish(ctx)
+			if done, err := r.finish(ctx); done || err != nil {
+				return err
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -315,28 +317,29 @@ func (r *recording) register(ctx context.Context, n int, fi os.FileInfo, final b
 // finish ends the upload of a file that has stopped growing: it reads the file through,
 // hashing each part and the whole file; sends again each part whose bytes changed since
 // it was sent; registers the rest, the last part final; sends them, the final one once
-// every other part is in (it completes the asset); and writes the file done.
-func (r *recording) finish(ctx context.Context) error {
+// every other part is in (it completes the asset); and writes the file done. Not done:
+// the file changed as it was read, and is looked at again until it settles.
+func (r *recording) finish(ctx context.Context) (done bool, err error) {
 	a := r.a
 	fi := r.seen
 	size := fi.Size()
 	if size == 0 {
-		return &abandonedError{"it is empty"}
+		return false, &abandonedError{"it is empty"}
 	}
 	a.detail = "It stopped changing: checking what was sent and sending its last parts."
 	a.report(true)
 	sums, parts, err := r.readThrough(size)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if !r.unchanged(fi) {
 		r.changedAt = time.Now()
 		a.detail = "Uploading it as it is written; its last part goes once it stops changing."
-		return nil // looked at again: it will settle later
+		return false, nil
 	}
 	fp, err := fingerprint(a.f.Path, size)
 	if err != nil {
-		return &api.LocalFileError{Path: a.f.Path, Err: err}
+		return false, &api.LocalFileError{Path: a.f.Path, Err: err}
 	}
 	have := len(a.f.UploadURLs)
 	resend := 0
@@ -355,7 +358,7 @@ func (r *recording) finish(ctx context.Context) error {
 	}
 	n := int((size + r.ps - 1) / r.ps) // every part, the final one included
 	if err := r.register(ctx, n-have, fi, true); err != nil {
-		return err
+		return false, err
 	}
 	unchanged := func() error {
 		if !r.unchanged(fi) {
@@ -370,22 +373,22 @@ func (r *recording) finish(ctx context.Context) error {
 		}
 	}
 	if err := r.drain(ctx); err != nil {
-		return err
+		return false, err
 	}
 	// The final part completes the asset: it goes once every other part is in.
 	r.send(last, parts[last], unchanged)
 	res, err := r.next(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if res.err != nil {
-		return r.took(res)
+		return false, r.took(res)
 	}
 	if differs := offloadDiffers(&a.f, sums); differs != "" {
 		a.e.cfg.Logger.Warn("the file differs from the offload's hash list", "file", a.f.Name, "path", a.f.Path,
 			"hash_list", a.f.HashList, "offload", a.f.Offload.String(), "sent", sums.String(), "asset", a.f.AssetID)
 		a.alert = &Alert{Kind: AlertDiffers, Message: differsAlert, Files: []string{a.f.Name}}
-		return a.write([]Part{{last, res.sum}}, func(f *File) {
+		return true, a.write([]Part{{last, res.sum}}, func(f *File) {
 			f.Hashes, f.Fingerprint = sums, fp
 			f.State, f.ErrorKind, f.ErrorMessage = Failed, DiffersKind, differs
 		})
@@ -394,7 +397,7 @@ func (r *recording) finish(ctx context.Context) error {
 		a.e.cfg.Logger.Info("sent again the parts of a file uploaded as it was written that changed as it was closed",
 			"file", a.f.Name, "parts", resend)
 	}
-	return a.write([]Part{{last, res.sum}}, func(f *File) {
+	return true, a.write([]Part{{last, res.sum}}, func(f *File) {
 		f.Hashes, f.Fingerprint = sums, fp
 		f.State, f.DoneAt = Done, time.Now()
 		f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}

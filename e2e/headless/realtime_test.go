@@ -415,3 +415,67 @@ func sortedInts(m map[int]bool) []int {
 	slices.Sort(out)
 	return out
 }
+
+// TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact: the clip is
+// closed, its header rewritten; watch, finishing it, has registered the final part and
+// is sending part 1 again (held by the simulator) when it is killed (SIGKILL). The next
+// run must finish the clip with the bytes it has now: one real-time asset, equal to the
+// file — not put together from the part 1 sent before the header changed.
+func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Final Crash Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A004C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+1234567, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	var id string
+	finishRecording(ctx, t, rec, "part 1 of the clip in the simulator", func() bool {
+		watchNotEnded(t, p)
+		if !receivedParts(ctx, t, e, name)[1] {
+			return false
+		}
+		id = realtimeAssets(ctx, t, e, name)[0].ID
+		// Part 1 sent again (its header rewritten at close) is held: the run is killed
+		// while it is in flight, the final part registered and not yet sent.
+		addFault(ctx, t, e, c2csim.Fault{Method: "PUT", Path: "/s3/" + id + "/1", Delay: c2csim.Duration(time.Minute), Times: 1})
+		return true
+	}, 4096)
+	waitFor(within(ctx, t, rtGuard), t, "part 1 sent again, with the final part registered", func() (bool, error) {
+		watchNotEnded(t, p)
+		return faultHits(ctx, t, e) > 0, nil
+	})
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	<-p.done
+	before := realtimeAssets(ctx, t, e, name)
+	t.Logf("killed; the simulator has %d parts registered (%d bytes of the clip's %d), puts %v, complete %v",
+		len(before[0].Parts), before[0].Filesize, rec.Size(), puts(before[0]), before[0].Complete)
+	if before[0].Complete {
+		t.Fatalf("the asset was complete before the final part was sent")
+	}
+	clearFaults(ctx, t, e)
+
+	since := lastSeq(ctx, t, e.Sim)
+	p = startRealtimeWatch(ctx, t, e, dir, "--verbose")
+	waitWatching(ctx, t, p, dir)
+	defer func() {
+		if t.Failed() {
+			for _, rq := range requestsSince(ctx, t, e.Sim, since) {
+				t.Logf("after the restart: %s %s part %d: %d %s", rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
+			}
+			t.Logf("stderr:\n%s\nstdout:\n%s", p.stderr.String(), p.stdout.String())
+		}
+	}()
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	if a.ID != id {
+		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
+	}
+	if got := puts(a); got[len(a.Parts)] != 1 {
+		t.Errorf("the final part was sent %d times, want once; puts %v", got[len(a.Parts)], got)
+	}
+	expectFinalPartLast(ctx, t, e, a)
+}
