@@ -151,10 +151,14 @@ func (r *recording) run() error {
 	for range max(a.settings.ParallelChunks, 1) {
 		wg.Go(func() { r.worker(ctx) })
 	}
-	// Parts registered before (a run that ended mid-recording) and not yet sent go now.
-	for i, done := range a.done {
-		if !done {
-			r.send(i, "", nil)
+	// Parts registered before (a run that ended mid-recording) and not yet sent go now;
+	// once the final part is registered, every part waits for finish, which checks it
+	// against the file first (the final part completes the asset).
+	if !r.finalRegistered() {
+		for i, done := range a.done {
+			if !done {
+				r.send(i, "", nil)
+			}
 		}
 	}
 	tick := time.NewTicker(realtimePoll)
@@ -236,6 +240,14 @@ func (r *recording) took(res chunkResult) error {
 	return r.a.chunkDone(Part{res.index, res.sum})
 }
 
+// finalRegistered tells whether the API has the file's final part, and with it its
+// size: the parts registered reach its end (a part is registered before the end only
+// with a byte after it).
+func (r *recording) finalRegistered() bool {
+	have := int64(len(r.a.f.UploadURLs))
+	return have > 0 && have*r.ps >= r.a.f.Size
+}
+
 // look stats the file and registers the parts it holds now: each part of ps bytes the
 // file has grown past (a byte past: the part that ends the file is the final one).
 func (r *recording) look(ctx context.Context) error {
@@ -250,6 +262,9 @@ func (r *recording) look(ctx context.Context) error {
 		return &abandonedError{"it was moved or deleted"}
 	case !os.SameFile(fi, at):
 		return &abandonedError{"another file took its name"}
+	case r.finalRegistered() && fi.Size() != a.f.Size:
+		// The asset's size is told: the file cannot be sent as it is now.
+		return &abandonedError{fmt.Sprintf("it changed size from %d to %d bytes after its final part was registered", a.f.Size, fi.Size())}
 	case fi.Size() < a.f.Size:
 		return &abandonedError{fmt.Sprintf("it shrank from %d to %d bytes", a.f.Size, fi.Size())}
 	}
@@ -357,8 +372,10 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 		resend++
 	}
 	n := int((size + r.ps - 1) / r.ps) // every part, the final one included
-	if err := r.register(ctx, n-have, fi, true); err != nil {
-		return false, err
+	if n > have {
+		if err := r.register(ctx, n-have, fi, true); err != nil {
+			return false, err
+		}
 	}
 	unchanged := func() error {
 		if !r.unchanged(fi) {
