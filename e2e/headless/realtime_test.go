@@ -463,9 +463,12 @@ func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *te
 	defer func() {
 		if t.Failed() {
 			for _, rq := range requestsSince(ctx, t, e.Sim, since) {
-				t.Logf("after the restart: %s %s part %d: %d %s", rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
+				t.Logf("after the restart: %s %s %s part %d: %d %s", rq.Time.Format("15:04:05.000"), rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
 			}
-			t.Logf("stderr:\n%s\nstdout:\n%s", p.stderr.String(), p.stdout.String())
+			for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
+				t.Logf("event %v %v %v %v %v %v", ev["at"], ev["state"], ev["chunks_done"], ev["detail"], ev["error"], ev["next_attempt"])
+			}
+			t.Logf("the run's log:\n%s", p.stderr.String())
 		}
 	}()
 	waitComplete(ctx, t, e, p, name)
