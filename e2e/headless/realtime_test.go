@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -481,4 +482,193 @@ func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *te
 		t.Errorf("the final part was sent %d times, want once; puts %v", got[len(a.Parts)], got)
 	}
 	expectFinalPartLast(ctx, t, e, a)
+}
+
+// killWatch ends the run with SIGKILL and waits for it to be gone.
+func killWatch(ctx context.Context, t *testing.T, p *proc) {
+	t.Helper()
+	watchNotEnded(t, p)
+	if err := p.cmd.Process.Kill(); err != nil {
+		t.Fatalf("SIGKILL: %v", err)
+	}
+	select {
+	case <-p.done:
+	case <-within(ctx, t, watchExitGuard).Done():
+		t.Fatal("watch did not die of SIGKILL")
+	}
+}
+
+// journaledParts are the part numbers the journal of a stopped installation has done
+// for asset id.
+func journaledParts(ctx context.Context, t *testing.T, e *e2etest.Env, id string) map[int]bool {
+	t.Helper()
+	out := map[int]bool{}
+	for i := range journaledChunks(ctx, t, e, id) {
+		out[i+1] = true
+	}
+	return out
+}
+
+// TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes: SIGTERM (a service
+// manager stopping watch) while a clip is being recorded, parts of it acknowledged:
+// watch exits 0; the camera goes on, and the next run finishes the clip as the same
+// real-time asset, equal to the file, sending no acknowledged part again.
+func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Sigterm Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A005C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 5*rtPart+98765, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	oneAcked := func() bool {
+		watchNotEnded(t, p)
+		return chunksDone(t, p, name) >= 1
+	}
+	if !rec.WriteUntil(rec.Size()-3*rtPart, oneAcked) {
+		waitFor(within(ctx, t, rtGuard), t, "a part of the clip acknowledged (watch --json)", func() (bool, error) { return oneAcked(), nil })
+	}
+	signalWatch(t, p, syscall.SIGTERM)
+	// The camera goes on while watch winds down.
+	for {
+		select {
+		case <-p.done:
+		default:
+			if rec.Written() < rec.Size()-2*rtPart {
+				rec.WriteTo(rec.Written() + rtBlock)
+				continue
+			}
+		}
+		break
+	}
+	r := p.wait(within(ctx, t, watchExitGuard))
+	expectCode(t, "watch, told to stop with SIGTERM mid-recording", r, 0)
+	id := realtimeAssets(ctx, t, e, name)[0].ID
+	received := receivedParts(ctx, t, e, name)
+	journaled := journaledParts(ctx, t, e, id)
+	t.Logf("stopped with %d bytes recorded; parts received %v, journaled %v", rec.Written(), sortedInts(received), sortedInts(journaled))
+	for n := range received {
+		if !journaled[n] {
+			t.Errorf("part %d reached the simulator but watch, let wind down, did not journal it", n)
+		}
+	}
+
+	p = startRealtimeWatch(ctx, t, e, dir)
+	finishRecording(ctx, t, rec, "", nil, 4096)
+	waitWatching(ctx, t, p, dir)
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	if a.ID != id {
+		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
+	}
+	for n, k := range puts(a) {
+		if want := map[bool]int{true: 2, false: 1}[n == 1]; k != want {
+			t.Errorf("part %d was sent %d times, want %d; puts %v", n, k, want, puts(a))
+		}
+	}
+	expectFinalPartLast(ctx, t, e, a)
+}
+
+// TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun: watch is killed while a
+// clip is being recorded; the clip is finished and closed (its header rewritten) before
+// watch runs again. The next run finishes it as the same real-time asset, equal to the
+// file, part 1 sent again and no other acknowledged part; a run after that sends
+// nothing.
+func TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Down Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A006C001.mov"
+	rec := e2etest.NewRecorder(t, dir, name, 4*rtPart+4242, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	twoAcked := func() bool {
+		watchNotEnded(t, p)
+		return chunksDone(t, p, name) >= 2
+	}
+	if !rec.WriteUntil(rec.Size()-rtPart, twoAcked) {
+		waitFor(within(ctx, t, rtGuard), t, "two parts of the clip acknowledged (watch --json)", func() (bool, error) { return twoAcked(), nil })
+	}
+	killWatch(ctx, t, p)
+	finishRecording(ctx, t, rec, "", nil, 4096)
+	id := realtimeAssets(ctx, t, e, name)[0].ID
+	received := receivedParts(ctx, t, e, name)
+	journaled := journaledParts(ctx, t, e, id)
+
+	p = startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	if a.ID != id {
+		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
+	}
+	got := puts(a)
+	for n, k := range got {
+		switch {
+		case n == 1 && k != 2:
+			t.Errorf("part 1 was sent %d times, want 2 (before the kill, and again with its header rewritten); puts %v", k, got)
+		case n != 1 && (journaled[n] || !received[n]) && k != 1:
+			t.Errorf("part %d was sent %d times, want once; puts %v (journaled at the kill: %v)", n, k, got, sortedInts(journaled))
+		}
+	}
+	expectFinalPartLast(ctx, t, e, a)
+
+	// Once more: the clip is done, nothing goes.
+	since := lastSeq(ctx, t, e.Sim)
+	p = startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+	waitFor(within(ctx, t, rtGuard), t, "the next run to have the clip done", func() (bool, error) {
+		watchNotEnded(t, p)
+		return doneNames(watchEventsSoFar(t, p))[name], nil
+	})
+	time.Sleep(2 * time.Second) // a settle time and more: a file queued again would be sent by now
+	stopWatch(ctx, t, p, os.Interrupt)
+	for _, rq := range requestsSince(ctx, t, e.Sim, since) {
+		if rq.Kind == "s3" || isAssetCreation(rq) || strings.HasSuffix(rq.Path, "/realtime_upload/parts") {
+			t.Errorf("a run after the clip was done sent %s %s (part %d)", rq.Method, rq.Path, rq.Part)
+		}
+	}
+}
+
+// TestRealtimeTwoCamerasAtOnceWithPauses: two clips recorded at once into the watched
+// folder, each pausing now and then for less than the settle time: each is one
+// real-time asset equal to its file, every part sent once (no header rewritten).
+func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Two Cameras Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	// Each at 8 MiB/s, taking turns block by block: about 4 MiB/s each.
+	a := e2etest.NewRecorder(t, dir, "A007C001.mov", 3*rtPart+111, e2etest.RecorderOptions{Rate: 8 << 20, Block: rtBlock})
+	b := e2etest.NewRecorder(t, dir, "B007C001.mxf", 2*rtPart+222222, e2etest.RecorderOptions{Rate: 8 << 20, Block: rtBlock})
+	paused := false
+	for a.Written() < a.Size() || b.Written() < b.Size() {
+		a.WriteTo(a.Written() + rtBlock)
+		b.WriteTo(b.Written() + rtBlock)
+		if !paused && a.Written() >= rtPart+rtPart/2 {
+			// Both cameras hold for 300 ms (under the settle time of 1 s).
+			paused = true
+			a.Pause(300 * time.Millisecond)
+			b.Pause(0)
+		}
+	}
+	a.Close()
+	b.Close()
+	waitComplete(ctx, t, e, p, "A007C001.mov", "B007C001.mxf")
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	for _, rec := range []*e2etest.Recorder{a, b} {
+		asset := expectRealtimeAsset(ctx, t, e, rec)
+		for n, k := range puts(asset) {
+			if k != 1 {
+				t.Errorf("%s: part %d was sent %d times, want once; puts %v", asset.Name, n, k, puts(asset))
+			}
+		}
+		expectFinalPartLast(ctx, t, e, asset)
+	}
 }
