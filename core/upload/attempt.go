@@ -127,8 +127,8 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 		ent.f.State = Queued // as the journal reads back: it resumes from there
 	}
 	ent.detail = ""
-	wanted, remove := ent.wanted, ent.remove
-	ent.wanted, ent.remove = "", false
+	wanted, remove, gone := ent.wanted, ent.remove, ent.cardGone
+	ent.wanted, ent.remove, ent.cardGone = "", false, false
 	o.index(ent)
 	switch {
 	case remove:
@@ -136,6 +136,10 @@ func (o *owner) ended(a *attempt, final *File, alert *Alert) {
 			o.e.cfg.Logger.Error("removing a file failed", "err", err)
 		}
 		return
+	case gone && waitsForCard(&ent.f):
+		if err := o.setStates([]*entry{ent}, cardRemoved); err != nil {
+			o.e.cfg.Logger.Error("a file of a card removed could not be paused", "file", ent.f.Name, "err", err)
+		}
 	case wanted != "" && commandApplies(wanted, ent.f.State):
 		if err := o.setStates([]*entry{ent}, to(wanted)); err != nil {
 			o.e.cfg.Logger.Error("a command could not be recorded", "file", ent.f.Name, "err", err)

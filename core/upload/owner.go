@@ -66,6 +66,7 @@ type entry struct {
 	// What commands decided while it ran; the owner applies it when the attempt ends.
 	wanted State
 	remove bool
+	cardGone bool // its card was removed (CardRemoved)
 }
 
 func newOwner(e *Engine) *owner {
