@@ -64,8 +64,8 @@ type entry struct {
 	released bool     // it is finishing and gave its place in the pool to the next file
 	overtook bool     // it started beside files running, before them (budget.go)
 	// What commands decided while it ran; the owner applies it when the attempt ends.
-	wanted State
-	remove bool
+	wanted   State
+	remove   bool
 	cardGone bool // its card was removed (CardRemoved)
 }
 
