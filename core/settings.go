@@ -78,7 +78,23 @@ type Settings struct {
 	PartSize int64
 	// KeepAwake: the computer is kept from sleeping while files upload (Config.Awake).
 	KeepAwake bool
+	// Cards is what happens when a camera card is mounted: CardsAsk (the window offers
+	// to upload it), CardsAlways (it is uploaded), CardsNever.
+	Cards string
+	// CardRoots are folders where volumes are mounted besides the system's
+	// (ingest.DefaultMountRoots), separated by the system's list separator.
+	CardRoots string
 }
+
+// What happens when a camera card is mounted.
+const (
+	CardsAsk    = "ask"
+	CardsAlways = "always"
+	CardsNever  = "never"
+)
+
+// CardRootFolders are the folders of s.CardRoots.
+func (s Settings) CardRootFolders() []string { return splitFolders(s.CardRoots) }
 
 // WatchFolders are the folders of s.Watch.
 func (s Settings) WatchFolders() []string { return splitFolders(s.Watch) }
@@ -113,7 +129,7 @@ func DefaultSettings() Settings {
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
 		HashFormat: hashes.Default, HashLists: HashListsExisting, Settle: DefaultSettle,
-		Realtime: u.Realtime, PartSize: u.PartSize, KeepAwake: true,
+		Realtime: u.Realtime, PartSize: u.PartSize, KeepAwake: true, Cards: CardsAsk,
 	}
 }
 
@@ -349,6 +365,37 @@ var settingKeys = []SettingKey{
 		Switch: true,
 		parse:  boolSetting(func(s *Settings) *bool { return &s.KeepAwake }),
 		format: func(s Settings) string { return strconv.FormatBool(s.KeepAwake) },
+	},
+	{
+		Name: "cards", Description: "when a camera card is mounted: ask (the window offers to upload it), always (it is uploaded), never",
+		parse: func(s *Settings, v string) error {
+			switch v = strings.ToLower(v); v {
+			case CardsAsk, CardsAlways, CardsNever:
+				s.Cards = v
+				return nil
+			}
+			return errors.New("give ask, always or never")
+		},
+		format: func(s Settings) string { return s.Cards },
+	},
+	{
+		Name: "card-roots", Description: "folders where volumes are mounted besides the system's (/media/USER, /run/media/USER, /Volumes, drive letters), separated by " + string(os.PathListSeparator),
+		List: true, Separator: string(os.PathListSeparator),
+		parse: func(s *Settings, v string) error {
+			var folders []string
+			for _, f := range splitFolders(v) {
+				abs, err := filepath.Abs(f)
+				if err != nil {
+					return fmt.Errorf("give folders (%s cannot be resolved)", f)
+				}
+				if !slices.Contains(folders, abs) {
+					folders = append(folders, abs)
+				}
+			}
+			s.CardRoots = strings.Join(folders, string(os.PathListSeparator))
+			return nil
+		},
+		format: func(s Settings) string { return s.CardRoots },
 	},
 	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",

@@ -93,6 +93,14 @@ func TestSettingKeysParse(t *testing.T) {
 			"false": func(s Settings) bool { return !s.KeepAwake }, "ON": func(s Settings) bool { return s.KeepAwake },
 			"no": func(s Settings) bool { return !s.KeepAwake },
 		}, []string{"", "always", "2"}},
+		{"cards", map[string]func(Settings) bool{
+			"Always": func(s Settings) bool { return s.Cards == CardsAlways }, "never": func(s Settings) bool { return s.Cards == CardsNever },
+			"ask": func(s Settings) bool { return s.Cards == CardsAsk },
+		}, []string{"", "sometimes", "yes"}},
+		{"card-roots", map[string]func(Settings) bool{
+			"/mnt/cards": func(s Settings) bool { return s.CardRoots == "/mnt/cards" },
+			"":           func(s Settings) bool { return s.CardRoots == "" },
+		}, nil},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},
@@ -150,7 +158,7 @@ func TestSettingKeysRoundTrip(t *testing.T) {
 		Notifications: false, APIURL: "http://127.0.0.1:9000", Order: CategoryOrder{Stills, Sound, Proxies, Sidecars, Originals, Other}, ManualStart: true,
 		Filter: FilterSpec{Only: "sound,stills", Include: "*.wav,*.jpg", Exclude: "*.tmp"}, Schedule: "daily 22:00-06:00 1MB/s",
 		HashFormat: "sha1", HashLists: HashListsReports, Watch: "/srv/offload" + string(os.PathListSeparator) + "/media/dit/A001",
-		Settle: 750 * time.Millisecond, Realtime: false, PartSize: 12 << 20, KeepAwake: false}
+		Settle: 750 * time.Millisecond, Realtime: false, PartSize: 12 << 20, KeepAwake: false, Cards: CardsNever, CardRoots: "/mnt/cards"}
 	for _, k := range SettingKeys() {
 		if k.Description == "" || strings.Contains(k.Description, "\n") {
 			t.Errorf("%s: the description is not one line: %q", k.Name, k.Description)
