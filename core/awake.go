@@ -138,9 +138,9 @@ func (k *keeper) run(ctx context.Context) {
 		// been idle since (idle moved on from failedAt), not at each change of the reason.
 		failed   bool
 		failedAt int
-		told   bool // that nothing keeps the computer awake was logged (once a run)
-		later  *time.Timer
-		due    <-chan time.Time // the reason may change (refresh after since)
+		told     bool // that nothing keeps the computer awake was logged (once a run)
+		later    *time.Timer
+		due      <-chan time.Time // the reason may change (refresh after since)
 	)
 	defer func() {
 		if later != nil {
