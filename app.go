@@ -18,6 +18,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/api"
 	"github.com/c2c-uploader/c2c-uploader/core/auth"
 	"github.com/c2c-uploader/c2c-uploader/core/redact"
+	"github.com/c2c-uploader/c2c-uploader/platform/awake"
 	"github.com/c2c-uploader/c2c-uploader/store"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 	"github.com/c2c-uploader/c2c-uploader/store/lock"
@@ -240,6 +241,9 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}
 		a.book = store.NewPairingBook(a.dataDir, apiURL, origin, a.tokenKind)
 		cfg.Pairings = a.book
+		// The computer is kept awake while files upload (the keep-awake setting): the
+		// window, upload, watch and start; nothing is held where nothing can hold it.
+		cfg.Awake = awake.New(awake.Options{Who: "C2C Uploader", AppID: appID})
 	}
 	if a.svc, err = core.New(cfg); err != nil {
 		a.close()
