@@ -672,3 +672,111 @@ func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
 		expectFinalPartLast(ctx, t, e, asset)
 	}
 }
+
+// TestRealtimeClipWithoutAnExtensionIsUploadedWholeOnce: the API names a real-time
+// asset by its extension, so a clip recorded under a name without one is not sent as it
+// is written; it is uploaded once it settles, as one ordinary asset equal to the file —
+// never a part of it sent while it grew.
+func TestRealtimeClipWithoutAnExtensionIsUploadedWholeOnce(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime No Extension Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+
+	const name = "A008C001"
+	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+5555, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	rec.WriteTo(rec.Size())
+	rec.Close()
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
+	for _, a := range assetsByName(ctx, t, e)[name] {
+		if a.Realtime {
+			t.Errorf("%s, without an extension, was sent as a real-time asset %s", name, a.ID)
+		}
+		for _, pt := range a.Parts {
+			if pt.Puts != 1 {
+				t.Errorf("part %d was sent %d times, want once", pt.Number, pt.Puts)
+			}
+		}
+	}
+}
+
+// TestRealtimeClipDeletedMidRecordingLeavesNothingAndWatchGoesOn: a clip being recorded
+// is deleted (the take is thrown away) after parts of it went, and watch gives it up
+// (failed: not found); the next take is recorded under the same name (a recorder that
+// starts the clip again). The deleted take's real-time asset is never finished, watch
+// goes on, and the new take is one complete asset equal to its file — a file that took
+// the name of one given up is a new file, as README's "replaced" says, whether it came
+// before the old one was given up or after.
+func TestRealtimeClipDeletedMidRecordingLeavesNothingAndWatchGoesOn(t *testing.T) {
+	t.Parallel()
+	ctx, e, dir := newRealtimeEnv(t, "Realtime Deleted Project")
+	p := startRealtimeWatch(ctx, t, e, dir)
+	waitWatching(ctx, t, p, dir)
+	defer func() {
+		if t.Failed() {
+			var last map[string]any
+			for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
+				if last == nil || ev["id"] != last["id"] || ev["state"] != last["state"] {
+					t.Logf("file %v (id %v): %v, %v chunks done; %v %v", ev["name"], ev["id"], ev["state"], ev["chunks_done"], ev["detail"], ev["error"])
+				}
+				last = ev
+			}
+			for _, rq := range requests(ctx, t, e) {
+				if rq.Kind == "s3" || strings.Contains(rq.Path, "assets") {
+					t.Logf("request %s %s part %d: %d %s", rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
+				}
+			}
+		}
+	}()
+
+	const name = "A009C001.mov"
+	first := e2etest.NewRecorder(t, dir, name, 4*rtPart, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	if !first.WriteUntil(first.Size(), func() bool {
+		watchNotEnded(t, p)
+		return receivedParts(ctx, t, e, name)[1]
+	}) {
+		t.Fatalf("part 1 of the first take never arrived while it was recorded")
+	}
+	first.WriteTo(first.Written() + rtPart/2)
+	if err := os.Remove(first.Path()); err != nil {
+		t.Fatal(err)
+	}
+	first.Close()
+	abandoned := realtimeAssets(ctx, t, e, name)[0].ID
+	// The engine takes the deletion in (its last word on the take is no longer that it
+	// is being sent: failed, not found) before the next take starts.
+	waitFor(within(ctx, t, rtGuard), t, "watch to give the deleted take up", func() (bool, error) {
+		watchNotEnded(t, p)
+		state := ""
+		for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
+			if ev["name"] == name {
+				state, _ = ev["state"].(string)
+			}
+		}
+		return state != "" && state != "queued" && state != "creating" && state != "uploading", nil
+	})
+
+	second := e2etest.NewRecorder(t, dir, name, 2*rtPart+999, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	finishRecording(ctx, t, second, "", nil, 0)
+	waitFor(within(ctx, t, 30*time.Second), t, "the second take complete", func() (bool, error) {
+		watchNotEnded(t, p)
+		return len(completeAssets(assetsByName(ctx, t, e)[name])) > 0, nil
+	})
+	stopWatch(ctx, t, p, os.Interrupt)
+
+	want := second.SHA256()
+	var complete []c2csim.AssetInfo
+	for _, a := range assetsByName(ctx, t, e)[name] {
+		if a.Complete {
+			complete = append(complete, a)
+		}
+		if a.ID == abandoned && a.Complete {
+			t.Errorf("the deleted take's real-time asset %s was finished", a.ID)
+		}
+	}
+	if len(complete) != 1 || complete[0].SHA256 != want {
+		t.Errorf("the complete assets of %s are %+v, want one with the second take's bytes (sha256 %s)", name, complete, want)
+	}
+}
