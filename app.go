@@ -236,6 +236,8 @@ func setup(ctx context.Context, o options, cs chosenSettings, stderr io.Writer) 
 		Tokens:      a.tokens,
 		Journal:     a.journal, ReadOnly: a.readOnly, Settings: cs.Settings, Logger: a.logger,
 		ReportsDir: reportsDir(a.dataDir),
+		// The window and watch follow the cards mounted; an upload or a status does not.
+		WatchCards: !a.readOnly && (command == "window" || command == "watch"),
 	}
 	if !a.readOnly {
 		cfg.Revocations = store.RegisteringStore{TokenStore: a.backend.Sub("revoke"), Secrets: secrets}

@@ -35,6 +35,7 @@ type Event struct {
 	Finished   *Totals
 	Receipts   *Receipts
 	Watch      *WatchStatus
+	Card       *CardEvent
 }
 
 // AlertKind names the problems that need a person (docs/error-policy.md §9): the engine's

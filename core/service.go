@@ -48,6 +48,9 @@ type Config struct {
 	// Awake keeps the computer from sleeping while files upload (with the keep-awake
 	// setting); nil: nothing does.
 	Awake Awake
+	// WatchCards: Run follows the volumes mounted and offers the camera cards among
+	// them (the window, `watch`; the cards setting says what happens).
+	WatchCards bool
 
 	// Knobs for tests and the field trial; zero values are the product's.
 	Policy    retry.Policy
@@ -244,6 +247,9 @@ func (s *Service) Run(ctx context.Context) error {
 	s.awake.start(ctx)
 	s.runReceipts(ctx)
 	go s.runWatch(ctx)
+	if s.cfg.WatchCards {
+		go s.runCards(ctx)
+	}
 	return nil
 }
 

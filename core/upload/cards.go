@@ -90,9 +90,10 @@ func below(root, path string) bool {
 // before or are in the queue already (an add leaves those out).
 type Survey struct {
 	Files, Known int
-	Bytes        int64
-	Categories   map[media.Category]int
-	LeftOut      int // by the filter
+	// Bytes are all its files'; NewBytes those of the files not known (Files - Known).
+	Bytes, NewBytes int64
+	Categories      map[media.Category]int
+	LeftOut         int // by the filter
 }
 
 // Survey looks through root as Add would, without queueing anything.
@@ -130,6 +131,8 @@ func (e *Engine) Survey(ctx context.Context, root string) (Survey, error) {
 	for i := range files {
 		if queued[identity(&files[i])] || uploaded[i].ID != 0 {
 			out.Known++
+		} else {
+			out.NewBytes += files[i].Size
 		}
 	}
 	return out, nil

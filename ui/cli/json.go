@@ -81,6 +81,23 @@ func eventJSON(ev core.Event) map[string]any {
 		m["state"] = string(ev.Watch.State)
 		pathJSON(m, ev.Watch.Folder)
 		m["reason"] = nilIfEmpty(ev.Watch.Reason)
+	case core.EventCard:
+		c := ev.Card
+		pathJSON(m, c.Path)
+		m["layout"] = c.Layout
+		m["state"] = "mounted"
+		if c.Removed {
+			m["state"] = "removed"
+		}
+		m["added"] = c.Added
+		m["problem"] = nilIfEmpty(c.Problem)
+		if sv := c.Survey; sv != nil {
+			cats := map[string]int{}
+			for k, n := range sv.Categories {
+				cats[string(k)] = n
+			}
+			m["files"], m["bytes"], m["known"], m["new_bytes"], m["left_out"], m["categories"] = sv.Files, sv.Bytes, sv.Known, sv.NewBytes, sv.LeftOut, cats
+		}
 	case core.EventAlert:
 		m["kind"] = string(ev.Alert.Kind)
 		m["message"] = ev.Alert.Message

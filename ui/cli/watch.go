@@ -77,6 +77,8 @@ func Watch(ctx context.Context, svc *core.Service, o Options) int {
 			default:
 				display.note("! " + w.Folder + ": " + w.Reason)
 			}
+		case core.EventCard:
+			display.note(cardNote(*ev.Card))
 		case core.EventAlert:
 			switch ev.Alert.Kind {
 			case core.AlertReconnect:
@@ -128,4 +130,26 @@ func Watch(ctx context.Context, svc *core.Service, o Options) int {
 		fmt.Fprintf(o.Stderr, "watch: stopped; %s to go on the next run.\n", format.Count(left, "file"))
 	}
 	return ExitOK
+}
+
+// cardNote is what watch says of a camera card mounted or removed.
+func cardNote(c core.CardEvent) string {
+	name := c.Path
+	if c.Layout != "" {
+		name += " (" + c.Layout + ")"
+	}
+	switch {
+	case c.Removed:
+		return "card removed: " + name + "; its files wait for it"
+	case c.Problem != "":
+		return "! " + c.Problem
+	case c.Survey == nil:
+		return "card mounted: " + name
+	case c.Added > 0:
+		return fmt.Sprintf("card mounted: %s; %s queued", name, format.Count(c.Added, "file"))
+	case c.Survey.Files == c.Survey.Known:
+		return fmt.Sprintf("card mounted: %s; its %s were uploaded already", name, format.Count(c.Survey.Files, "file"))
+	}
+	return fmt.Sprintf("card mounted: %s, %s (%s) not uploaded yet; run `c2c-uploader upload %s`, or `c2c-uploader settings set cards always` to have cards uploaded as they are mounted",
+		name, format.Count(c.Survey.Files-c.Survey.Known, "file"), format.Bytes(c.Survey.NewBytes), c.Path)
 }

@@ -79,6 +79,7 @@ type UI struct {
 	alerts   *alertCenter
 	settings core.Settings // as the dialog last saved them; the engine's own in svc
 	watch    *watchView
+	cards    *cardsView
 	startAll *widget.Button // shown while files wait on hold
 	tray     *tray
 	tips     *tooltips
@@ -109,6 +110,7 @@ func New(a fyne.App, svc Service, opts Options) *UI {
 	}
 	u.m.runOrder = u.settings.Order
 	u.watch = newWatchView(u)
+	u.cards = newCardsView(u)
 	u.win = a.NewWindow("C2C Uploader")
 	u.win.Resize(fyne.NewSize(880, 620))
 	u.tips = newTooltips()
@@ -211,6 +213,8 @@ func (u *UI) apply(evs []core.Event) {
 			u.receiptsWritten(*ev.Receipts)
 		case core.EventWatch:
 			u.watch.told(*ev.Watch)
+		case core.EventCard:
+			u.cards.told(*ev.Card)
 		case core.EventAlert:
 			if ev.Alert.Kind == core.AlertChannelPaused {
 				u.m.channelPaused = true
