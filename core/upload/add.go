@@ -172,6 +172,19 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 		o.order = append(o.order, f.ID)
 	}
 	o.indexAll(ents)
+	// A clip being recorded goes to the top: it overtakes the files running, so that it
+	// reaches the project as it is shot.
+	var recording []*entry
+	for _, ent := range ents {
+		if ent.f.Realtime {
+			recording = append(recording, ent)
+		}
+	}
+	if len(recording) > 0 {
+		if err := o.move(recording, Top); err != nil {
+			o.e.cfg.Logger.Warn("a clip being recorded could not be moved to the top of the queue", "err", err)
+		}
+	}
 	for _, ent := range ents {
 		res.Added = append(res.Added, o.announce(ent))
 	}

@@ -205,7 +205,14 @@ func (o *owner) grant() {
 	}
 	kept := s.waiting[:0]
 	for _, r := range s.waiting {
-		if s.inFlight < limit && s.perFile[r.id] < per {
+		lane := limit
+		if ent := o.files[r.id]; ent != nil && ent.f.Realtime {
+			// A clip being recorded has a lane of its own beside the budget: its parts
+			// never wait for another file's to end, which on a slow link is a part's
+			// whole transfer time.
+			lane += per
+		}
+		if s.inFlight < lane && s.perFile[r.id] < per {
 			s.inFlight++
 			s.perFile[r.id]++
 			r.given = true

@@ -206,3 +206,32 @@ func TestAClipThatShrinksIsUploadedWholeAsANewAsset(t *testing.T) {
 		}
 	}
 }
+
+// A clip being recorded does not wait for the files running: it goes to the top of the
+// queue and overtakes them, its first part sent while they are still under way.
+func TestAClipBeingRecordedOvertakesTheFilesRunning(t *testing.T) {
+	s := upload.DefaultSettings()
+	s.ParallelFiles, s.ParallelChunks = 1, 2
+	r := newRig(t, rigConfig{settings: s, sim: c2csim.Options{PartSize: 8 << 20}})
+	r.watchRealtime(300 * time.Millisecond)
+	// The offload running: its first two chunks are held 8 s each.
+	big := writeFile(t, t.TempDir(), "A002C001.MOV", 24<<20)
+	r.fault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(8 * time.Second), Times: 2})
+	r.add(big)
+	r.waitFor("the offload sending", func(vs map[string]core.FileView) bool { return vs[big].State == core.Uploading })
+
+	clip := record(t, r.dir, "A001C009.mov", 2*realtimePart+4096)
+	clip.write(realtimePart + 1000)
+	r.waitPartReceived("A001C009.mov", 1)
+	if v, _ := r.view(big); v.State == core.Done {
+		t.Errorf("the clip's first part went only once the offload was done")
+	}
+	if v, _ := r.view(clip.path); v.MovedTo() != core.Top {
+		t.Errorf("the clip being recorded is not at the top of the queue (moved %q)", v.MovedTo())
+	}
+	clip.write(len(clip.data))
+	clip.close()
+	r.waitState(clip.path, core.Done)
+	r.waitState(big, core.Done)
+	r.checkIntact(clip.path, big)
+}
