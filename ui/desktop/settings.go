@@ -91,6 +91,7 @@ type settingsForm struct {
 	hash, hashLists                         *widget.Select
 	offset, start                           *widget.RadioGroup
 	notify                                  *widget.Check
+	awake                                   *widget.Check
 	form                                    *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
 	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
@@ -161,7 +162,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	up := u.svc.Settings() // what the engine runs with
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
 	cur.Order, cur.ManualStart, cur.Filter, cur.Schedule = up.Order, up.ManualStart, up.Filter, up.Schedule
-	cur.HashFormat, cur.HashLists = up.HashFormat, up.HashLists
+	cur.HashFormat, cur.HashLists, cur.KeepAwake = up.HashFormat, up.HashLists, up.KeepAwake
 	f := &settingsForm{before: cur}
 	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.schedule, f.only, f.include, f.exclude = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -192,6 +193,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	}
 	f.notify = widget.NewCheck("Tell me when a batch finishes or needs attention", nil)
 	f.notify.SetChecked(cur.Notifications)
+	f.awake = widget.NewCheck("Keep the computer awake while files upload", nil)
+	f.awake.SetChecked(cur.KeepAwake)
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
@@ -266,6 +269,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Hash lists", Widget: f.hashLists,
 				HintText: "Where a finished batch's ASC MHL hash list goes: never onto a camera card or a folder that cannot be written."},
 			{Text: "Notifications", Widget: f.notify},
+			{Text: "Sleep", Widget: f.awake, HintText: "The system's power settings show why it stays awake: “Uploading 12 files to Feature Film”."},
 			{Text: "Appearance", Widget: f.look},
 			{Widget: advanced},
 			{Text: "Parallel files", Widget: f.files, HintText: fmt.Sprintf("Large files uploaded at once (1–%d); small files share their slots.", core.MaxParallelFiles)},
@@ -358,6 +362,7 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.OffsetFromNow = f.offset.Selected == offsetToday
 	s.ManualStart = f.start.Selected == startManual
 	s.Notifications = f.notify.Checked
+	s.KeepAwake = f.awake.Checked
 	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
 	for _, c := range hashListChoices {
 		if c.label == f.hashLists.Selected {

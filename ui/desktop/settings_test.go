@@ -194,7 +194,8 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		formSelect(form, "Hash lists").SetSelected(hashListChoices[2].label)
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-	want := upload.Settings{ParallelFiles: 3, ParallelChunks: 8, BandwidthLimit: 3 << 19, OffsetFromNow: true, HashFormat: "md5"}
+	want := upload.DefaultSettings()
+	want.ParallelFiles, want.ParallelChunks, want.BandwidthLimit, want.OffsetFromNow, want.HashFormat = 3, 8, 3<<19, true, "md5"
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
@@ -203,7 +204,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 	}
 	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",
 		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com",
-		"hash": "md5", "hash-lists": "reports"}
+		"hash": "md5", "hash-lists": "reports", "keep-awake": "false"}
 	d.eventually("the settings are saved in the data folder", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
 	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
 		t.Errorf("the data folder holds %v, want %v", saved, wantSaved)
@@ -260,7 +261,7 @@ func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 			}
 		}
 		for _, it := range form.Items {
-			if c, ok := it.Widget.(*widget.Check); ok && c.Checked {
+			if c, ok := it.Widget.(*widget.Check); ok && it.Text == "Notifications" && c.Checked {
 				t.Error("notifications show as on, though the command line turned them off")
 			}
 		}
@@ -339,9 +340,9 @@ func TestPreferencesAreCarriedOver(t *testing.T) {
 	if problems, err := st.CarryOver(got); err != nil || len(problems) != 0 {
 		t.Fatalf("CarryOver: %v %q", err, problems)
 	}
-	wantSettings := core.Settings{ParallelFiles: 5, ParallelChunks: 12, BandwidthLimit: 256 << 10, OffsetFromNow: true,
-		Notifications: false, APIURL: "https://api.example.com", HashFormat: "xxh64", HashLists: core.HashListsExisting,
-		Settle: core.DefaultSettle}
+	wantSettings := core.DefaultSettings()
+	wantSettings.ParallelFiles, wantSettings.ParallelChunks, wantSettings.BandwidthLimit, wantSettings.OffsetFromNow = 5, 12, 256<<10, true
+	wantSettings.Notifications, wantSettings.APIURL = false, "https://api.example.com"
 	if s := loadStore(t, st).Settings; s != wantSettings {
 		t.Errorf("the data folder holds %+v, want %+v", s, wantSettings)
 	}
@@ -401,7 +402,8 @@ func TestSettingsForPeople(t *testing.T) {
 		formSelect(form, "Appearance").SetSelected(lookLight)
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
-	want := upload.Settings{ParallelFiles: 4, ParallelChunks: 6, BandwidthLimit: 1_000_000, HashFormat: "xxh64"}
+	want := upload.DefaultSettings()
+	want.ParallelFiles, want.ParallelChunks, want.BandwidthLimit = 4, 6, 1_000_000
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
