@@ -96,6 +96,25 @@ const (
 // CardRootFolders are the folders of s.CardRoots.
 func (s Settings) CardRootFolders() []string { return splitFolders(s.CardRoots) }
 
+// foldersSetting reads a list of folders into the field: absolute, each once, separated
+// by the system's list separator (a folder's name may hold a comma).
+func foldersSetting(field func(*Settings) *string) func(*Settings, string) error {
+	return func(s *Settings, v string) error {
+		var folders []string
+		for _, f := range splitFolders(v) {
+			abs, err := filepath.Abs(f)
+			if err != nil {
+				return fmt.Errorf("give folders (%s cannot be resolved)", f)
+			}
+			if !slices.Contains(folders, abs) {
+				folders = append(folders, abs)
+			}
+		}
+		*field(s) = strings.Join(folders, string(os.PathListSeparator))
+		return nil
+	}
+}
+
 // WatchFolders are the folders of s.Watch.
 func (s Settings) WatchFolders() []string { return splitFolders(s.Watch) }
 
@@ -314,20 +333,7 @@ var settingKeys = []SettingKey{
 	{
 		Name: "watch", Description: "folders watched for new files, queued as they settle (separated by " + string(os.PathListSeparator) + "); c2c-uploader watch DIR watches others for one run",
 		List: true, Separator: string(os.PathListSeparator),
-		parse: func(s *Settings, v string) error {
-			var folders []string
-			for _, f := range splitFolders(v) {
-				abs, err := filepath.Abs(f)
-				if err != nil {
-					return fmt.Errorf("give folders (%s cannot be resolved)", f)
-				}
-				if !slices.Contains(folders, abs) {
-					folders = append(folders, abs)
-				}
-			}
-			s.Watch = strings.Join(folders, string(os.PathListSeparator))
-			return nil
-		},
+		parse:  foldersSetting(func(s *Settings) *string { return &s.Watch }),
 		format: func(s Settings) string { return s.Watch },
 	},
 	{
@@ -381,20 +387,7 @@ var settingKeys = []SettingKey{
 	{
 		Name: "card-roots", Description: "folders where volumes are mounted besides the system's (/media/USER, /run/media/USER, /Volumes, drive letters), separated by " + string(os.PathListSeparator),
 		List: true, Separator: string(os.PathListSeparator),
-		parse: func(s *Settings, v string) error {
-			var folders []string
-			for _, f := range splitFolders(v) {
-				abs, err := filepath.Abs(f)
-				if err != nil {
-					return fmt.Errorf("give folders (%s cannot be resolved)", f)
-				}
-				if !slices.Contains(folders, abs) {
-					folders = append(folders, abs)
-				}
-			}
-			s.CardRoots = strings.Join(folders, string(os.PathListSeparator))
-			return nil
-		},
+		parse:  foldersSetting(func(s *Settings) *string { return &s.CardRoots }),
 		format: func(s Settings) string { return s.CardRoots },
 	},
 	{

@@ -90,20 +90,7 @@ func (c *Cards) Present(ctx context.Context) ([]Card, error) {
 }
 
 func (c *Cards) do(ctx context.Context, fn func(*cardsState)) error {
-	done := make(chan struct{})
-	select {
-	case c.inbox <- func(s *cardsState) { fn(s); close(done) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.done:
-		return ErrCardsStopped
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return onOwner(ctx, c.inbox, c.done, ErrCardsStopped, fn)
 }
 
 // eventLook is how long after an event in a root it is looked at: the events of a

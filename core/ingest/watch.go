@@ -137,20 +137,7 @@ func (w *Watcher) Status(ctx context.Context) ([]FolderStatus, error) {
 }
 
 func (w *Watcher) do(ctx context.Context, fn func(*state)) error {
-	done := make(chan struct{})
-	select {
-	case w.inbox <- func(s *state) { fn(s); close(done) }:
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-w.done:
-		return ErrStopped
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return onOwner(ctx, w.inbox, w.done, ErrStopped, fn)
 }
 
 // ErrStopped: the Watcher's Run has returned.
