@@ -183,6 +183,32 @@ func expectFinalPartLast(ctx context.Context, t *testing.T, e *e2etest.Env, a c2
 	}
 }
 
+// expectFinishedAfterClose checks, by the simulator's clock (the test's own: it runs in
+// this process), that asset a of a clip last written at closed was finished after it:
+// its final part registered after the last write, put together after that, and the
+// final part's bytes received after every other part's last PUT.
+func expectFinishedAfterClose(t *testing.T, a c2csim.AssetInfo, closed time.Time) {
+	t.Helper()
+	closed = closed.Round(0) // the wall clock, as the simulator's times are
+	switch {
+	case a.FinalRegisteredAt.IsZero():
+		t.Errorf("%s: the simulator has no time for the final part's registration", a.Name)
+	case a.FinalRegisteredAt.Before(closed):
+		t.Errorf("%s: the final part was registered at %s, before the clip's last write at %s", a.Name,
+			a.FinalRegisteredAt.Format(time.StampMicro), closed.Format(time.StampMicro))
+	case a.CompletedAt.Before(a.FinalRegisteredAt):
+		t.Errorf("%s: put together at %s, before its final part was registered at %s", a.Name,
+			a.CompletedAt.Format(time.StampMicro), a.FinalRegisteredAt.Format(time.StampMicro))
+	}
+	final := a.Parts[len(a.Parts)-1]
+	for _, pt := range a.Parts[:len(a.Parts)-1] {
+		if final.FirstReceivedAt.Before(pt.LastReceivedAt) {
+			t.Errorf("%s: the final part %d arrived at %s, before part %d's last PUT at %s", a.Name, final.Number,
+				final.FirstReceivedAt.Format(time.StampMicro), pt.Number, pt.LastReceivedAt.Format(time.StampMicro))
+		}
+	}
+}
+
 // puts are the parts' PUT counts, by number.
 func puts(a c2csim.AssetInfo) map[int]int {
 	m := map[int]int{}
@@ -210,11 +236,17 @@ func TestRealtimeClipIsSentWhileRecordedAndItsRewrittenHeaderAgain(t *testing.T)
 		watchNotEnded(t, p)
 		return receivedParts(ctx, t, e, name)[1]
 	}, 4096)
+	_, closed := rec.Closed()
 
 	waitComplete(ctx, t, e, p, name)
 	r := stopWatch(ctx, t, p, os.Interrupt)
 
 	a := expectRealtimeAsset(ctx, t, e, rec)
+	expectFinishedAfterClose(t, a, closed)
+	if p1 := a.Parts[0]; !p1.FirstReceivedAt.Before(closed.Round(0)) || p1.LastReceivedAt.Before(closed.Round(0)) {
+		t.Errorf("part 1 was received first at %s and last at %s; want the first before the clip's last write (%s), the last (the rewritten header) after",
+			p1.FirstReceivedAt.Format(time.StampMicro), p1.LastReceivedAt.Format(time.StampMicro), closed.Format(time.StampMicro))
+	}
 	for n, got := range puts(a) {
 		want := 1
 		if n == 1 {
@@ -319,6 +351,8 @@ func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *
 		}
 	}
 	expectFinalPartLast(ctx, t, e, a)
+	_, closed := rec.Closed()
+	expectFinishedAfterClose(t, a, closed)
 }
 
 // TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles: with the realtime setting off
@@ -482,6 +516,8 @@ func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *te
 		t.Errorf("the final part was sent %d times, want once; puts %v", got[len(a.Parts)], got)
 	}
 	expectFinalPartLast(ctx, t, e, a)
+	_, closed := rec.Closed()
+	expectFinishedAfterClose(t, a, closed)
 }
 
 // killWatch ends the run with SIGKILL and waits for it to be gone.
@@ -569,6 +605,8 @@ func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T)
 		}
 	}
 	expectFinalPartLast(ctx, t, e, a)
+	_, closed := rec.Closed()
+	expectFinishedAfterClose(t, a, closed)
 }
 
 // TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun: watch is killed while a
@@ -616,6 +654,8 @@ func TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun(t *testing.T) 
 		}
 	}
 	expectFinalPartLast(ctx, t, e, a)
+	_, closed := rec.Closed()
+	expectFinishedAfterClose(t, a, closed)
 
 	// Once more: the clip is done, nothing goes.
 	since := lastSeq(ctx, t, e.Sim)
@@ -670,6 +710,8 @@ func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
 			}
 		}
 		expectFinalPartLast(ctx, t, e, asset)
+		_, closed := rec.Closed()
+		expectFinishedAfterClose(t, asset, closed)
 	}
 }
 
