@@ -118,15 +118,7 @@ func (k *keeper) wait(ctx context.Context) error {
 	k.mu.Lock()
 	done := k.done
 	k.mu.Unlock()
-	if done == nil {
-		return nil
-	}
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitClosed(ctx, done)
 }
 
 func (k *keeper) run(ctx context.Context) {

@@ -208,12 +208,7 @@ func (s *Service) waitReceipts(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
-	select {
-	case <-r.done:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return waitClosed(ctx, r.done)
 }
 
 // VerifyResult is one file's verdict from Verify: it matches what was sent and the

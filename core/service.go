@@ -390,6 +390,12 @@ func (s *Service) waitEngine(ctx context.Context) error {
 	s.mu.Lock()
 	done := s.engineDone
 	s.mu.Unlock()
+	return waitClosed(ctx, done)
+}
+
+// waitClosed waits until done is closed (at once when it is nil: nothing ran) or ctx
+// ends.
+func waitClosed(ctx context.Context, done <-chan struct{}) error {
 	if done == nil {
 		return nil
 	}
