@@ -13,11 +13,17 @@ import (
 
 // Pair pairs svc the way a person would: it runs the device-code flow and approves the
 // code in the simulator for a project of that name, as the project's editor would. It
-// fails the test if no code shows or the pairing does not end paired within limit.
+// fails the test if no code shows or the pairing does not end paired within limit. A
+// connection it started for the pairing ends with it (Run starts another).
 func Pair(tb testing.TB, svc *core.Service, sim *c2csim.Sim, project string, limit time.Duration) {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
+	// With the connection monitor running, as the pair command has it (a service not
+	// yet running gets it for the pairing): a request that fails as a disconnect (a poll
+	// timing out on a loaded machine) closes the gate every request waits at, and only
+	// the monitor's health checks open it again. Running already, it is left as it is.
+	_ = svc.RunConnection(ctx)
 	errc := make(chan error, 1)
 	go func() { errc <- svc.Pair(ctx) }()
 	for {

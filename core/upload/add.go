@@ -92,13 +92,17 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 		fresh = files
 	} else {
 		known := make(map[string]*entry, len(o.files))
-		var onItsWay map[string]*entry // by path, for a watched folder's files
+		var onItsWay, gaveUp map[string]*entry // by path, for a watched folder's files
 		if opts.Folder != "" {
-			onItsWay = map[string]*entry{}
+			onItsWay, gaveUp = map[string]*entry{}, map[string]*entry{}
 		}
 		for _, ent := range o.files {
 			known[identity(&ent.f)] = ent
-			if onItsWay != nil && ent.f.State != Done {
+			switch st := ent.f.State; {
+			case onItsWay == nil:
+			case st == Failed || st == Cancelled:
+				gaveUp[ent.f.Path] = ent
+			case !st.Finished():
 				onItsWay[ent.f.Path] = ent
 			}
 		}
@@ -109,6 +113,14 @@ func (o *owner) add(ctx context.Context, files []File, rejected []Rejection, opt
 				// a second entry would send a second asset. The upload notices a
 				// change itself (it waits for the file to settle, with a new asset).
 				ent, dup = onItsWay[f.Path], true
+			}
+			if g := gaveUp[f.Path]; !dup && g != nil && g.att == nil {
+				// Another take where one failed or was cancelled (a clip deleted mid-
+				// recording and shot again): its entry goes again, and its upload takes
+				// the file as it is now, with a new asset. The same content found again
+				// stays as it is, for a person (known, above).
+				again = append(again, g)
+				continue
 			}
 			switch {
 			case !dup:

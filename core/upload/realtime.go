@@ -1,6 +1,7 @@
 package upload
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -357,19 +358,17 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 		return false, &api.LocalFileError{Path: a.f.Path, Err: err}
 	}
 	have := len(a.f.UploadURLs)
-	resend := 0
+	var resend []int // parts the asset has, whose bytes changed since
 	for i := range have {
-		if a.done[i] && a.parts[i] == parts[i] {
+		if !a.done[i] || a.parts[i] == parts[i] {
 			continue
 		}
-		if a.done[i] {
-			a.e.cfg.Logger.Info("a part of a file uploaded as it was written changed since it was sent; sending it again",
-				"file", a.f.Name, "part", i+1)
-			_, k := a.f.ChunkRange(i)
-			a.bytes.Add(-k) // counted again as it is sent again
-		}
+		a.e.cfg.Logger.Info("a part of a file uploaded as it was written changed since it was sent; sending it again",
+			"file", a.f.Name, "part", i+1)
+		_, k := a.f.ChunkRange(i)
+		a.bytes.Add(-k) // counted again as it is sent again
 		a.done[i] = false
-		resend++
+		resend = append(resend, i)
 	}
 	n := int((size + r.ps - 1) / r.ps) // every part, the final one included
 	if n > have {
@@ -383,24 +382,26 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 		}
 		return nil
 	}
+	// A part the asset already has is sent again before the parts it lacks: once it has
+	// them all it is put together, with whatever bytes it holds then.
+	for _, i := range resend {
+		r.send(i, parts[i], unchanged)
+	}
+	if err := r.drain(ctx, -1); err != nil {
+		return false, err
+	}
 	last := n - 1
-	for i := range last {
+	for i := range n {
 		if !a.done[i] {
 			r.send(i, parts[i], unchanged)
 		}
 	}
-	if err := r.drain(ctx); err != nil {
+	// The final part goes with the others: the asset is complete when the last of them
+	// is in, whichever it is. It is journaled with the Done state.
+	if err := r.drain(ctx, last); err != nil {
 		return false, err
 	}
-	// The final part completes the asset: it goes once every other part is in.
-	r.send(last, parts[last], unchanged)
-	res, err := r.next(ctx)
-	if err != nil {
-		return false, err
-	}
-	if res.err != nil {
-		return false, r.took(res)
-	}
+	res := chunkResult{index: last, sum: a.parts[last]}
 	if differs := offloadDiffers(&a.f, sums); differs != "" {
 		a.e.cfg.Logger.Warn("the file differs from the offload's hash list", "file", a.f.Name, "path", a.f.Path,
 			"hash_list", a.f.HashList, "offload", a.f.Offload.String(), "sent", sums.String(), "asset", a.f.AssetID)
@@ -410,9 +411,9 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 			f.State, f.ErrorKind, f.ErrorMessage = Failed, DiffersKind, differs
 		})
 	}
-	if resend > 0 {
+	if len(resend) > 0 {
 		a.e.cfg.Logger.Info("sent again the parts of a file uploaded as it was written that changed as it was closed",
-			"file", a.f.Name, "parts", resend)
+			"file", a.f.Name, "parts", len(resend))
 	}
 	return true, a.write([]Part{{last, res.sum}}, func(f *File) {
 		f.Hashes, f.Fingerprint = sums, fp
@@ -421,11 +422,16 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 	})
 }
 
-// drain waits for every part handed to the workers, journalling each.
-func (r *recording) drain(ctx context.Context) error {
+// drain waits for every part handed to the workers, journalling each but keep (≥ 0),
+// whose hash it only notes: the final part, journaled with the Done state.
+func (r *recording) drain(ctx context.Context, keep int) error {
 	for r.sending > 0 {
 		res, err := r.next(ctx)
-		if err == nil {
+		switch {
+		case err != nil:
+		case res.index == keep && res.err == nil:
+			r.a.parts[keep] = cmp.Or(res.sum, unknownPart)
+		default:
 			err = r.took(res)
 		}
 		if err != nil {
