@@ -98,7 +98,10 @@ func (b *batches) take(evs []Event) {
 		case EventFile:
 			k := ev.File.AddedAt.UnixNano()
 			b.of[ev.File.ID] = k
-			b.set(ev.File.ID, k, receipt.Active(ev.File.State))
+			// A file paused because its card was removed is still on its way: the
+			// batch is not over until the card is back and it arrives.
+			waiting := ev.File.State == Paused && ev.File.ErrorKind == CardRemovedKind
+			b.set(ev.File.ID, k, receipt.Active(ev.File.State) || waiting)
 			b.dirty[k] = true
 		case EventRemoved:
 			if k, ok := b.of[ev.Removed]; ok {

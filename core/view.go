@@ -140,6 +140,9 @@ type FileView struct {
 	Category Category
 	Rank     int64
 	Shot     time.Time
+	// Realtime: it is uploaded as it is written (a clip being recorded): Size is what it
+	// holds so far, and nothing can say how long it has left.
+	Realtime bool
 	// Hashes are the hashes of the bytes sent, once it is done; HashList the folder of the
 	// offload's hash list (ASC MHL) that covers it, Offload the hash that list gives it
 	// (Verdict compares them).

@@ -56,7 +56,7 @@ func (o *owner) view(ent *entry) FileView {
 		Chunks: len(ent.done), ErrorKind: f.ErrorKind, Error: f.ErrorMessage,
 		NextAttempt: f.NextAttempt, AddedAt: f.AddedAt, DoneAt: f.DoneAt,
 		Project: f.ProjectName, AssetID: f.AssetID,
-		Category: f.Category, Rank: f.Rank, Shot: f.MediaCreated,
+		Category: f.Category, Rank: f.Rank, Shot: f.MediaCreated, Realtime: f.Realtime,
 		Hashes: f.Hashes, HashList: f.HashList, Offload: f.Offload,
 		Root: f.Root, ModTime: f.ModTime, Attempts: f.Attempts, StartedAt: f.StartedAt, Receipted: f.Receipted,
 	}
@@ -66,7 +66,9 @@ func (o *owner) view(ent *entry) FileView {
 	if ent.att != nil && f.State != Done {
 		v.Rate = ent.meter.rate
 	}
-	v.ETA = eta(v.Size-v.BytesDone, v.Rate)
+	if !f.Realtime || f.State == Done {
+		v.ETA = eta(v.Size-v.BytesDone, v.Rate)
+	}
 	return v
 }
 

@@ -125,6 +125,7 @@ func fileJSON(m map[string]any, f *core.FileView) {
 	m["done_at"] = ts(f.DoneAt)
 	m["size"] = f.Size
 	m["category"] = string(f.Category)
+	m["realtime"] = f.Realtime
 	m["moved"] = nilIfEmpty(string(f.MovedTo()))
 	m["state"] = string(f.State)
 	m["bytes_done"] = f.BytesDone

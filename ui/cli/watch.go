@@ -140,7 +140,7 @@ func cardNote(c core.CardEvent) string {
 	}
 	switch {
 	case c.Removed:
-		return "card removed: " + name + "; its files wait for it"
+		return "card removed: " + name + "; its files not uploaded yet wait for it"
 	case c.Problem != "":
 		return "! " + c.Problem
 	case c.Survey == nil:
@@ -150,6 +150,7 @@ func cardNote(c core.CardEvent) string {
 	case c.Survey.Files == c.Survey.Known:
 		return fmt.Sprintf("card mounted: %s; its %s were uploaded already", name, format.Count(c.Survey.Files, "file"))
 	}
-	return fmt.Sprintf("card mounted: %s, %s (%s) not uploaded yet; run `c2c-uploader upload %s`, or `c2c-uploader settings set cards always` to have cards uploaded as they are mounted",
+	// This run holds the data folder: an upload command would wait for it to end.
+	return fmt.Sprintf("card mounted: %s, %s (%s) not uploaded yet; to upload it, stop watching and run `c2c-uploader upload %s`, or have cards uploaded as they are mounted: `c2c-uploader settings set cards always`, then watch again",
 		name, format.Count(c.Survey.Files-c.Survey.Known, "file"), format.Bytes(c.Survey.NewBytes), c.Path)
 }

@@ -100,11 +100,11 @@ func (c *cardsView) setAlways() {
 	c.u.saveSettings(before, after, after.APIURL)
 }
 
-// cardName is the card's folder and its camera's layout: "A001 (Sony XAVC)".
+// cardName is the card's folder and its camera's layout: "A001 — Sony XAVC (PRIVATE/M4ROOT)".
 func cardName(ev core.CardEvent) string {
 	name := filepath.Base(ev.Path)
 	if ev.Layout != "" {
-		name += " (" + ev.Layout + ")"
+		name += " — " + ev.Layout
 	}
 	return name
 }

@@ -31,7 +31,7 @@ func TestACardMountedIsOfferedAndUploadedWhenAsked(t *testing.T) {
 	onUI(func() { d.ui.cards.told(ev) })
 	d.eventually("the card offered with what it holds", func() bool {
 		o := d.overlays()
-		return len(o) > 0 && hasText(o[0], "A001 (Sony XAVC (PRIVATE/M4ROOT))") &&
+		return len(o) > 0 && hasText(o[0], "A001 — Sony XAVC (PRIVATE/M4ROOT)") &&
 			hasText(o[0], "4 files not uploaded yet") && hasText(o[0], "3 originals, 1 sound")
 	})
 	onUI(func() {
@@ -49,13 +49,35 @@ func TestACardMountedIsOfferedAndUploadedWhenAsked(t *testing.T) {
 		})
 		return n == 4
 	})
-	if got := loadStore(t, st).Saved["cards"]; got != core.CardsAlways {
-		t.Errorf("the settings keep cards %q, want always", got)
-	}
+	d.eventually("cards always kept in the settings", func() bool { return loadStore(t, st).Saved["cards"] == core.CardsAlways })
 
 	// Offered again, then removed: the offer goes with the card.
 	onUI(func() { d.ui.cards.told(ev) })
 	d.eventually("the second offer", func() bool { return len(d.overlays()) > 0 })
 	onUI(func() { d.ui.cards.told(core.CardEvent{Path: card, Removed: true}) })
 	d.eventually("the offer taken away", func() bool { return len(d.overlays()) == 0 })
+}
+
+// A row tells a clip being recorded and a file waiting for its card apart from the others:
+// no share of a size that still grows (it would step back), no "moved to the top" for
+// the place a recording takes by itself, and the card's removal rather than "Paused".
+func TestRowsOfARecordingAndOfACardRemoved(t *testing.T) {
+	rec := core.FileView{Name: "A001C001.mov", State: core.Uploading, Realtime: true, Size: 30 << 20, BytesAcked: 20 << 20, Rank: -1}
+	if got, _ := stateLabel(rec); got != "Uploading while recorded" {
+		t.Errorf("a recording's state reads %q", got)
+	}
+	if got := rowDetail(rec); strings.Contains(got, "%") || !strings.Contains(got, "so far") {
+		t.Errorf("a recording's detail reads %q, want what was sent of what it holds so far, no share", got)
+	}
+	if got := movedNote(rec); strings.Contains(got, "moved") {
+		t.Errorf("a recording's place reads %q", got)
+	}
+	gone := core.FileView{Name: "C0001.MP4", State: core.Paused, ErrorKind: core.CardRemovedKind,
+		Error: "The card was removed; its files go on when it is back.", Size: 1 << 20}
+	if got, _ := stateLabel(gone); got != "Card removed" {
+		t.Errorf("a file whose card was removed reads %q", got)
+	}
+	if got := rowDetail(gone); !strings.Contains(got, "goes on when it is back") && !strings.Contains(got, "go on when it is back") {
+		t.Errorf("its detail reads %q, want why it waits", got)
+	}
 }

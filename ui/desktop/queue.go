@@ -276,6 +276,9 @@ func stateLabel(v core.FileView) (string, color.Color) {
 	case core.Cancelled:
 		return "Cancelled", theme.Color(theme.ColorNamePlaceHolder)
 	case core.Paused:
+		if v.ErrorKind == core.CardRemovedKind {
+			return "Card removed", theme.Color(theme.ColorNamePlaceHolder)
+		}
 		return "Paused", theme.Color(theme.ColorNamePlaceHolder)
 	case core.OnHold:
 		return "On hold", theme.Color(theme.ColorNamePlaceHolder)
@@ -289,6 +292,9 @@ func stateLabel(v core.FileView) (string, color.Color) {
 	case core.Creating:
 		return "Starting", col
 	case core.Uploading:
+		if v.Realtime {
+			return "Uploading while recorded", col
+		}
 		return "Uploading", col
 	}
 	return "Queued", theme.Color(theme.ColorNamePlaceHolder)
@@ -301,6 +307,14 @@ func rowDetail(v core.FileView) string {
 	size := format.Bytes(v.Size)
 	switch v.State {
 	case core.Uploading, core.Creating:
+		if v.Realtime {
+			// It grows as it goes: a share of what it holds now would step back.
+			s := fmt.Sprintf("%s sent of %s so far", format.Bytes(v.BytesAcked), size)
+			if v.Rate >= 1 {
+				s += " · " + format.Rate(v.Rate)
+			}
+			return s
+		}
 		pct := 100
 		if v.Size > 0 {
 			pct = int(v.BytesAcked * 100 / v.Size)
@@ -335,6 +349,9 @@ func rowDetail(v core.FileView) string {
 			return size + " · " + v.Error
 		}
 	case core.Paused:
+		if v.ErrorKind == core.CardRemovedKind {
+			return size + " · " + v.Error
+		}
 		if v.BytesAcked > 0 {
 			return fmt.Sprintf("%s of %s sent · paused", format.Bytes(v.BytesAcked), size)
 		}
@@ -394,6 +411,9 @@ func kindPrefix(v core.FileView) string {
 
 // movedNote says where the person moved a file that has yet to go.
 func movedNote(v core.FileView) string {
+	if v.Realtime && !v.State.Finished() {
+		return " · goes first while it is recorded"
+	}
 	if p := v.MovedTo(); p != "" && !v.State.Finished() {
 		return " · moved to the " + string(p)
 	}

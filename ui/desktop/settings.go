@@ -92,6 +92,7 @@ type settingsForm struct {
 	offset, start                           *widget.RadioGroup
 	notify                                  *widget.Check
 	awake                                   *widget.Check
+	cards                                   *widget.Select
 	form                                    *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
 	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
@@ -120,6 +121,14 @@ var speeds = []struct {
 }
 
 const speedCustom = "Custom: as set under Advanced"
+
+// cardChoices are what happens when a camera card is inserted, as the setting cards
+// says it.
+var cardChoices = []struct{ label, value string }{
+	{"Offer to upload it (recommended)", core.CardsAsk},
+	{"Upload it at once", core.CardsAlways},
+	{"Leave it alone", core.CardsNever},
+}
 
 // hashListChoices are where a batch's hash list (ASC MHL) goes, as the setting hash-lists
 // names them.
@@ -162,7 +171,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	up := u.svc.Settings() // what the engine runs with
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
 	cur.Order, cur.ManualStart, cur.Filter, cur.Schedule = up.Order, up.ManualStart, up.Filter, up.Schedule
-	cur.HashFormat, cur.HashLists, cur.KeepAwake = up.HashFormat, up.HashLists, up.KeepAwake
+	cur.HashFormat, cur.HashLists, cur.KeepAwake, cur.Cards = up.HashFormat, up.HashLists, up.KeepAwake, up.Cards
 	f := &settingsForm{before: cur}
 	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.schedule, f.only, f.include, f.exclude = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -195,6 +204,17 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.notify.SetChecked(cur.Notifications)
 	f.awake = widget.NewCheck("Keep the computer awake while files upload", nil)
 	f.awake.SetChecked(cur.KeepAwake)
+	var cardLabels []string
+	for _, c := range cardChoices {
+		cardLabels = append(cardLabels, c.label)
+	}
+	f.cards = widget.NewSelect(cardLabels, nil)
+	f.cards.SetSelected(cardChoices[0].label)
+	for _, c := range cardChoices {
+		if c.value == cur.Cards {
+			f.cards.SetSelected(c.label)
+		}
+	}
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
@@ -269,6 +289,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Hash lists", Widget: f.hashLists,
 				HintText: "Where a finished batch's ASC MHL hash list goes: never onto a camera card or a folder that cannot be written."},
 			{Text: "Notifications", Widget: f.notify},
+			{Text: "Camera cards", Widget: f.cards, HintText: "What happens when a card is inserted: the files already uploaded are always left out."},
 			{Text: "Sleep", Widget: f.awake, HintText: "The system's power settings show why it stays awake: “Uploading 12 files to Feature Film”."},
 			{Text: "Appearance", Widget: f.look},
 			{Widget: advanced},
@@ -363,6 +384,11 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.ManualStart = f.start.Selected == startManual
 	s.Notifications = f.notify.Checked
 	s.KeepAwake = f.awake.Checked
+	for _, c := range cardChoices {
+		if c.label == f.cards.Selected {
+			s.Cards = c.value
+		}
+	}
 	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
 	for _, c := range hashListChoices {
 		if c.label == f.hashLists.Selected {

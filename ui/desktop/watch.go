@@ -124,6 +124,8 @@ func (w *watchView) stateText(folder string) string {
 	switch {
 	case !ok:
 		return "Starting to watch…"
+	case st.State == core.WatchWatching && w.u.settings.Realtime:
+		return "Watching: new files are uploaded as they settle, clips being recorded as they are written."
 	case st.State == core.WatchWatching:
 		return "Watching: new files are uploaded as they settle."
 	default:
