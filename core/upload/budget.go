@@ -206,7 +206,10 @@ func (o *owner) grant() {
 	kept := s.waiting[:0]
 	for _, r := range s.waiting {
 		lane := limit
-		if ent := o.files[r.id]; ent != nil && ent.f.Realtime {
+		if ent := o.files[r.id]; ent != nil && ent.cardGone {
+			kept = append(kept, r) // its card went: nothing more starts (CardRemoved)
+			continue
+		} else if ent != nil && ent.f.Realtime {
 			// A clip being recorded has a lane of its own beside the budget: its parts
 			// never wait for another file's to end, which on a slow link is a part's
 			// whole transfer time.
@@ -235,6 +238,9 @@ func (o *owner) releaseSlot(id FileID) {
 	s.inFlight--
 	if s.perFile[id]--; s.perFile[id] <= 0 {
 		delete(s.perFile, id)
+		if ent := o.files[id]; ent != nil && ent.cardGone && ent.att != nil {
+			o.stopAttempt(ent) // its last request in flight has ended (CardRemoved)
+		}
 	}
 	o.grant()
 	o.windDownCheck()

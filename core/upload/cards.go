@@ -19,8 +19,8 @@ const cardRemovedMessage = "The card was removed; its files go on when it is bac
 
 // CardRemoved pauses every file read from below root (a card's mount point) that is not
 // finished, and those that failed because they could not be read (the card went before
-// it was said), saying "card removed". A file running is stopped first; its finished
-// chunks are kept.
+// it was said), saying "card removed". A file running starts no request more and stops
+// once its requests in flight have ended; its finished chunks are kept.
 func (e *Engine) CardRemoved(root string) error {
 	if e.cfg.ReadOnly {
 		return errReadOnly
@@ -32,8 +32,12 @@ func (e *Engine) CardRemoved(root string) error {
 				continue
 			}
 			if ent.att != nil {
+				// Its requests in flight end as they would (a part S3 takes is
+				// journaled, not sent again); none starts; then it stops.
 				ent.cardGone = true
-				o.stopAttempt(ent)
+				if o.slots.perFile[ent.f.ID] == 0 {
+					o.stopAttempt(ent)
+				}
 				continue
 			}
 			idle = append(idle, ent)

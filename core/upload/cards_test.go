@@ -64,6 +64,18 @@ func TestCardRemovedPausesItsFilesAndTheyGoOnWhenItIsBack(t *testing.T) {
 	r.waitFinished()
 	r.checkIntact(append(clips, other)...)
 	r.noResendAfterJournal()
+	// The chunks in flight as the card went were let end, and journaled: none was sent
+	// again once it was back.
+	byName := r.assetsByName()
+	for _, c := range clips {
+		for _, a := range byName[filepath.Base(c)] {
+			for _, p := range a.Parts {
+				if p.ResentAfterAck > 0 {
+					t.Errorf("part %d of %s was sent again after S3 had taken it", p.Number, a.Name)
+				}
+			}
+		}
+	}
 }
 
 // slowSettings upload one file at a time, two chunks in flight: a test can stop it
