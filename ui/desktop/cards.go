@@ -70,7 +70,7 @@ func (c *cardsView) offer(ev core.CardEvent, name string) {
 		if always.Checked {
 			c.setAlways()
 		}
-		c.u.add([]string{ev.Path})
+		c.u.addCard(ev.Path)
 	})
 	upload.Importance = widget.HighImportance
 	title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})

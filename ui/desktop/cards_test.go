@@ -51,6 +51,37 @@ func TestACardMountedIsOfferedAndUploadedWhenAsked(t *testing.T) {
 	})
 	d.eventually("cards always kept in the settings", func() bool { return loadStore(t, st).Saved["cards"] == core.CardsAlways })
 
+	// Put back after more shooting: the offer counts the one new clip, and Upload it
+	// queues it without telling again what the offer said was left out.
+	d.writeFile(filepath.Join("A001", "PRIVATE", "M4ROOT", "CLIP", "C0004.MP4"), 70_000)
+	sv, err = d.svc.SurveyCard(context.Background(), card)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := core.CardEvent{Path: card, Layout: ev.Layout, Survey: &sv}
+	onUI(func() { d.ui.cards.told(again) })
+	d.eventually("the card offered with its one new clip", func() bool {
+		o := d.overlays()
+		return len(o) > 0 && hasText(o[0], "1 file not uploaded yet") && hasText(o[0], "4 files were uploaded before or are in the queue")
+	})
+	onUI(func() { test.Tap(findButton(d.overlays()[0], "Upload it")) })
+	d.eventually("the new clip queued", func() bool {
+		n := 0
+		onUI(func() {
+			for _, v := range d.ui.m.files {
+				if strings.HasPrefix(v.Path, card+string(filepath.Separator)) {
+					n++
+				}
+			}
+		})
+		return n == 5
+	})
+	onUI(func() {
+		if len(d.overlays()) != 0 {
+			t.Errorf("after Upload it a dialog says: %q", texts(d.overlays()[0]))
+		}
+	})
+
 	// Offered again, then removed: the offer goes with the card.
 	onUI(func() { d.ui.cards.told(ev) })
 	d.eventually("the second offer", func() bool { return len(d.overlays()) > 0 })

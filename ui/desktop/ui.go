@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -329,16 +330,26 @@ func (u *UI) addURIs(uris []fyne.URI) {
 
 // add queues paths off Fyne's goroutine (a folder can hold thousands of files) and tells
 // what was not queued, and why.
-func (u *UI) add(paths []string) { u.addPaths(paths, false) }
+func (u *UI) add(paths []string) { u.addPaths(paths, false, false) }
 
-func (u *UI) addPaths(paths []string, force bool) {
+// addCard queues a card the person chose to upload from its offer, which said already
+// how many of its files were uploaded before: only other rejections are told.
+func (u *UI) addCard(path string) { u.addPaths([]string{path}, false, true) }
+
+func (u *UI) addPaths(paths []string, force, knownSaid bool) {
 	u.p.do("The files could not be queued", func(ctx context.Context) error {
 		res, err := u.svc.Add(ctx, paths, core.AddOptions{Force: force})
 		if err != nil {
 			return err
 		}
-		if len(res.Rejected) > 0 {
-			fyne.Do(func() { u.showRejected(res.Rejected) })
+		rejected := res.Rejected
+		if knownSaid {
+			rejected = slices.DeleteFunc(slices.Clone(rejected), func(r core.Rejection) bool {
+				return r.AlreadyUploaded() || r.Existing != 0
+			})
+		}
+		if len(rejected) > 0 {
+			fyne.Do(func() { u.showRejected(rejected) })
 		}
 		return nil
 	})
@@ -382,7 +393,7 @@ func (u *UI) showRejected(rs []core.Rejection) {
 	if len(uploaded) == 1 {
 		again = "Upload it again"
 	}
-	u.alerts.ask(title, describeUploaded(uploaded), again, func() { u.addPaths(paths, true) })
+	u.alerts.ask(title, describeUploaded(uploaded), again, func() { u.addPaths(paths, true, false) })
 }
 
 // describeUploaded says where and when files added again went, a line per project, and
