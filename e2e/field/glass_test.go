@@ -17,10 +17,10 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/store"
 )
 
-// Glass to cloud on the hotel profile (issue 18's target): "a 40 MiB clip recorded at
-// 4 MiB/s into a watched folder: the asset is complete within 2 s of the last write
-// (settle time included) on loopback, and within one part's transfer time plus the
-// settle time on the field trial's hotel profile". BenchmarkGlassToCloud
+// Glass to cloud on the hotel profile (README, "Clips uploaded while they are
+// recorded"): a 40 MiB clip recorded at 4 MiB/s into a watched folder should be complete
+// within one part's transfer time plus the settle time of its last write on the field
+// trial's hotel profile, as it is within 2 s on loopback. BenchmarkGlassToCloud
 // (core/upload) measures the loopback half in process; this one measures the hotel
 // half with the real binary. Like the field trial it needs a keychain (without one it
 // skips; with C2C_REQUIRE_KEYRING=1 it fails); scripts/field.sh runs only the trial and
