@@ -183,6 +183,9 @@ func (o *owner) requestBudget() int { return o.settings.ParallelFiles * o.chunkL
 // grant hands free slots to the requests waiting: those of the file that goes first
 // first (a sound file's creation before an original's next chunk), in the order asked
 // within a file.
+// realtimeLanes is how many times a file's parts in flight a clip being recorded may have.
+const realtimeLanes = 2
+
 func (o *owner) grant() {
 	if o.windingDown {
 		return // WindDown: the requests in flight end, and no other starts
@@ -205,17 +208,19 @@ func (o *owner) grant() {
 	}
 	kept := s.waiting[:0]
 	for _, r := range s.waiting {
-		lane := limit
+		lane, mine := limit, per
 		if ent := o.files[r.id]; ent != nil && ent.cardGone {
 			kept = append(kept, r) // its card went: nothing more starts (CardRemoved)
 			continue
 		} else if ent != nil && ent.f.Realtime {
 			// A clip being recorded has a lane of its own beside the budget: its parts
 			// never wait for another file's to end, which on a slow link is a part's
-			// whole transfer time.
-			lane += per
+			// whole transfer time. It is twice as wide as a file's: a camera writes
+			// faster than one lossy connection carries (BenchmarkGlassToCloudHotel).
+			mine = realtimeLanes * per
+			lane += mine
 		}
-		if s.inFlight < lane && s.perFile[r.id] < per {
+		if s.inFlight < lane && s.perFile[r.id] < mine {
 			s.inFlight++
 			s.perFile[r.id]++
 			r.given = true

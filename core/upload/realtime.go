@@ -149,7 +149,7 @@ func (r *recording) run() error {
 	defer func() { cancel(nil); wg.Wait() }()
 	r.work = make(chan partJob, maxRealtimeParts)
 	r.results = make(chan chunkResult, maxRealtimeParts)
-	for range max(a.settings.ParallelChunks, 1) {
+	for range realtimeLanes * max(a.settings.ParallelChunks, 1) {
 		wg.Go(func() { r.worker(ctx) })
 	}
 	// Parts registered before (a run that ended mid-recording) and not yet sent go now;
