@@ -122,9 +122,38 @@ var speeds = []struct {
 
 const speedCustom = "Custom: as set under Advanced"
 
+// choices are a setting's values as a select offers them, the first the default.
+type choices []struct{ label, value string }
+
+// newSelect is a select of cs showing value (the first, when value is none of them).
+func (cs choices) newSelect(value string) *widget.Select {
+	labels := make([]string, len(cs))
+	for i, c := range cs {
+		labels[i] = c.label
+	}
+	sel := widget.NewSelect(labels, nil)
+	sel.SetSelected(cs[0].label)
+	for _, c := range cs {
+		if c.value == value {
+			sel.SetSelected(c.label)
+		}
+	}
+	return sel
+}
+
+// valueOf is the value of the label a select shows ("" for none).
+func (cs choices) valueOf(label string) string {
+	for _, c := range cs {
+		if c.label == label {
+			return c.value
+		}
+	}
+	return ""
+}
+
 // cardChoices are what happens when a camera card is inserted, as the setting cards
 // says it.
-var cardChoices = []struct{ label, value string }{
+var cardChoices = choices{
 	{"Offer to upload it (recommended)", core.CardsAsk},
 	{"Upload it at once", core.CardsAlways},
 	{"Leave it alone", core.CardsNever},
@@ -132,7 +161,7 @@ var cardChoices = []struct{ label, value string }{
 
 // hashListChoices are where a batch's hash list (ASC MHL) goes, as the setting hash-lists
 // names them.
-var hashListChoices = []struct{ label, value string }{
+var hashListChoices = choices{
 	{"Beside the offload's hash list, else in the reports folder (recommended)", core.HashListsExisting},
 	{"Beside the media, starting one where there is none", core.HashListsAlways},
 	{"Only in the reports folder", core.HashListsReports},
@@ -204,17 +233,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.notify.SetChecked(cur.Notifications)
 	f.awake = widget.NewCheck("Keep the computer awake while files upload", nil)
 	f.awake.SetChecked(cur.KeepAwake)
-	var cardLabels []string
-	for _, c := range cardChoices {
-		cardLabels = append(cardLabels, c.label)
-	}
-	f.cards = widget.NewSelect(cardLabels, nil)
-	f.cards.SetSelected(cardChoices[0].label)
-	for _, c := range cardChoices {
-		if c.value == cur.Cards {
-			f.cards.SetSelected(c.label)
-		}
-	}
+	f.cards = cardChoices.newSelect(cur.Cards)
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
@@ -260,17 +279,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	if cur.HashFormat != "" && cur.HashFormat != core.DefaultHashFormat {
 		f.hash.SetSelected(string(cur.HashFormat))
 	}
-	var places []string
-	for _, c := range hashListChoices {
-		places = append(places, c.label)
-	}
-	f.hashLists = widget.NewSelect(places, nil)
-	f.hashLists.SetSelected(hashListChoices[0].label)
-	for _, c := range hashListChoices {
-		if c.value == cur.HashLists {
-			f.hashLists.SetSelected(c.label)
-		}
-	}
+	f.hashLists = hashListChoices.newSelect(cur.HashLists)
 
 	advanced := widget.NewLabelWithStyle("Advanced", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	f.form = &widget.Form{
@@ -384,17 +393,9 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.ManualStart = f.start.Selected == startManual
 	s.Notifications = f.notify.Checked
 	s.KeepAwake = f.awake.Checked
-	for _, c := range cardChoices {
-		if c.label == f.cards.Selected {
-			s.Cards = c.value
-		}
-	}
+	s.Cards = cardChoices.valueOf(f.cards.Selected)
 	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
-	for _, c := range hashListChoices {
-		if c.label == f.hashLists.Selected {
-			s.HashLists = c.value
-		}
-	}
+	s.HashLists = hashListChoices.valueOf(f.hashLists.Selected)
 	return s, s.Validate()
 }
 

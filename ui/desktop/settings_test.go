@@ -192,6 +192,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		}
 		formSelect(form, "Hash").SetSelected("md5")
 		formSelect(form, "Hash lists").SetSelected(hashListChoices[2].label)
+		formSelect(form, "Camera cards").SetSelected(cardChoices[1].label)
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
 	want := upload.DefaultSettings()
@@ -204,7 +205,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 	}
 	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",
 		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com",
-		"hash": "md5", "hash-lists": "reports", "keep-awake": "false"}
+		"hash": "md5", "hash-lists": "reports", "keep-awake": "false", "cards": "always"}
 	d.eventually("the settings are saved in the data folder", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
 	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
 		t.Errorf("the data folder holds %v, want %v", saved, wantSaved)
