@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"os/user"
 	"path/filepath"
 	"slices"
@@ -19,79 +18,23 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
-// These tests mount real volumes: a tmpfs of its own for each card (disktest.Small, as the
-// other tests that need a disk of their own), bind-mounted onto a folder in a mount root
-// of the test's, and unmounted from it, as a card reader's volume comes and goes. Nothing
-// is timed: "never" is checked after later looks of the Cards, counted by the calls to
-// Roots (each look asks it once).
+// These tests mount real volumes: a tmpfs of its own for each card (disktest.Card, as the
+// e2e tests' cards), bind-mounted onto a folder in a mount root of the test's, and
+// unmounted from it, as a card reader's volume comes and goes. Nothing is timed:
+// "never" is checked after later looks of the Cards, counted by the calls to Roots (each
+// look asks it once).
 
 // cardsPoll only makes the Cards quick; nothing asserts it.
 const cardsPoll = 20 * time.Millisecond
 
-// requireMounting fails the test, saying why, where volumes cannot be mounted: these
-// tests are about mounts, and without them they would prove nothing.
-func requireMounting(t *testing.T) {
+// newVolume is a volume of its own (disktest.Card: 8 MiB, mountable in a mount root and
+// taken away again) holding tree; where volumes cannot be mounted the test fails, saying
+// so.
+func newVolume(t *testing.T, tree ...string) *disktest.Card {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("CAMERA CARDS NOT TESTED: these tests mount real volumes (tmpfs), which needs root; run them as root, as CI does")
-	}
-	from, onto := t.TempDir(), t.TempDir()
-	if out, err := exec.Command("mount", "--bind", from, onto).CombinedOutput(); err != nil {
-		t.Fatalf("CAMERA CARDS NOT TESTED: mounting is not permitted here (no CAP_SYS_ADMIN?): mount --bind: %v: %s", err, out)
-	}
-	if out, err := exec.Command("umount", onto).CombinedOutput(); err != nil {
-		t.Fatalf("umount %s: %v: %s", onto, err, out)
-	}
-}
-
-// testVolume is a volume of its own, with what a test put on it, that can be mounted in a
-// mount root and taken away again.
-type testVolume struct {
-	t       *testing.T
-	src     string // the tmpfs, where disktest mounted it
-	at      string // where it is mounted in the mount root; "" when it is not
-	cleanup bool   // an unmount is registered for the test's end
-}
-
-func newVolume(t *testing.T, tree ...string) *testVolume {
-	t.Helper()
-	requireMounting(t)
-	v := &testVolume{t: t, src: disktest.Small(t, 8<<20)}
-	makeTree(t, v.src, tree)
+	v := disktest.NewCard(t, 8<<20)
+	makeTree(t, v.Dir, tree)
 	return v
-}
-
-// mountAt mounts the volume on dir, making the folder first when it is not there (as
-// udisks does: the folder, then the mount).
-func (v *testVolume) mountAt(dir string) {
-	v.t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		v.t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "--bind", v.src, dir).CombinedOutput(); err != nil {
-		v.t.Fatalf("mount --bind %s %s: %v: %s", v.src, dir, err, out)
-	}
-	v.at = dir
-	if !v.cleanup {
-		// Registered after the mount root's folder was made, so it runs before its removal.
-		v.cleanup = true
-		v.t.Cleanup(func() {
-			if v.at != "" {
-				if out, err := exec.Command("umount", "-l", v.at).CombinedOutput(); err != nil {
-					v.t.Errorf("umount -l %s: %v: %s", v.at, err, out)
-				}
-			}
-		})
-	}
-}
-
-// unmount takes the volume away; its folder stays, no longer a mount point.
-func (v *testVolume) unmount() {
-	v.t.Helper()
-	if out, err := exec.Command("umount", v.at).CombinedOutput(); err != nil {
-		v.t.Fatalf("umount %s: %v: %s", v.at, err, out)
-	}
-	v.at = ""
 }
 
 // cardsSeen records what Cards tells and what it is asked, for the test goroutine.
@@ -226,7 +169,7 @@ func TestACardMountedLaterIsInsertedOnce(t *testing.T) {
 	if i, _ := seen.counts(at); i != 0 {
 		t.Fatal("a folder with nothing mounted on it was taken for a card")
 	}
-	vol.mountAt(at)
+	vol.MountAt(at)
 	seen.waitCounts(t, at, 1, 0)
 
 	want := ingest.Card{Path: at, Layout: ingest.LayoutSonyXAVC, Volume: at}
@@ -245,10 +188,10 @@ func TestOnlyVolumesWithACamerasFoldersAreCards(t *testing.T) {
 	makeTree(t, root, []string{"Made by hand/DCIM/100CANON/IMG_0001.JPG", "Empty mount point/"})
 	backup := newVolume(t, "Documents/letter.odt", "Footage/day1.mov")
 	cards, seen := startCards(t, root)
-	backup.mountAt(filepath.Join(root, "BACKUP"))
+	backup.MountAt(filepath.Join(root, "BACKUP"))
 	card := newVolume(t, "DCIM/100GOPRO/GX010001.MP4")
 	cardAt := filepath.Join(root, "GOPRO")
-	card.mountAt(cardAt)
+	card.MountAt(cardAt)
 
 	// The card, mounted after the backup drive, is found: the look that found it saw the
 	// backup drive too.
@@ -272,7 +215,7 @@ func TestACardInAtStartIsInserted(t *testing.T) {
 	root := t.TempDir()
 	vol := newVolume(t, "A001_1203XY.RDM/A001_C001_1203AB.RDC/A001_C001_1203AB_001.R3D")
 	at := filepath.Join(root, "RED_MAG")
-	vol.mountAt(at)
+	vol.MountAt(at)
 	_, seen := startCards(t, root)
 	seen.waitCounts(t, at, 1, 0)
 	if inserted, _ := seen.all(); inserted[0].Layout != ingest.LayoutRED {
@@ -286,11 +229,11 @@ func TestACardRemovedAndPutBack(t *testing.T) {
 	root := t.TempDir()
 	vol := newVolume(t, "A001R1AB/A001C001_150101_R1AB.mov")
 	at := filepath.Join(root, "A001R1AB")
-	vol.mountAt(at)
+	vol.MountAt(at)
 	cards, seen := startCards(t, root)
 	seen.waitCounts(t, at, 1, 0)
 
-	vol.unmount() // the folder stays, a mount point no more
+	vol.Unmount() // the folder stays, a mount point no more
 	seen.waitCounts(t, at, 1, 1)
 	if _, removed := seen.all(); removed[0].Layout != ingest.LayoutARRI || removed[0].Volume != at {
 		t.Errorf("removed %+v", removed[0])
@@ -299,16 +242,16 @@ func TestACardRemovedAndPutBack(t *testing.T) {
 		t.Errorf("Present after the card was removed = %+v", got)
 	}
 
-	vol.mountAt(at)
+	vol.MountAt(at)
 	seen.waitCounts(t, at, 2, 1)
 
-	vol.unmount()
+	vol.Unmount()
 	if err := os.Remove(at); err != nil {
 		t.Fatal(err)
 	}
 	seen.waitCounts(t, at, 2, 2)
 
-	vol.mountAt(at)
+	vol.MountAt(at)
 	seen.waitCounts(t, at, 3, 2)
 	if got := present(t, cards); len(got) != 1 || got[0].Path != at {
 		t.Errorf("Present after the card came back = %+v", got)
@@ -323,7 +266,7 @@ func TestRootsChangingAtRuntimeApply(t *testing.T) {
 	later := filepath.Join(t.TempDir(), "media", "user")
 	vol := newVolume(t, "XDROOT/Clip/")
 	at := filepath.Join(rootB, "SxS")
-	vol.mountAt(at)
+	vol.MountAt(at)
 	cards, seen := startCards(t, rootA, later)
 	seen.waitLook(t)
 	if i, _ := seen.counts(at); i != 0 {
@@ -342,7 +285,7 @@ func TestRootsChangingAtRuntimeApply(t *testing.T) {
 	// The root made only now, with a card mounted in it.
 	card := newVolume(t, "CONTENTS/CLIPS001/AA0001/AA0001.MXF")
 	cardAt := filepath.Join(later, "CANON")
-	card.mountAt(cardAt)
+	card.MountAt(cardAt)
 	seen.waitCounts(t, cardAt, 1, 0)
 	if got := present(t, cards); len(got) != 1 || got[0].Layout != ingest.LayoutCanonCinema {
 		t.Errorf("Present = %+v, want the Canon card", got)

@@ -9,7 +9,7 @@ package headless
 // pauses its files that were not finished (error kind card-removed), and mounted again at
 // the same place they finish, nothing S3 acknowledged sent again.
 //
-// The cards are real volumes: a tmpfs of their own (disktest.Small), bind-mounted onto a
+// The cards are real volumes: a tmpfs of their own (disktest.Card), bind-mounted onto a
 // folder in a mount root of the test's and unmounted from it, as a card reader's volume
 // comes and goes; the tmpfs keeps the card's files meanwhile, so that it can be mounted
 // again. This needs root (CI runs these tests as root): where volumes cannot be mounted
@@ -25,7 +25,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -36,7 +35,6 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 	"github.com/c2c-uploader/c2c-uploader/internal/disktest"
-	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
 // sonyLayout is how the product names a Sony XAVC card's layout (core/ingest).
@@ -49,50 +47,25 @@ const sonyClips = "PRIVATE/M4ROOT/CLIP"
 // the Cards look at the roots every 2 s).
 const cardRunGuard = 40 * time.Second
 
-// requireMounting fails the test, saying why, where volumes cannot be mounted: these
-// tests are about cards coming and going, and without mounts they would prove nothing.
-func requireMounting(t *testing.T) {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		t.Fatal("CAMERA CARDS NOT TESTED: these tests mount real volumes (tmpfs and bind mounts), which needs root; run them as root, as CI does")
-	}
-	from, onto := t.TempDir(), t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", from).CombinedOutput(); err != nil {
-		t.Fatalf("CAMERA CARDS NOT TESTED: mounting is not permitted here (no CAP_SYS_ADMIN?): mount -t tmpfs: %v: %s", err, out)
-	}
-	defer func() {
-		if out, err := exec.Command("umount", from).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", from, err, out)
-		}
-	}()
-	if out, err := exec.Command("mount", "--bind", from, onto).CombinedOutput(); err != nil {
-		t.Fatalf("CAMERA CARDS NOT TESTED: mounting is not permitted here (no CAP_SYS_ADMIN?): mount --bind: %v: %s", err, out)
-	}
-	if out, err := exec.Command("umount", onto).CombinedOutput(); err != nil {
-		t.Fatalf("umount %s: %v: %s", onto, err, out)
-	}
-}
-
-// cardVolume is a card: a volume of its own, with the files a test put on it, that can be
-// mounted in a mount root, taken away and mounted again with the same files.
+// cardVolume is a card (disktest.Card: a volume of its own, mounted in a mount root,
+// taken away and mounted again with the same files) that the test puts clips on.
 type cardVolume struct {
-	t       *testing.T
-	src     string // the tmpfs, where disktest mounted it
-	at      string // where it is mounted in the mount root; "" when it is not
-	cleanup bool   // an unmount is registered for the test's end
+	*disktest.Card
+	t *testing.T
 }
 
+// newCardVolume is a card of size bytes; where volumes cannot be mounted the test fails,
+// saying so.
 func newCardVolume(t *testing.T, size int64) *cardVolume {
 	t.Helper()
-	requireMounting(t)
-	return &cardVolume{t: t, src: disktest.Small(t, size)}
+	return &cardVolume{Card: disktest.NewCard(t, size), t: t}
 }
 
 // clip writes size random bytes at rel on the card and returns the path in the tmpfs
 // (readable whether the card is mounted in the root or not).
 func (v *cardVolume) clip(rel string, size int) string {
 	v.t.Helper()
-	dir := filepath.Join(v.src, filepath.Dir(rel))
+	dir := filepath.Join(v.Dir, filepath.Dir(rel))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		v.t.Fatal(err)
 	}
@@ -103,51 +76,6 @@ func (v *cardVolume) clip(rel string, size int) string {
 		v.t.Fatal(err)
 	}
 	return path
-}
-
-// mountAt mounts the card on dir, making the folder first when it is not there (as
-// udisks does: the folder, then the mount).
-func (v *cardVolume) mountAt(dir string) {
-	v.t.Helper()
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		v.t.Fatal(err)
-	}
-	if out, err := exec.Command("mount", "--bind", v.src, dir).CombinedOutput(); err != nil {
-		v.t.Fatalf("mount --bind %s %s: %v: %s", v.src, dir, err, out)
-	}
-	v.at = dir
-	if !v.cleanup {
-		// Registered after the mount root was made, so it runs before its removal.
-		v.cleanup = true
-		v.t.Cleanup(func() {
-			if v.at != "" {
-				if out, err := exec.Command("umount", "-l", v.at).CombinedOutput(); err != nil {
-					v.t.Errorf("umount -l %s: %v: %s", v.at, err, out)
-				}
-			}
-		})
-	}
-}
-
-// eject takes the card away as a person pulling it out would have the system do: a plain
-// umount, and a lazy one (umount -l, the volume detached now, let go once nothing has it
-// open) when the app has a file of it open. It says which was needed. The folder stays,
-// a mount point no more.
-func (v *cardVolume) eject() (lazy bool) {
-	v.t.Helper()
-	out, err := exec.Command("umount", v.at).CombinedOutput()
-	if err != nil {
-		if !strings.Contains(strings.ToLower(string(out)), "busy") {
-			v.t.Fatalf("umount %s: %v: %s", v.at, err, out)
-		}
-		if out, err := exec.Command("umount", "-l", v.at).CombinedOutput(); err != nil {
-			v.t.Fatalf("umount -l %s (a plain umount said it is busy): %v: %s", v.at, err, out)
-		}
-		lazy = true
-	}
-	v.t.Logf("card at %s ejected with %s", v.at, map[bool]string{false: "umount", true: "umount -l (a plain umount said: target is busy)"}[lazy])
-	v.at = ""
-	return lazy
 }
 
 // cardEnv is a paired installation with a mount root of its own and a watched folder.
@@ -278,17 +206,8 @@ func quietSeq(ctx context.Context, t *testing.T, e *e2etest.Env) int64 {
 // the parts it holds as finished, by asset (part numbers, 1-based).
 func journalAcked(ctx context.Context, t *testing.T, e *e2etest.Env) map[string]map[int]bool {
 	t.Helper()
-	j, err := journal.OpenReadOnly(ctx, filepath.Join(e.DataDir, "journal.db"))
-	if err != nil {
-		t.Fatalf("opening the journal: %v", err)
-	}
-	defer j.Close()
-	recs, err := j.Load(ctx)
-	if err != nil {
-		t.Fatalf("reading the journal: %v", err)
-	}
 	out := map[string]map[int]bool{}
-	for _, r := range recs {
+	for _, r := range journalRecords(ctx, t, e, true) {
 		if r.File.AssetID == "" {
 			continue
 		}
@@ -385,17 +304,14 @@ func TestCardAlwaysIsQueuedAndUploadedWhenMounted(t *testing.T) {
 		"C0003.MP4":    vol.clip(sonyClips+"/C0003.MP4", 1<<20+1),
 		"C0001M01.XML": vol.clip(sonyClips+"/C0001M01.XML", 4<<10),
 	}
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
+	names := clipNames(files)
 	if r := run(ctx, t, e, nil, "settings", "set", "cards", "always"); r.Code != 0 {
 		t.Fatalf("settings set cards always: exit %d: %s", r.Code, r.Stderr)
 	}
 
 	p := startCardWatch(ctx, t, e, watched, "--card-roots", root)
 	card := filepath.Join(root, "SONY_A7S")
-	vol.mountAt(card)
+	vol.MountAt(card)
 	ev := waitCardEvent(ctx, t, p, card, "mounted", 1)
 	waitComplete(ctx, t, e, p, names...)
 	r := stopWatch(ctx, t, p, os.Interrupt)
@@ -438,7 +354,7 @@ func TestCardAskOffersTheCardAndUploadsNothing(t *testing.T) {
 
 	p := startCardWatch(ctx, t, e, watched, "--card-roots", root)
 	card := filepath.Join(root, "Untitled")
-	vol.mountAt(card)
+	vol.MountAt(card)
 	ev := waitCardEvent(ctx, t, p, card, "mounted", 1)
 	if ev["layout"] != sonyLayout || eventInt(ev, "files") != 2 || eventInt(ev, "known") != 0 || eventInt(ev, "added") != 0 || ev["problem"] != nil {
 		t.Errorf("the card event is %v; want state mounted, layout %q, files 2, known 0, added 0, no problem", ev, sonyLayout)
@@ -506,7 +422,7 @@ func ejectMidUpload(ctx context.Context, t *testing.T, e *e2etest.Env, root, wat
 	addFault(ctx, t, e, c2csim.Fault{Method: "PUT", Path: "/s3/*", Delay: c2csim.Duration(1500 * time.Millisecond)})
 
 	p = startCardWatch(ctx, t, e, watched, extra...)
-	vol.mountAt(card)
+	vol.MountAt(card)
 	ev := waitCardEvent(ctx, t, p, card, "mounted", 1)
 	if eventInt(ev, "added") != 3 {
 		t.Fatalf("the card event is %v; want added 3 (cards always)", ev)
@@ -520,7 +436,7 @@ func ejectMidUpload(ctx context.Context, t *testing.T, e *e2etest.Env, root, wat
 		}
 		return false, nil
 	})
-	vol.eject()
+	vol.Eject()
 	removed := waitCardEvent(ctx, t, p, card, "removed", 1)
 	last = waitCardFilesSettled(ctx, t, p, card, paths)
 	t.Logf("the card removed event at %v", removed["at"])
@@ -576,6 +492,72 @@ func expectStatusWaitsForCard(ctx context.Context, t *testing.T, e *e2etest.Env,
 	}
 }
 
+// clipNames are the names of files (name → path).
+func clipNames(files map[string]string) []string {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	return names
+}
+
+// ejectThenInterrupt, with cards always and the card root ROOT kept in the settings, pulls
+// a card out mid-upload (a new card volume; ejectMidUpload) and stops watch with Ctrl-C;
+// it returns the card, its mount point, its clips (name → path in the tmpfs), their paths
+// as mounted, and the last event of each.
+func ejectThenInterrupt(ctx context.Context, t *testing.T, e *e2etest.Env, root, watched string) (vol *cardVolume, card string, files map[string]string, paths []string, last map[string]map[string]any) {
+	t.Helper()
+	for _, kv := range [][2]string{{"cards", "always"}, {"card-roots", root}} {
+		if r := run(ctx, t, e, nil, "settings", "set", kv[0], kv[1]); r.Code != 0 {
+			t.Fatalf("settings set %s %s: exit %d: %s", kv[0], kv[1], r.Code, r.Stderr)
+		}
+	}
+	vol = newCardVolume(t, 32<<20)
+	p, card, files, paths, last := ejectMidUpload(ctx, t, e, root, watched, vol)
+	stopWatch(ctx, t, p, os.Interrupt)
+	return vol, card, files, paths, last
+}
+
+// resumeAfterPause is what the journal acknowledged of the clips paused for their card
+// (ackedAtPause) and the last request before the card comes back (quietSeq); the faults
+// that held the PUTs are cleared.
+func resumeAfterPause(ctx context.Context, t *testing.T, e *e2etest.Env, paths []string, last map[string]map[string]any) (acked map[string]map[int]bool, since int64) {
+	t.Helper()
+	acked = ackedAtPause(ctx, t, e, paths, last)
+	since = quietSeq(ctx, t, e)
+	clearFaults(ctx, t, e)
+	return acked, since
+}
+
+// stopWhenComplete waits until each of files (name → path) is uploaded, then stops watch
+// with Ctrl-C and returns the run.
+func stopWhenComplete(ctx context.Context, t *testing.T, e *e2etest.Env, p *proc, files map[string]string) e2etest.Result {
+	t.Helper()
+	waitComplete(ctx, t, e, p, clipNames(files)...)
+	return stopWatch(ctx, t, p, os.Interrupt)
+}
+
+// expectCardFinished checks the run r (the next run after the one the card was pulled
+// out in, when next) that finished the card's clips (files): none of them failed, each is
+// one complete asset equal to its bytes and the only assets are theirs, no part the
+// journal had acknowledged (acked) sent after request since; the timeline is logged if
+// the test failed.
+func expectCardFinished(ctx context.Context, t *testing.T, e *e2etest.Env, r e2etest.Result, card string, files map[string]string, acked map[string]map[int]bool, since int64, next bool) {
+	t.Helper()
+	what, failed := "watch --json", "a clip of the card failed: %v"
+	if next {
+		what, failed = "the next watch --json", "a clip of the card failed on the next run: %v"
+	}
+	for _, f := range failedEvents(jsonLines(t, what, r.Stdout), card) {
+		t.Errorf(failed, f)
+	}
+	names := clipNames(files)
+	expectStoredBytes(ctx, t, e, files)
+	expectOnlyAssets(ctx, t, e, names)
+	expectAckedNotResent(ctx, t, e, names, acked, since)
+	logTimelineOnFailure(ctx, t, e, r)
+}
+
 // TestCardRemovedMidUploadPausesAndFinishesWhenMountedAgain: with --cards always
 // --card-roots ROOT, a card is pulled out while its clips are being sent (each PUT held
 // 1.5 s): the clips not finished are paused with error_kind card-removed (--json, and
@@ -598,29 +580,15 @@ func TestCardRemovedMidUploadPausesAndFinishesWhenMountedAgain(t *testing.T) {
 	}
 	watchNotEnded(t, p)
 
-	acked := ackedAtPause(ctx, t, e, paths, last)
-	since := quietSeq(ctx, t, e)
-	clearFaults(ctx, t, e)
-	vol.mountAt(card)
+	acked, since := resumeAfterPause(ctx, t, e, paths, last)
+	vol.MountAt(card)
 	ev := waitCardEvent(ctx, t, p, card, "mounted", 2)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	waitComplete(ctx, t, e, p, names...)
-	r := stopWatch(ctx, t, p, os.Interrupt)
+	r := stopWhenComplete(ctx, t, e, p, files)
 
 	if eventInt(ev, "files") != 3 || eventInt(ev, "known") != 3 || eventInt(ev, "added") != 0 {
 		t.Errorf("the card mounted again gave %v; want files 3, known 3 (its clips are in the queue), added 0", ev)
 	}
-	evs := jsonLines(t, "watch --json", r.Stdout)
-	for _, f := range failedEvents(evs, card) {
-		t.Errorf("a clip of the card failed: %v", f)
-	}
-	expectStoredBytes(ctx, t, e, files)
-	expectOnlyAssets(ctx, t, e, names)
-	expectAckedNotResent(ctx, t, e, names, acked, since)
-	logTimelineOnFailure(ctx, t, e, r)
+	expectCardFinished(ctx, t, e, r, card, files, acked, since, false)
 }
 
 // TestCardRemovedThenWatchInterruptedFinishesOnTheNextRun: watch (cards always and the
@@ -631,36 +599,14 @@ func TestCardRemovedMidUploadPausesAndFinishesWhenMountedAgain(t *testing.T) {
 func TestCardRemovedThenWatchInterruptedFinishesOnTheNextRun(t *testing.T) {
 	t.Parallel()
 	ctx, e, root, watched := cardEnv(t, "Cards Interrupted Project", cardSimOptions())
-	for _, kv := range [][2]string{{"cards", "always"}, {"card-roots", root}} {
-		if r := run(ctx, t, e, nil, "settings", "set", kv[0], kv[1]); r.Code != 0 {
-			t.Fatalf("settings set %s %s: exit %d: %s", kv[0], kv[1], r.Code, r.Stderr)
-		}
-	}
-	vol := newCardVolume(t, 32<<20)
-	p, card, files, paths, last := ejectMidUpload(ctx, t, e, root, watched, vol)
-	stopWatch(ctx, t, p, os.Interrupt)
+	vol, card, files, paths, last := ejectThenInterrupt(ctx, t, e, root, watched)
 	expectStatusWaitsForCard(ctx, t, e, card, paths)
 
-	acked := ackedAtPause(ctx, t, e, paths, last)
-
-	since := quietSeq(ctx, t, e)
-	clearFaults(ctx, t, e)
-	vol.mountAt(card)
-	p = startCardWatch(ctx, t, e, watched)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	waitComplete(ctx, t, e, p, names...)
-	r := stopWatch(ctx, t, p, os.Interrupt)
-
-	for _, f := range failedEvents(jsonLines(t, "the next watch --json", r.Stdout), card) {
-		t.Errorf("a clip of the card failed on the next run: %v", f)
-	}
-	expectStoredBytes(ctx, t, e, files)
-	expectOnlyAssets(ctx, t, e, names)
-	expectAckedNotResent(ctx, t, e, names, acked, since)
-	logTimelineOnFailure(ctx, t, e, r)
+	acked, since := resumeAfterPause(ctx, t, e, paths, last)
+	vol.MountAt(card)
+	p := startCardWatch(ctx, t, e, watched)
+	r := stopWhenComplete(ctx, t, e, p, files)
+	expectCardFinished(ctx, t, e, r, card, files, acked, since, true)
 }
 
 // TestCardPausedWaitsAcrossRunsUntilTheCardIsBack: the clips of a card pulled out mid-
@@ -671,19 +617,9 @@ func TestCardRemovedThenWatchInterruptedFinishesOnTheNextRun(t *testing.T) {
 func TestCardPausedWaitsAcrossRunsUntilTheCardIsBack(t *testing.T) {
 	t.Parallel()
 	ctx, e, root, watched := cardEnv(t, "Cards Later Project", cardSimOptions())
-	for _, kv := range [][2]string{{"cards", "always"}, {"card-roots", root}} {
-		if r := run(ctx, t, e, nil, "settings", "set", kv[0], kv[1]); r.Code != 0 {
-			t.Fatalf("settings set %s %s: exit %d: %s", kv[0], kv[1], r.Code, r.Stderr)
-		}
-	}
-	vol := newCardVolume(t, 32<<20)
-	p, card, files, paths, last := ejectMidUpload(ctx, t, e, root, watched, vol)
-	stopWatch(ctx, t, p, os.Interrupt)
-	acked := ackedAtPause(ctx, t, e, paths, last)
-
-	since := quietSeq(ctx, t, e)
-	clearFaults(ctx, t, e)
-	p = startCardWatch(ctx, t, e, watched)
+	vol, card, files, paths, last := ejectThenInterrupt(ctx, t, e, root, watched)
+	acked, since := resumeAfterPause(ctx, t, e, paths, last)
+	p := startCardWatch(ctx, t, e, watched)
 	time.Sleep(3 * time.Second) // more than a look of the Cards (2 s)
 	watchNotEnded(t, p)
 	for _, f := range failedEvents(watchEventsSoFar(t, p), card) {
@@ -696,20 +632,9 @@ func TestCardPausedWaitsAcrossRunsUntilTheCardIsBack(t *testing.T) {
 	}
 	expectStatusWaitsForCard(ctx, t, e, card, paths)
 
-	vol.mountAt(card)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
-	}
-	waitComplete(ctx, t, e, p, names...)
-	r := stopWatch(ctx, t, p, os.Interrupt)
-	for _, f := range failedEvents(jsonLines(t, "the next watch --json", r.Stdout), card) {
-		t.Errorf("a clip of the card failed on the next run: %v", f)
-	}
-	expectStoredBytes(ctx, t, e, files)
-	expectOnlyAssets(ctx, t, e, names)
-	expectAckedNotResent(ctx, t, e, names, acked, since)
-	logTimelineOnFailure(ctx, t, e, r)
+	vol.MountAt(card)
+	r := stopWhenComplete(ctx, t, e, p, files)
+	expectCardFinished(ctx, t, e, r, card, files, acked, since, true)
 }
 
 // expectOneCompleteAsset fails the test unless each file of files (name → path) has
@@ -773,7 +698,7 @@ func TestCardPulledOutBetweenReadsIsPausedNotFailed(t *testing.T) {
 	}
 
 	p := startCardWatch(ctx, t, e, watched, "--cards", "always", "--card-roots", root)
-	vol.mountAt(card)
+	vol.MountAt(card)
 	if ev := waitCardEvent(ctx, t, p, card, "mounted", 1); eventInt(ev, "added") != 3 {
 		t.Fatalf("the card event is %v; want added 3 (cards always)", ev)
 	}
@@ -781,7 +706,7 @@ func TestCardPulledOutBetweenReadsIsPausedNotFailed(t *testing.T) {
 		watchNotEnded(t, p)
 		return faultHits(ctx, t, e) > 0, nil
 	})
-	vol.eject()
+	vol.Eject()
 	waitCardEvent(ctx, t, p, card, "removed", 1)
 	last := waitCardFilesSettled(ctx, t, p, card, paths)
 	for _, path := range paths {
@@ -799,7 +724,7 @@ func TestCardPulledOutBetweenReadsIsPausedNotFailed(t *testing.T) {
 	expectStatusWaitsForCard(ctx, t, e, card, paths)
 
 	clearFaults(ctx, t, e)
-	vol.mountAt(card)
+	vol.MountAt(card)
 	waitComplete(ctx, t, e, p, names...)
 	r := stopWatch(ctx, t, p, os.Interrupt)
 	// Once the card was back (its second "mounted" event), nothing of it failed.

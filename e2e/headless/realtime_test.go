@@ -68,6 +68,38 @@ func newRealtimeEnv(t *testing.T, project string) (context.Context, *e2etest.Env
 	return ctx, e, t.TempDir()
 }
 
+// startRealtime is a paired installation (newRealtimeEnv) with `watch` running over its
+// folder (startRealtimeWatch with extra), its "watching" event seen.
+func startRealtime(t *testing.T, project string, extra ...string) (context.Context, *e2etest.Env, string, *proc) {
+	t.Helper()
+	ctx, e, dir := newRealtimeEnv(t, project)
+	p := startRealtimeWatch(ctx, t, e, dir, extra...)
+	waitWatching(ctx, t, p, dir)
+	return ctx, e, dir, p
+}
+
+// recordClip is a camera recording name into dir at 4 MiB/s, size bytes in blocks of
+// rtBlock (e2etest.Recorder); nothing is written yet.
+func recordClip(t *testing.T, dir, name string, size int) *e2etest.Recorder {
+	t.Helper()
+	return e2etest.NewRecorder(t, dir, name, size, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+}
+
+// recordUntilAcked records the clip up to upTo bytes until watch --json says n of its
+// parts done (chunksDone); if it has not said so by then, it is waited for, within the
+// hang guard.
+func recordUntilAcked(ctx context.Context, t *testing.T, p *proc, rec *e2etest.Recorder, upTo, n int, what string) {
+	t.Helper()
+	name := filepath.Base(rec.Path())
+	acked := func() bool {
+		watchNotEnded(t, p)
+		return chunksDone(t, p, name) >= n
+	}
+	if !rec.WriteUntil(upTo, acked) {
+		waitFor(within(ctx, t, rtGuard), t, what+" (watch --json)", func() (bool, error) { return acked(), nil })
+	}
+}
+
 // realtimeAssets are the simulator's real-time assets named name.
 func realtimeAssets(ctx context.Context, t *testing.T, e *e2etest.Env, name string) []c2csim.AssetInfo {
 	t.Helper()
@@ -209,6 +241,94 @@ func expectFinishedAfterClose(t *testing.T, a c2csim.AssetInfo, closed time.Time
 	}
 }
 
+// expectSentInOrder checks that asset a of the clip rec was finished in order: its final
+// part PUT after every other part's (expectFinalPartLast), and registered, put together
+// and received after the clip's last write (expectFinishedAfterClose).
+func expectSentInOrder(ctx context.Context, t *testing.T, e *e2etest.Env, rec *e2etest.Recorder, a c2csim.AssetInfo) {
+	t.Helper()
+	expectFinalPartLast(ctx, t, e, a)
+	_, closed := rec.Closed()
+	expectFinishedAfterClose(t, a, closed)
+}
+
+// finishedAs waits for the watch run p (started again after a kill or a stop) to be
+// watching dir and to have the clip rec complete, stops it, and returns the clip's one
+// real-time asset (expectRealtimeAsset), which must be asset id: the one it was being
+// sent as before.
+func finishedAs(ctx context.Context, t *testing.T, e *e2etest.Env, p *proc, dir string, rec *e2etest.Recorder, id string) c2csim.AssetInfo {
+	t.Helper()
+	waitWatching(ctx, t, p, dir)
+	waitComplete(ctx, t, e, p, filepath.Base(rec.Path()))
+	stopWatch(ctx, t, p, os.Interrupt)
+	a := expectRealtimeAsset(ctx, t, e, rec)
+	if a.ID != id {
+		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s it was being sent as", a.ID, id)
+	}
+	return a
+}
+
+// logRunOnFailure logs, when the test failed, the simulator's requests after sequence
+// number since, the watch run's file events (each change of a file's state or chunks
+// done) and its log: what is needed to tell a product's fault from the test's. Deferred,
+// it runs after the run was stopped.
+func logRunOnFailure(ctx context.Context, t *testing.T, e *e2etest.Env, p *proc, since int64) {
+	t.Helper()
+	if !t.Failed() {
+		return
+	}
+	for _, rq := range requestsSince(ctx, t, e.Sim, since) {
+		t.Logf("request %d at %s: %s %s part %d: %d %s", rq.Seq, rq.Time.Format("15:04:05.000"), rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
+	}
+	var last map[string]any
+	for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
+		if last == nil || ev["id"] != last["id"] || ev["state"] != last["state"] || ev["chunks_done"] != last["chunks_done"] {
+			t.Logf("file %v (id %v) at %v: %v, %v chunks done; %v %v %v", ev["name"], ev["id"], ev["at"], ev["state"], ev["chunks_done"], ev["detail"], ev["error"], ev["next_attempt"])
+		}
+		last = ev
+	}
+	t.Logf("the run's log:\n%s", p.stderr.String())
+}
+
+// expectOrdinaryAsset waits for the clip rec to be complete, stops watch, and checks
+// that the simulator holds the file's bytes (expectStoredBytes) and no real-time asset
+// of it (why says why it must not be sent as one); it returns the clip's assets.
+func expectOrdinaryAsset(ctx context.Context, t *testing.T, e *e2etest.Env, p *proc, rec *e2etest.Recorder, why string) []c2csim.AssetInfo {
+	t.Helper()
+	name := filepath.Base(rec.Path())
+	waitComplete(ctx, t, e, p, name)
+	stopWatch(ctx, t, p, os.Interrupt)
+	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
+	as := assetsByName(ctx, t, e)[name]
+	for _, a := range as {
+		if a.Realtime {
+			t.Errorf("%s, %s, was sent as a real-time asset %s", name, why, a.ID)
+		}
+	}
+	return as
+}
+
+// expectPartsSentOnce checks that each part of asset a was sent once.
+func expectPartsSentOnce(t *testing.T, a c2csim.AssetInfo) {
+	t.Helper()
+	for _, pt := range a.Parts {
+		if pt.Puts != 1 {
+			t.Errorf("%s (real-time %v): part %d was sent %d times, want once; puts %v", a.Name, a.Realtime, pt.Number, pt.Puts, puts(a))
+		}
+	}
+}
+
+// sentBefore is what a watch run, stopped or killed, had sent of the clip name: its one
+// real-time asset's id, the parts the simulator received, and the parts the journal has
+// done (journaledParts).
+func sentBefore(ctx context.Context, t *testing.T, e *e2etest.Env, name string) (id string, received, journaled map[int]bool) {
+	t.Helper()
+	rts := realtimeAssets(ctx, t, e, name)
+	if len(rts) != 1 {
+		t.Fatalf("when watch stopped, the simulator had %d real-time assets for %s, want 1: %+v", len(rts), name, rts)
+	}
+	return rts[0].ID, receivedParts(ctx, t, e, name), journaledParts(ctx, t, e, rts[0].ID)
+}
+
 // puts are the parts' PUT counts, by number.
 func puts(a c2csim.AssetInfo) map[int]int {
 	m := map[int]int{}
@@ -226,12 +346,10 @@ func puts(a c2csim.AssetInfo) map[int]int {
 // --json says it done.
 func TestRealtimeClipIsSentWhileRecordedAndItsRewrittenHeaderAgain(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Project")
 
 	const name = "A001C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+1234567, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	rec := recordClip(t, dir, name, 3*rtPart+1234567)
 	finishRecording(ctx, t, rec, "part 1 of the clip in the simulator", func() bool {
 		watchNotEnded(t, p)
 		return receivedParts(ctx, t, e, name)[1]
@@ -270,37 +388,14 @@ func TestRealtimeClipIsSentWhileRecordedAndItsRewrittenHeaderAgain(t *testing.T)
 // changed at close) and no part acknowledged before the kill was sent again.
 func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Crash Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Crash Project")
 
 	const name = "A002C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 6*rtPart+54321, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
-	twoAcked := func() bool {
-		watchNotEnded(t, p)
-		return chunksDone(t, p, name) >= 2
-	}
-	if !rec.WriteUntil(rec.Size()-3*rtPart, twoAcked) {
-		waitFor(within(ctx, t, rtGuard), t, "two parts of the clip acknowledged (watch --json)", func() (bool, error) { return twoAcked(), nil })
-	}
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatalf("SIGKILL: %v", err)
-	}
-	select {
-	case <-p.done:
-	case <-within(ctx, t, watchExitGuard).Done():
-		t.Fatal("watch did not die of SIGKILL")
-	}
+	rec := recordClip(t, dir, name, 6*rtPart+54321)
+	recordUntilAcked(ctx, t, p, rec, rec.Size()-3*rtPart, 2, "two parts of the clip acknowledged")
+	killWatch(ctx, t, p)
 	killedAt := rec.Written()
-	received := receivedParts(ctx, t, e, name)
-	rts := realtimeAssets(ctx, t, e, name)
-	if len(rts) != 1 {
-		t.Fatalf("at the kill, the simulator has %d real-time assets for %s, want 1: %+v", len(rts), name, rts)
-	}
-	journaled := map[int]bool{} // part numbers
-	for i := range journaledChunks(ctx, t, e, rts[0].ID) {
-		journaled[i+1] = true
-	}
+	id, received, journaled := sentBefore(ctx, t, e, name)
 	if len(journaled) < 2 {
 		t.Fatalf("at the kill the journal has parts %v of %s done, want at least 2 (watch --json said 2)", sortedInts(journaled), name)
 	}
@@ -324,14 +419,7 @@ func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *
 		}
 		return false
 	}, 4096)
-	waitWatching(ctx, t, p, dir)
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-
-	a := expectRealtimeAsset(ctx, t, e, rec)
-	if a.ID != rts[0].ID {
-		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s it was being sent as", a.ID, rts[0].ID)
-	}
+	a := finishedAs(ctx, t, e, p, dir, rec, id)
 	for _, rq := range requestsSince(ctx, t, e.Sim, since) {
 		if isAssetCreation(rq) {
 			t.Errorf("the run after the kill created an asset: %s %s", rq.Method, rq.Path)
@@ -350,9 +438,7 @@ func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *
 			t.Errorf("part %d was sent %d times (at most twice: S3 had it, the journal not, at the kill); puts %v", n, k, got)
 		}
 	}
-	expectFinalPartLast(ctx, t, e, a)
-	_, closed := rec.Closed()
-	expectFinishedAfterClose(t, a, closed)
+	expectSentInOrder(ctx, t, e, rec, a)
 }
 
 // TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles: with the realtime setting off
@@ -361,12 +447,10 @@ func TestRealtimeSigkillMidRecordingResumesWithoutResendingAcknowledgedParts(t *
 // asset with the file's bytes.
 func TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Off Project")
-	p := startRealtimeWatch(ctx, t, e, dir, "--realtime=false")
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Off Project", "--realtime=false")
 
 	const name = "A003C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+4321, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	rec := recordClip(t, dir, name, 3*rtPart+4321)
 	early := rec.WriteUntil(rec.Size(), func() bool {
 		watchNotEnded(t, p)
 		return len(assetsByName(ctx, t, e)[name]) > 0
@@ -378,14 +462,7 @@ func TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles(t *testing.T) {
 	}
 	rec.Close()
 
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
-	for _, a := range assetsByName(ctx, t, e)[name] {
-		if a.Realtime {
-			t.Errorf("with realtime off, %s was sent as a real-time asset %s", name, a.ID)
-		}
-	}
+	expectOrdinaryAsset(ctx, t, e, p, rec, "with realtime off")
 	for _, rq := range requests(ctx, t, e) {
 		if strings.HasSuffix(rq.Path, "/realtime_upload/parts") {
 			t.Errorf("with realtime off, the app registered real-time parts: %s %s", rq.Method, rq.Path)
@@ -399,9 +476,7 @@ func TestRealtimeOffUploadsAGrowingClipOnlyOnceItSettles(t *testing.T) {
 // part sent once, whether the app took them for clips being recorded or not.
 func TestRealtimeCopiedFilesArriveOnceIntact(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Copy Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Copy Project")
 
 	src := t.TempDir()
 	sizes := map[string]int{
@@ -432,11 +507,7 @@ func TestRealtimeCopiedFilesArriveOnceIntact(t *testing.T) {
 	for _, as := range assetsByName(ctx, t, e) {
 		for _, a := range as {
 			t.Logf("%s: real-time %v, %d parts", a.Name, a.Realtime, len(a.Parts))
-			for _, pt := range a.Parts {
-				if pt.Puts != 1 {
-					t.Errorf("%s (real-time %v): part %d was sent %d times, want once", a.Name, a.Realtime, pt.Number, pt.Puts)
-				}
-			}
+			expectPartsSentOnce(t, a)
 		}
 	}
 }
@@ -458,12 +529,10 @@ func sortedInts(m map[int]bool) []int {
 // file — not put together from the part 1 sent before the header changed.
 func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Final Crash Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Final Crash Project")
 
 	const name = "A004C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+1234567, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	rec := recordClip(t, dir, name, 3*rtPart+1234567)
 	var id string
 	finishRecording(ctx, t, rec, "part 1 of the clip in the simulator", func() bool {
 		watchNotEnded(t, p)
@@ -480,10 +549,7 @@ func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *te
 		watchNotEnded(t, p)
 		return faultHits(ctx, t, e) > 0, nil
 	})
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatalf("SIGKILL: %v", err)
-	}
-	<-p.done
+	killWatch(ctx, t, p)
 	before := realtimeAssets(ctx, t, e, name)
 	t.Logf("killed; the simulator has %d parts registered (%d bytes of the clip's %d), puts %v, complete %v",
 		len(before[0].Parts), before[0].Filesize, rec.Size(), puts(before[0]), before[0].Complete)
@@ -494,36 +560,17 @@ func TestRealtimeSigkillAfterTheFinalPartIsRegisteredFinishesTheClipIntact(t *te
 
 	since := lastSeq(ctx, t, e.Sim)
 	p = startRealtimeWatch(ctx, t, e, dir, "--verbose")
-	waitWatching(ctx, t, p, dir)
-	defer func() {
-		if t.Failed() {
-			for _, rq := range requestsSince(ctx, t, e.Sim, since) {
-				t.Logf("after the restart: %s %s %s part %d: %d %s", rq.Time.Format("15:04:05.000"), rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
-			}
-			for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
-				t.Logf("event %v %v %v %v %v %v", ev["at"], ev["state"], ev["chunks_done"], ev["detail"], ev["error"], ev["next_attempt"])
-			}
-			t.Logf("the run's log:\n%s", p.stderr.String())
-		}
-	}()
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-	a := expectRealtimeAsset(ctx, t, e, rec)
-	if a.ID != id {
-		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
-	}
+	defer logRunOnFailure(ctx, t, e, p, since)
+	a := finishedAs(ctx, t, e, p, dir, rec, id)
 	if got := puts(a); got[len(a.Parts)] != 1 {
 		t.Errorf("the final part was sent %d times, want once; puts %v", got[len(a.Parts)], got)
 	}
-	expectFinalPartLast(ctx, t, e, a)
-	_, closed := rec.Closed()
-	expectFinishedAfterClose(t, a, closed)
+	expectSentInOrder(ctx, t, e, rec, a)
 }
 
 // killWatch ends the run with SIGKILL and waits for it to be gone.
 func killWatch(ctx context.Context, t *testing.T, p *proc) {
 	t.Helper()
-	watchNotEnded(t, p)
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatalf("SIGKILL: %v", err)
 	}
@@ -551,19 +598,11 @@ func journaledParts(ctx context.Context, t *testing.T, e *e2etest.Env, id string
 // real-time asset, equal to the file, sending no acknowledged part again.
 func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Sigterm Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Sigterm Project")
 
 	const name = "A005C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 5*rtPart+98765, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
-	oneAcked := func() bool {
-		watchNotEnded(t, p)
-		return chunksDone(t, p, name) >= 1
-	}
-	if !rec.WriteUntil(rec.Size()-3*rtPart, oneAcked) {
-		waitFor(within(ctx, t, rtGuard), t, "a part of the clip acknowledged (watch --json)", func() (bool, error) { return oneAcked(), nil })
-	}
+	rec := recordClip(t, dir, name, 5*rtPart+98765)
+	recordUntilAcked(ctx, t, p, rec, rec.Size()-3*rtPart, 1, "a part of the clip acknowledged")
 	signalWatch(t, p, syscall.SIGTERM)
 	// The camera goes on while watch winds down.
 	for {
@@ -579,9 +618,7 @@ func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T)
 	}
 	r := p.wait(within(ctx, t, watchExitGuard))
 	expectCode(t, "watch, told to stop with SIGTERM mid-recording", r, 0)
-	id := realtimeAssets(ctx, t, e, name)[0].ID
-	received := receivedParts(ctx, t, e, name)
-	journaled := journaledParts(ctx, t, e, id)
+	id, received, journaled := sentBefore(ctx, t, e, name)
 	t.Logf("stopped with %d bytes recorded; parts received %v, journaled %v", rec.Written(), sortedInts(received), sortedInts(journaled))
 	for n := range received {
 		if !journaled[n] {
@@ -591,22 +628,13 @@ func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T)
 
 	p = startRealtimeWatch(ctx, t, e, dir)
 	finishRecording(ctx, t, rec, "", nil, 4096)
-	waitWatching(ctx, t, p, dir)
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-
-	a := expectRealtimeAsset(ctx, t, e, rec)
-	if a.ID != id {
-		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
-	}
+	a := finishedAs(ctx, t, e, p, dir, rec, id)
 	for n, k := range puts(a) {
 		if want := map[bool]int{true: 2, false: 1}[n == 1]; k != want {
 			t.Errorf("part %d was sent %d times, want %d; puts %v", n, k, want, puts(a))
 		}
 	}
-	expectFinalPartLast(ctx, t, e, a)
-	_, closed := rec.Closed()
-	expectFinishedAfterClose(t, a, closed)
+	expectSentInOrder(ctx, t, e, rec, a)
 }
 
 // TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun: watch is killed while a
@@ -616,34 +644,18 @@ func TestRealtimeSigtermMidRecordingExitsZeroAndTheNextRunFinishes(t *testing.T)
 // nothing.
 func TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Down Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Down Project")
 
 	const name = "A006C001.mov"
-	rec := e2etest.NewRecorder(t, dir, name, 4*rtPart+4242, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
-	twoAcked := func() bool {
-		watchNotEnded(t, p)
-		return chunksDone(t, p, name) >= 2
-	}
-	if !rec.WriteUntil(rec.Size()-rtPart, twoAcked) {
-		waitFor(within(ctx, t, rtGuard), t, "two parts of the clip acknowledged (watch --json)", func() (bool, error) { return twoAcked(), nil })
-	}
+	rec := recordClip(t, dir, name, 4*rtPart+4242)
+	recordUntilAcked(ctx, t, p, rec, rec.Size()-rtPart, 2, "two parts of the clip acknowledged")
+	watchNotEnded(t, p)
 	killWatch(ctx, t, p)
 	finishRecording(ctx, t, rec, "", nil, 4096)
-	id := realtimeAssets(ctx, t, e, name)[0].ID
-	received := receivedParts(ctx, t, e, name)
-	journaled := journaledParts(ctx, t, e, id)
+	id, received, journaled := sentBefore(ctx, t, e, name)
 
 	p = startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-
-	a := expectRealtimeAsset(ctx, t, e, rec)
-	if a.ID != id {
-		t.Errorf("the clip was finished as asset %s, not as the real-time asset %s", a.ID, id)
-	}
+	a := finishedAs(ctx, t, e, p, dir, rec, id)
 	got := puts(a)
 	for n, k := range got {
 		switch {
@@ -653,9 +665,7 @@ func TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun(t *testing.T) 
 			t.Errorf("part %d was sent %d times, want once; puts %v (journaled at the kill: %v)", n, k, got, sortedInts(journaled))
 		}
 	}
-	expectFinalPartLast(ctx, t, e, a)
-	_, closed := rec.Closed()
-	expectFinishedAfterClose(t, a, closed)
+	expectSentInOrder(ctx, t, e, rec, a)
 
 	// Once more: the clip is done, nothing goes.
 	since := lastSeq(ctx, t, e.Sim)
@@ -679,9 +689,7 @@ func TestRealtimeClipClosedWhileWatchIsDownIsFinishedByTheNextRun(t *testing.T) 
 // real-time asset equal to its file, every part sent once (no header rewritten).
 func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Two Cameras Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime Two Cameras Project")
 
 	// Each at 8 MiB/s, taking turns block by block: about 4 MiB/s each.
 	a := e2etest.NewRecorder(t, dir, "A007C001.mov", 3*rtPart+111, e2etest.RecorderOptions{Rate: 8 << 20, Block: rtBlock})
@@ -704,14 +712,8 @@ func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
 
 	for _, rec := range []*e2etest.Recorder{a, b} {
 		asset := expectRealtimeAsset(ctx, t, e, rec)
-		for n, k := range puts(asset) {
-			if k != 1 {
-				t.Errorf("%s: part %d was sent %d times, want once; puts %v", asset.Name, n, k, puts(asset))
-			}
-		}
-		expectFinalPartLast(ctx, t, e, asset)
-		_, closed := rec.Closed()
-		expectFinishedAfterClose(t, asset, closed)
+		expectPartsSentOnce(t, asset)
+		expectSentInOrder(ctx, t, e, rec, asset)
 	}
 }
 
@@ -721,26 +723,14 @@ func TestRealtimeTwoCamerasAtOnceWithPauses(t *testing.T) {
 // never a part of it sent while it grew.
 func TestRealtimeClipWithoutAnExtensionIsUploadedWholeOnce(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime No Extension Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
+	ctx, e, dir, p := startRealtime(t, "Realtime No Extension Project")
 
 	const name = "A008C001"
-	rec := e2etest.NewRecorder(t, dir, name, 3*rtPart+5555, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	rec := recordClip(t, dir, name, 3*rtPart+5555)
 	rec.WriteTo(rec.Size())
 	rec.Close()
-	waitComplete(ctx, t, e, p, name)
-	stopWatch(ctx, t, p, os.Interrupt)
-	expectStoredBytes(ctx, t, e, map[string]string{name: rec.Path()})
-	for _, a := range assetsByName(ctx, t, e)[name] {
-		if a.Realtime {
-			t.Errorf("%s, without an extension, was sent as a real-time asset %s", name, a.ID)
-		}
-		for _, pt := range a.Parts {
-			if pt.Puts != 1 {
-				t.Errorf("part %d was sent %d times, want once", pt.Number, pt.Puts)
-			}
-		}
+	for _, a := range expectOrdinaryAsset(ctx, t, e, p, rec, "without an extension") {
+		expectPartsSentOnce(t, a)
 	}
 }
 
@@ -753,28 +743,11 @@ func TestRealtimeClipWithoutAnExtensionIsUploadedWholeOnce(t *testing.T) {
 // before the old one was given up or after.
 func TestRealtimeClipDeletedMidRecordingLeavesNothingAndWatchGoesOn(t *testing.T) {
 	t.Parallel()
-	ctx, e, dir := newRealtimeEnv(t, "Realtime Deleted Project")
-	p := startRealtimeWatch(ctx, t, e, dir)
-	waitWatching(ctx, t, p, dir)
-	defer func() {
-		if t.Failed() {
-			var last map[string]any
-			for _, ev := range ofType(watchEventsSoFar(t, p), "file") {
-				if last == nil || ev["id"] != last["id"] || ev["state"] != last["state"] {
-					t.Logf("file %v (id %v): %v, %v chunks done; %v %v", ev["name"], ev["id"], ev["state"], ev["chunks_done"], ev["detail"], ev["error"])
-				}
-				last = ev
-			}
-			for _, rq := range requests(ctx, t, e) {
-				if rq.Kind == "s3" || strings.Contains(rq.Path, "assets") {
-					t.Logf("request %s %s part %d: %d %s", rq.Method, rq.Path, rq.Part, rq.Status, rq.Error)
-				}
-			}
-		}
-	}()
+	ctx, e, dir, p := startRealtime(t, "Realtime Deleted Project")
+	defer logRunOnFailure(ctx, t, e, p, 0)
 
 	const name = "A009C001.mov"
-	first := e2etest.NewRecorder(t, dir, name, 4*rtPart, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	first := recordClip(t, dir, name, 4*rtPart)
 	if !first.WriteUntil(first.Size(), func() bool {
 		watchNotEnded(t, p)
 		return receivedParts(ctx, t, e, name)[1]
@@ -800,7 +773,7 @@ func TestRealtimeClipDeletedMidRecordingLeavesNothingAndWatchGoesOn(t *testing.T
 		return state != "" && state != "queued" && state != "creating" && state != "uploading", nil
 	})
 
-	second := e2etest.NewRecorder(t, dir, name, 2*rtPart+999, e2etest.RecorderOptions{Rate: 4 << 20, Block: rtBlock})
+	second := recordClip(t, dir, name, 2*rtPart+999)
 	finishRecording(ctx, t, second, "", nil, 0)
 	waitFor(within(ctx, t, 30*time.Second), t, "the second take complete", func() (bool, error) {
 		watchNotEnded(t, p)

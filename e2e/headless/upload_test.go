@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
+	"github.com/c2c-uploader/c2c-uploader/core/upload"
 	"github.com/c2c-uploader/c2c-uploader/e2e/e2etest"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
@@ -267,11 +268,19 @@ func waitFirstPart(ctx context.Context, t *testing.T, e *e2etest.Env, name strin
 	})
 }
 
-// journaledChunks reads the journal of a stopped installation: the finished chunks of
-// the file whose current asset is assetID (0-based indexes; part number = index + 1).
-func journaledChunks(ctx context.Context, t *testing.T, e *e2etest.Env, assetID string) map[int]bool {
+// journalRecords reads the installation's journal: read-only, as `status` does (so while
+// watch runs too), or, readOnly false, opened as the app opens it (a stopped
+// installation).
+func journalRecords(ctx context.Context, t *testing.T, e *e2etest.Env, readOnly bool) []upload.Record {
 	t.Helper()
-	j, err := journal.Open(ctx, filepath.Join(e.DataDir, "journal.db"))
+	path := filepath.Join(e.DataDir, "journal.db")
+	var j *journal.Journal
+	var err error
+	if readOnly {
+		j, err = journal.OpenReadOnly(ctx, path)
+	} else {
+		j, err = journal.Open(ctx, path)
+	}
 	if err != nil {
 		t.Fatalf("opening the journal: %v", err)
 	}
@@ -280,7 +289,14 @@ func journaledChunks(ctx context.Context, t *testing.T, e *e2etest.Env, assetID 
 	if err != nil {
 		t.Fatalf("reading the journal: %v", err)
 	}
-	for _, r := range recs {
+	return recs
+}
+
+// journaledChunks reads the journal of a stopped installation: the finished chunks of
+// the file whose current asset is assetID (0-based indexes; part number = index + 1).
+func journaledChunks(ctx context.Context, t *testing.T, e *e2etest.Env, assetID string) map[int]bool {
+	t.Helper()
+	for _, r := range journalRecords(ctx, t, e, false) {
 		if r.File.AssetID == assetID {
 			done := map[int]bool{}
 			for _, i := range r.DoneChunks {

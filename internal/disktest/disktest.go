@@ -25,10 +25,21 @@ func Small(t testing.TB, size int64) string {
 	if os.Geteuid() != 0 {
 		t.Skipf("%s: mounting a small tmpfs needs root (CI runs these tests as root)", notTested)
 	}
-	dir := t.TempDir()
-	out, err := exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
+	dir, out, err := mountTmpfs(t, size)
 	if err != nil {
 		t.Skipf("%s: mount -t tmpfs failed (no CAP_SYS_ADMIN here?): %v: %s", notTested, err, out)
+	}
+	return dir
+}
+
+// mountTmpfs mounts a tmpfs of size bytes on a temporary folder of the test's, unmounted
+// when the test ends; it returns the folder, or mount's output and error.
+func mountTmpfs(t testing.TB, size int64) (dir string, out []byte, err error) {
+	t.Helper()
+	dir = t.TempDir()
+	out, err = exec.Command("mount", "-t", "tmpfs", "-o", fmt.Sprintf("size=%d,mode=0700", size), "tmpfs", dir).CombinedOutput()
+	if err != nil {
+		return "", out, err
 	}
 	// Registered after TempDir's removal, so it runs before it.
 	t.Cleanup(func() {
@@ -36,7 +47,7 @@ func Small(t testing.TB, size int64) string {
 			t.Errorf("umount -l %s: %v: %s", dir, err, out)
 		}
 	})
-	return dir
+	return dir, nil, nil
 }
 
 // Fill writes a file in dir until the disk has no room left, and returns its path.
