@@ -101,28 +101,18 @@ const eventLook = 200 * time.Millisecond
 func (c *Cards) Run(ctx context.Context) error {
 	defer close(c.done)
 	s := &cardsState{
-		cfg: c.cfg, watched: map[string]bool{},
-		cards: map[string]*cardIn{}, plain: map[string]volume{},
+		cfg: c.cfg, cards: map[string]*cardIn{}, plain: map[string]volume{},
+		// Without events, cards are still found, by the polls alone.
+		watched: openWatches(c.cfg.Logger, "the system cannot report changes in the folders volumes are mounted in; they are looked at every so often instead"),
 	}
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		// Cards are still found, by the polls alone.
-		c.cfg.Logger.Warn("the system cannot report changes in the folders volumes are mounted in; they are looked at every so often instead", "err", err)
-	} else {
-		s.fs = fw
-		defer fw.Close()
-	}
+	defer s.watched.close()
 	s.look()
 	next := time.Now().Add(c.cfg.Poll)
 	timer := time.NewTimer(c.cfg.Poll)
 	defer timer.Stop()
 	for {
 		timer.Reset(max(time.Until(next), time.Millisecond))
-		var events <-chan fsnotify.Event
-		var errs <-chan error
-		if s.fs != nil {
-			events, errs = s.fs.Events, s.fs.Errors
-		}
+		events, errs := s.watched.channels()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -163,8 +153,7 @@ type cardIn struct {
 // cardsState is the Cards', owned by its goroutine.
 type cardsState struct {
 	cfg     CardsConfig
-	fs      *fsnotify.Watcher
-	watched map[string]bool    // roots watched for events
+	watched *watches           // the roots
 	cards   map[string]*cardIn // by path
 	// plain are the volumes that are not cards, as they were when their top was read:
 	// read again only when they change, so a look costs a folder read per root and a
@@ -191,9 +180,9 @@ func (s *cardsState) look() {
 			}
 		}
 	}
-	for r := range s.watched {
+	for r := range s.watched.all() {
 		if !listed[r] {
-			s.unwatch(r)
+			s.watched.remove(r)
 		}
 	}
 
@@ -247,27 +236,16 @@ func (s *cardsState) look() {
 // watch asks the system for the changes in root, when it can give them: a root missing
 // now is asked for again at the next look.
 func (s *cardsState) watch(root string) {
-	if s.fs == nil || s.watched[root] || !watchable(root) {
-		return
+	if !s.watched.has(root) && watchable(root) {
+		_ = s.watched.add(root)
 	}
-	if err := s.fs.Add(root); err != nil {
-		return
-	}
-	s.watched[root] = true
-}
-
-func (s *cardsState) unwatch(root string) {
-	if s.fs != nil {
-		_ = s.fs.Remove(root)
-	}
-	delete(s.watched, root)
 }
 
 // event takes a change in a root; a look follows. A root removed lost its watch with it:
 // it is watched again when it is back.
 func (s *cardsState) event(ev fsnotify.Event) {
-	if s.watched[ev.Name] && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
-		s.unwatch(ev.Name)
+	if s.watched.has(ev.Name) && (ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename)) {
+		s.watched.remove(ev.Name)
 	}
 }
 

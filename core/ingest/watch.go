@@ -148,25 +148,16 @@ func (w *Watcher) Run(ctx context.Context) error {
 	defer close(w.done)
 	s := &state{
 		cfg: w.cfg, ctx: ctx, roots: map[string]*root{},
-		known: map[string]version{}, pending: map[string]*pend{}, dirs: map[string]bool{},
+		known: map[string]version{}, pending: map[string]*pend{},
+		// Without events, every folder is found by its rescans.
+		dirs: openWatches(w.cfg.Logger, "the system cannot report changes in folders; watched folders are walked instead"),
 	}
-	fw, err := fsnotify.NewWatcher()
-	if err != nil {
-		// No events at all here: every folder is found by its rescans.
-		w.cfg.Logger.Warn("the system cannot report changes in folders; watched folders are walked instead", "err", err)
-	} else {
-		s.fs = fw
-		defer fw.Close()
-	}
+	defer s.dirs.close()
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
 	for {
 		timer.Reset(max(time.Until(s.nextDue()), time.Millisecond))
-		var events <-chan fsnotify.Event
-		var errs <-chan error
-		if s.fs != nil {
-			events, errs = s.fs.Events, s.fs.Errors
-		}
+		events, errs := s.dirs.channels()
 		select {
 		case <-ctx.Done():
 			return nil
@@ -216,12 +207,11 @@ func (r *root) status() FolderStatus {
 type state struct {
 	cfg     Config
 	ctx     context.Context
-	fs      *fsnotify.Watcher
 	roots   map[string]*root
 	order   []string
 	known   map[string]version // handed over, as they were
 	pending map[string]*pend
-	dirs    map[string]bool // watched for events
+	dirs    *watches // watched for events
 }
 
 func (s *state) setRoots(folders []string) {
@@ -260,9 +250,9 @@ func (s *state) dropRoot(p string) {
 // unwatchBelow lets go of the watches of dir and the folders below it, in the watched
 // folder root (a watched folder nested in it keeps its own).
 func (s *state) unwatchBelow(dir, root string) {
-	for d := range s.dirs {
+	for d := range s.dirs.all() {
 		if within(dir, d) && s.rootOf(d) == root {
-			s.unwatch(d)
+			s.dirs.remove(d)
 		}
 	}
 }
@@ -397,26 +387,14 @@ func (s *state) noteFile(r *root, path string, v version, now time.Time, found b
 }
 
 func (s *state) watch(r *root, dir string) {
-	if s.fs == nil || s.dirs[dir] {
-		return
-	}
-	if err := s.fs.Add(dir); err != nil {
+	if err := s.dirs.add(dir); err != nil {
 		if !r.noEvents {
 			r.noEvents = true
 			s.cfg.Logger.Warn("the system cannot report this folder's changes; it is walked every so often instead", "folder", dir, "err", err)
 			r.state = Rescanning
 			r.reason = "The system cannot follow this folder's changes (too many folders watched); new files are found by walking it every " + s.cfg.Rescan.String() + "."
 		}
-		return
 	}
-	s.dirs[dir] = true
-}
-
-func (s *state) unwatch(dir string) {
-	if s.fs != nil {
-		_ = s.fs.Remove(dir)
-	}
-	delete(s.dirs, dir)
 }
 
 // event takes one change the system reported.
@@ -447,7 +425,7 @@ func (s *state) event(ev fsnotify.Event) {
 		// Gone from here (a rename into the folder is a Create of its new name).
 		delete(s.pending, path)
 		delete(s.known, path)
-		if s.dirs[path] {
+		if s.dirs.has(path) {
 			s.unwatchBelow(path, r.path)
 			s.forgetBelow(path, r.path)
 		}

@@ -43,7 +43,7 @@ func BenchmarkRescanTenThousandFiles(b *testing.B) {
 	dir := tenThousandFiles(b)
 	s := &state{
 		cfg: Config{Settle: time.Second, Rescan: time.Hour, GiveUp: time.Hour}, ctx: b.Context(),
-		roots: map[string]*root{}, known: map[string]version{}, pending: map[string]*pend{}, dirs: map[string]bool{},
+		roots: map[string]*root{}, known: map[string]version{}, pending: map[string]*pend{}, dirs: &watches{paths: map[string]bool{}},
 	}
 	r := &root{path: dir, state: Watching}
 	s.roots[dir], s.order = r, []string{dir}
