@@ -251,7 +251,7 @@ func (s *state) dropRoot(p string) {
 // folder root (a watched folder nested in it keeps its own).
 func (s *state) unwatchBelow(dir, root string) {
 	for d := range s.dirs.all() {
-		if within(dir, d) && s.rootOf(d) == root {
+		if media.Within(dir, d) && s.rootOf(d) == root {
 			s.dirs.remove(d)
 		}
 	}
@@ -261,12 +261,12 @@ func (s *state) unwatchBelow(dir, root string) {
 // waiting to settle and those handed over (back again, they are new).
 func (s *state) forgetBelow(dir, root string) {
 	for f := range s.pending {
-		if within(dir, f) && s.rootOf(f) == root {
+		if media.Within(dir, f) && s.rootOf(f) == root {
 			delete(s.pending, f)
 		}
 	}
 	for f := range s.known {
-		if within(dir, f) && s.rootOf(f) == root {
+		if media.Within(dir, f) && s.rootOf(f) == root {
 			delete(s.known, f)
 		}
 	}
@@ -358,7 +358,7 @@ func (s *state) walkDir(r *root, dir string, now time.Time) {
 	})
 	// What was handed over and is gone is forgotten: back again, it is new.
 	for f := range s.known {
-		if within(dir, f) && !present[f] && s.rootOf(f) == r.path {
+		if media.Within(dir, f) && !present[f] && s.rootOf(f) == r.path {
 			delete(s.known, f)
 		}
 	}
@@ -575,7 +575,7 @@ func (s *state) handGrowing(path string, p *pend) {
 func (s *state) rootOf(path string) string {
 	best := ""
 	for p := range s.roots {
-		if within(p, path) && len(p) > len(best) {
+		if media.Within(p, path) && len(p) > len(best) {
 			best = p
 		}
 	}
@@ -611,11 +611,6 @@ func skipped(name string, dir bool) bool {
 		return strings.EqualFold(name, "ascmhl")
 	}
 	return media.Temporary(name)
-}
-
-// within tells whether path is dir or below it.
-func within(dir, path string) bool {
-	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
 }
 
 func minTime(a, b time.Time) time.Time {

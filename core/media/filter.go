@@ -118,3 +118,8 @@ func Below(root, path string) string {
 	}
 	return filepath.ToSlash(rel)
 }
+
+// Within tells whether path is dir or inside it.
+func Within(dir, path string) bool {
+	return path == dir || strings.HasPrefix(path, dir+string(filepath.Separator))
+}

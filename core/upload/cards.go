@@ -3,8 +3,6 @@ package upload
 import (
 	"context"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/api"
@@ -28,7 +26,7 @@ func (e *Engine) CardRemoved(root string) error {
 	return e.askErr(func(o *owner) error {
 		var idle []*entry
 		for _, ent := range o.files {
-			if !below(root, ent.f.Path) || !waitsForCard(&ent.f) {
+			if !media.Within(root, ent.f.Path) || !waitsForCard(&ent.f) {
 				continue
 			}
 			if ent.att != nil {
@@ -56,7 +54,7 @@ func (e *Engine) CardBack(root string) error {
 		var back []*entry
 		for _, ent := range o.files {
 			f := &ent.f
-			if ent.att == nil && below(root, f.Path) &&
+			if ent.att == nil && media.Within(root, f.Path) &&
 				(f.State == Paused && f.ErrorKind == CardRemovedKind || f.State == Failed && f.ErrorKind == string(api.KindLocalFile)) {
 				back = append(back, ent)
 			}
@@ -81,12 +79,6 @@ func waitsForCard(f *File) bool {
 func cardRemoved(f *File) {
 	f.State, f.ErrorKind, f.ErrorMessage = Paused, CardRemovedKind, cardRemovedMessage
 	f.NextAttempt = time.Time{}
-}
-
-// below tells whether path is root or inside it.
-func below(root, path string) bool {
-	rel, err := filepath.Rel(root, path)
-	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel)
 }
 
 // Survey is what a folder (a card just inserted) holds, as an add of it would queue it:
