@@ -401,12 +401,12 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 	if err := r.drain(ctx, last); err != nil {
 		return false, err
 	}
-	res := chunkResult{index: last, sum: a.parts[last]}
+	final := Part{last, a.parts[last]}
 	if differs := offloadDiffers(&a.f, sums); differs != "" {
 		a.e.cfg.Logger.Warn("the file differs from the offload's hash list", "file", a.f.Name, "path", a.f.Path,
 			"hash_list", a.f.HashList, "offload", a.f.Offload.String(), "sent", sums.String(), "asset", a.f.AssetID)
 		a.alert = &Alert{Kind: AlertDiffers, Message: differsAlert, Files: []string{a.f.Name}}
-		return true, a.write([]Part{{last, res.sum}}, func(f *File) {
+		return true, a.write([]Part{final}, func(f *File) {
 			f.Hashes, f.Fingerprint = sums, fp
 			f.State, f.ErrorKind, f.ErrorMessage = Failed, DiffersKind, differs
 		})
@@ -415,7 +415,7 @@ func (r *recording) finish(ctx context.Context) (done bool, err error) {
 		a.e.cfg.Logger.Info("sent again the parts of a file uploaded as it was written that changed as it was closed",
 			"file", a.f.Name, "parts", len(resend))
 	}
-	return true, a.write([]Part{{last, res.sum}}, func(f *File) {
+	return true, a.write([]Part{final}, func(f *File) {
 		f.Hashes, f.Fingerprint = sums, fp
 		f.State, f.DoneAt = Done, time.Now()
 		f.ErrorKind, f.ErrorMessage, f.NextAttempt = "", "", time.Time{}
