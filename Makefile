@@ -14,7 +14,7 @@ STATICCHECK_VERSION := v0.8.2
 BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux xdotool \
-	libxml2-utils
+	libxml2-utils rpm desktop-file-utils appstream shellcheck
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build run demo sim test lint clean screenshots
@@ -23,7 +23,8 @@ all: build
 
 # apt-install installs the Debian packages given in $(1) that are missing.
 define apt-install
-	@missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	@command -v apt-get >/dev/null || exit 0; \
+	missing=$$(for p in $(1); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
@@ -91,72 +92,130 @@ clean:
 
 # ---- packaging -------------------------------------------------------------------------
 # Release builds take the client secret from the environment at build time
-# (C2C_CLIENT_SECRET), never from the repository.
+# (C2C_CLIENT_SECRET), never from the repository; recipes that pass it are not echoed.
 
 FYNE         := $(GOBIN)/fyne
 FYNE_VERSION := v1.7.4
+NFPM         := $(GOBIN)/nfpm
+NFPM_VERSION := v2.48.0
 VERSION      := $(shell sed -n 's/^Version = "\(.*\)"/\1/p' FyneApp.toml)
 DIST         := dist
 PREFIX       ?= /usr/local
 APP_ID       := io.github.c2cuploader.C2CUploader
+MAINTAINER   ?= C2C Uploader <c2c-uploader@users.noreply.github.com>
 RELEASE_GOFLAGS = -ldflags=-X=main.clientSecret=$(C2C_CLIENT_SECRET)
+# Packages are reproducible: every time stamp in them is the last commit's.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
+export SOURCE_DATE_EPOCH
+# The release binary for Linux, and the folder it is packaged from: the tar.xz's content,
+# and the source of the .deb and .rpm (packaging/linux/nfpm.yaml).
+RELEASE_BIN  := $(DIST)/release/c2c-uploader
+LINUX_TREE   := $(DIST)/c2c-uploader-$(VERSION)
+ICON_SIZES   := 16 22 24 32 36 48 64 72 96 128 192 256 512
+# The packages whose tests run on every desktop's native runner (make test-core); the rest
+# need Linux (mounts, D-Bus, Xvfb). scripts/package-check.sh vets them for Windows and macOS.
+PORTABLE_PACKAGES := ./core ./core/api ./core/auth ./core/conn ./core/format ./core/hashes \
+	./core/mhl ./core/redact ./core/report ./core/retry ./core/schedule ./core/upload \
+	./core/verify ./store/lock ./store/settings ./c2csim ./internal/atomicfile
+ifeq ($(OS),Windows_NT)
+WINDOWS_CC :=
+else
+WINDOWS_CC := CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++
+endif
 
-.PHONY: deps-package package package-linux package-windows build-release install uninstall
+.PHONY: deps-package package package-linux linux-tree package-windows package-windows-exe \
+	build-release install uninstall checksums test-core test-core-vet
 
 # fyne-package runs `fyne package $(1)` with environment $(2). fyne bumps the Build number
 # in FyneApp.toml after every package; the file is put back as it was, so that packaging
 # never leaves the checkout modified (raise Build by hand for a release).
 define fyne-package
 	@cp FyneApp.toml $(DIST)/.FyneApp.toml.kept
-	GOFLAGS="$(RELEASE_GOFLAGS)" $(2) "$(FYNE)" package $(1); status=$$?; \
+	@echo "fyne package $(1)"
+	@GOFLAGS="$(RELEASE_GOFLAGS)" $(2) "$(FYNE)" package $(1); status=$$?; \
 		mv -f $(DIST)/.FyneApp.toml.kept FyneApp.toml; exit $$status
 endef
 
-## deps-package: the fyne CLI and the Windows cross-compiler (about 540 MB)
+## deps-package: the fyne CLI, nfpm and the Windows cross-compiler
 deps-package: deps-build
 	$(call apt-install,gcc-mingw-w64-x86-64 xz-utils)
 	@[ -x "$(FYNE)" ] && "$(FYNE)" version 2>/dev/null | grep -q "$(FYNE_VERSION)" || \
 		GOFLAGS= $(GO) install fyne.io/tools/cmd/fyne@$(FYNE_VERSION)
+	@[ -x "$(NFPM)" ] && "$(NFPM)" --version 2>/dev/null | grep -q "$(NFPM_VERSION:v%=%)" || \
+		GOFLAGS= $(GO) install github.com/goreleaser/nfpm/v2/cmd/nfpm@$(NFPM_VERSION)
 
-## package: the Linux package and the Windows .exe in dist/
+## package: every Linux and Windows artefact in dist/, and dist/SHA256SUMS
 package: package-linux package-windows
+	@$(MAKE) --no-print-directory checksums
 
-## package-linux: dist/c2c-uploader-VERSION-linux-amd64.tar.xz (binary, .desktop entry, icon)
-package-linux: deps-package
-	@mkdir -p $(DIST)
-	$(call fyne-package,--os linux --release)
-	mv "C2C Uploader.tar.xz" $(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
-	@echo "built $(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz"
+## package-linux: dist/c2c-uploader-VERSION-linux-amd64.tar.xz, the .deb and the .rpm, all
+## three from one binary and one folder
+package-linux: linux-tree
+	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
+		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
+		-C $(DIST) -cf - c2c-uploader-$(VERSION) | xz -T1 -9 >$(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
+	sed 's|@TREE@|$(LINUX_TREE)|g' packaging/linux/nfpm.yaml >$(DIST)/nfpm.yaml
+	@for p in deb rpm; do \
+		VERSION=$(VERSION) MAINTAINER="$(MAINTAINER)" \
+			"$(NFPM)" package --config $(DIST)/nfpm.yaml --packager $$p --target $(DIST)/ || exit 1; \
+	done
 
-## package-windows: dist/c2c-uploader-VERSION-windows-amd64.exe (GUI subsystem, icon embedded)
-package-windows: deps-package
+## linux-tree: dist/c2c-uploader-VERSION/, the installable folder (bin/, share/, Makefile)
+linux-tree: build-release deps-package
+	rm -rf $(LINUX_TREE)
+	install -Dm755 $(RELEASE_BIN) $(LINUX_TREE)/bin/c2c-uploader
+	install -Dm644 packaging/linux/install.mk $(LINUX_TREE)/Makefile
+	install -Dm644 packaging/linux/$(APP_ID).desktop $(LINUX_TREE)/share/applications/$(APP_ID).desktop
+	install -Dm644 packaging/linux/$(APP_ID).metainfo.xml $(LINUX_TREE)/share/metainfo/$(APP_ID).metainfo.xml
+	install -Dm644 assets/icon.svg $(LINUX_TREE)/share/icons/hicolor/scalable/apps/$(APP_ID).svg
+	@for s in $(ICON_SIZES); do \
+		install -Dm644 packaging/linux/icons/$$s.png $(LINUX_TREE)/share/icons/hicolor/$${s}x$${s}/apps/$(APP_ID).png || exit 1; \
+	done
+	find $(LINUX_TREE) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
+
+## build-release: dist/release/c2c-uploader as released (release tags, trimmed paths, the
+## client secret from C2C_CLIENT_SECRET)
+build-release: deps-build
+	@mkdir -p $(dir $(RELEASE_BIN))
+	@echo "go build -trimpath -tags release -o $(RELEASE_BIN)"
+	@GOFLAGS= $(GO) build -trimpath -tags release,migrated_fynedo \
+		-ldflags "-s -w -X main.clientSecret=$(C2C_CLIENT_SECRET)" -o $(RELEASE_BIN) .
+
+## package-windows: dist/c2c-uploader-VERSION-windows-amd64.exe and .msi (signed when
+## WINDOWS_SIGN_PFX is set: packaging/windows/msi.mk)
+package-windows: package-windows-exe
+	@$(MAKE) --no-print-directory package-msi
+
+## package-windows-exe: dist/c2c-uploader-VERSION-windows-amd64.exe (GUI subsystem, icon
+## and version resource embedded)
+package-windows-exe: deps-package
 	@mkdir -p $(DIST)
-	$(call fyne-package,--os windows --release,CC=x86_64-w64-mingw32-gcc CXX=x86_64-w64-mingw32-g++ GOARCH=amd64)
+	$(call fyne-package,--os windows --release,$(WINDOWS_CC) GOARCH=amd64)
 	mv "C2C Uploader.exe" $(DIST)/c2c-uploader-$(VERSION)-windows-amd64.exe
 	@echo "built $(DIST)/c2c-uploader-$(VERSION)-windows-amd64.exe"
 
-## build-release: bin/c2c-uploader as released (release tags, trimmed paths, the client
-## secret from C2C_CLIENT_SECRET)
-build-release: deps-build
-	$(GO) build -trimpath -tags release,migrated_fynedo \
-		-ldflags "-s -w -X main.clientSecret=$(C2C_CLIENT_SECRET)" -o $(BIN) .
+## checksums: dist/SHA256SUMS over this version's artefacts in dist/
+checksums:
+	@cd $(DIST) && shopt -s nullglob && \
+		files=(c2c-uploader[-_]$(VERSION)[-_.]*) && \
+		[ $${#files[@]} -gt 0 ] || { echo "dist/ holds no package of version $(VERSION): run make package first"; exit 1; }; \
+		sha256sum "$${files[@]}" >SHA256SUMS && echo "wrote $(DIST)/SHA256SUMS:" && cat SHA256SUMS
+
+## test-core: vet and test the portable packages (what the Windows and macOS runners run)
+test-core: test-core-vet
+	$(GO) test -count=1 $(PORTABLE_PACKAGES)
+
+## test-core-vet: vet the portable packages and their tests; with GOOS=windows or darwin in
+## the environment (and CGO_ENABLED=0), for those systems from here
+test-core-vet:
+	$(GO) vet $(PORTABLE_PACKAGES)
 
 ## install: install on this Linux machine under PREFIX (default /usr/local)
-install: build-release
-	install -Dm755 $(BIN) $(DESTDIR)$(PREFIX)/bin/c2c-uploader
-	install -Dm644 packaging/linux/$(APP_ID).desktop $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop
-	install -Dm644 assets/icon.svg $(DESTDIR)$(PREFIX)/share/icons/hicolor/scalable/apps/$(APP_ID).svg
-	for s in 16 24 32 48 64 128 256 512; do \
-		install -Dm644 packaging/linux/icons/$${s}.png $(DESTDIR)$(PREFIX)/share/icons/hicolor/$${s}x$${s}/apps/$(APP_ID).png; \
-	done
-	-gtk-update-icon-cache -q -t $(DESTDIR)$(PREFIX)/share/icons/hicolor 2>/dev/null || true
-	-update-desktop-database -q $(DESTDIR)$(PREFIX)/share/applications 2>/dev/null || true
+install: linux-tree
+	$(MAKE) -C $(LINUX_TREE) install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
 
 ## uninstall: remove what install put there
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/bin/c2c-uploader $(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop \
-		$(DESTDIR)$(PREFIX)/share/icons/hicolor/scalable/apps/$(APP_ID).svg
-	for s in 16 24 32 48 64 128 256 512; do \
-		rm -f $(DESTDIR)$(PREFIX)/share/icons/hicolor/$${s}x$${s}/apps/$(APP_ID).png; \
-	done
-	-gtk-update-icon-cache -q -t $(DESTDIR)$(PREFIX)/share/icons/hicolor 2>/dev/null || true
+	$(MAKE) -f packaging/linux/install.mk uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+
+include packaging/windows/msi.mk packaging/macos/macos.mk
