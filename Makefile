@@ -108,9 +108,10 @@ RELEASE_GOFLAGS = -ldflags=-X=main.clientSecret=$(C2C_CLIENT_SECRET)
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
 export SOURCE_DATE_EPOCH
 # The release binary for Linux, and the folder it is packaged from: the tar.xz's content,
-# and the source of the .deb and .rpm (packaging/linux/nfpm.yaml).
+# and the source of the .deb and .rpm (packaging/linux/nfpm.yaml). Both sit in folders of
+# their own, so that dist/c2c-uploader* names the packages alone (the workflow uploads that).
 RELEASE_BIN  := $(DIST)/release/c2c-uploader
-LINUX_TREE   := $(DIST)/c2c-uploader-$(VERSION)
+LINUX_TREE   := $(DIST)/linux/c2c-uploader-$(VERSION)
 ICON_SIZES   := 16 22 24 32 36 48 64 72 96 128 192 256 512
 # The packages whose tests run on every desktop's native runner (make test-core); the rest
 # need Linux (mounts, D-Bus, Xvfb). scripts/package-check.sh vets them for Windows and macOS.
@@ -153,14 +154,14 @@ package: package-linux package-windows
 package-linux: linux-tree
 	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
-		-C $(DIST) -cf - c2c-uploader-$(VERSION) | xz -T1 -9 >$(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
+		-C $(dir $(LINUX_TREE)) -cf - c2c-uploader-$(VERSION) | xz -T1 -9 >$(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
 	sed 's|@TREE@|$(LINUX_TREE)|g' packaging/linux/nfpm.yaml >$(DIST)/nfpm.yaml
 	@for p in deb rpm; do \
 		VERSION=$(VERSION) MAINTAINER="$(MAINTAINER)" \
 			"$(NFPM)" package --config $(DIST)/nfpm.yaml --packager $$p --target $(DIST)/ || exit 1; \
 	done
 
-## linux-tree: dist/c2c-uploader-VERSION/, the installable folder (bin/, share/, Makefile)
+## linux-tree: dist/linux/c2c-uploader-VERSION/, the installable folder (bin/, share/, Makefile)
 linux-tree: build-release deps-package
 	rm -rf $(LINUX_TREE)
 	install -Dm755 $(RELEASE_BIN) $(LINUX_TREE)/bin/c2c-uploader
