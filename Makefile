@@ -58,12 +58,13 @@ demo: build
 sim: build
 	./$(BIN) sim --addr 127.0.0.1:8080
 
-## lint: gofmt, go vet and staticcheck must all be clean
+## lint: gofmt, go vet, staticcheck and shellcheck (the scripts) must all be clean
 lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:" $$unformatted; exit 1; fi
 	$(GO) vet ./...
 	"$(GOBIN)/staticcheck" ./...
+	shellcheck -x scripts/*.sh scripts/lib/*.sh packaging/linux/*.sh
 
 ## test: everything CI checks, on a fresh machine too: lint, the test suite, the packages
 test: deps lint

@@ -47,7 +47,10 @@ timebin=/usr/bin/time
 work=$(mktemp -d)
 sim_pid=""
 cleanup() {
-	[ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null || true
+	if [ -n "$sim_pid" ]; then
+		kill "$sim_pid" 2>/dev/null || true
+		wait "$sim_pid" 2>/dev/null || true
+	fi
 	stop_private_keyring
 	rm -rf "$work"
 }

@@ -14,10 +14,10 @@ cd "$(dirname "$0")/.."
 kept=${1:?usage: scripts/estimate-traces.sh KEPT_FIELD_TRIAL_DIR}
 out=core/upload/testdata/estimate
 mkdir -p "$out"
-cards=$(ls "$kept" | sed -n 's/^[0-9]*-upload-\(card[0-9]*\).*\.out$/\1/p' | sort -u)
+cards=$(find "$kept" -maxdepth 1 -name '*.out' -printf '%f\n' | sed -n 's/^[0-9]*-upload-\(card[0-9]*\).*\.out$/\1/p' | sort -u)
 for card in $cards; do
 	trace=$(mktemp)
-	for f in $(ls "$kept"/*-upload-"$card"*.out | sort); do
+	for f in "$kept"/*-upload-"$card"*.out; do
 		# The stdout section of the kept output: between "--- stdout" and "--- stderr".
 		echo '{"type":"start"}' >>"$trace"
 		sed -n '/^--- stdout$/,/^--- stderr$/p' "$f" | grep '^{' |

@@ -16,7 +16,7 @@ export LANGUAGE=en
 # A login keyring (password c2c-test), unlocked, on this session's bus only.
 xvfb_pid=""
 cleanup() {
-	[ -n "$xvfb_pid" ] && kill "$xvfb_pid" 2>/dev/null || true
+	if [ -n "$xvfb_pid" ]; then kill "$xvfb_pid" 2>/dev/null || true; fi
 	stop_private_keyring
 }
 trap cleanup EXIT

@@ -27,7 +27,8 @@ in_private_session() {
 # org.freedesktop.secrets on this session's bus, under a private HOME. Go's caches stay
 # where they are (they default to paths under HOME).
 private_keyring() {
-	export GOPATH="$(go env GOPATH)" GOCACHE="$(go env GOCACHE)" GOMODCACHE="$(go env GOMODCACHE)"
+	GOPATH=$(go env GOPATH) GOCACHE=$(go env GOCACHE) GOMODCACHE=$(go env GOMODCACHE)
+	export GOPATH GOCACHE GOMODCACHE
 	keyring_home=$(mktemp -d)
 	export HOME="$keyring_home" XDG_DATA_HOME="$keyring_home/.local/share" XDG_CONFIG_HOME="$keyring_home/.config"
 	eval "$(printf '%s' "$1" | gnome-keyring-daemon --unlock --components=secrets)"
