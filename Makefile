@@ -10,11 +10,12 @@ STATICCHECK_VERSION := v0.8.2
 # (a virtual X server, D-Bus and gnome-keyring for a real Secret Service, ImageMagick for
 # screenshots, curl and jq for README's walk-through, time for the benchmark's CPU and RSS,
 # tmux for the terminal test, xdotool to size the window and press its buttons for
-# make screenshots).
+# make screenshots; rpm, desktop-file-utils, appstream and Wine to check the packages,
+# shellcheck for the scripts).
 BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev \
 	libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux xdotool \
-	libxml2-utils rpm desktop-file-utils appstream shellcheck
+	libxml2-utils rpm desktop-file-utils appstream shellcheck wine wine64
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build run demo sim test lint clean screenshots

@@ -5,8 +5,9 @@
 #     desktop entry and AppStream metadata validate, its dependencies cover the libraries
 #     the binary links, and dpkg -r leaves nothing behind; the .rpm installs into a scratch
 #     root and runs there; the tar.xz installs and uninstalls with its own Makefile;
-#   - the Windows .exe is a GUI executable with the icon and version (scripts/pecheck),
-#     and the .msi is checked by scripts/msi-check.sh;
+#   - the Windows .exe is a GUI executable with the icon and version (scripts/pecheck);
+#     the .msi's tables and signing (scripts/msi-check.sh), and its install, upgrade,
+#     refused downgrade and uninstall through Wine's msiexec (scripts/msi-install-check.sh);
 #   - SHA256SUMS matches the files; the release workflow passes actionlint and calls only
 #     make targets that exist (scripts/workflow-check.sh); the portable packages' tests
 #     build for Windows and macOS (what the workflow's native runners run);
@@ -168,6 +169,7 @@ echo "tar.xz: installed, ran, uninstalled"
 echo "== Windows"
 go run ./scripts/pecheck "$exe"
 ./scripts/msi-check.sh "$version"
+./scripts/msi-install-check.sh "$version"
 
 echo "== Release workflow"
 ./scripts/workflow-check.sh
