@@ -164,7 +164,13 @@ run_status "$tmp/tar-root/usr/local/bin/c2c-uploader"
 make -s -C "$tmp/c2c-uploader-$version" uninstall DESTDIR="$tmp/tar-root" PREFIX=/usr/local >/dev/null
 left=$(find "$tmp/tar-root" -type f ! -name '*.cache')
 [ -z "$left" ] || fail "make uninstall left $left"
-echo "tar.xz: installed, ran, uninstalled"
+# The repository's own make install and make uninstall run the same file.
+make -s install DESTDIR="$tmp/repo-root" PREFIX=/usr >/dev/null
+check_version "$tmp/repo-root/usr/bin/c2c-uploader"
+make -s uninstall DESTDIR="$tmp/repo-root" PREFIX=/usr >/dev/null
+left=$(find "$tmp/repo-root" -type f ! -name '*.cache')
+[ -z "$left" ] || fail "make uninstall from the repository left $left"
+echo "tar.xz: installed, ran, uninstalled; make install and uninstall from the repository too"
 
 echo "== Windows"
 go run ./scripts/pecheck "$exe"

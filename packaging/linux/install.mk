@@ -8,6 +8,8 @@
 # The repository's `make install` runs this same file.
 
 PREFIX ?= /usr/local
+# This file, for the recursive calls: it is also run from the repository (make uninstall).
+SELF   := $(lastword $(MAKEFILE_LIST))
 APP_ID := io.github.c2cuploader.C2CUploader
 SIZES  := 16 22 24 32 36 48 64 72 96 128 192 256 512
 
@@ -22,20 +24,20 @@ DATA    := share/applications/$(APP_ID).desktop share/metainfo/$(APP_ID).metainf
 install:
 	install -Dm755 $(PROGRAM) "$(DESTDIR)$(PREFIX)/$(PROGRAM)"
 	@for f in $(DATA); do install -Dm644 "$$f" "$(DESTDIR)$(PREFIX)/$$f" || exit 1; done
-	@$(MAKE) --no-print-directory refresh
+	@$(MAKE) --no-print-directory -f $(SELF) refresh
 	@echo "installed C2C Uploader under $(DESTDIR)$(PREFIX)"
 
 uninstall:
 	rm -f "$(DESTDIR)$(PREFIX)/$(PROGRAM)"
 	@for f in $(DATA); do rm -f "$(DESTDIR)$(PREFIX)/$$f"; done
-	@$(MAKE) --no-print-directory refresh
+	@$(MAKE) --no-print-directory -f $(SELF) refresh
 	@echo "removed C2C Uploader from $(DESTDIR)$(PREFIX) (your pairing and queue stay in your data folder)"
 
 user-install:
-	@$(MAKE) --no-print-directory install PREFIX="$(HOME)/.local"
+	@$(MAKE) --no-print-directory -f $(SELF) install PREFIX="$(HOME)/.local"
 
 user-uninstall:
-	@$(MAKE) --no-print-directory uninstall PREFIX="$(HOME)/.local"
+	@$(MAKE) --no-print-directory -f $(SELF) uninstall PREFIX="$(HOME)/.local"
 
 # Menus, "Open with" and icon caches follow at once; each tool may be missing.
 refresh:
