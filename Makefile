@@ -139,6 +139,13 @@ define fyne-package
 		mv -f $(DIST)/.FyneApp.toml.kept FyneApp.toml; exit $$status
 endef
 
+# secret-note says so when a release build carries no client secret: such a build pairs
+# only where C2C_CLIENT_SECRET or the data folder's client_secret gives it one (fine for
+# trying a package, not for a release).
+define secret-note
+	@[ -n "$(C2C_CLIENT_SECRET)" ] || echo "note: C2C_CLIENT_SECRET is not set: this build carries no client secret"
+endef
+
 ## deps-package: the fyne CLI, nfpm and the Windows cross-compiler
 deps-package: deps-build
 	$(call apt-install,gcc-mingw-w64-x86-64 xz-utils)
@@ -179,6 +186,7 @@ linux-tree: build-release deps-package
 ## build-release: dist/release/c2c-uploader as released (release tags, trimmed paths, the
 ## client secret from C2C_CLIENT_SECRET)
 build-release: deps-build
+	$(secret-note)
 	@mkdir -p $(dir $(RELEASE_BIN))
 	@echo "go build -trimpath -tags release -o $(RELEASE_BIN)"
 	@GOFLAGS= $(GO) build -trimpath -tags release,migrated_fynedo \
@@ -192,6 +200,7 @@ package-windows: package-windows-exe
 ## package-windows-exe: dist/c2c-uploader-VERSION-windows-amd64.exe (GUI subsystem, icon
 ## and version resource embedded)
 package-windows-exe: deps-package
+	$(secret-note)
 	@mkdir -p $(DIST)
 	$(call fyne-package,--os windows --release,$(WINDOWS_CC) GOARCH=amd64)
 	mv "C2C Uploader.exe" $(DIST)/c2c-uploader-$(VERSION)-windows-amd64.exe

@@ -136,6 +136,18 @@ appstreamcli validate --no-net "/usr/share/metainfo/$app_id.metainfo.xml" >"$tmp
 grep -q '^MimeType=.*video/quicktime' "/usr/share/applications/$app_id.desktop" ||
 	fail "the desktop entry does not offer to open QuickTime files"
 echo "installed: /usr/bin/c2c-uploader --version $version; status online, unpaired; desktop entry and metainfo valid"
+# An update: the next version's .deb (the same files, packaged by the same config) installs
+# over this one and owns the same files.
+next="${version%.*}.$((${version##*.} + 1))"
+mkdir "$tmp/next"
+VERSION="$next" MAINTAINER=package-check "$(go env GOPATH)/bin/nfpm" package --config dist/nfpm.yaml \
+	--packager deb --target "$tmp/next/" >/dev/null
+$sudo dpkg -i "$tmp/next/c2c-uploader_${next}-1_amd64.deb" >"$tmp/dpkg.out" 2>&1 ||
+	{ cat "$tmp/dpkg.out"; fail "dpkg -i of the next version over $version failed"; }
+[ "$(dpkg-query -W -f='${Version}' c2c-uploader)" = "${next}-1" ] || fail "the update did not install ${next}-1"
+dpkg -L c2c-uploader | diff -q - "$tmp/installed" >/dev/null || fail "the update owns other files than $version did"
+[ -x /usr/bin/c2c-uploader ] || fail "the update removed /usr/bin/c2c-uploader"
+echo "updated: ${next}-1 installed over ${version}-1"
 $sudo dpkg -r c2c-uploader >"$tmp/dpkg.out" 2>&1 || { cat "$tmp/dpkg.out"; fail "dpkg -r c2c-uploader failed"; }
 deb_installed=""
 while read -r f; do
