@@ -16,6 +16,10 @@ BUILD_PACKAGES := gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxr
 	libxinerama-dev libxi-dev libxxf86vm-dev
 TEST_PACKAGES := xvfb xauth imagemagick dbus dbus-x11 gnome-keyring libsecret-tools curl jq time tmux xdotool \
 	libxml2-utils rpm desktop-file-utils appstream shellcheck wine wine64
+# One recipe at a time, even under make -j: the packaging targets share the checkout (fyne
+# writes into it and restores FyneApp.toml), and test needs deps before lint.
+.NOTPARALLEL:
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all deps deps-build build run demo sim test lint clean screenshots
@@ -94,7 +98,8 @@ clean:
 
 # ---- packaging -------------------------------------------------------------------------
 # Release builds take the client secret from the environment at build time
-# (C2C_CLIENT_SECRET), never from the repository; recipes that pass it are not echoed.
+# (C2C_CLIENT_SECRET), never from the repository; recipes read it from their environment
+# ($$C2C_CLIENT_SECRET, so make never expands or echoes it).
 
 FYNE         := $(GOBIN)/fyne
 FYNE_VERSION := v1.7.4
@@ -105,7 +110,6 @@ DIST         := dist
 PREFIX       ?= /usr/local
 APP_ID       := io.github.c2cuploader.C2CUploader
 MAINTAINER   ?= C2C Uploader <c2c-uploader@users.noreply.github.com>
-RELEASE_GOFLAGS = -ldflags=-X=main.clientSecret=$(C2C_CLIENT_SECRET)
 # Packages are reproducible: every time stamp in them is the last commit's.
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || echo 1)
 export SOURCE_DATE_EPOCH
@@ -135,7 +139,7 @@ endif
 define fyne-package
 	@cp FyneApp.toml $(DIST)/.FyneApp.toml.kept
 	@echo "fyne package $(1)"
-	@GOFLAGS="$(RELEASE_GOFLAGS)" $(2) "$(FYNE)" package $(1); status=$$?; \
+	@GOFLAGS="-ldflags=-X=main.clientSecret=$$C2C_CLIENT_SECRET" $(2) "$(FYNE)" package $(1); status=$$?; \
 		mv -f $(DIST)/.FyneApp.toml.kept FyneApp.toml; exit $$status
 endef
 
@@ -143,7 +147,7 @@ endef
 # only where C2C_CLIENT_SECRET or the data folder's client_secret gives it one (fine for
 # trying a package, not for a release).
 define secret-note
-	@[ -n "$(C2C_CLIENT_SECRET)" ] || echo "note: C2C_CLIENT_SECRET is not set: this build carries no client secret"
+	@[ -n "$$C2C_CLIENT_SECRET" ] || echo "note: C2C_CLIENT_SECRET is not set: this build carries no client secret"
 endef
 
 ## deps-package: the fyne CLI, nfpm and the Windows cross-compiler
@@ -160,27 +164,33 @@ package: package-linux package-windows
 
 ## package-linux: dist/c2c-uploader-VERSION-linux-amd64.tar.xz, the .deb and the .rpm, all
 ## three from one binary and one folder
-package-linux: linux-tree
-	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner \
+package-linux: linux-tree deps-package
+	tar --sort=name --mtime=@$(SOURCE_DATE_EPOCH) --owner=0 --group=0 --numeric-owner --mode=go-w,go+rX \
 		--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime \
 		-C $(dir $(LINUX_TREE)) -cf - c2c-uploader-$(VERSION) | xz -T1 -9 >$(DIST)/c2c-uploader-$(VERSION)-linux-amd64.tar.xz
-	sed 's|@TREE@|$(LINUX_TREE)|g' packaging/linux/nfpm.yaml >$(DIST)/nfpm.yaml
+	@glibc=$$(objdump -T $(LINUX_TREE)/bin/c2c-uploader | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1); \
+		[ -n "$$glibc" ] || { echo "cannot tell which glibc $(RELEASE_BIN) needs (objdump -T)"; exit 1; }; \
+		echo "the binary needs glibc $$glibc or later"; \
+		sed -e 's|@TREE@|$(LINUX_TREE)|g' -e "s|@GLIBC@|$$glibc|g" packaging/linux/nfpm.yaml >$(DIST)/nfpm.yaml
 	@for p in deb rpm; do \
 		VERSION=$(VERSION) MAINTAINER="$(MAINTAINER)" \
 			"$(NFPM)" package --config $(DIST)/nfpm.yaml --packager $$p --target $(DIST)/ || exit 1; \
 	done
 
 ## linux-tree: dist/linux/c2c-uploader-VERSION/, the installable folder (bin/, share/, Makefile)
-linux-tree: build-release deps-package
+linux-tree: build-release
 	rm -rf $(LINUX_TREE)
 	install -Dm755 $(RELEASE_BIN) $(LINUX_TREE)/bin/c2c-uploader
 	install -Dm644 packaging/linux/install.mk $(LINUX_TREE)/Makefile
 	install -Dm644 packaging/linux/$(APP_ID).desktop $(LINUX_TREE)/share/applications/$(APP_ID).desktop
-	install -Dm644 packaging/linux/$(APP_ID).metainfo.xml $(LINUX_TREE)/share/metainfo/$(APP_ID).metainfo.xml
+	@mkdir -p $(LINUX_TREE)/share/metainfo
+	sed -e 's|@VERSION@|$(VERSION)|' -e "s|@DATE@|$$(date -u -d @$(SOURCE_DATE_EPOCH) +%F)|" \
+		packaging/linux/$(APP_ID).metainfo.xml >$(LINUX_TREE)/share/metainfo/$(APP_ID).metainfo.xml
 	install -Dm644 assets/icon.svg $(LINUX_TREE)/share/icons/hicolor/scalable/apps/$(APP_ID).svg
 	@for s in $(ICON_SIZES); do \
 		install -Dm644 packaging/linux/icons/$$s.png $(LINUX_TREE)/share/icons/hicolor/$${s}x$${s}/apps/$(APP_ID).png || exit 1; \
 	done
+	chmod -R u+rwX,go+rX,go-w $(LINUX_TREE)
 	find $(LINUX_TREE) -exec touch -h -d @$(SOURCE_DATE_EPOCH) {} +
 
 ## build-release: dist/release/c2c-uploader as released (release tags, trimmed paths, the
@@ -190,7 +200,7 @@ build-release: deps-build
 	@mkdir -p $(dir $(RELEASE_BIN))
 	@echo "go build -trimpath -tags release -o $(RELEASE_BIN)"
 	@GOFLAGS= $(GO) build -trimpath -tags release,migrated_fynedo \
-		-ldflags "-s -w -X main.clientSecret=$(C2C_CLIENT_SECRET)" -o $(RELEASE_BIN) .
+		-ldflags "-s -w -X main.clientSecret=$$C2C_CLIENT_SECRET" -o $(RELEASE_BIN) .
 
 ## package-windows: dist/c2c-uploader-VERSION-windows-amd64.exe and .msi (signed when
 ## WINDOWS_SIGN_PFX is set: packaging/windows/msi.mk)

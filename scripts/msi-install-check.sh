@@ -117,6 +117,13 @@ if msiexec /i "$(winepath -w "$msi")"; then
 	fail "installing $version over $next was not refused."
 fi
 [ "$(installed_products)" = "$second" ] || fail "the refused downgrade changed the installed products."
+# Refused for the right reason: the newer product found, the launch condition not met.
+tr -d '\0\r' <"$tmp/msi.log" >"$tmp/msi.txt"
+grep -q "WIX_DOWNGRADE_DETECTED = $second" "$tmp/msi.txt" ||
+	fail "installing $version over $next failed without finding $next installed (see msiexec's log)."
+if grep -q 'LaunchConditions. Return value 1' "$tmp/msi.txt"; then
+	fail "installing $version over $next failed, but not on the downgrade's launch condition."
+fi
 echo "$version over $next: refused, $next still installed"
 
 echo "== uninstall"

@@ -113,10 +113,16 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for soname in $(objdump -p "$tmp/deb-root/usr/bin/c2c-uploader" | awk '/NEEDED/ {print $2}'); do
 	owner=$(dpkg -S "*/$soname" 2>/dev/null | head -1 | cut -d: -f1) ||
 		fail "no Debian package on this machine provides $soname, which the binary links"
-	[[ ", $depends," == *", $owner,"* ]] || fail "the binary links $soname (package $owner), which Depends lacks: $depends"
+	[[ ", $depends," == *", $owner,"* || ", $depends" == *", $owner ("* ]] ||
+		fail "the binary links $soname (package $owner), which Depends lacks: $depends"
 	echo "$soname: $owner"
 done
+# The newest glibc symbol version the binary uses is the floor both packages declare.
+glibc=$(objdump -T "$tmp/deb-root/usr/bin/c2c-uploader" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
+[[ ", $depends," == *", libc6 (>= $glibc),"* ]] || fail "the binary needs glibc $glibc, Depends says: $depends"
 rpm -qpR "$rpm" >"$tmp/rpm.requires"
+grep -qx "libc.so.6(GLIBC_$glibc)(64bit)" "$tmp/rpm.requires" || fail "the .rpm does not require glibc $glibc, which the binary needs"
+echo "glibc $glibc or later, in both"
 for soname in $(objdump -p "$tmp/deb-root/usr/bin/c2c-uploader" | awk '/NEEDED/ {print $2}'); do
 	grep -qx "$soname()(64bit)" "$tmp/rpm.requires" || fail "the .rpm does not require $soname, which the binary links"
 done
@@ -135,6 +141,8 @@ appstreamcli validate --no-net "/usr/share/metainfo/$app_id.metainfo.xml" >"$tmp
 	{ cat "$tmp/appstream.out"; fail "the installed AppStream metadata does not validate"; }
 grep -q '^MimeType=.*video/quicktime' "/usr/share/applications/$app_id.desktop" ||
 	fail "the desktop entry does not offer to open QuickTime files"
+grep -q "<release version=\"$version\" date=\"[0-9-]*\"/>" "/usr/share/metainfo/$app_id.metainfo.xml" ||
+	fail "the AppStream metadata does not name release $version"
 echo "installed: /usr/bin/c2c-uploader --version $version; status online, unpaired; desktop entry and metainfo valid"
 # An update: the next version's .deb (the same files, packaged by the same config) installs
 # over this one and owns the same files.
@@ -172,6 +180,10 @@ echo "== tar.xz: its Makefile installs and uninstalls"
 tar -xJf "$tarball" -C "$tmp"
 make -s -C "$tmp/c2c-uploader-$version" install DESTDIR="$tmp/tar-root" PREFIX=/usr/local >/dev/null
 check_version "$tmp/tar-root/usr/local/bin/c2c-uploader"
+# Outside /usr the menu entry names the program by its full path (not on every PATH).
+entry="$tmp/tar-root/usr/local/share/applications/$app_id.desktop"
+grep -qx 'Exec="/usr/local/bin/c2c-uploader" %F' "$entry" || fail "the tar.xz's menu entry runs $(grep '^Exec=' "$entry")"
+desktop-file-validate "$entry" || fail "the tar.xz's installed desktop entry does not validate"
 run_status "$tmp/tar-root/usr/local/bin/c2c-uploader"
 make -s -C "$tmp/c2c-uploader-$version" uninstall DESTDIR="$tmp/tar-root" PREFIX=/usr/local >/dev/null
 left=$(find "$tmp/tar-root" -type f ! -name '*.cache')
@@ -198,11 +210,13 @@ echo "vet: windows, darwin clean"
 
 echo "== Reproducible: the last commit built twice elsewhere"
 # Another folder, umask and time zone each; the Go build cache is shared, as on a builder.
-for b in a other/place/b; do
-	git clone -q . "$tmp/repro/$b"
-	(cd "$tmp/repro/$b" && umask 0077 && TZ=Pacific/Auckland make -s package-linux >"$tmp/repro.log" 2>&1) ||
-		{ cat "$tmp/repro.log"; fail "building the last commit in $tmp/repro/$b failed"; }
-done
+build_at() { # FOLDER UMASK TZ
+	git clone -q . "$tmp/repro/$1"
+	(cd "$tmp/repro/$1" && umask "$2" && TZ=$3 make -s package-linux >"$tmp/repro.log" 2>&1) ||
+		{ cat "$tmp/repro.log"; fail "building the last commit in $tmp/repro/$1 failed"; }
+}
+build_at a 0022 UTC
+build_at other/place/b 0077 Pacific/Auckland
 for f in "$deb" "$rpm" "$tarball"; do
 	one="$tmp/repro/a/$f" two="$tmp/repro/other/place/b/$f"
 	cmp -s "$one" "$two" || fail "two builds of the last commit give different $(basename "$f"): $(sha256sum "$one" "$two")"

@@ -24,6 +24,11 @@ DATA    := share/applications/$(APP_ID).desktop share/metainfo/$(APP_ID).metainf
 install:
 	install -Dm755 $(PROGRAM) "$(DESTDIR)$(PREFIX)/$(PROGRAM)"
 	@for f in $(DATA); do install -Dm644 "$$f" "$(DESTDIR)$(PREFIX)/$$f" || exit 1; done
+# Outside /usr the program's folder may not be on the desktop session's PATH (~/.local/bin
+# often is not): the menu entry then names the program by its full path.
+	@if [ "$(PREFIX)" != /usr ]; then \
+		sed -i 's|^Exec=c2c-uploader |Exec="$(PREFIX)/bin/c2c-uploader" |' "$(DESTDIR)$(PREFIX)/share/applications/$(APP_ID).desktop"; \
+	fi
 	@$(MAKE) --no-print-directory -f $(SELF) refresh
 	@echo "installed C2C Uploader under $(DESTDIR)$(PREFIX)"
 
@@ -39,7 +44,12 @@ user-install:
 user-uninstall:
 	@$(MAKE) --no-print-directory -f $(SELF) uninstall PREFIX="$(HOME)/.local"
 
-# Menus, "Open with" and icon caches follow at once; each tool may be missing.
+# Menus, "Open with" and icons follow at once; each tool may be missing. Nothing to refresh
+# in a staging folder (DESTDIR), and an icon cache is only brought up to date, never made:
+# a cache nobody keeps would hide icons other programs add later.
 refresh:
-	-@update-desktop-database -q "$(DESTDIR)$(PREFIX)/share/applications" 2>/dev/null || true
-	-@gtk-update-icon-cache -q -t -f "$(DESTDIR)$(PREFIX)/share/icons/hicolor" 2>/dev/null || true
+	@[ -z "$(DESTDIR)" ] || exit 0; \
+	update-desktop-database -q "$(PREFIX)/share/applications" 2>/dev/null || true; \
+	if [ -f "$(PREFIX)/share/icons/hicolor/icon-theme.cache" ]; then \
+		gtk-update-icon-cache -q -t -f "$(PREFIX)/share/icons/hicolor" 2>/dev/null || true; \
+	fi
