@@ -118,7 +118,8 @@ export SOURCE_DATE_EPOCH
 # their own, so that dist/c2c-uploader* names the packages alone (the workflow uploads that).
 RELEASE_BIN  := $(DIST)/release/c2c-uploader
 LINUX_TREE   := $(DIST)/linux/c2c-uploader-$(VERSION)
-ICON_SIZES   := 16 22 24 32 36 48 64 72 96 128 192 256 512
+# The hicolor sizes are the icons there are (packaging/linux/icons/SIZE.png).
+ICON_SIZES   := $(sort $(basename $(notdir $(wildcard packaging/linux/icons/*.png))))
 # The packages whose tests run on every desktop's native runner (make test-core); the rest
 # need Linux (mounts, D-Bus, Xvfb). scripts/package-check.sh vets them for Windows and macOS.
 PORTABLE_PACKAGES := ./core ./core/api ./core/auth ./core/conn ./core/format ./core/hashes \
