@@ -465,7 +465,7 @@ func TestUploadAnywaySendsRefusedMediaAsNew(t *testing.T) {
 // count from 17.6 MiB to 8.9 MiB, and a restart from 24.3 to 20.0.
 func TestAcknowledgedBytesNeverStepBack(t *testing.T) {
 	r := newRig(t, rigConfig{})
-	_, id, paused := pauseMidUpload(t, r)
+	path, id, paused := pauseMidUpload(t, r)
 	if want := int64(paused.ChunksDone) * rigPartSize; paused.BytesAcked != want || paused.BytesDone != want {
 		t.Errorf("paused with %d chunks done, %d bytes acknowledged and %d done; want both %d", paused.ChunksDone, paused.BytesAcked, paused.BytesDone, want)
 	}
@@ -474,6 +474,7 @@ func TestAcknowledgedBytesNeverStepBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.waitFinished()
+	r.waitPublished(path, core.Done)
 
 	r.mu.Lock()
 	defer r.mu.Unlock()

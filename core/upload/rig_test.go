@@ -346,6 +346,20 @@ func (r *rig) sawConnection(st string) bool {
 	return false
 }
 
+// waitPublished waits until the service has published an event of the file at path in
+// state st: the queue's views change before the subscriber has drained the event that
+// tells them, so a test reading r.events after waitFinished can miss the last one.
+func (r *rig) waitPublished(path string, st core.State) {
+	r.t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for !r.sawFileState(path, st) {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("timed out waiting for an event of %s %s", filepath.Base(path), st)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // sawFileState reports whether the service published the file at path in state st.
 func (r *rig) sawFileState(path string, st core.State) bool {
 	r.mu.Lock()
