@@ -55,6 +55,7 @@ type Journal struct {
 	stopped chan struct{} // closed when the writer has answered its last operation
 
 	maxBatch  int
+	window    time.Duration
 	batchHook func(n int)
 	commits   atomic.Int64 // transactions the writer committed
 

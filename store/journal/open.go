@@ -50,10 +50,11 @@ func (e *damagedError) Unwrap() error { return e.err }
 const busyTimeout = 5 * time.Second
 
 type options struct {
-	maxBatch   int         // operations per transaction; 1 turns group commit off
-	batchHook  func(n int) // called by the writer before each transaction of n operations
-	migrations [][]string  // schema steps; nil means the package's own
-	keys       KeyStore    // where the key of the upload links is kept; nil: the process's memory
+	maxBatch   int           // operations per transaction; 1 turns group commit off
+	window     time.Duration // how long a transaction waits for company; 0: defaultWindow
+	batchHook  func(n int)   // called by the writer before each transaction of n operations
+	migrations [][]string    // schema steps; nil means the package's own
+	keys       KeyStore      // where the key of the upload links is kept; nil: the process's memory
 }
 
 // An Option changes how Open opens the journal.
@@ -86,6 +87,9 @@ func Open(ctx context.Context, path string, opt ...Option) (*Journal, error) {
 func open(ctx context.Context, path string, opts options) (*Journal, error) {
 	if opts.maxBatch <= 0 {
 		opts.maxBatch = defaultMaxBatch
+	}
+	if opts.window <= 0 {
+		opts.window = defaultWindow
 	}
 	if opts.migrations == nil {
 		opts.migrations = migrations
@@ -230,6 +234,7 @@ func openFile(ctx context.Context, path string, opts options) (*Journal, error) 
 		ops:       make(chan *op, opts.maxBatch),
 		stopped:   make(chan struct{}),
 		maxBatch:  opts.maxBatch,
+		window:    opts.window,
 		batchHook: opts.batchHook,
 		links:     &sealer{store: opts.keys},
 	}

@@ -188,6 +188,71 @@ func TestBatchesAreBounded(t *testing.T) {
 	}
 }
 
+// insertOp is an operation that adds a file named name, handed to the writer directly:
+// once the channel send returns, the writer has it.
+func insertOp(name string) *op {
+	return &op{done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO files (path, name) VALUES (?, ?)`, []byte("/"+name), name)
+		return err
+	}}
+}
+
+// names are the files in the journal at path, opened again.
+func names(t *testing.T, path string) []string {
+	t.Helper()
+	var out []string
+	for _, r := range loadT(t, openT(t, path, options{})) {
+		out = append(out, r.File.Name)
+	}
+	return out
+}
+
+// A write that finds the writer idle waits within the window for company: a second write
+// arriving while the first is held shares its commit, and a batch that is full commits
+// at once (with a window of an hour, this test ends only if it does).
+func TestWritesWithinTheWindowShareACommit(t *testing.T) {
+	path := tempJournal(t)
+	j := openT(t, path, options{window: time.Hour, maxBatch: 2})
+	first := insertOp("A001C001.mov")
+	j.ops <- first
+	select {
+	case err := <-first.done:
+		t.Fatalf("the first write was answered (%v) before its window ended or its batch filled", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	second := insertOp("A001C002.mov")
+	j.ops <- second
+	if err := errors.Join(<-first.done, <-second.done); err != nil {
+		t.Fatal(err)
+	}
+	if commits := j.stats(); commits != 1 {
+		t.Errorf("two writes within the window took %d commits, want 1", commits)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(t, path); !reflect.DeepEqual(got, []string{"A001C001.mov", "A001C002.mov"}) {
+		t.Errorf("files = %v, want both", got)
+	}
+}
+
+// Closing ends the window: the writes handed over are committed without waiting for it.
+func TestCloseCommitsWithoutWaitingForTheWindow(t *testing.T) {
+	path := tempJournal(t)
+	j := openT(t, path, options{window: time.Hour})
+	held := insertOp("A001C001.mov")
+	j.ops <- held
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-held.done; err != nil {
+		t.Fatalf("the write held in the window: %v", err)
+	}
+	if got := names(t, path); !reflect.DeepEqual(got, []string{"A001C001.mov"}) {
+		t.Errorf("files after closing = %v, want the write held in the window", got)
+	}
+}
+
 // batchOf runs the given operations in one batch: the writer is held until all are queued.
 func batchOf(t *testing.T, j *Journal, g *gate, ops ...func() error) []error {
 	t.Helper()
