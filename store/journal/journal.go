@@ -5,7 +5,7 @@
 // Writes go through one goroutine that commits them in groups (writer.go): a write returns
 // only once its transaction is committed and synced to disk, so the engine may announce a
 // state change as soon as the call returns, and many small writes made at the same time
-// share one fsync. Reads use their own connections; WAL lets them run beside the writer.
+// (within a millisecond of each other) share one fsync. Reads use their own connections; WAL lets them run beside the writer.
 package journal
 
 import (
