@@ -2,8 +2,10 @@ package journal
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
 )
@@ -47,5 +49,43 @@ func BenchmarkChunkDoneParallel(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(j.stats()-start)/float64(b.N), "commits/op")
 		})
+	}
+}
+
+// BenchmarkLoadTenThousand reads back a journal of 10,000 finished files, as every start
+// of the app and every headless command does (a week of cards).
+func BenchmarkLoadTenThousand(b *testing.B) {
+	ctx := context.Background()
+	j := openT(b, tempJournal(b), options{})
+	files := make([]upload.File, 10_000)
+	for i := range files {
+		files[i] = queuedFile(i)
+	}
+	inserted := insertT(b, j, files...)
+	var wg sync.WaitGroup
+	for w := range 16 { // writes in parallel share commits: the setup takes seconds, not minutes
+		wg.Go(func() {
+			for k := w; k < len(inserted); k += 16 {
+				f := withAsset(inserted[k], 1)
+				if err := j.StartAsset(ctx, f); err != nil {
+					b.Error(err)
+					return
+				}
+				f.State, f.DoneAt = upload.Done, time.Now()
+				if err := j.Update(ctx, f, upload.Part{Index: 0, Hash: "xxh64:0123456789abcdef"}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		recs, err := j.Load(ctx)
+		if err != nil || len(recs) != len(files) {
+			b.Fatalf("Load: %d records, %v", len(recs), err)
+		}
 	}
 }
