@@ -81,8 +81,7 @@ func BenchmarkLoadTenThousand(b *testing.B) {
 	}
 	wg.Wait()
 	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
+	for b.Loop() {
 		recs, err := j.Load(ctx)
 		if err != nil || len(recs) != len(files) {
 			b.Fatalf("Load: %d records, %v", len(recs), err)

@@ -12,12 +12,14 @@ import (
 // (and the callers waiting on it) does not grow without limit under a flood of writes.
 const defaultMaxBatch = 256
 
-// defaultWindow is how long the writer keeps a transaction open for other operations
-// after the first one arrives. A commit is an fsync plus SQLite's work around it, and it
-// was most of the journal's CPU: uploading 3,000 files of 1 MiB took about 3,600 commits
-// when each write that found the writer idle went alone, and about 1,100 with this
-// window (scripts/bench.sh, the small files). A millisecond is nothing beside a request
-// to the API, and a write that fills the batch does not wait for it.
+// defaultWindow is how long the writer holds a batch open for other operations when its
+// first one found nothing else waiting. A commit is an fsync plus SQLite's work around
+// it, and it was most of the journal's CPU: uploading 3,000 files of 1 MiB took about
+// 3,600 commits when each write that found the writer idle went alone, and about 1,300
+// with this window (counted by the journal's commit counter in a build that printed it;
+// BenchmarkChunkDoneParallel shows the cost of a commit). A millisecond is nothing
+// beside a request to the API. Writes that queue while a commit runs form the next batch
+// at once, and a batch that fills does not wait.
 const defaultWindow = time.Millisecond
 
 // An op is one caller's write. run may be called more than once (see commit), each time in
@@ -77,20 +79,24 @@ func (j *Journal) hand(ctx context.Context, o *op) error {
 	}
 }
 
-// writer is the one goroutine that writes. It takes every operation waiting, and those
-// arriving within the window after the first (up to maxBatch), runs them in one
-// transaction, commits once, and answers each caller. While it commits, new operations
-// queue up in ops and form the next batch, so the number of fsyncs follows the disk's
-// speed, not the number of writes.
+// writer is the one goroutine that writes. It takes every operation waiting (up to
+// maxBatch) — and, when the first found none beside it, those arriving within the window
+// — runs them in one transaction, commits once, and answers each caller. While it
+// commits, new operations queue up in ops and form the next batch, so the number of
+// fsyncs follows the disk's speed, not the number of writes.
 func (j *Journal) writer() {
 	defer close(j.stopped)
 	batch := make([]*op, 0, j.maxBatch)
-	window := time.NewTimer(0)
+	window := time.NewTimer(j.window)
+	window.Stop()
 	for o := range j.ops {
 		batch = append(batch[:0], o)
-		window.Reset(j.window)
+		open := j.takeWaiting(&batch) && len(batch) == 1
+		if open {
+			window.Reset(j.window)
+		}
 	gather:
-		for len(batch) < j.maxBatch {
+		for open && len(batch) < j.maxBatch {
 			select {
 			case o, ok := <-j.ops:
 				if !ok {
@@ -105,6 +111,23 @@ func (j *Journal) writer() {
 		j.commit(batch)
 		clear(batch)
 	}
+}
+
+// takeWaiting adds the operations already waiting to batch, up to maxBatch; false once
+// ops is closed.
+func (j *Journal) takeWaiting(batch *[]*op) bool {
+	for len(*batch) < j.maxBatch {
+		select {
+		case o, ok := <-j.ops:
+			if !ok {
+				return false
+			}
+			*batch = append(*batch, o)
+		default:
+			return true
+		}
+	}
+	return true
 }
 
 // commit runs batch and answers every caller; only the callers whose operation failed get

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
 func TestConcurrentWritersAreAllPersisted(t *testing.T) {
@@ -188,13 +189,20 @@ func TestBatchesAreBounded(t *testing.T) {
 	}
 }
 
-// insertOp is an operation that adds a file named name, handed to the writer directly:
-// once the channel send returns, the writer has it.
+// insertOp is an operation that adds a file named name, for a test to hand to the writer
+// directly (handOver).
 func insertOp(name string) *op {
 	return &op{done: make(chan error, 1), run: func(ctx context.Context, tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO files (path, name) VALUES (?, ?)`, []byte("/"+name), name)
 		return err
 	}}
+}
+
+// handOver queues o and waits until the writer has taken it from the queue.
+func handOver(t *testing.T, j *Journal, o *op) {
+	t.Helper()
+	j.ops <- o
+	waitfor.Condition(t, "the writer to take the operation", func() bool { return len(j.ops) == 0 })
 }
 
 // names are the files in the journal at path, opened again.
@@ -214,7 +222,7 @@ func TestWritesWithinTheWindowShareACommit(t *testing.T) {
 	path := tempJournal(t)
 	j := openT(t, path, options{window: time.Hour, maxBatch: 2})
 	first := insertOp("A001C001.mov")
-	j.ops <- first
+	handOver(t, j, first)
 	select {
 	case err := <-first.done:
 		t.Fatalf("the first write was answered (%v) before its window ended or its batch filled", err)
@@ -236,12 +244,39 @@ func TestWritesWithinTheWindowShareACommit(t *testing.T) {
 	}
 }
 
+// Writes that queue while a commit runs are a batch already: they commit as soon as it
+// ends, without a window (with a window of an hour, this test ends only if they do).
+func TestWritesQueuedDuringACommitDoNotWaitForTheWindow(t *testing.T) {
+	path := tempJournal(t)
+	g := newGate()
+	j := openT(t, path, options{window: time.Hour, maxBatch: 3, batchHook: g.hook})
+	g.armed.Store(true)
+	first := []*op{insertOp("A001C001.mov"), insertOp("A001C002.mov"), insertOp("A001C003.mov")}
+	handOver(t, j, first[0])
+	j.ops <- first[1]
+	j.ops <- first[2] // the batch is full: it commits, and the gate holds the writer there
+	<-g.entered
+	queued := []*op{insertOp("A001C004.mov"), insertOp("A001C005.mov")}
+	for _, o := range queued {
+		j.ops <- o
+	}
+	close(g.release)
+	for _, o := range append(first, queued...) {
+		if err := <-o.done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := g.batches(); !reflect.DeepEqual(got, []int{3, 2}) {
+		t.Errorf("batch sizes = %v, want [3 2]", got)
+	}
+}
+
 // Closing ends the window: the writes handed over are committed without waiting for it.
 func TestCloseCommitsWithoutWaitingForTheWindow(t *testing.T) {
 	path := tempJournal(t)
 	j := openT(t, path, options{window: time.Hour})
 	held := insertOp("A001C001.mov")
-	j.ops <- held
+	handOver(t, j, held)
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
