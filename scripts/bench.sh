@@ -197,10 +197,10 @@ cat "$work/huge/huge.mov" >/dev/null
 # In a data folder of its own, paired afresh: the memory of streaming the file. The data
 # folder of the runs above holds every file they uploaded, and the engine keeps each
 # finished file in memory (the app's window lists them): that figure is printed beside it.
-export C2C_KEYRING_SERVICE="c2c-bench-$$-huge"
-C2C_DATA_DIR="$work/data-huge" "$bin" pair >/dev/null 2>"$work/pair-huge.err" || { cat "$work/pair-huge.err" >&2; exit 1; }
-read -r -a up <<<"$(C2C_DATA_DIR="$work/data-huge" uploader "$work/huge")"
-export C2C_KEYRING_SERVICE="c2c-bench-$$"
+# (Its pairing under a keyring entry of its own, so the other's stays as it is.)
+C2C_DATA_DIR="$work/data-huge" C2C_KEYRING_SERVICE="c2c-bench-$$-huge" "$bin" pair >/dev/null 2>"$work/pair-huge.err" ||
+	{ cat "$work/pair-huge.err" >&2; exit 1; }
+read -r -a up <<<"$(C2C_DATA_DIR="$work/data-huge" C2C_KEYRING_SERVICE="c2c-bench-$$-huge" uploader "$work/huge")"
 read -r -a hist <<<"$(uploader "$work/huge")"
 rss_mib=$(calc "${up[2]} / 1024")
 echo '4 GiB file, default settings'

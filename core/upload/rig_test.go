@@ -34,6 +34,7 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/core/retry"
 	"github.com/c2c-uploader/c2c-uploader/core/retry/retrytest"
 	"github.com/c2c-uploader/c2c-uploader/core/upload"
+	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 	"github.com/c2c-uploader/c2c-uploader/store/journal"
 )
 
@@ -351,13 +352,7 @@ func (r *rig) sawConnection(st string) bool {
 // tells them, so a test reading r.events after waitFinished can miss the last one.
 func (r *rig) waitPublished(path string, st core.State) {
 	r.t.Helper()
-	deadline := time.Now().Add(waitLong)
-	for !r.sawFileState(path, st) {
-		if time.Now().After(deadline) {
-			r.t.Fatalf("timed out waiting for an event of %s %s", filepath.Base(path), st)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitfor.Condition(r.t, fmt.Sprintf("an event of %s %s", filepath.Base(path), st), func() bool { return r.sawFileState(path, st) })
 }
 
 // sawFileState reports whether the service published the file at path in state st.

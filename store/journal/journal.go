@@ -5,7 +5,8 @@
 // Writes go through one goroutine that commits them in groups (writer.go): a write returns
 // only once its transaction is committed and synced to disk, so the engine may announce a
 // state change as soon as the call returns, and small writes made at the same time share
-// one fsync (a write that finds the writer idle waits up to a millisecond for company). Reads use their own connections; WAL lets them run beside the writer.
+// one fsync (a write that finds the writer idle waits up to a millisecond for company).
+// Reads use their own connections; WAL lets them run beside the writer.
 package journal
 
 import (
