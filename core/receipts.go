@@ -53,7 +53,10 @@ func (s *Service) runReceipts(ctx context.Context) {
 		defer sub.Close()
 		b := newBatches()
 		var written []Receipts // this run's
-		start := s.engine.BatchViews(s.engine.Unreceipted())
+		start, err := s.engine.BatchViews(ctx, s.engine.Unreceipted())
+		if err != nil {
+			s.cfg.Logger.Error("the batches left to write receipts for could not be read", "err", err)
+		}
 		for i := range start {
 			v := fileView(start[i])
 			b.take([]Event{{Type: EventFile, File: &v}})
@@ -152,8 +155,15 @@ func (s *Service) writeDue(ctx context.Context, keys map[int64]bool) []Receipts 
 	if len(keys) == 0 {
 		return nil
 	}
+	views, err := s.engine.BatchViews(ctx, keys)
+	if err != nil {
+		// Not written from part of a batch: its receipts would leave files out. The next
+		// pass (the next file, the next start) tries again.
+		s.cfg.Logger.Error("a batch's receipts were not written", "err", err)
+		return nil
+	}
 	batches := map[int64][]upload.FileView{}
-	for _, v := range s.engine.BatchViews(keys) {
+	for _, v := range views {
 		k := v.AddedAt.UnixNano()
 		batches[k] = append(batches[k], v)
 	}

@@ -166,6 +166,9 @@ type Journal interface {
 	// (path, size, mtime and fingerprint), hidden ones included; a File with ID 0 where
 	// there is none.
 	Uploaded(ctx context.Context, files []File) ([]File, error)
+	// Cleared returns the files cleared from the list (Forget's hidden ones) that were
+	// added at the given times, oldest first.
+	Cleared(ctx context.Context, added []time.Time) ([]File, error)
 	// WaitForSpace returns once the disk holding the journal has room again after a
 	// write failed with ErrDiskFull, or when ctx ends.
 	WaitForSpace(ctx context.Context) error

@@ -3,6 +3,7 @@ package upload
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -137,18 +138,54 @@ func (v FileView) Verdict() string {
 }
 
 // BatchViews returns the views of the files of the batches added at the times given (in
-// UnixNano, the files of one add share their AddedAt), in the queue's list order.
-func (e *Engine) BatchViews(added map[int64]bool) []FileView {
-	views, _ := ask(e, func(o *owner) []FileView {
+// UnixNano, the files of one add share their AddedAt): those in the list, in its order,
+// then those cleared from it, which are still the batch's and uploaded
+// (TestABatchsReportKeepsTheFilesClearedFromTheList). The owner reads the journal, so a
+// file cleared meanwhile is in one part or the other. An error means the journal could
+// not be read: the batch's views are not whole.
+func (e *Engine) BatchViews(ctx context.Context, added map[int64]bool) ([]FileView, error) {
+	type batch struct {
+		views []FileView
+		err   error
+	}
+	b, err := ask(e, func(o *owner) batch {
 		var out []FileView
 		for _, id := range o.order {
 			if ent := o.files[id]; ent != nil && added[ent.f.AddedAt.UnixNano()] {
 				out = append(out, o.view(ent))
 			}
 		}
-		return out
+		keys := slices.Sorted(maps.Keys(added))
+		times := make([]time.Time, len(keys))
+		for i, k := range keys {
+			times[i] = time.Unix(0, k)
+		}
+		cleared, err := o.e.cfg.Journal.Cleared(ctx, times)
+		if err != nil {
+			return batch{err: fmt.Errorf("reading the files cleared from the list: %w", err)}
+		}
+		for i := range cleared {
+			if o.files[cleared[i].ID] == nil {
+				out = append(out, o.view(clearedEntry(cleared[i])))
+			}
+		}
+		return batch{views: out}
 	})
-	return views
+	if err != nil {
+		return nil, err
+	}
+	return b.views, b.err
+}
+
+// clearedEntry is the entry of a file cleared from the list, for a view of its batch: a
+// cleared file is done, each chunk finished.
+func clearedEntry(f File) *entry {
+	n := f.ChunkCount()
+	done := make([]bool, n)
+	for i := range done {
+		done[i] = true
+	}
+	return &entry{f: f, done: done, parts: make([]string, n)}
 }
 
 // Unreceipted returns the times the batches were added (UnixNano) that have a file not

@@ -913,6 +913,10 @@ func (r *recJournal) Uploaded(ctx context.Context, files []upload.File) ([]uploa
 	return r.j.Uploaded(ctx, files)
 }
 
+func (r *recJournal) Cleared(ctx context.Context, added []time.Time) ([]upload.File, error) {
+	return r.j.Cleared(ctx, added)
+}
+
 func (r *recJournal) WaitForSpace(ctx context.Context) error {
 	for r.st.disk.on.Load() {
 		select {

@@ -55,6 +55,54 @@ func TestHideKeepsTheRowButTakesItOutOfTheQueue(t *testing.T) {
 	}
 }
 
+// A batch's receipts name its files cleared from the list too: Cleared finds them by
+// when they were added, oldest first, and not the files still listed or another batch's;
+// more batches than one query takes are looked up in several.
+func TestClearedFindsTheHiddenFilesOfTheBatchesAsked(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	day := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	var queued []upload.File
+	for i := range 600 {
+		f := queuedFile(i)
+		f.AddedAt = day.Add(time.Duration(i%3) * time.Hour) // three batches
+		queued = append(queued, f)
+	}
+	files := insertT(t, j, queued...)
+	var want []upload.FileID
+	for i, f := range files {
+		if i%2 == 1 {
+			continue // listed, not cleared
+		}
+		done := finishT(t, j, f)
+		if err := j.Forget(ctx, []upload.FileID{done.ID}, nil); err != nil {
+			t.Fatal(err)
+		}
+		if i%3 != 2 {
+			want = append(want, done.ID)
+		}
+	}
+	var asked []time.Time
+	for i := range 600 {
+		asked = append(asked, day.Add(-time.Duration(i+1)*time.Minute)) // batches with nothing cleared
+	}
+	asked = append(asked, day.Add(time.Hour), day) // past the first query's
+	got, err := j.Cleared(ctx, asked)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []upload.FileID
+	for _, f := range got {
+		if f.State != upload.Done || f.AssetID == "" {
+			t.Errorf("cleared file %d is %s with asset %q, want done with its asset", f.ID, f.State, f.AssetID)
+		}
+		ids = append(ids, f.ID)
+	}
+	if fmt.Sprint(ids) != fmt.Sprint(want) {
+		t.Errorf("Cleared = %d files %v, want %d files %v", len(ids), ids, len(want), want)
+	}
+}
+
 func TestHideOfAnUnknownFileIsNotFound(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
 	f := insertT(t, j, queuedFile(1))[0]

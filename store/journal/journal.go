@@ -10,6 +10,7 @@
 package journal
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -549,6 +550,48 @@ func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.F
 			return nil, fmt.Errorf("journal: uploaded: %w", err)
 		}
 	}
+	return out, nil
+}
+
+// Cleared returns the files cleared from the list (hidden) that were added at the
+// given times, oldest first: a batch's receipts, written again when a file of it arrives
+// later, still name them. A few hundred batches are looked up per query.
+func (j *Journal) Cleared(ctx context.Context, added []time.Time) ([]upload.File, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("journal: cleared: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
+	var out []upload.File
+	const perQuery = 500
+	for start := 0; start < len(added); start += perQuery {
+		batch := added[start:min(start+perQuery, len(added))]
+		args := make([]any, len(batch))
+		for i, at := range batch {
+			args[i] = at.UnixNano()
+		}
+		rows, err := tx.QueryContext(ctx, clearedSQL+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+")", args...)
+		if err != nil {
+			return nil, fmt.Errorf("journal: cleared: %w", err)
+		}
+		for rows.Next() {
+			f, _, err := scanFile(rows)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("journal: cleared: %w", err)
+			}
+			out = append(out, f)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return nil, fmt.Errorf("journal: cleared: %w", err)
+		}
+	}
+	slices.SortFunc(out, func(a, b upload.File) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 

@@ -38,6 +38,9 @@ var (
 	// "path IN (", for the placeholders of a batch and ")".
 	uploadedSQL = "SELECT " + selectColumns + " FROM files" +
 		" WHERE state = 'done' AND path IN ("
+	// clearedSQL lists the files cleared from the list that were added at some times:
+	// it ends in "added_ns IN (", for the placeholders of a batch and ")".
+	clearedSQL = "SELECT " + selectColumns + " FROM files WHERE hidden = 1 AND added_ns IN ("
 )
 
 // linksColumn is where upload_urls is in fileColumns.
