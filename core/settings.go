@@ -84,6 +84,10 @@ type Settings struct {
 	// CardRoots are folders where volumes are mounted besides the system's
 	// (ingest.DefaultMountRoots), separated by the system's list separator.
 	CardRoots string
+	// KeepFinished is how long an uploaded file stays in the list; then it leaves it as
+	// if cleared (still known as uploaded, still in its batch's receipts). 0 keeps it
+	// until it is cleared.
+	KeepFinished time.Duration
 }
 
 // What happens when a camera card is mounted.
@@ -148,7 +152,7 @@ func DefaultSettings() Settings {
 		ParallelFiles: u.ParallelFiles, ParallelChunks: u.ParallelChunks, BandwidthLimit: u.BandwidthLimit,
 		OffsetFromNow: u.OffsetFromNow, Notifications: true, APIURL: DefaultAPIURL,
 		HashFormat: hashes.Default, HashLists: HashListsExisting, Settle: DefaultSettle,
-		Realtime: u.Realtime, PartSize: u.PartSize, KeepAwake: true, Cards: CardsAsk,
+		Realtime: u.Realtime, PartSize: u.PartSize, KeepAwake: true, Cards: CardsAsk, KeepFinished: u.KeepFinished,
 	}
 }
 
@@ -158,7 +162,7 @@ func (s Settings) Upload() upload.Settings {
 		ParallelFiles: s.ParallelFiles, ParallelChunks: s.ParallelChunks,
 		BandwidthLimit: s.BandwidthLimit, OffsetFromNow: s.OffsetFromNow, Order: s.Order,
 		ManualStart: s.ManualStart, Filter: s.Filter, Schedule: s.Schedule, HashFormat: s.HashFormat,
-		Realtime: s.Realtime, PartSize: s.PartSize, Settle: s.Settle,
+		Realtime: s.Realtime, PartSize: s.PartSize, Settle: s.Settle, KeepFinished: s.KeepFinished,
 	}
 }
 
@@ -167,6 +171,7 @@ func (s Settings) WithUpload(u upload.Settings) Settings {
 	s.ParallelFiles, s.ParallelChunks, s.BandwidthLimit, s.OffsetFromNow = u.ParallelFiles, u.ParallelChunks, u.BandwidthLimit, u.OffsetFromNow
 	s.Order, s.ManualStart, s.Filter, s.Schedule = u.Order, u.ManualStart, u.Filter, u.Schedule
 	s.HashFormat, s.Realtime, s.PartSize, s.Settle = u.HashFormat, u.Realtime, u.PartSize, u.Settle
+	s.KeepFinished = u.KeepFinished
 	return s
 }
 
@@ -391,6 +396,18 @@ var settingKeys = []SettingKey{
 		format: func(s Settings) string { return s.CardRoots },
 	},
 	{
+		Name: "keep-finished", Description: "how long an uploaded file stays in the list, like 12h, 7d or 30d (at least 1h); then it leaves it as if cleared, still known as uploaded and in its batch's report; forever keeps it until cleared",
+		parse: func(s *Settings, v string) error {
+			d, err := parseKeep(v)
+			if err != nil {
+				return err
+			}
+			s.KeepFinished = d
+			return nil
+		},
+		format: func(s Settings) string { return formatKeep(s.KeepFinished) },
+	},
+	{
 		Name: "notifications", Description: "the window tells when a batch finishes or needs attention (true or false)",
 		Switch: true,
 		parse:  boolSetting(func(s *Settings) *bool { return &s.Notifications }),
@@ -554,4 +571,47 @@ func ChangedSettings(before, after Settings) map[string]string {
 		}
 	}
 	return out
+}
+
+// keepForever is the keep-finished value that keeps uploaded files until cleared.
+const keepForever = "forever"
+
+// parseKeep reads how long uploaded files stay in the list: a number of days (7d) or
+// hours (12h), a Go duration (90m), or forever (0).
+func parseKeep(v string) (time.Duration, error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	if v == keepForever {
+		return 0, nil
+	}
+	bad := fmt.Errorf("give a time of at least 1h, like 12h, 7d or 30d, or %s", keepForever)
+	var d time.Duration
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || days < 1 || days > 3650 {
+			return 0, bad
+		}
+		d = time.Duration(days) * 24 * time.Hour
+	} else {
+		var err error
+		if d, err = time.ParseDuration(v); err != nil {
+			return 0, bad
+		}
+	}
+	if d < upload.MinKeepFinished {
+		return 0, bad
+	}
+	return d, nil
+}
+
+// formatKeep writes d as parseKeep reads it: in days or hours when whole.
+func formatKeep(d time.Duration) string {
+	switch {
+	case d == 0:
+		return keepForever
+	case d%(24*time.Hour) == 0:
+		return strconv.FormatInt(int64(d/(24*time.Hour)), 10) + "d"
+	case d%time.Hour == 0:
+		return strconv.FormatInt(int64(d/time.Hour), 10) + "h"
+	}
+	return d.String()
 }

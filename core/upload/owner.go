@@ -46,6 +46,8 @@ type owner struct {
 	limit      int64
 	limitUntil time.Time
 
+	nextPrune time.Time // when the list is next looked over for files uploaded long ago (prune)
+
 	estimate estimator // the queue's rate and time left, from every byte sent (a file's own meter misses small files)
 	dirty    bool      // the totals need publishing
 	busy     bool      // something ran since the last Finished event
@@ -94,6 +96,9 @@ func (o *owner) loop() {
 		case now := <-ticker.C:
 			if o.runCtx != nil {
 				o.publishProgress(now)
+				if o.pruneDue(o.e.cfg.Now()) {
+					o.prune()
+				}
 			}
 			if !o.limitDue() {
 				continue
@@ -167,6 +172,7 @@ func (o *owner) load(recs []Record) {
 	}
 	o.indexAll(fresh)
 	o.dirty, o.kick = true, true
+	o.prune()
 }
 
 // classifyOld gives a category to files queued by a version that did not decide one:

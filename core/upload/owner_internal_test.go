@@ -27,13 +27,22 @@ type memJournal struct {
 	next    FileID
 	rows    map[FileID]File
 	forgets int
+	hidden  []FileID
+	loaded  []Record // what Load returns
 	hold    chan struct{}
 	holding chan struct{} // told when a Done write waits on hold
 }
 
 func newMemJournal() *memJournal { return &memJournal{rows: map[FileID]File{}} }
 
-func (j *memJournal) Load(context.Context) ([]Record, error) { return nil, nil }
+func (j *memJournal) Load(context.Context) ([]Record, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, r := range j.loaded {
+		j.rows[r.File.ID] = r.File
+	}
+	return slices.Clone(j.loaded), nil
+}
 func (j *memJournal) Insert(_ context.Context, fs []File) ([]File, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -87,6 +96,7 @@ func (j *memJournal) Forget(_ context.Context, hide, remove []FileID) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.forgets++
+	j.hidden = append(j.hidden, hide...)
 	for _, id := range append(slices.Clone(hide), remove...) {
 		delete(j.rows, id)
 	}

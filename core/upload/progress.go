@@ -242,7 +242,11 @@ func (o *owner) publishProgress(now time.Time) {
 // setSettings puts new settings in force.
 func (o *owner) setSettings(s Settings) {
 	reorder := s.Order != o.settings.Order
+	keep := s.KeepFinished != o.settings.KeepFinished
 	o.settings = s
+	if keep {
+		o.prune()
+	}
 	if reorder {
 		o.reorder()
 	}

@@ -40,6 +40,9 @@ type Settings struct {
 	// Settle is how long a file uploaded as it is written must stop growing before its
 	// final part goes; 0 is the engine's SettleTime.
 	Settle time.Duration
+	// KeepFinished is how long a file stays in the list once uploaded: then it leaves it
+	// as if cleared (prune.go). 0 keeps it until it is cleared.
+	KeepFinished time.Duration
 }
 
 // MinPartSize is the least a part of a file uploaded as it is written may hold (but the
@@ -52,10 +55,20 @@ const MaxPartSize = 5 << 30
 
 // DefaultSettings: two files at a time, four chunks of each, no bandwidth limit, offsets
 // from the media's capture time, files hashed in xxh64, files still being written
-// uploaded as they grow in parts of 5 MiB, finished once still for 2 s.
+// uploaded as they grow in parts of 5 MiB, finished once still for 2 s, uploaded files
+// listed for a week.
 func DefaultSettings() Settings {
-	return Settings{ParallelFiles: 2, ParallelChunks: 4, HashFormat: hashes.Default, Realtime: true, PartSize: MinPartSize, Settle: 2 * time.Second}
+	return Settings{ParallelFiles: 2, ParallelChunks: 4, HashFormat: hashes.Default, Realtime: true, PartSize: MinPartSize, Settle: 2 * time.Second,
+		KeepFinished: DefaultKeepFinished}
 }
+
+// DefaultKeepFinished is how long an uploaded file stays in the list unless the settings
+// say otherwise: a week of shooting.
+const DefaultKeepFinished = 7 * 24 * time.Hour
+
+// MinKeepFinished is the least time an uploaded file stays in the list (when it is not
+// kept until cleared).
+const MinKeepFinished = time.Hour
 
 // Limits of the settings.
 const (
@@ -77,6 +90,8 @@ func (s Settings) Validate() error {
 		return fmt.Errorf("the bandwidth limit must be at least %d KiB/s (or 0 for none)", minBandwidth>>10)
 	case s.PartSize != 0 && (s.PartSize < MinPartSize || s.PartSize > MaxPartSize):
 		return fmt.Errorf("the part size must be between %d MiB and %d GiB", MinPartSize>>20, MaxPartSize>>30)
+	case s.KeepFinished != 0 && s.KeepFinished < MinKeepFinished:
+		return fmt.Errorf("uploaded files must stay in the list at least an hour (or until cleared)")
 	case s.Settle < 0:
 		return fmt.Errorf("the settle time cannot be negative")
 	}

@@ -93,6 +93,8 @@ type settingsForm struct {
 	notify                                  *widget.Check
 	awake                                   *widget.Check
 	cards                                   *widget.Select
+	keep                                    *widget.Select
+	keepChoices                             choices
 	form                                    *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
 	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
@@ -167,6 +169,25 @@ var hashListChoices = choices{
 	{"Only in the reports folder", core.HashListsReports},
 }
 
+// keepChoices are how long an uploaded file stays in the list, as the setting
+// keep-finished says it.
+var keepChoices = choices{
+	{"A week (recommended)", "7d"},
+	{"A day", "1d"},
+	{"A month", "30d"},
+	{"Until I clear them", "forever"},
+}
+
+// keepSelect offers keepChoices with value selected, and value itself when it is none
+// of them (`settings set keep-finished 12h`), so that saving the dialog keeps it.
+func keepSelect(value string) (*widget.Select, choices) {
+	cs := keepChoices
+	if !slices.ContainsFunc(cs, func(c struct{ label, value string }) bool { return c.value == value }) {
+		cs = append(slices.Clone(cs), struct{ label, value string }{value + " (as set with c2c-uploader settings)", value})
+	}
+	return cs.newSelect(value), cs
+}
+
 // hashRecommended marks the default hash format in its list.
 const hashRecommended = " (recommended)"
 
@@ -201,6 +222,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	cur.ParallelFiles, cur.ParallelChunks, cur.BandwidthLimit, cur.OffsetFromNow = up.ParallelFiles, up.ParallelChunks, up.BandwidthLimit, up.OffsetFromNow
 	cur.Order, cur.ManualStart, cur.Filter, cur.Schedule = up.Order, up.ManualStart, up.Filter, up.Schedule
 	cur.HashFormat, cur.HashLists, cur.KeepAwake, cur.Cards = up.HashFormat, up.HashLists, up.KeepAwake, up.Cards
+	cur.KeepFinished = up.KeepFinished
 	f := &settingsForm{before: cur}
 	f.files, f.chunks, f.bandwidth, f.apiURL, f.order = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
 	f.schedule, f.only, f.include, f.exclude = widget.NewEntry(), widget.NewEntry(), widget.NewEntry(), widget.NewEntry()
@@ -234,6 +256,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.awake = widget.NewCheck("Keep the computer awake while files upload", nil)
 	f.awake.SetChecked(cur.KeepAwake)
 	f.cards = cardChoices.newSelect(cur.Cards)
+	keep, _ := core.LookupSettingKey("keep-finished")
+	f.keep, f.keepChoices = keepSelect(keep.Value(cur))
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
@@ -297,6 +321,8 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 				HintText: "Shot: a 14:02 clip is filed at 14:02, refused if this device was paused then. Today: filed on arrival."},
 			{Text: "Hash lists", Widget: f.hashLists,
 				HintText: "Where a finished batch's ASC MHL hash list goes: never onto a camera card or a folder that cannot be written."},
+			{Text: "Finished files", Widget: f.keep,
+				HintText: "How long an uploaded file stays in this list. It stays in its batch's report, and is never uploaded twice."},
 			{Text: "Notifications", Widget: f.notify},
 			{Text: "Camera cards", Widget: f.cards, HintText: "What happens when a card is inserted: the files already uploaded are always left out."},
 			{Text: "Sleep", Widget: f.awake, HintText: "The system's power settings show why it stays awake: “Uploading 12 files to Feature Film”."},
@@ -396,6 +422,10 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.Cards = cardChoices.valueOf(f.cards.Selected)
 	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
 	s.HashLists = hashListChoices.valueOf(f.hashLists.Selected)
+	keep, _ := core.LookupSettingKey("keep-finished")
+	if err := keep.Set(&s, f.keepChoices.valueOf(f.keep.Selected)); err != nil {
+		return core.Settings{}, err
+	}
 	return s, s.Validate()
 }
 

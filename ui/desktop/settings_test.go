@@ -193,10 +193,15 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 		formSelect(form, "Hash").SetSelected("md5")
 		formSelect(form, "Hash lists").SetSelected(hashListChoices[2].label)
 		formSelect(form, "Camera cards").SetSelected(cardChoices[1].label)
+		if got := formSelect(form, "Finished files").Selected; got != keepChoices[0].label {
+			t.Errorf("finished files show as kept %q, want the default %q", got, keepChoices[0].label)
+		}
+		formSelect(form, "Finished files").SetSelected("Until I clear them")
 		test.Tap(findButton(d.overlays()[0], "Save"))
 	})
 	want := upload.DefaultSettings()
 	want.ParallelFiles, want.ParallelChunks, want.BandwidthLimit, want.OffsetFromNow, want.HashFormat = 3, 8, 3<<19, true, "md5"
+	want.KeepFinished = 0
 	if s := d.svc.Settings().Upload(); s != want {
 		t.Errorf("the engine runs with %+v, want %+v", s, want)
 	}
@@ -205,7 +210,7 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 	}
 	wantSaved := map[string]string{"parallel-files": "3", "parallel-chunks": "8", "bandwidth": "1.5MiB/s",
 		"offset-from-now": "true", "notifications": "false", "api": "https://api.example.com",
-		"hash": "md5", "hash-lists": "reports", "keep-awake": "false", "cards": "always"}
+		"hash": "md5", "hash-lists": "reports", "keep-awake": "false", "cards": "always", "keep-finished": "forever"}
 	d.eventually("the settings are saved in the data folder", func() bool { return len(loadStore(t, st).Saved) == len(wantSaved) })
 	if saved := loadStore(t, st).Saved; !maps.Equal(saved, wantSaved) {
 		t.Errorf("the data folder holds %v, want %v", saved, wantSaved)
@@ -245,7 +250,8 @@ func TestSettingsSavePersistsAndApplies(t *testing.T) {
 // command line made while the window was open.
 func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 	st := newStore(t)
-	if err := st.Set(map[string]string{"bandwidth": "1MB/s", "parallel-chunks": "8", "notifications": "false", "api": "http://127.0.0.1:9"}); err != nil {
+	if err := st.Set(map[string]string{"bandwidth": "1MB/s", "parallel-chunks": "8", "notifications": "false", "api": "http://127.0.0.1:9",
+		"keep-finished": "12h"}); err != nil {
 		t.Fatal(err)
 	}
 	saved := loadStore(t, st) // as main reads them at start
@@ -265,6 +271,9 @@ func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 			if c, ok := it.Widget.(*widget.Check); ok && it.Text == "Notifications" && c.Checked {
 				t.Error("notifications show as on, though the command line turned them off")
 			}
+		}
+		if got := formSelect(form, "Finished files").Selected; got != "12h (as set with c2c-uploader settings)" {
+			t.Errorf("finished files show as kept %q, want the command line's 12h", got)
 		}
 	})
 
