@@ -106,7 +106,7 @@ func (j *Journal) Load(ctx context.Context) ([]upload.Record, error) {
 	// Sized first: a journal holds every file ever finished, and growing the slice of
 	// records copies them over and over (BenchmarkLoadTenThousand).
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM files WHERE hidden = 0`).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, countFilesSQL).Scan(&n); err != nil {
 		return nil, fmt.Errorf("journal: load files: %w", err)
 	}
 	rows, err := tx.QueryContext(ctx, selectFilesSQL)

@@ -34,6 +34,7 @@ var (
 		strings.TrimSuffix(strings.Repeat("?, ", len(fileColumns)), ", ") + ")"
 	updateFileSQL  = "UPDATE files SET " + strings.Join(fileColumns, " = ?, ") + " = ? WHERE id = ?"
 	selectFilesSQL = "SELECT " + selectColumns + " FROM files WHERE hidden = 0 ORDER BY id"
+	countFilesSQL  = "SELECT count(*) FROM files WHERE hidden = 0"
 	// uploadedSQL lists the finished uploads of some paths (files_uploaded): it ends in
 	// "path IN (", for the placeholders of a batch and ")".
 	uploadedSQL = "SELECT " + selectColumns + " FROM files" +

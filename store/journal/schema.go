@@ -102,6 +102,12 @@ var migrations = [][]string{
 	{
 		`ALTER TABLE files ADD COLUMN realtime INTEGER NOT NULL DEFAULT 0 CHECK (realtime IN (0, 1))`,
 	},
+	// 8: the files in the list, found without reading the rows of those cleared from it
+	// (hidden): every start and command reads the list (Load), and a journal keeps every
+	// file ever uploaded.
+	{
+		`CREATE INDEX files_listed ON files (id) WHERE hidden = 0`,
+	},
 }
 
 // notesVersion is the schema version that made the notes table.

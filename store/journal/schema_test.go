@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -172,6 +173,34 @@ func assertNothingMovedAside(t *testing.T, dir string) {
 	for _, e := range entries {
 		if strings.Contains(e.Name(), ".corrupt-") {
 			t.Errorf("%s was moved aside", e.Name())
+		}
+	}
+}
+
+// Load finds the list through the index files_listed: a journal keeps every file ever
+// uploaded, and reading the rows of those cleared from the list made every start and
+// command slower as months of them piled up.
+func TestLoadReadsTheListWithoutTheClearedRows(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	for _, q := range []string{selectFilesSQL, countFilesSQL} {
+		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN " + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var plan []string
+		for rows.Next() {
+			var id, parent, unused int
+			var detail string
+			if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+				t.Fatal(err)
+			}
+			plan = append(plan, detail)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "INDEX files_listed") }) {
+			t.Errorf("%s is planned as %q, want it to use files_listed", q, plan)
 		}
 	}
 }
