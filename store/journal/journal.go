@@ -497,102 +497,86 @@ func (j *Journal) Forget(ctx context.Context, hide, remove []upload.FileID) erro
 // mtime and fingerprint (hidden or not), or a File with ID 0. A card of thousands of
 // files is looked up a few hundred paths per query.
 func (j *Journal) Uploaded(ctx context.Context, files []upload.File) ([]upload.File, error) {
-	j.mu.RLock()
-	defer j.mu.RUnlock()
-	if j.closed {
-		return nil, ErrClosed
-	}
 	out := make([]upload.File, len(files))
 	byPath := map[string][]int{}
-	var paths []string
+	var paths []any
 	for i := range files {
 		if _, seen := byPath[files[i].Path]; !seen {
-			paths = append(paths, files[i].Path)
+			paths = append(paths, []byte(files[i].Path))
 		}
 		byPath[files[i].Path] = append(byPath[files[i].Path], i)
 	}
-	if len(paths) == 0 {
-		return out, nil
-	}
-	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	err := j.filesIn(ctx, "uploaded", uploadedSQL, paths, func(f upload.File) {
+		for _, i := range byPath[f.Path] {
+			want := &files[i]
+			if f.Size != want.Size || !f.ModTime.Equal(want.ModTime) || f.Fingerprint != want.Fingerprint {
+				continue
+			}
+			if cur := out[i]; cur.ID == 0 || f.DoneAt.After(cur.DoneAt) || (f.DoneAt.Equal(cur.DoneAt) && f.ID > cur.ID) {
+				out[i] = f
+			}
+		}
+	})
 	if err != nil {
-		return nil, fmt.Errorf("journal: uploaded: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
-	const perQuery = 500
-	for start := 0; start < len(paths); start += perQuery {
-		batch := paths[start:min(start+perQuery, len(paths))]
-		args := make([]any, len(batch))
-		for i, p := range batch {
-			args[i] = []byte(p)
-		}
-		rows, err := tx.QueryContext(ctx, uploadedSQL+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+")", args...)
-		if err != nil {
-			return nil, fmt.Errorf("journal: uploaded: %w", err)
-		}
-		for rows.Next() {
-			f, _, err := scanFile(rows)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("journal: uploaded: %w", err)
-			}
-			for _, i := range byPath[f.Path] {
-				want := &files[i]
-				if f.Size != want.Size || !f.ModTime.Equal(want.ModTime) || f.Fingerprint != want.Fingerprint {
-					continue
-				}
-				if cur := out[i]; cur.ID == 0 || f.DoneAt.After(cur.DoneAt) || (f.DoneAt.Equal(cur.DoneAt) && f.ID > cur.ID) {
-					out[i] = f
-				}
-			}
-		}
-		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, fmt.Errorf("journal: uploaded: %w", err)
-		}
+		return nil, err
 	}
 	return out, nil
 }
 
 // Cleared returns the files cleared from the list (hidden) that were added at the
 // given times, oldest first: a batch's receipts, written again when a file of it arrives
-// later, still name them. A few hundred batches are looked up per query.
+// later, still name them.
 func (j *Journal) Cleared(ctx context.Context, added []time.Time) ([]upload.File, error) {
+	times := make([]any, len(added))
+	for i, at := range added {
+		times[i] = at.UnixNano()
+	}
+	var out []upload.File
+	if err := j.filesIn(ctx, "cleared", clearedSQL, times, func(f upload.File) { out = append(out, f) }); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b upload.File) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// filesIn reads, in one read-only transaction, the files a query finds for each of
+// args, and hands each to take. The query selects selectColumns and ends in "IN (": a
+// few hundred args go per query (a card of thousands of files is looked up at once).
+// what names the call in errors.
+func (j *Journal) filesIn(ctx context.Context, what, query string, args []any, take func(upload.File)) error {
 	j.mu.RLock()
 	defer j.mu.RUnlock()
 	if j.closed {
-		return nil, ErrClosed
+		return ErrClosed
+	}
+	if len(args) == 0 {
+		return nil
 	}
 	tx, err := j.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
-		return nil, fmt.Errorf("journal: cleared: %w", err)
+		return fmt.Errorf("journal: %s: %w", what, err)
 	}
 	defer tx.Rollback() //nolint:errcheck // read-only; nothing to undo
-	var out []upload.File
 	const perQuery = 500
-	for start := 0; start < len(added); start += perQuery {
-		batch := added[start:min(start+perQuery, len(added))]
-		args := make([]any, len(batch))
-		for i, at := range batch {
-			args[i] = at.UnixNano()
-		}
-		rows, err := tx.QueryContext(ctx, clearedSQL+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+")", args...)
+	for start := 0; start < len(args); start += perQuery {
+		batch := args[start:min(start+perQuery, len(args))]
+		rows, err := tx.QueryContext(ctx, query+strings.TrimSuffix(strings.Repeat("?, ", len(batch)), ", ")+")", batch...)
 		if err != nil {
-			return nil, fmt.Errorf("journal: cleared: %w", err)
+			return fmt.Errorf("journal: %s: %w", what, err)
 		}
 		for rows.Next() {
 			f, _, err := scanFile(rows)
 			if err != nil {
 				rows.Close()
-				return nil, fmt.Errorf("journal: cleared: %w", err)
+				return fmt.Errorf("journal: %s: %w", what, err)
 			}
-			out = append(out, f)
+			take(f)
 		}
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-			return nil, fmt.Errorf("journal: cleared: %w", err)
+			return fmt.Errorf("journal: %s: %w", what, err)
 		}
 	}
-	slices.SortFunc(out, func(a, b upload.File) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return nil
 }
 
 // covers reports whether n chunks of size bytes (the last one shorter) hold total bytes.
