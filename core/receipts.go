@@ -53,10 +53,7 @@ func (s *Service) runReceipts(ctx context.Context) {
 		defer sub.Close()
 		b := newBatches()
 		var written []Receipts // this run's
-		start, err := s.engine.BatchViews(ctx, s.engine.Unreceipted())
-		if err != nil {
-			s.cfg.Logger.Error("the batches left to write receipts for could not be read", "err", err)
-		}
+		start := s.engine.BatchViews(s.engine.Unreceipted())
 		for i := range start {
 			v := fileView(start[i])
 			b.take([]Event{{Type: EventFile, File: &v}})
@@ -155,7 +152,7 @@ func (s *Service) writeDue(ctx context.Context, keys map[int64]bool) []Receipts 
 	if len(keys) == 0 {
 		return nil
 	}
-	views, err := s.engine.BatchViews(ctx, keys)
+	views, err := s.engine.BatchFiles(ctx, keys)
 	if err != nil {
 		// Not written from part of a batch: its receipts would leave files out. The next
 		// pass (the next file, the next start) tries again.

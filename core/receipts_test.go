@@ -74,6 +74,120 @@ func TestABatchsReportKeepsTheFilesClearedFromTheList(t *testing.T) {
 	}
 }
 
+// TestFilesClearedBeforeTheirBatchSettledAreReceiptedOnce: files of a batch cleared
+// from the list while another file of it still retries are named in its receipts once
+// it settles, and recorded as written: the receipts are not written again and again
+// (a cleared file's mark was passed over, so the batch stayed due, and every mark of the
+// listed file set the writer going once more).
+func TestFilesClearedBeforeTheirBatchSettledAreReceiptedOnce(t *testing.T) {
+	ctx := t.Context()
+	sim := c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
+	svc, _ := loadedService(t, sim, "cleared-before-settled", func(c *core.Config) {
+		c.ReportsDir = t.TempDir()
+		c.Settings.ManualStart = true
+	})
+	coretest.Pair(t, svc, sim, "Receipts Project", time.Minute)
+	running, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	if err := svc.Run(running); err != nil {
+		t.Fatal(err)
+	}
+	card := t.TempDir()
+	for _, name := range []string{"A001.mov", "A002.mov", "A003.mov"} {
+		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Add(ctx, []string{card}, core.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	views, _ := svc.Snapshot()
+	ids := map[string]core.FileID{}
+	for _, v := range views {
+		ids[v.Name] = v.ID
+	}
+	// A003 goes first, and S3 refuses its part until told otherwise: it waits to try
+	// again, holding its batch open, while the others go.
+	everyPart, err := sim.AddFault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Status: 503})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx, core.Selector{ID: ids["A003.mov"]}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, svc, "A003.mov", core.Retrying)
+	var itsPart string
+	for _, q := range sim.Requests(0) {
+		if q.Method == "PUT" {
+			itsPart = q.Path
+		}
+	}
+	if _, err := sim.AddFault(c2csim.Fault{Method: "PUT", Path: itsPart, Status: 503}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.Admin.RemoveFault(ctx, everyPart.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(ctx, core.Selector{IDs: []core.FileID{ids["A001.mov"], ids["A002.mov"]}}); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, svc, "A001.mov", "A002.mov")
+	if err := svc.ClearFinished(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := listedNames(svc); !slices.Equal(got, []string{"A003.mov"}) {
+		t.Fatalf("listed after Clear finished: %v, want A003.mov alone, still to go", got)
+	}
+	if err := sim.Admin.ClearFaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Retry(ctx, core.Selector{ID: ids["A003.mov"]}); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, svc, "A003.mov")
+	first, err := svc.WriteReceipts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) == 0 {
+		t.Fatal("no receipts written once the batch settled")
+	}
+	if got := reportStates(t, first[len(first)-1]); !slices.Equal(got, []string{"A001.mov done", "A002.mov done", "A003.mov done"}) {
+		t.Errorf("the batch's report: %v, want all three done", got)
+	}
+	again, err := svc.WriteReceipts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != len(first) {
+		t.Errorf("the receipts were written %d times, then %d: a batch written is not due again until a file of it arrives", len(first), len(again))
+	}
+}
+
+// listedNames are the names of the files in the list, in its order.
+func listedNames(svc *core.Service) []string {
+	views, _ := svc.Snapshot()
+	var out []string
+	for _, v := range views {
+		out = append(out, v.Name)
+	}
+	return out
+}
+
+// waitState waits until the named file is in state st.
+func waitState(t *testing.T, svc *core.Service, name string, st core.State) {
+	t.Helper()
+	waitfor.Condition(t, name+" "+string(st), func() bool {
+		views, _ := svc.Snapshot()
+		for _, v := range views {
+			if v.Name == name {
+				return v.State == st
+			}
+		}
+		return false
+	})
+}
+
 // waitDone waits until the named files are done.
 func waitDone(t *testing.T, svc *core.Service, names ...string) {
 	t.Helper()

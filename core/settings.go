@@ -576,6 +576,9 @@ func ChangedSettings(before, after Settings) map[string]string {
 // keepForever is the keep-finished value that keeps uploaded files until cleared.
 const keepForever = "forever"
 
+// maxKeepDays is the longest time keep-finished takes short of forever: ten years.
+const maxKeepDays = 3650
+
 // parseKeep reads how long uploaded files stay in the list: a number of days (7d) or
 // hours (12h), a Go duration (90m), or forever (0).
 func parseKeep(v string) (time.Duration, error) {
@@ -587,7 +590,7 @@ func parseKeep(v string) (time.Duration, error) {
 	var d time.Duration
 	if n, ok := strings.CutSuffix(v, "d"); ok {
 		days, err := strconv.Atoi(strings.TrimSpace(n))
-		if err != nil || days < 1 || days > 3650 {
+		if err != nil || days < 1 || days > maxKeepDays {
 			return 0, bad
 		}
 		d = time.Duration(days) * 24 * time.Hour
@@ -597,7 +600,8 @@ func parseKeep(v string) (time.Duration, error) {
 			return 0, bad
 		}
 	}
-	if d < upload.MinKeepFinished {
+	// One bound for both spellings: what is saved is written back in days (formatKeep).
+	if d < upload.MinKeepFinished || d > maxKeepDays*24*time.Hour {
 		return 0, bad
 	}
 	return d, nil

@@ -105,7 +105,7 @@ func TestSettingKeysParse(t *testing.T) {
 			"7d": func(s Settings) bool { return s.KeepFinished == 7*24*time.Hour }, "12h": func(s Settings) bool { return s.KeepFinished == 12*time.Hour },
 			"Forever": func(s Settings) bool { return s.KeepFinished == 0 }, "90m": func(s Settings) bool { return s.KeepFinished == 90*time.Minute },
 			" 30d ": func(s Settings) bool { return s.KeepFinished == 30*24*time.Hour },
-		}, []string{"", "0", "30m", "1.5d", "-7d", "0d", "week", "7 days"}},
+		}, []string{"", "0", "30m", "1.5d", "-7d", "0d", "week", "7 days", "3651d", "87624h"}},
 		{"notifications", map[string]func(Settings) bool{
 			"false": func(s Settings) bool { return !s.Notifications }, "on": func(s Settings) bool { return s.Notifications },
 		}, []string{"", "loud"}},

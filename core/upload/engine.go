@@ -58,8 +58,8 @@ type Config struct {
 	SettleTime       time.Duration // a changed file must stay unchanged this long; 0 = 2 s
 	URLMaxAge        time.Duration // older upload URLs are replaced by a new asset; 0 = 23 h
 	ProgressInterval time.Duration // how often progress is published; 0 = 200 ms
-	// Now is the wall clock the bandwidth schedule reads (a test's stand-in); nil: the
-	// system's.
+	// Now is the wall clock the bandwidth schedule and the list's keep-finished (prune,
+	// against the files' DoneAt) read (a test's stand-in); nil: the system's.
 	Now func() time.Time
 }
 

@@ -81,8 +81,9 @@ func newOwner(e *Engine) *owner {
 	}
 }
 
-// loop runs messages one at a time, publishes progress while the queue runs, and starts
-// files whenever a message may have made room or a retrying file falls due. It waits on
+// loop runs messages one at a time, publishes progress while the queue runs (and, on the
+// same ticks, takes files uploaded long ago off the list: prune), and starts files
+// whenever a message may have made room or a retrying file falls due. It waits on
 // channels only: nothing polls.
 func (o *owner) loop() {
 	ticker := time.NewTicker(o.e.cfg.ProgressInterval)

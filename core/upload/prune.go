@@ -8,10 +8,14 @@ const pruneEvery = time.Hour
 
 // prune takes off the list the files uploaded longer ago than the settings keep them,
 // as Clear finished does: their rows stay, hidden, so they are still known as uploaded
-// and their batches' receipts still name them (BatchViews). Without it a journal holding
-// every file ever finished is read whole, and kept in memory, by every start and every
-// command: 50,000 made a one-file upload take 2 s and 330 MiB, and a headless ingest
-// station has no Clear button (TestFilesUploadedLongAgoLeaveTheList).
+// and their batches' receipts still name them (BatchFiles). A file whose receipts are
+// still due (a run ended before its batch's were written) stays until they are: the
+// receipts writer starting up looks for such batches in the list (Unreceipted).
+//
+// Without it a journal holding every file ever finished is read whole, and kept in
+// memory, by every start and every command: 50,000 made a one-file upload take 2 s and
+// 330 MiB, and a headless ingest station has no Clear button
+// (TestFilesUploadedLongAgoLeaveTheList).
 func (o *owner) prune() {
 	keep := o.settings.KeepFinished
 	if keep <= 0 || o.e.cfg.ReadOnly {
@@ -23,7 +27,7 @@ func (o *owner) prune() {
 	var old []*entry
 	for _, id := range o.order {
 		ent := o.files[id]
-		if ent != nil && ent.f.State == Done && ent.att == nil && !ent.f.DoneAt.IsZero() && ent.f.DoneAt.Before(cutoff) {
+		if ent != nil && ent.f.State == Done && ent.att == nil && !ent.f.DoneAt.IsZero() && ent.f.DoneAt.Before(cutoff) && !receiptsDue(&ent.f) {
 			old = append(old, ent)
 		}
 	}
@@ -40,4 +44,10 @@ func (o *owner) prune() {
 // pruneDue: the list is due to be looked over again.
 func (o *owner) pruneDue(now time.Time) bool {
 	return o.settings.KeepFinished > 0 && !now.Before(o.nextPrune)
+}
+
+// receiptsDue: f is in a batch (it was added with a folder) and has not been written
+// into its receipts since it last finished.
+func receiptsDue(f *File) bool {
+	return f.Root != "" && (f.Receipted.IsZero() || f.State == Done && f.DoneAt.After(f.Receipted))
 }

@@ -11,11 +11,12 @@ import (
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
 )
 
-// TestFilesUploadedLongAgoLeaveTheList: with KeepFinished a week, a file uploaded ten
-// days ago leaves the list as the queue is read back, hidden as Clear finished hides it
-// (its record stays); one uploaded three days ago stays until the queue, running, sees
-// its week over; files not uploaded stay however old. Kept until cleared (0), an
-// uploaded file stays for good.
+// TestFilesUploadedLongAgoLeaveTheList: with KeepFinished a week, files uploaded ten
+// days ago leave the list as the queue is read back, hidden as Clear finished hides them
+// (their records stay) — but not one whose batch's receipts are still to be written;
+// one uploaded three days ago stays until the queue, running, sees its week over; files
+// not uploaded stay however old. Kept until cleared (0), an uploaded file stays for
+// good.
 func TestFilesUploadedLongAgoLeaveTheList(t *testing.T) {
 	start := time.Date(2026, 12, 4, 12, 0, 0, 0, time.UTC)
 	var now atomic.Int64
@@ -37,6 +38,8 @@ func TestFilesUploadedLongAgoLeaveTheList(t *testing.T) {
 		file(2, Done, days(3)),
 		file(3, Failed, time.Time{}),
 		file(4, Paused, time.Time{}),
+		inBatch(file(5, Done, days(10)), time.Time{}),               // its receipts not written yet
+		inBatch(file(6, Done, days(10)), days(10).Add(time.Minute)), // written
 	}
 	s := DefaultSettings()
 	s.KeepFinished = 7 * 24 * time.Hour
@@ -45,11 +48,11 @@ func TestFilesUploadedLongAgoLeaveTheList(t *testing.T) {
 	if err := e.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := listed(e); !slices.Equal(got, []FileID{2, 3, 4}) {
-		t.Fatalf("listed after reading the queue back: %v, want 2 3 4 (1 was uploaded ten days ago)", got)
+	if got := listed(e); !slices.Equal(got, []FileID{2, 3, 4, 5}) {
+		t.Fatalf("listed after reading the queue back: %v, want 2 3 4 5 (1 and 6 were uploaded ten days ago and receipted)", got)
 	}
-	if got := hiddenIn(j); !slices.Equal(got, []FileID{1}) {
-		t.Fatalf("hidden in the journal: %v, want 1", got)
+	if got := hiddenIn(j); !slices.Equal(got, []FileID{1, 6}) {
+		t.Fatalf("hidden in the journal: %v, want 1 6", got)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -58,10 +61,10 @@ func TestFilesUploadedLongAgoLeaveTheList(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	now.Store(start.Add(4*24*time.Hour + pruneEvery).UnixNano()) // file 2's week is over
 	waitfor.Condition(t, "file 2 leaving the list once its week is over", func() bool {
-		return slices.Equal(listed(e), []FileID{3, 4})
+		return slices.Equal(listed(e), []FileID{3, 4, 5})
 	})
-	if got := hiddenIn(j); !slices.Equal(got, []FileID{1, 2}) {
-		t.Errorf("hidden in the journal: %v, want 1 2", got)
+	if got := hiddenIn(j); !slices.Equal(got, []FileID{1, 6, 2}) {
+		t.Errorf("hidden in the journal: %v, want 1 6 2", got)
 	}
 
 	// Kept until cleared: nothing leaves, however old.
@@ -105,6 +108,13 @@ func TestKeepingUploadedFilesShorterTakesThemOffAtOnce(t *testing.T) {
 	if err := s.Validate(); err == nil {
 		t.Error("keeping uploaded files a minute: valid, want at least an hour")
 	}
+}
+
+// inBatch is r's file added with a folder, its receipts written at receipted (zero: not
+// yet).
+func inBatch(r Record, receipted time.Time) Record {
+	r.File.Root, r.File.Receipted = "/card", receipted
+	return r
 }
 
 // listed are the ids of the files in e's list, in its order.

@@ -85,25 +85,23 @@ func findOffloadHashes(files []File, prefer hashes.Format) (problems []string) {
 }
 
 // Receipted records that files were written into their batch's receipts at at (the
-// report, and the hash list for those done). Files no longer in the queue are passed over.
+// report, and the hash list for those done): those in the list, and those cleared from
+// it, which the receipts name too (BatchFiles); a cleared file not marked would keep its
+// batch due for ever (TestFilesClearedBeforeTheirBatchSettledAreReceiptedOnce). Files
+// removed from the journal are passed over.
 func (e *Engine) Receipted(ctx context.Context, ids []FileID, at time.Time) error {
 	if e.cfg.ReadOnly {
 		return errReadOnly
 	}
 	return e.askErr(func(o *owner) error {
-		var ents []*entry
-		var known []FileID
-		for _, id := range ids {
-			if ent := o.files[id]; ent != nil {
-				ents, known = append(ents, ent), append(known, id)
-			}
-		}
-		if err := o.e.cfg.Journal.Receipted(ctx, known, at); err != nil {
+		if err := o.e.cfg.Journal.Receipted(ctx, ids, at); err != nil {
 			return fmt.Errorf("recording the receipts: %w", err)
 		}
-		for _, ent := range ents {
-			ent.f.Receipted = at
-			o.announce(ent)
+		for _, id := range ids {
+			if ent := o.files[id]; ent != nil {
+				ent.f.Receipted = at
+				o.announce(ent)
+			}
 		}
 		return nil
 	})
@@ -137,24 +135,36 @@ func (v FileView) Verdict() string {
 	return VerdictDiffers
 }
 
-// BatchViews returns the views of the files of the batches added at the times given (in
-// UnixNano, the files of one add share their AddedAt): those in the list, in its order,
-// then those cleared from it, which are still the batch's and uploaded
+// BatchViews returns the views of the files in the list of the batches added at the
+// times given (in UnixNano, the files of one add share their AddedAt), in its order.
+func (e *Engine) BatchViews(added map[int64]bool) []FileView {
+	views, _ := ask(e, func(o *owner) []FileView { return o.batchViews(added) })
+	return views
+}
+
+func (o *owner) batchViews(added map[int64]bool) []FileView {
+	var out []FileView
+	for _, id := range o.order {
+		if ent := o.files[id]; ent != nil && added[ent.f.AddedAt.UnixNano()] {
+			out = append(out, o.view(ent))
+		}
+	}
+	return out
+}
+
+// BatchFiles returns the views of every file of the batches added at the times given,
+// for their receipts: those in the list, in its order, then those cleared from it,
+// which are still the batch's and uploaded
 // (TestABatchsReportKeepsTheFilesClearedFromTheList). The owner reads the journal, so a
 // file cleared meanwhile is in one part or the other. An error means the journal could
-// not be read: the batch's views are not whole.
-func (e *Engine) BatchViews(ctx context.Context, added map[int64]bool) ([]FileView, error) {
+// not be read: the batches' views are not whole.
+func (e *Engine) BatchFiles(ctx context.Context, added map[int64]bool) ([]FileView, error) {
 	type batch struct {
 		views []FileView
 		err   error
 	}
 	b, err := ask(e, func(o *owner) batch {
-		var out []FileView
-		for _, id := range o.order {
-			if ent := o.files[id]; ent != nil && added[ent.f.AddedAt.UnixNano()] {
-				out = append(out, o.view(ent))
-			}
-		}
+		out := o.batchViews(added)
 		keys := slices.Sorted(maps.Keys(added))
 		times := make([]time.Time, len(keys))
 		for i, k := range keys {
@@ -188,16 +198,17 @@ func clearedEntry(f File) *entry {
 	return &entry{f: f, done: done, parts: make([]string, n)}
 }
 
-// Unreceipted returns the times the batches were added (UnixNano) that have a file not
-// yet written into their receipts since it last finished: what a receipts writer starting
-// up has to look at.
+// Unreceipted returns the times the batches were added (UnixNano) that have a file in
+// the list not yet written into their receipts since it last finished: what a receipts
+// writer starting up has to look at. The app clears no file from the list while its
+// receipts are due (prune); a file a person clears is done, so its batch has settled
+// (its receipts written as it did) or still has a file in the list on its way.
 func (e *Engine) Unreceipted() map[int64]bool {
 	keys, _ := ask(e, func(o *owner) map[int64]bool {
 		out := map[int64]bool{}
 		for _, ent := range o.files {
-			f := &ent.f
-			if f.Root != "" && (f.Receipted.IsZero() || f.State == Done && f.DoneAt.After(f.Receipted)) {
-				out[f.AddedAt.UnixNano()] = true
+			if receiptsDue(&ent.f) {
+				out[ent.f.AddedAt.UnixNano()] = true
 			}
 		}
 		return out

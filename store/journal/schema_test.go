@@ -177,13 +177,22 @@ func assertNothingMovedAside(t *testing.T, dir string) {
 	}
 }
 
-// Load finds the list through the index files_listed: a journal keeps every file ever
-// uploaded, and reading the rows of those cleared from the list made every start and
-// command slower as months of them piled up.
-func TestLoadReadsTheListWithoutTheClearedRows(t *testing.T) {
+// The list is found through the index files_listed, and a batch's cleared files through
+// files_cleared: a journal keeps every file ever uploaded, and reading the rows of all of
+// them made every start and command slower as months of them piled up.
+func TestTheListAndTheClearedFilesAreFoundByTheirIndexes(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
-	for _, q := range []string{selectFilesSQL, countFilesSQL} {
-		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN " + q)
+	for _, c := range []struct {
+		query string
+		args  []any
+		index string
+	}{
+		{selectFilesSQL, nil, "files_listed"},
+		{countFilesSQL, nil, "files_listed"},
+		{clearedSQL + "?, ?)", []any{1, 2}, "files_cleared"},
+	} {
+		q, index := c.query, c.index
+		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN "+q, c.args...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -199,8 +208,8 @@ func TestLoadReadsTheListWithoutTheClearedRows(t *testing.T) {
 		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 			t.Fatal(err)
 		}
-		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "INDEX files_listed") }) {
-			t.Errorf("%s is planned as %q, want it to use files_listed", q, plan)
+		if !slices.ContainsFunc(plan, func(d string) bool { return strings.Contains(d, "INDEX "+index) }) {
+			t.Errorf("%s is planned as %q, want it to use %s", q, plan, index)
 		}
 	}
 }

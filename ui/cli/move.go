@@ -43,7 +43,8 @@ func Move(ctx context.Context, q Mover, ids []core.FileID, to core.Place, o Opti
 	}
 	if err := q.Move(ctx, core.Some(ids...), to); err != nil {
 		if errors.Is(err, core.ErrUnknownFile) || strings.Contains(err.Error(), core.ErrUnknownFile.Error()) {
-			// Removed between the look and the move (the window's person cleared it).
+			// Removed between the look and the move (cleared in the window, or uploaded
+			// long enough ago to leave the list).
 			fmt.Fprintf(o.Stderr, "move: %v; nothing was moved (`c2c-uploader status` lists the files with their ids).\n", err)
 		} else {
 			fmt.Fprintf(o.Stderr, "move: %s\n", userText(err))

@@ -94,7 +94,7 @@ type settingsForm struct {
 	awake                                   *widget.Check
 	cards                                   *widget.Select
 	keep                                    *widget.Select
-	keepChoices                             choices
+	keepOffered                             choices // keepChoices, and the value in force when it is none of them
 	form                                    *widget.Form
 	// following is set while a preset list follows what was typed: it then writes
 	// nothing back (1MB/s typed stays 1MB/s, though it is the 8 Mbit/s preset).
@@ -179,11 +179,12 @@ var keepChoices = choices{
 }
 
 // keepSelect offers keepChoices with value selected, and value itself when it is none
-// of them (`settings set keep-finished 12h`), so that saving the dialog keeps it.
+// of them (`settings set keep-finished 12h`, or --keep-finished for this run), so that
+// saving the dialog keeps it.
 func keepSelect(value string) (*widget.Select, choices) {
 	cs := keepChoices
 	if !slices.ContainsFunc(cs, func(c struct{ label, value string }) bool { return c.value == value }) {
-		cs = append(slices.Clone(cs), struct{ label, value string }{value + " (as set with c2c-uploader settings)", value})
+		cs = append(slices.Clone(cs), struct{ label, value string }{value + " (as set on the command line)", value})
 	}
 	return cs.newSelect(value), cs
 }
@@ -257,7 +258,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 	f.awake.SetChecked(cur.KeepAwake)
 	f.cards = cardChoices.newSelect(cur.Cards)
 	keep, _ := core.LookupSettingKey("keep-finished")
-	f.keep, f.keepChoices = keepSelect(keep.Value(cur))
+	f.keep, f.keepOffered = keepSelect(keep.Value(cur))
 
 	// The speed and the bandwidth presets write into the entries they stand for, and
 	// follow what is typed there.
@@ -322,7 +323,7 @@ func (u *UI) newSettingsForm(onSave func(before, after core.Settings)) *settings
 			{Text: "Hash lists", Widget: f.hashLists,
 				HintText: "Where a finished batch's ASC MHL hash list goes: never onto a camera card or a folder that cannot be written."},
 			{Text: "Finished files", Widget: f.keep,
-				HintText: "How long an uploaded file stays in this list. It stays in its batch's report, and is never uploaded twice."},
+				HintText: "How long an uploaded file stays in this list. It stays in its batch's report and is still known as uploaded."},
 			{Text: "Notifications", Widget: f.notify},
 			{Text: "Camera cards", Widget: f.cards, HintText: "What happens when a card is inserted: the files already uploaded are always left out."},
 			{Text: "Sleep", Widget: f.awake, HintText: "The system's power settings show why it stays awake: “Uploading 12 files to Feature Film”."},
@@ -423,7 +424,7 @@ func (f *settingsForm) values() (core.Settings, error) {
 	s.HashFormat = core.HashFormat(strings.TrimSuffix(f.hash.Selected, hashRecommended))
 	s.HashLists = hashListChoices.valueOf(f.hashLists.Selected)
 	keep, _ := core.LookupSettingKey("keep-finished")
-	if err := keep.Set(&s, f.keepChoices.valueOf(f.keep.Selected)); err != nil {
+	if err := keep.Set(&s, f.keepOffered.valueOf(f.keep.Selected)); err != nil {
 		return core.Settings{}, err
 	}
 	return s, s.Validate()

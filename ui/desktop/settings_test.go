@@ -272,7 +272,7 @@ func TestSettingsDialogShowsWhatTheCommandLineSet(t *testing.T) {
 				t.Error("notifications show as on, though the command line turned them off")
 			}
 		}
-		if got := formSelect(form, "Finished files").Selected; got != "12h (as set with c2c-uploader settings)" {
+		if got := formSelect(form, "Finished files").Selected; got != "12h (as set on the command line)" {
 			t.Errorf("finished files show as kept %q, want the command line's 12h", got)
 		}
 	})
