@@ -396,7 +396,7 @@ var settingKeys = []SettingKey{
 		format: func(s Settings) string { return s.CardRoots },
 	},
 	{
-		Name: "keep-finished", Description: "how long an uploaded file stays in the list, like 12h, 7d or 30d (at least 1h); then it leaves it as if cleared, still known as uploaded and in its batch's report; forever keeps it until cleared",
+		Name: "keep-finished", Description: "how long an uploaded file stays in the list, like 12h, 7d or 30d (from 1h to 3650d); then it leaves it as if cleared, still known as uploaded and in its batch's report; forever keeps it until cleared",
 		parse: func(s *Settings, v string) error {
 			d, err := parseKeep(v)
 			if err != nil {
@@ -586,7 +586,7 @@ func parseKeep(v string) (time.Duration, error) {
 	if v == keepForever {
 		return 0, nil
 	}
-	bad := fmt.Errorf("give a time of at least 1h, like 12h, 7d or 30d, or %s", keepForever)
+	bad := fmt.Errorf("give a time from 1h to %dd, like 12h, 7d or 30d, or %s", maxKeepDays, keepForever)
 	var d time.Duration
 	if n, ok := strings.CutSuffix(v, "d"); ok {
 		days, err := strconv.Atoi(strings.TrimSpace(n))

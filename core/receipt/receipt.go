@@ -98,6 +98,13 @@ func Write(ctx context.Context, cfg Config, b Batch) Written {
 	}
 	at := now()
 	files := slices.DeleteFunc(b.Files, func(v upload.FileView) bool { return v.Root == "" }) // the batch's own slice
+	for i := range files {
+		// Never before a file's DoneAt: after a clock stepped back, the batch would stay
+		// due (Due compares the two) and be written again on every pass.
+		if files[i].DoneAt.After(at) {
+			at = files[i].DoneAt
+		}
+	}
 	slices.SortFunc(files, func(a, b upload.FileView) int { return cmp.Compare(a.Path, b.Path) })
 	w := Written{}
 	if len(files) == 0 {

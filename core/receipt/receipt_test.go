@@ -328,3 +328,22 @@ func TestWriteAgainAfterAKillAddsNoSecondGeneration(t *testing.T) {
 		})
 	}
 }
+
+// A clock stepped back since a file was done (a laptop that synced its time) must not
+// leave the batch due once written: it is marked written at the file's DoneAt at least.
+func TestWriteMarksNoEarlierThanTheFilesWereDone(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "A003")
+	writeMedia(t, root, "clip1.mov", "first clip")
+	views := []upload.FileView{done(1, root, "clip1.mov", "first clip")}
+	var m marks
+	before := views[0].DoneAt.Add(-time.Hour) // the clock now
+	w := receipt.Write(context.Background(), config(filepath.Join(t.TempDir(), "reports"), receipt.HashListsReports, &m, before),
+		receipt.Batch{Added: added, Files: views, Device: "Cart 2"})
+	if len(w.Problems) != 0 || len(m.ats) != 1 {
+		t.Fatalf("Write: problems %q, %d marks", w.Problems, len(m.ats))
+	}
+	views[0].Receipted = m.ats[0]
+	if receipt.Due(views) {
+		t.Errorf("marked written at %v, before the file was done at %v: the batch is still due", m.ats[0], views[0].DoneAt)
+	}
+}

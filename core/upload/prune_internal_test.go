@@ -13,7 +13,8 @@ import (
 
 // TestFilesUploadedLongAgoLeaveTheList: with KeepFinished a week, files uploaded ten
 // days ago leave the list as the queue is read back, hidden as Clear finished hides them
-// (their records stay) — but not one whose batch's receipts are still to be written;
+// (their records stay) — but not one whose batch's receipts are still to be written,
+// until they are;
 // one uploaded three days ago stays until the queue, running, sees its week over; files
 // not uploaded stay however old. Kept until cleared (0), an uploaded file stays for
 // good.
@@ -66,6 +67,14 @@ func TestFilesUploadedLongAgoLeaveTheList(t *testing.T) {
 	if got := hiddenIn(j); !slices.Equal(got, []FileID{1, 6, 2}) {
 		t.Errorf("hidden in the journal: %v, want 1 6 2", got)
 	}
+	// File 5's receipts are written: it goes at the next look.
+	if err := e.Receipted(context.Background(), []FileID{5}, clock()); err != nil {
+		t.Fatal(err)
+	}
+	now.Add(int64(pruneEvery))
+	waitfor.Condition(t, "file 5 leaving the list once its receipts are written", func() bool {
+		return slices.Equal(listed(e), []FileID{3, 4})
+	})
 
 	// Kept until cleared: nothing leaves, however old.
 	j.mu.Lock()
