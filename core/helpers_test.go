@@ -18,12 +18,21 @@ import (
 // promises cover.
 func loadedService(t *testing.T, sim *c2csim.Sim, clientID string, change func(*core.Config)) (*core.Service, *authtest.MemoryStore) {
 	t.Helper()
-	j, err := journal.Open(t.Context(), filepath.Join(t.TempDir(), "journal.db"))
+	tokens := &authtest.MemoryStore{}
+	svc, _ := loadedServiceAt(t, sim, clientID, filepath.Join(t.TempDir(), "journal.db"), tokens, change)
+	return svc, tokens
+}
+
+// loadedServiceAt is loadedService with its journal at path and its tokens in tokens: a
+// later service on the same ones is the app started again. It returns the journal too,
+// for the test to close before starting the next.
+func loadedServiceAt(t *testing.T, sim *c2csim.Sim, clientID, path string, tokens *authtest.MemoryStore, change func(*core.Config)) (*core.Service, *journal.Journal) {
+	t.Helper()
+	j, err := journal.Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = j.Close() })
-	tokens := &authtest.MemoryStore{}
 	cfg := core.Config{
 		APIURL: sim.URL(), ClientVersion: "1.0.0-test",
 		Credentials: api.Credentials{ClientID: clientID, ClientSecret: c2csim.DemoClientSecret},
@@ -39,5 +48,5 @@ func loadedService(t *testing.T, sim *c2csim.Sim, clientID string, change func(*
 	if _, err := svc.Load(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	return svc, tokens
+	return svc, j
 }

@@ -53,14 +53,27 @@ func (s *Service) runReceipts(ctx context.Context) {
 		defer sub.Close()
 		b := newBatches()
 		var written []Receipts // this run's
-		start := s.engine.BatchViews(s.engine.Unreceipted())
+		due, err := s.engine.Unreceipted(ctx)
+		if err != nil {
+			// Those in the list are still known; the others wait for the next start.
+			s.cfg.Logger.Error("the batches left to write receipts for could not all be read", "err", err)
+		}
+		start := s.engine.BatchViews(due)
 		for i := range start {
 			v := fileView(start[i])
 			b.take([]Event{{Type: EventFile, File: &v}})
 		}
 		// Batches that settled in a run that ended before their receipts were written
-		// (a crash, a kill) are written now, not when something else happens.
-		written = append(written, s.writeDue(ctx, b.settled(false))...)
+		// (a crash, a kill, a reports folder that could not be written) are written now,
+		// not when something else happens — those whose files were all cleared since
+		// too, which the events will never name.
+		settled := b.settled(false)
+		for k := range due {
+			if b.active[k] == 0 {
+				settled[k] = true
+			}
+		}
+		written = append(written, s.writeDue(ctx, settled)...)
 		for {
 			select {
 			case <-ctx.Done():

@@ -11,6 +11,7 @@ import (
 
 	"github.com/c2c-uploader/c2c-uploader/c2csim"
 	"github.com/c2c-uploader/c2c-uploader/core"
+	"github.com/c2c-uploader/c2c-uploader/core/auth/authtest"
 	"github.com/c2c-uploader/c2c-uploader/core/coretest"
 	"github.com/c2c-uploader/c2c-uploader/core/report"
 	"github.com/c2c-uploader/c2c-uploader/internal/waitfor"
@@ -161,6 +162,73 @@ func TestFilesClearedBeforeTheirBatchSettledAreReceiptedOnce(t *testing.T) {
 	}
 	if len(again) != len(first) {
 		t.Errorf("the receipts were written %d times, then %d: a batch written is not due again until a file of it arrives", len(first), len(again))
+	}
+}
+
+// TestABatchWhoseReceiptsFailedIsWrittenAtTheNextStartThoughCleared: a batch's report
+// cannot be written (its folder cannot be made), the person clears the finished files,
+// and the app starts again with a reports folder that works: the batch's receipts are
+// written then, naming its files, though none of them is in the list any more.
+func TestABatchWhoseReceiptsFailedIsWrittenAtTheNextStartThoughCleared(t *testing.T) {
+	ctx := t.Context()
+	sim := c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
+	path := filepath.Join(t.TempDir(), "journal.db")
+	tokens := &authtest.MemoryStore{}
+	reports := filepath.Join(t.TempDir(), "reports")
+	if err := os.WriteFile(reports, []byte("a file where the reports folder should be"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	svc, j := loadedServiceAt(t, sim, "receipts-failed", path, tokens, func(c *core.Config) { c.ReportsDir = reports })
+	coretest.Pair(t, svc, sim, "Receipts Project", time.Minute)
+	running, stop := context.WithCancel(ctx)
+	if err := svc.Run(running); err != nil {
+		t.Fatal(err)
+	}
+	card := t.TempDir()
+	for _, name := range []string{"A001.mov", "A002.mov"} {
+		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := svc.Add(ctx, []string{card}, core.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, svc, "A001.mov", "A002.mov")
+	written, err := svc.WriteReceipts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range written {
+		if w.Report.JSON != "" {
+			t.Fatalf("a report was written to %s, though its folder is a file", w.Report.JSON)
+		}
+	}
+	if err := svc.ClearFinished(ctx); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := svc.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.Remove(reports); err != nil {
+		t.Fatal(err)
+	}
+	again, _ := loadedServiceAt(t, sim, "receipts-failed", path, tokens, func(c *core.Config) { c.ReportsDir = reports })
+	runAgain, stopAgain := context.WithCancel(ctx)
+	t.Cleanup(stopAgain)
+	if err := again.Run(runAgain); err != nil {
+		t.Fatal(err)
+	}
+	if got := listedNames(again); len(got) != 0 {
+		t.Fatalf("listed at the next start: %v, want none (cleared)", got)
+	}
+	w := receiptsOf(t, again)
+	if got := reportStates(t, w); !slices.Equal(got, []string{"A001.mov done", "A002.mov done"}) {
+		t.Errorf("the report written at the next start: %v, want both done", got)
 	}
 }
 

@@ -169,6 +169,9 @@ type Journal interface {
 	// Cleared returns the files cleared from the list (Forget's hidden ones) that were
 	// added at the given times, oldest first.
 	Cleared(ctx context.Context, added []time.Time) ([]File, error)
+	// UnreceiptedCleared returns the times the batches were added that have a file
+	// cleared from the list not written into their receipts since it was done.
+	UnreceiptedCleared(ctx context.Context) ([]time.Time, error)
 	// WaitForSpace returns once the disk holding the journal has room again after a
 	// write failed with ErrDiskFull, or when ctx ends.
 	WaitForSpace(ctx context.Context) error

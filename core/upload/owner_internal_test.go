@@ -106,7 +106,8 @@ func (j *memJournal) WaitForSpace(context.Context) error { return nil }
 func (j *memJournal) Uploaded(_ context.Context, fs []File) ([]File, error) {
 	return make([]File, len(fs)), nil
 }
-func (j *memJournal) Cleared(context.Context, []time.Time) ([]File, error) { return nil, nil }
+func (j *memJournal) Cleared(context.Context, []time.Time) ([]File, error)    { return nil, nil }
+func (j *memJournal) UnreceiptedCleared(context.Context) ([]time.Time, error) { return nil, nil }
 
 func (j *memJournal) row(id FileID) (File, bool) {
 	j.mu.Lock()

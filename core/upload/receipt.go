@@ -198,20 +198,35 @@ func clearedEntry(f File) *entry {
 	return &entry{f: f, done: done, parts: make([]string, n)}
 }
 
-// Unreceipted returns the times the batches were added (UnixNano) that have a file in
-// the list not yet written into their receipts since it last finished: what a receipts
-// writer starting up has to look at. The app clears no file from the list while its
-// receipts are due (prune); a file a person clears is done, so its batch has settled
-// (its receipts written as it did) or still has a file in the list on its way.
-func (e *Engine) Unreceipted() map[int64]bool {
-	keys, _ := ask(e, func(o *owner) map[int64]bool {
+// Unreceipted returns the times the batches were added (UnixNano) that have a file not
+// yet written into their receipts since it last finished, in the list or cleared from
+// it (a batch whose receipts could not be written, then cleared): what a receipts
+// writer starting up has to look at
+// (TestABatchWhoseReceiptsFailedIsWrittenAtTheNextStartThoughCleared). The app clears
+// no file itself while its receipts are due (prune).
+func (e *Engine) Unreceipted(ctx context.Context) (map[int64]bool, error) {
+	type due struct {
+		keys map[int64]bool
+		err  error
+	}
+	d, err := ask(e, func(o *owner) due {
 		out := map[int64]bool{}
 		for _, ent := range o.files {
 			if receiptsDue(&ent.f) {
 				out[ent.f.AddedAt.UnixNano()] = true
 			}
 		}
-		return out
+		cleared, err := o.e.cfg.Journal.UnreceiptedCleared(ctx)
+		if err != nil {
+			return due{out, fmt.Errorf("reading the batches cleared from the list: %w", err)}
+		}
+		for _, at := range cleared {
+			out[at.UnixNano()] = true
+		}
+		return due{keys: out}
 	})
-	return keys
+	if err != nil {
+		return nil, err
+	}
+	return d.keys, d.err
 }

@@ -917,6 +917,10 @@ func (r *recJournal) Cleared(ctx context.Context, added []time.Time) ([]upload.F
 	return r.j.Cleared(ctx, added)
 }
 
+func (r *recJournal) UnreceiptedCleared(ctx context.Context) ([]time.Time, error) {
+	return r.j.UnreceiptedCleared(ctx)
+}
+
 func (r *recJournal) WaitForSpace(ctx context.Context) error {
 	for r.st.disk.on.Load() {
 		select {

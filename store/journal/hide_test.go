@@ -103,6 +103,43 @@ func TestClearedFindsTheHiddenFilesOfTheBatchesAsked(t *testing.T) {
 	}
 }
 
+// A batch whose receipts are due for a file cleared from the list is found at start
+// (UnreceiptedCleared): not one whose cleared files were written since they were done,
+// nor one whose due file is still listed (the list tells that), nor a file added
+// without a folder (no batch).
+func TestUnreceiptedClearedFindsTheBatchesWithClearedFilesDue(t *testing.T) {
+	j := openT(t, tempJournal(t), options{})
+	ctx := context.Background()
+	day := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+	batch := func(i int, root string) upload.File {
+		f := queuedFile(i)
+		f.AddedAt, f.Root = day.Add(time.Duration(i)*time.Hour), root
+		return f
+	}
+	files := insertT(t, j, batch(1, "/card/A001"), batch(2, "/card/A002"), batch(3, "/card/A003"), batch(4, ""))
+	for i, f := range files {
+		done := finishT(t, j, f)
+		if i == 1 {
+			if err := j.Receipted(ctx, []upload.FileID{done.ID}, done.DoneAt.Add(time.Second)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if i == 2 {
+			continue // stays listed
+		}
+		if err := j.Forget(ctx, []upload.FileID{done.ID}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := j.UnreceiptedCleared(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !got[0].Equal(day.Add(time.Hour)) {
+		t.Errorf("UnreceiptedCleared = %v, want only the batch added at %v", got, day.Add(time.Hour))
+	}
+}
+
 func TestHideOfAnUnknownFileIsNotFound(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
 	f := insertT(t, j, queuedFile(1))[0]

@@ -539,6 +539,35 @@ func (j *Journal) Cleared(ctx context.Context, added []time.Time) ([]upload.File
 	return out, nil
 }
 
+// UnreceiptedCleared returns the times the batches were added (oldest first) that have
+// a file cleared from the list and not written into their receipts since it was done: a
+// batch whose receipts could not be written, then cleared, is still written at the next
+// start.
+func (j *Journal) UnreceiptedCleared(ctx context.Context) ([]time.Time, error) {
+	j.mu.RLock()
+	defer j.mu.RUnlock()
+	if j.closed {
+		return nil, ErrClosed
+	}
+	rows, err := j.rdb.QueryContext(ctx, unreceiptedClearedSQL+" ORDER BY added_ns")
+	if err != nil {
+		return nil, fmt.Errorf("journal: unreceipted: %w", err)
+	}
+	defer rows.Close()
+	var out []time.Time
+	for rows.Next() {
+		var ns int64
+		if err := rows.Scan(&ns); err != nil {
+			return nil, fmt.Errorf("journal: unreceipted: %w", err)
+		}
+		out = append(out, time.Unix(0, ns))
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("journal: unreceipted: %w", err)
+	}
+	return out, nil
+}
+
 // filesIn reads, in one read-only transaction, the files a query finds for each of
 // args, and hands each to take. The query selects selectColumns and ends in "IN (": a
 // few hundred args go per query (a card of thousands of files is looked up at once).

@@ -42,6 +42,10 @@ var (
 	// clearedSQL lists the files cleared from the list that were added at some times:
 	// it ends in "added_ns IN (", for the placeholders of a batch and ")".
 	clearedSQL = "SELECT " + selectColumns + " FROM files WHERE hidden = 1 AND added_ns IN ("
+	// unreceiptedClearedSQL lists the batches with a cleared file whose receipts are due
+	// (files_unreceipted; a cleared file is done).
+	unreceiptedClearedSQL = "SELECT DISTINCT added_ns FROM files WHERE " + unreceiptedCleared
+	unreceiptedCleared    = "hidden = 1 AND root != x'' AND (receipted_ns = 0 OR done_ns > receipted_ns)"
 )
 
 // linksColumn is where upload_urls is in fileColumns.

@@ -105,10 +105,12 @@ var migrations = [][]string{
 	// 8: the files in the list, found without reading the rows of those cleared from it
 	// (hidden): every start and command reads the list (Load), and a journal keeps every
 	// file ever uploaded. And the cleared files of a batch, which its receipts name
-	// (Cleared), found without reading the rest.
+	// (Cleared), and those whose receipts are due (UnreceiptedCleared), found without
+	// reading the rest.
 	{
 		`CREATE INDEX files_listed ON files (id) WHERE hidden = 0`,
 		`CREATE INDEX files_cleared ON files (added_ns) WHERE hidden = 1`,
+		`CREATE INDEX files_unreceipted ON files (added_ns) WHERE ` + unreceiptedCleared,
 	},
 }
 

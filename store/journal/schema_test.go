@@ -177,8 +177,9 @@ func assertNothingMovedAside(t *testing.T, dir string) {
 	}
 }
 
-// The list is found through the index files_listed, and a batch's cleared files through
-// files_cleared: a journal keeps every file ever uploaded, and reading the rows of all of
+// The list is found through the index files_listed, a batch's cleared files through
+// files_cleared and the batches with cleared files still to receipt through
+// files_unreceipted: a journal keeps every file ever uploaded, and reading the rows of all of
 // them made every start and command slower as months of them piled up.
 func TestTheListAndTheClearedFilesAreFoundByTheirIndexes(t *testing.T) {
 	j := openT(t, tempJournal(t), options{})
@@ -190,6 +191,7 @@ func TestTheListAndTheClearedFilesAreFoundByTheirIndexes(t *testing.T) {
 		{selectFilesSQL, nil, "files_listed"},
 		{countFilesSQL, nil, "files_listed"},
 		{clearedSQL + "?, ?)", []any{1, 2}, "files_cleared"},
+		{unreceiptedClearedSQL, nil, "files_unreceipted"},
 	} {
 		q, index := c.query, c.index
 		rows, err := j.rdb.Query("EXPLAIN QUERY PLAN "+q, c.args...)
