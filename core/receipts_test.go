@@ -23,33 +23,7 @@ import (
 // name them as it did before — the report is the editor's proof of what arrived.
 func TestABatchsReportKeepsTheFilesClearedFromTheList(t *testing.T) {
 	ctx := t.Context()
-	sim := c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
-	reports := t.TempDir()
-	svc, _ := loadedService(t, sim, "report-after-clear", func(c *core.Config) {
-		c.ReportsDir = reports
-		c.Settings.ManualStart = true
-	})
-	coretest.Pair(t, svc, sim, "Receipts Project", time.Minute)
-	running, stop := context.WithCancel(ctx)
-	t.Cleanup(stop)
-	if err := svc.Run(running); err != nil {
-		t.Fatal(err)
-	}
-
-	card := t.TempDir()
-	for _, name := range []string{"A001.mov", "A002.mov", "A003.mov"} {
-		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.Add(ctx, []string{card}, core.AddOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	views, _ := svc.Snapshot()
-	ids := map[string]core.FileID{}
-	for _, v := range views {
-		ids[v.Name] = v.ID
-	}
+	svc, _, ids := cardOnHold(t, "report-after-clear", "A001.mov", "A002.mov", "A003.mov")
 	if err := svc.Start(ctx, core.Selector{IDs: []core.FileID{ids["A001.mov"], ids["A002.mov"]}}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,31 +56,7 @@ func TestABatchsReportKeepsTheFilesClearedFromTheList(t *testing.T) {
 // listed file set the writer going once more).
 func TestFilesClearedBeforeTheirBatchSettledAreReceiptedOnce(t *testing.T) {
 	ctx := t.Context()
-	sim := c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
-	svc, _ := loadedService(t, sim, "cleared-before-settled", func(c *core.Config) {
-		c.ReportsDir = t.TempDir()
-		c.Settings.ManualStart = true
-	})
-	coretest.Pair(t, svc, sim, "Receipts Project", time.Minute)
-	running, stop := context.WithCancel(ctx)
-	t.Cleanup(stop)
-	if err := svc.Run(running); err != nil {
-		t.Fatal(err)
-	}
-	card := t.TempDir()
-	for _, name := range []string{"A001.mov", "A002.mov", "A003.mov"} {
-		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.Add(ctx, []string{card}, core.AddOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	views, _ := svc.Snapshot()
-	ids := map[string]core.FileID{}
-	for _, v := range views {
-		ids[v.Name] = v.ID
-	}
+	svc, sim, ids := cardOnHold(t, "cleared-before-settled", "A001.mov", "A002.mov", "A003.mov")
 	// A003 goes first, and S3 refuses its part until told otherwise: it waits to try
 	// again, holding its batch open, while the others go.
 	everyPart, err := sim.AddFault(c2csim.Fault{Method: "PUT", Path: "/s3/*", Status: 503})
@@ -184,13 +134,7 @@ func TestABatchWhoseReceiptsFailedIsWrittenAtTheNextStartThoughCleared(t *testin
 	if err := svc.Run(running); err != nil {
 		t.Fatal(err)
 	}
-	card := t.TempDir()
-	for _, name := range []string{"A001.mov", "A002.mov"} {
-		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := svc.Add(ctx, []string{card}, core.AddOptions{}); err != nil {
+	if _, err := svc.Add(ctx, []string{cardOf(t, "A001.mov", "A002.mov")}, core.AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	waitDone(t, svc, "A001.mov", "A002.mov")
@@ -254,6 +198,45 @@ func waitState(t *testing.T, svc *core.Service, name string, st core.State) {
 		}
 		return false
 	})
+}
+
+// cardOnHold is a running service, paired, that writes receipts and starts files by
+// hand, with a card of the named clips added (on hold); ids are the clips' by name.
+func cardOnHold(t *testing.T, clientID string, names ...string) (svc *core.Service, sim *c2csim.Sim, ids map[string]core.FileID) {
+	t.Helper()
+	ctx := t.Context()
+	sim = c2csim.Start(t, c2csim.Options{PollInterval: 200 * time.Millisecond})
+	svc, _ = loadedService(t, sim, clientID, func(c *core.Config) {
+		c.ReportsDir = t.TempDir()
+		c.Settings.ManualStart = true
+	})
+	coretest.Pair(t, svc, sim, "Receipts Project", time.Minute)
+	running, stop := context.WithCancel(ctx)
+	t.Cleanup(stop)
+	if err := svc.Run(running); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Add(ctx, []string{cardOf(t, names...)}, core.AddOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	views, _ := svc.Snapshot()
+	ids = map[string]core.FileID{}
+	for _, v := range views {
+		ids[v.Name] = v.ID
+	}
+	return svc, sim, ids
+}
+
+// cardOf is a folder holding the named clips.
+func cardOf(t *testing.T, names ...string) string {
+	t.Helper()
+	card := t.TempDir()
+	for _, name := range names {
+		if err := os.WriteFile(filepath.Join(card, name), []byte("frames of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return card
 }
 
 // waitDone waits until the named files are done.
