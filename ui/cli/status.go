@@ -59,10 +59,12 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 	}
 	views, totals := svc.Snapshot()
 	core.SortByRun(views, svc.Settings().Order) // the order it will run
+	// All of it through one buffer, written at once (the status is not followed): a line
+	// or a table cell at a time, a system call each, a list of 50,000 files took a second.
+	w := bufio.NewWriter(o.Stdout)
+	defer w.Flush()
 	if o.JSON {
-		bw := bufio.NewWriter(o.Stdout) // one event per line, written at once: the status is not followed
-		defer bw.Flush()
-		jw := newJSONWriter(bw)
+		jw := newJSONWriter(w)
 		jw.write(eventJSON(core.Event{Type: core.EventAuth, Auth: &st}))
 		jw.write(eventJSON(core.Event{Type: core.EventConnection, Connection: &cs}))
 		for i := range views {
@@ -71,7 +73,6 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		jw.write(eventJSON(core.Event{Type: core.EventTotals, Totals: &totals}))
 		return ExitOK
 	}
-	w := o.Stdout
 	switch st.State {
 	case core.Paired, core.Refreshing:
 		fmt.Fprintf(w, "Pairing:     paired%s\n", projectSuffix(st))
@@ -113,19 +114,15 @@ func Status(ctx context.Context, svc *core.Service, o Options) int {
 		return ExitOK
 	}
 	fmt.Fprintln(w)
-	// Buffered: the table writes a cell at a time, a system call each straight to a
-	// terminal or pipe (a list of 50,000 files took a second of them).
-	bw := bufio.NewWriter(w)
-	defer bw.Flush()
-	tw := tabwriter.NewWriter(bw, 0, 4, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tKIND\tPROGRESS\tSIZE\tFILE\tPROJECT\tNOTE")
 	for _, v := range views {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", v.ID, v.State, strings.ToLower(v.Category.Label()), progress(v), format.Bytes(v.Size), oneLine(v.Name), oneLine(v.Project), oneLine(note(v)))
 	}
 	_ = tw.Flush()
 	if totals.Skipped > 0 {
-		fmt.Fprintln(bw)
-		fmt.Fprintln(bw, skippedAdvice(totals.Skipped))
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, skippedAdvice(totals.Skipped))
 	}
 	return ExitOK
 }
